@@ -1,0 +1,55 @@
+# tilefleet — the two commands on a fresh Debian 12 machine:
+#   make demo   set up everything and run the main job on the embedded default
+#   make test   set up everything and run the test suite
+SHELL := /bin/bash
+SERVICES := deploy/local/services.sh
+SWIFT ?= swift
+DEB_PACKAGES := pkg-config librabbitmq-dev libpq-dev libcurl4-openssl-dev libproj-dev proj-data \
+                libgeos-dev rabbitmq-server postgresql postgresql-client
+
+.PHONY: deps build test demo bench services-start services-stop services-status clean
+
+## deps: install the Debian packages the build, the tests and the local services need (if missing)
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## test: deps, start RabbitMQ + PostgreSQL, run `swift test`, stop them, exit with the tests' status
+test: deps
+	@$(SERVICES) start >/dev/null
+	@set -a; eval "$$($(SERVICES) env)"; set +a; \
+	$(SWIFT) test; status=$$?; \
+	$(SERVICES) stop; exit $$status
+
+## demo: deps, services, build, then the main job on the embedded default
+demo: deps
+	@$(SERVICES) start >/dev/null
+	@set -a; eval "$$($(SERVICES) env)"; set +a; \
+	$(SWIFT) build -c release --product tilefleet && \
+	.build/release/tilefleet demo; status=$$?; \
+	$(SERVICES) stop; exit $$status
+
+## bench: the figures in docs/benchmarks.md
+bench: deps
+	@$(SERVICES) start >/dev/null
+	@set -a; eval "$$($(SERVICES) env)"; set +a; \
+	$(SWIFT) build -c release --product tilefleet && \
+	.build/release/tilefleet bench all; status=$$?; \
+	$(SERVICES) stop; exit $$status
+
+services-start:
+	@$(SERVICES) start
+services-stop:
+	@$(SERVICES) stop
+services-status:
+	@$(SERVICES) status
+
+clean:
+	rm -rf .build

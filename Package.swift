@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tilefleet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tilefleet", targets: ["tilefleet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config. Only the wrapper targets import these.
+        .systemLibrary(
+            name: "CRabbitMQ", pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPostgres", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CProj", pkgConfig: "proj",
+            providers: [.apt(["libproj-dev"])]
+        ),
+        .systemLibrary(
+            name: "CGEOS", pkgConfig: "geos",
+            providers: [.apt(["libgeos-dev"])]
+        ),
+
+        // Safe Swift wrappers: the only code that touches C pointers.
+        .target(name: "AMQP", dependencies: [
+            "CRabbitMQ",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Postgres", dependencies: [
+            "CPostgres",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "HTTP", dependencies: [
+            "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Geo", dependencies: ["CProj", "CGEOS"]),
+
+        // The bundled backend simulator (grows into openEO + OGC API Processes in the Backends issue).
+        .target(name: "Simulator", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Commands: argument parsing and wiring only.
+        .target(name: "TilefleetCLI", dependencies: [
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "tilefleet", dependencies: ["TilefleetCLI"]),
+
+        // Tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
+        .testTarget(name: "GeoTests", dependencies: ["Geo"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// Placeholder until the AMQP wrapper lands.
+public enum AMQPModule {}

@@ -1,0 +1,2 @@
+// Placeholder until the Geo wrapper lands.
+public enum GeoModule {}

@@ -1,0 +1,2 @@
+// Placeholder until the HTTP wrapper lands.
+public enum HTTPModule {}

@@ -1,0 +1,2 @@
+// Placeholder until the Postgres wrapper lands.
+public enum PostgresModule {}

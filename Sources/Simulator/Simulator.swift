@@ -1,0 +1,2 @@
+// Placeholder until the Simulator wrapper lands.
+public enum SimulatorModule {}

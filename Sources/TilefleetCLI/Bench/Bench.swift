@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// `tilefleet bench …`: the measurements behind docs/benchmarks.md.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput of the fleet's parts on this machine.",
+        subcommands: [BenchAMQP.self, BenchPostgres.self, BenchHTTP.self, BenchTiles.self]
+    )
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The `tilefleet` command: subcommands are added by each role.
+public struct Tilefleet: AsyncParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "tilefleet",
+        abstract: "Upscale an Earth-observation processing service over tiles with a RabbitMQ worker fleet.",
+        version: version,
+        subcommands: [Bench.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,3 @@
+import TilefleetCLI
+
+await Tilefleet.main()
