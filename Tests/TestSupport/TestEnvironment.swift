@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the integration tests find the real RabbitMQ and PostgreSQL started by
 /// `deploy/local/services.sh` (which `make test` runs). A missing service is a test failure,
@@ -25,19 +28,39 @@ public enum TestEnvironment {
     }
 
     /// Runs `services.sh <action> <service>` and fails with its output if it does not succeed.
-    public static func services(_ action: String, _ service: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [servicesScript, action, service]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ServicesError(action: action, service: service, output: String(decoding: output, as: UTF8.self))
+    public static func services(_ action: String, _ service: String, environment: [String: String] = [:]) throws {
+        let (status, output) = try run(["/bin/bash", servicesScript, action, service], environment: environment)
+        guard status == 0 else {
+            throw ServicesError(action: action, service: service, output: output)
         }
+    }
+
+    /// Runs a command to completion with posix_spawn and waitpid, its output captured in a file.
+    /// (Foundation's `Process.waitUntilExit` was seen to hang here when the child leaves daemons.)
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("tilefleet-run-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        guard spawned == 0 else {
+            throw ServicesError(action: "spawn", service: arguments[0], output: "posix_spawn failed: \(spawned)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exited = status & 0x7f == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
     }
 
     public struct ServicesError: Error, CustomStringConvertible {
@@ -45,5 +68,35 @@ public enum TestEnvironment {
         public let service: String
         public let output: String
         public var description: String { "services.sh \(action) \(service) failed:\n\(output)" }
+    }
+
+    /// A private instance of one service in its own directory and port, for tests that stop or
+    /// restart it without disturbing the tests that share the main instance.
+    public struct PrivateService: Sendable {
+        public let name: String
+        public let environment: [String: String]
+
+        public init(_ name: String, port: Int) {
+            self.name = name
+            let dir = FileManager.default.temporaryDirectory
+                .appendingPathComponent("tilefleet-private-\(name)-\(port)").path
+            switch name {
+            case "postgres": environment = ["TILEFLEET_SERVICES_DIR": dir, "TILEFLEET_PG_PORT": String(port)]
+            default: environment = ["TILEFLEET_SERVICES_DIR": dir, "TILEFLEET_AMQP_PORT": String(port),
+                                    "TILEFLEET_EPMD_PORT": String(port + 1)]
+            }
+        }
+
+        public var databaseURL: String {
+            "postgresql://tilefleet:tilefleet-local@127.0.0.1:\(environment["TILEFLEET_PG_PORT"] ?? "")/tilefleet"
+        }
+
+        public var amqpURL: String {
+            "amqp://guest:guest@127.0.0.1:\(environment["TILEFLEET_AMQP_PORT"] ?? "")/%2F"
+        }
+
+        public func start() throws { try TestEnvironment.services("start", name, environment: environment) }
+        public func stop() throws { try TestEnvironment.services("stop", name, environment: environment) }
+        public func restart() throws { try TestEnvironment.services("restart", name, environment: environment) }
     }
 }

@@ -19,7 +19,7 @@ pg_port=${TILEFLEET_PG_PORT:-5433}
 pg_password=${TILEFLEET_PG_PASSWORD:-tilefleet-local}
 
 rmq_dir=$dir/rabbitmq
-rmq_node=tilefleet@localhost
+rmq_node=tilefleet-$amqp_port@localhost
 rmq_bin=/usr/lib/rabbitmq/bin
 pg_dir=$dir/postgres
 pg_data=$pg_dir/data

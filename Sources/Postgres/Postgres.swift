@@ -1,2 +1,0 @@
-// Placeholder until the Postgres wrapper lands.
-public enum PostgresModule {}

@@ -1,3 +1,0 @@
-import TilefleetCLI
-
-await Tilefleet.main()

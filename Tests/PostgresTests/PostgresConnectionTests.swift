@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Postgres
+
+/// Against the real PostgreSQL started by deploy/local/services.sh.
+@Suite struct PostgresConnectionTests {
+    func connect() async throws -> PostgresConnection {
+        try await PostgresConnection.connect(to: TestEnvironment.databaseURL)
+    }
+
+    func uniqueTable() -> String { "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
+
+    @Test func roundTripsEveryTypeTheFleetUses() async throws {
+        let db = try await connect()
+        defer { Task { await db.close() } }
+        let now = Date(timeIntervalSince1970: 1_732_190_400.123456)
+        let json = try PostgresJSON(["status": "finished", "tile": "32633-E400-N5320"])
+        let noText: String? = nil
+        let rows = try await db.query("""
+            SELECT \("Wien ☀️ 'quoted'")::text, \(Int64(9_007_199_254_740_993))::bigint, \(0.1 + 0.2)::float8,
+                   \(now)::timestamptz, \(json)::jsonb, \(true)::bool, \(noText)::text, \(false)
+            """)
+        #expect(rows.count == 1)
+        let row = rows[0]
+        #expect(try row.decode(String.self, at: 0) == "Wien ☀️ 'quoted'")
+        #expect(try row.decode(Int64.self, at: 1) == 9_007_199_254_740_993)
+        #expect(try row.decode(Double.self, at: 2) == 0.1 + 0.2)
+        #expect(abs(try row.decode(Date.self, at: 3).timeIntervalSince1970 - now.timeIntervalSince1970) < 1e-6)
+        let back = try row.decode(PostgresJSON.self, at: 4).decode([String: String].self)
+        #expect(back == ["status": "finished", "tile": "32633-E400-N5320"])
+        #expect(try row.decode(Bool.self, at: 5) == true)
+        #expect(try row.decode(String?.self, at: 6) == nil)
+        #expect(try row.decode(Bool.self, at: 7) == false)
+        #expect(rows.columns[3].type == .timestamptz)
+        #expect(throws: PostgresError.self) { try row.decode(String.self, at: 6) }
+    }
+
+    @Test func copiesAHundredThousandRows() async throws {
+        let db = try await connect()
+        defer { Task { await db.close() } }
+        let table = uniqueTable()
+        try await db.executeScript("CREATE TABLE \(table) (id bigint PRIMARY KEY, name text, score float8, note text)")
+        var buffer = PostgresCopyBuffer()
+        for i in 0..<100_000 {
+            buffer.append([i, "tile-\(i)\twith tab", Double(i) / 2, i % 10 == 0 ? nil : "n\\\(i)"])
+        }
+        let copied = try await db.copyIn("COPY \(table) (id, name, score, note) FROM STDIN", buffer)
+        #expect(copied == 100_000)
+        let rows = try await db.query(
+            "SELECT count(*), sum(id), count(note), max(name) FILTER (WHERE id = 7), max(note) FILTER (WHERE id = 7) FROM \(unescaped: table)")
+        #expect(try rows[0].decode(Int.self, at: 0) == 100_000)
+        #expect(try rows[0].decode(Int.self, at: 1) == 99_999 * 100_000 / 2)
+        #expect(try rows[0].decode(Int.self, at: 2) == 90_000)
+        #expect(try rows[0].decode(String.self, at: 3) == "tile-7\twith tab")
+        #expect(try rows[0].decode(String.self, at: 4) == "n\\7")
+        try await db.executeScript("DROP TABLE \(table)")
+    }
+
+    @Test func aFailingStatementReportsItsSQLState() async throws {
+        let db = try await connect()
+        defer { Task { await db.close() } }
+        let table = uniqueTable()
+        try await db.executeScript("CREATE TABLE \(table) (id int PRIMARY KEY)")
+        try await db.execute("INSERT INTO \(unescaped: table) VALUES (\(Int32(1)))")
+        await #expect {
+            try await db.execute("INSERT INTO \(unescaped: table) VALUES (\(Int32(1)))")
+        } throws: { error in
+            (error as? PostgresError)?.sqlState == "23505" && (error as? PostgresError)?.kind == .server
+        }
+        await #expect {
+            try await db.execute("SELECT * FROM no_such_table_\(unescaped: table)")
+        } throws: { ($0 as? PostgresError)?.sqlState == "42P01" }
+        await #expect {
+            try await db.execute("SELEC 1")
+        } throws: { ($0 as? PostgresError)?.sqlState == "42601" }
+        // The connection is still usable after errors.
+        #expect(try await db.query("SELECT 1")[0].decode(Int.self, at: 0) == 1)
+        try await db.executeScript("DROP TABLE \(table)")
+    }
+
+    @Test func aTransactionRollsBackOnError() async throws {
+        let db = try await connect()
+        defer { Task { await db.close() } }
+        let table = uniqueTable()
+        try await db.executeScript("CREATE TABLE \(table) (id int PRIMARY KEY)")
+        await #expect(throws: PostgresError.self) {
+            try await db.transaction { session throws(PostgresError) in
+                try session.execute("INSERT INTO \(unescaped: table) VALUES (\(Int32(1)))")
+                try session.execute("INSERT INTO \(unescaped: table) VALUES (\(Int32(1)))")
+            }
+        }
+        #expect(try await db.query("SELECT count(*) FROM \(unescaped: table)")[0].decode(Int.self, at: 0) == 0)
+        let inserted = try await db.transaction { session throws(PostgresError) in
+            try session.execute("INSERT INTO \(unescaped: table) SELECT generate_series(1, 10)")
+        }
+        #expect(inserted == 10)
+        try await db.executeScript("DROP TABLE \(table)")
+    }
+
+    @Test func preparedStatementsRunWithParameters() async throws {
+        let db = try await connect()
+        defer { Task { await db.close() } }
+        let sum = try await db.withSession { session throws(PostgresError) in
+            try session.prepare(name: "add", sql: "SELECT $1::bigint + $2::bigint", types: [.int8, .int8])
+            var total = 0
+            for i in 0..<100 {
+                total += try session.execute(prepared: "add", [PostgresBind(i), PostgresBind(1)])[0].decode(Int.self, at: 0)
+            }
+            return total
+        }
+        #expect(sum == 4950 + 100)
+    }
+
+    @Test func listenReceivesNotify() async throws {
+        let listener = try await connect()
+        let sender = try await connect()
+        defer { Task { await listener.close(); await sender.close() } }
+        let channel = "tilefleet_test_\(UInt32.random(in: 0...UInt32.max))"
+        let stream = try await listener.listen(channel)
+        try await sender.notify(channel: channel, payload: "task-1 openeo")
+        try await sender.notify(channel: channel, payload: "task-2 ogc")
+        var received: [PostgresNotification] = []
+        for await n in stream {
+            received.append(n)
+            if received.count == 2 { break }
+        }
+        #expect(received.map(\.payload) == ["task-1 openeo", "task-2 ogc"])
+        #expect(received.allSatisfy { $0.channel == channel })
+    }
+
+    @Test func aWrongPasswordNamesTheProblemButNotThePassword() async throws {
+        let good = try PostgresURL(TestEnvironment.databaseURL)
+        var bad = good
+        bad.password = "definitely-wrong-pw-123"
+        await #expect {
+            _ = try await PostgresConnection.connect(to: bad, reconnectTimeout: .seconds(1))
+        } throws: { error in
+            let text = String(describing: error)
+            return (error as? PostgresError)?.kind == .connectionFailed
+                && text.contains("password authentication failed") && !text.contains("definitely-wrong-pw-123")
+        }
+    }
+}
+
+/// Stops and starts a private PostgreSQL, so the shared one stays up for the other tests.
+@Suite(.serialized) struct PostgresReconnectTests {
+    @Test func reconnectsAfterTheServerRestartsAndListensAgain() async throws {
+        let server = TestEnvironment.PrivateService("postgres", port: 5443)
+        try server.start()
+        defer { try? server.stop() }
+        let db = try await PostgresConnection.connect(to: server.databaseURL)
+        let listener = try await PostgresConnection.connect(to: server.databaseURL)
+        defer { Task { await db.close(); await listener.close() } }
+        let stream = try await listener.listen("tilefleet_restart")
+        let before = try await db.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
+
+        try server.restart()
+
+        // The loss happened while idle, so the next statement reconnects first and succeeds.
+        let after = try await db.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
+        #expect(after != before)
+        // The listener re-subscribed by itself: notify until it hears one; give up (closing the
+        // listener, which ends the stream) after 30 s.
+        let notifier = Task {
+            for _ in 0..<300 where !Task.isCancelled {
+                try? await db.notify(channel: "tilefleet_restart", payload: "back")
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            await listener.close()
+        }
+        var iterator = stream.makeAsyncIterator()
+        let got = await iterator.next()
+        notifier.cancel()
+        #expect(got?.payload == "back")
+    }
+
+    @Test func aStatementWaitsForAServerThatComesBack() async throws {
+        let server = TestEnvironment.PrivateService("postgres", port: 5444)
+        try server.start()
+        defer { try? server.stop() }
+        let db = try await PostgresConnection.connect(to: server.databaseURL, reconnectTimeout: .seconds(60))
+        defer { Task { await db.close() } }
+        try server.stop()
+        let restarter = Task.detached { try await Task.sleep(for: .seconds(2)); try server.start() }
+        // Issued while the server is down: reconnects with backoff until it is back.
+        let one = try await db.query("SELECT 1")[0].decode(Int.self, at: 0)
+        #expect(one == 1)
+        try await restarter.value
+    }
+}
