@@ -1,0 +1,55 @@
+/// A regular grid of cells in a projected plane, aligned to an origin.
+///
+/// Finds the cells a geometry covers with GEOS prepared predicates: cells properly inside are kept
+/// whole without an intersection, cells that miss are skipped, only boundary cells are clipped.
+struct PlanarGrid {
+    var cellWidth: Double
+    var cellHeight: Double
+    var originX = 0.0
+    var originY = 0.0
+
+    func columns(from minX: Double, to maxX: Double) -> ClosedRange<Int> {
+        Int(((minX - originX) / cellWidth).rounded(.down))...max(
+            Int(((minX - originX) / cellWidth).rounded(.down)),
+            Int(((maxX - originX) / cellWidth).rounded(.up)) - 1
+        )
+    }
+
+    func rows(from minY: Double, to maxY: Double) -> ClosedRange<Int> {
+        Int(((minY - originY) / cellHeight).rounded(.down))...max(
+            Int(((minY - originY) / cellHeight).rounded(.down)),
+            Int(((maxY - originY) / cellHeight).rounded(.up)) - 1
+        )
+    }
+
+    /// Lower-left corner of a cell.
+    func corner(column: Int, row: Int) -> (x: Double, y: Double) {
+        (originX + Double(column) * cellWidth, originY + Double(row) * cellHeight)
+    }
+
+    /// Calls `body` with (column, row, the cell's piece of `area` as polygons, full-cell flag)
+    /// for every cell whose intersection with `area` has an area.
+    func forEachCell(
+        covering area: GEOSGeom, geos: GEOSContext,
+        _ body: (Int, Int, [[[Double]]], Bool) throws -> Void
+    ) throws {
+        guard let extent = area.extent else { return }
+        let prepared = try area.prepared()
+        let cellArea = cellWidth * cellHeight
+        for row in rows(from: extent.minY, to: extent.maxY) {
+            for column in columns(from: extent.minX, to: extent.maxX) {
+                let (x, y) = corner(column: column, row: row)
+                let cell = try geos.rectangle(minX: x, minY: y, maxX: x + cellWidth, maxY: y + cellHeight)
+                if prepared.containsProperly(cell) {
+                    try body(column, row, cell.polygonRings(), true)
+                } else if prepared.intersects(cell) {
+                    let piece = try area.intersection(cell)
+                    let pieceArea = piece.area
+                    guard pieceArea > 0 else { continue }
+                    let full = pieceArea >= cellArea * (1 - 1e-9)
+                    try body(column, row, full ? cell.polygonRings() : piece.polygonRings(), full)
+                }
+            }
+        }
+    }
+}
