@@ -258,7 +258,9 @@ public struct AOIParser: Sendable {
             try Self.checkRange(longitude: xy[0], latitude: xy[1], index: 0)
             return AOI(features: [AOIFeature(index: 0, geometry: .point(longitude: xy[0], latitude: xy[1]))], sourceEPSG: epsg)
         }
-        let dense = epsg == 4326 ? geometry : try geometry.densified(maxSegment: projection.isGeographic ? 0.01 : 1000)
+        // Edges straight in the source CRS stay within a millimetre of it after the round trip
+        // through WGS84 when points are 100 m apart.
+        let dense = epsg == 4326 ? geometry : try geometry.densified(maxSegment: projection.isGeographic ? 0.001 : 100)
         var polygons: [[[Double]]] = []
         for var rings in dense.polygonRings() {
             for ringIndex in rings.indices {

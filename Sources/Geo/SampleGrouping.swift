@@ -20,8 +20,8 @@ enum SampleGrouping {
             index += scale * scale * ((3 * rx) ^ ry)
             if ry == 0 {
                 if rx == 1 {
-                    x = scale - 1 - x
-                    y = scale - 1 - y
+                    x = side - 1 - x
+                    y = side - 1 - y
                 }
                 swap(&x, &y)
             }
