@@ -41,18 +41,48 @@ enum GeoJSONWriter {
     }
 
     private static func write(ring: [Double], to output: inout String) {
-        output += "["
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(ring.count * 14 + 2)
         var index = 0
         while index + 1 < ring.count {
-            if index > 0 { output += "," }
-            output += "["
-            output += JSONValue.format(ring[index])
-            output += ","
-            output += JSONValue.format(ring[index + 1])
-            output += "]"
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "["))
+            appendCoordinate(ring[index], to: &bytes)
+            bytes.append(UInt8(ascii: ","))
+            appendCoordinate(ring[index + 1], to: &bytes)
+            bytes.append(UInt8(ascii: "]"))
             index += 2
         }
-        output += "]"
+        bytes.append(UInt8(ascii: "]"))
+        output += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A coordinate with at most 9 decimals (0.1 mm in degrees), trailing zeros dropped.
+    static func appendCoordinate(_ value: Double, to bytes: inout [UInt8]) {
+        guard value.isFinite, abs(value) < 1e9 else {
+            bytes += Array(JSONValue.format(value).utf8)
+            return
+        }
+        let scaled = Int64((value * 1e9).rounded())
+        if scaled < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = scaled.magnitude
+        bytes += Array(String(magnitude / 1_000_000_000).utf8)
+        var fraction = magnitude % 1_000_000_000
+        guard fraction > 0 else { return }
+        var digits = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        bytes.append(UInt8(ascii: "."))
+        var buffer = [UInt8](repeating: UInt8(ascii: "0"), count: digits)
+        var position = digits - 1
+        while fraction > 0 {
+            buffer[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            fraction /= 10
+            position -= 1
+        }
+        bytes += buffer
     }
 
     /// Shoelace area of interleaved x, y: positive when counter-clockwise.

@@ -4,12 +4,14 @@ public struct TilingOptions: Sendable, Hashable {
     public var minimumAreaKm2: Double
     /// Longest AOI edge (degrees) before projecting: edges straight in lon/lat stay right in UTM.
     public var densifyDegrees: Double
-    /// Longest tile edge, as a fraction of the cell size, before unprojecting to WGS84.
-    public var outputDensifyFraction: Double
+    /// Longest tile edge (metres, or a tenth of the cell in geographic CRSs) before unprojecting
+    /// to WGS84: a straight UTM edge of 5 km strays under a metre from the straight lon/lat line
+    /// GeoJSON draws between its ends (below 70°N).
+    public var outputMaxSegmentMetres: Double
 
-    public init(minimumAreaKm2: Double = 0.01, densifyDegrees: Double = 0.01, outputDensifyFraction: Double = 0.1) {
+    public init(minimumAreaKm2: Double = 0.01, densifyDegrees: Double = 0.01, outputMaxSegmentMetres: Double = 5000) {
         self.minimumAreaKm2 = minimumAreaKm2
         self.densifyDegrees = densifyDegrees
-        self.outputDensifyFraction = outputDensifyFraction
+        self.outputMaxSegmentMetres = outputMaxSegmentMetres
     }
 }

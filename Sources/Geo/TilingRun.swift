@@ -109,7 +109,7 @@ final class TilingRun {
         id: String, zone: String, polygons projected: [[[Double]]], projection: Projection,
         fullCell: Bool, cellSize: Double, referenceLongitude: Double?
     ) throws -> Tile? {
-        let maxSegment = cellSize * options.outputDensifyFraction
+        let maxSegment = projection.isGeographic ? cellSize / 10 : options.outputMaxSegmentMetres
         var lonLat = projected.map { rings in rings.map { PlanarRing.densify($0, maxSegment: maxSegment) } }
         for polygonIndex in lonLat.indices {
             for ringIndex in lonLat[polygonIndex].indices {
