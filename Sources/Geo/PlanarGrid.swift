@@ -1,7 +1,8 @@
 /// A regular grid of cells in a projected plane, aligned to an origin.
 ///
-/// Finds the cells a geometry covers with GEOS prepared predicates: cells properly inside are kept
-/// whole without an intersection, cells that miss are skipped, only boundary cells are clipped.
+/// Works row by row: the geometry is first cut to the row's strip, then GEOS prepared predicates on
+/// the strip keep covered cells whole without an intersection, skip cells that miss, and only
+/// boundary cells are clipped (against the small strip, not the whole area).
 struct PlanarGrid {
     var cellWidth: Double
     var cellHeight: Double
@@ -36,16 +37,24 @@ struct PlanarGrid {
         _ body: (Int, Int, [[[Double]]], Bool) throws -> Void
     ) throws {
         guard let extent = area.extent else { return }
-        let prepared = try area.prepared()
         let cellArea = cellWidth * cellHeight
+        let columns = columns(from: extent.minX, to: extent.maxX)
+        let stripWest = corner(column: columns.lowerBound, row: 0).x
+        let stripEast = corner(column: columns.upperBound + 1, row: 0).x
         for row in rows(from: extent.minY, to: extent.maxY) {
-            for column in columns(from: extent.minX, to: extent.maxX) {
-                let (x, y) = corner(column: column, row: row)
+            let (_, y) = corner(column: 0, row: row)
+            let strip = try area.intersection(
+                try geos.rectangle(minX: stripWest, minY: y, maxX: stripEast, maxY: y + cellHeight)
+            )
+            guard !strip.isEmpty, strip.area > 0, let stripExtent = strip.extent else { continue }
+            let prepared = try strip.prepared()
+            for column in self.columns(from: stripExtent.minX, to: stripExtent.maxX) {
+                let (x, _) = corner(column: column, row: row)
                 let cell = try geos.rectangle(minX: x, minY: y, maxX: x + cellWidth, maxY: y + cellHeight)
-                if prepared.containsProperly(cell) {
+                if prepared.covers(cell) {
                     try body(column, row, cell.polygonRings(), true)
                 } else if prepared.intersects(cell) {
-                    let piece = try area.intersection(cell)
+                    let piece = try strip.intersection(cell)
                     let pieceArea = piece.area
                     guard pieceArea > 0 else { continue }
                     let full = pieceArea >= cellArea * (1 - 1e-6)
