@@ -1,2 +1,0 @@
-// Placeholder until the Geo wrapper lands.
-public enum GeoModule {}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import Geo
+
+/// `tilefleet tiles`: cut an area of interest into tiles, print the figures, write GeoJSON.
+struct TilesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tiles",
+        abstract: "Cut an area of interest into tiles and write them as a GeoJSON FeatureCollection.",
+        discussion: """
+        AOI: a file (GeoJSON Polygon/MultiPolygon/Feature/FeatureCollection, or WKT), '-' for stdin, \
+        or inline text: a bbox 'west,south,east,north' (WGS84), WKT ('EPSG:32630;POLYGON((…))') or GeoJSON.
+
+        Grids: km:<size> (true-size squares per UTM zone; ids like 32633-E580-N5320), \
+        crs:<EPSG>:<size> or crs:<EPSG>:<W>x<H>@<res>, mgrs, mgrs:s2, features, \
+        group:<grid>[,max_features:<n>]. APEx's 20x20km / 250x250km are accepted as km:20 / km:250: \
+        unlike APEx (cells cut in EPSG:3857 from the AOI's corner, 13.4 km wide at 48°N) they are \
+        20 km on the ground and aligned to the UTM zone, so ids do not move with the AOI.
+
+        Invalid input: a message naming the feature index and the problem on stderr, exit status 2, \
+        nothing written.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json, geojson
+    }
+
+    @Argument(help: "The area of interest: a file, '-' for stdin, or an inline bbox / WKT / GeoJSON.")
+    var aoi: String
+
+    @Option(help: "The grid: km:20, 20x20km, crs:32631:4096x4096@10, mgrs, mgrs:s2, features, group:km:20.")
+    var grid: String = "km:20"
+
+    @Option(name: .customLong("min-area"), help: "Drop pieces smaller than this many km² (reported as slivers).")
+    var minArea: Double = 0.01
+
+    @Option(help: "Write the tiles as a GeoJSON FeatureCollection to this file.")
+    var out: String?
+
+    @Option(help: "What to print: table (figures and tiles), json (figures and tiles without geometry), geojson.")
+    var format: Format = .table
+
+    @Option(help: "EPSG code of WKT given without an 'EPSG:<code>;' prefix.")
+    var crs: Int = 4326
+
+    @Option(name: .customLong("max-features"), help: "With group:<grid>: at most this many samples per job.")
+    var maxFeatures: Int?
+
+    mutating func run() async throws {
+        let result: TilingResult
+        do {
+            let parsed = try AOIParser(wktEPSG: crs).parse(try readAOI())
+            var tileGrid = try TileGrid(parsing: grid)
+            if let maxFeatures {
+                guard case .group(let inner, _) = tileGrid, maxFeatures > 0 else {
+                    throw GeoValidationError(.invalidGrid("--max-features needs a group:<grid> and a count ≥ 1"))
+                }
+                tileGrid = .group(inner, maxFeatures: maxFeatures)
+            }
+            guard minArea >= 0 else { throw GeoValidationError(.invalidGrid("--min-area must be ≥ 0")) }
+            result = try Tiler(options: TilingOptions(minimumAreaKm2: minArea)).tiles(for: parsed, grid: tileGrid)
+        } catch let error as GeoValidationError {
+            FileHandle.standardError.write(Data("tilefleet tiles: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let out {
+            try Data(result.geoJSON.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        }
+        switch format {
+        case .geojson:
+            print(result.geoJSON, terminator: "")
+        case .json:
+            var summary = result.summary
+            if case .object(var members) = summary {
+                members["tiles"] = .array(result.tiles.map { tile in
+                    .object([
+                        "id": .string(tile.id), "epsg": .number(Double(tile.epsg)), "zone": .string(tile.zone),
+                        "area_km2": .number((tile.areaKm2 * 1e6).rounded() / 1e6), "full_cell": .bool(tile.fullCell),
+                        "bbox": tile.bboxWGS84.jsonValue, "bbox_native": tile.bboxNative.jsonValue,
+                    ])
+                })
+                summary = .object(members)
+            }
+            print(summary.canonicalJSON)
+        case .table:
+            printTable(result)
+        }
+    }
+
+    private func readAOI() throws -> String {
+        if aoi == "-" {
+            return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+        if FileManager.default.fileExists(atPath: aoi) {
+            guard let data = FileManager.default.contents(atPath: aoi) else {
+                throw GeoValidationError(.malformed("cannot read \(aoi)"))
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let lower = aoi.lowercased()
+        if [".geojson", ".json", ".wkt", ".txt"].contains(where: lower.hasSuffix) {
+            throw GeoValidationError(.malformed("no such file: \(aoi)"))
+        }
+        return aoi
+    }
+
+    private func printTable(_ result: TilingResult) {
+        func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+        print("grid            \(result.grid)")
+        print("tiles           \(result.tiles.count) (\(result.tiles.filter(\.fullCell).count) full cells)")
+        print("AOI area        \(format(result.aoiAreaKm2, 3)) km² (geodesic, WGS84)")
+        print("tiles' area     \(format(result.totalAreaKm2, 3)) km²")
+        print("dropped slivers \(result.droppedSliverCount) (\(format(result.droppedSliverAreaKm2, 6)) km² below \(minArea) km²)")
+        print("per zone        " + result.countsByZone.map { "\($0.zone): \($0.count)" }.joined(separator: ", "))
+        if let out { print("written         \(out)") }
+        print("")
+        print("id".padding(toLength: 24, withPad: " ", startingAt: 0) + "crs         area_km2   full")
+        for tile in result.tiles {
+            print(
+                tile.id.padding(toLength: 24, withPad: " ", startingAt: 0)
+                    + "EPSG:\(tile.epsg)".padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + format(tile.areaKm2, 3).padding(toLength: 11, withPad: " ", startingAt: 0)
+                    + (tile.fullCell ? "yes" : "no")
+            )
+        }
+    }
+}
