@@ -23,6 +23,7 @@ extension HTTPClient {
     /// The body is written to a temporary file next to `destination` that is renamed into place only
     /// when the transfer completes with a 2xx status, so `destination` never holds a partial file.
     /// Any other status leaves `destination` untouched and returns the error body in the response.
+    /// The request's total timeout covers the whole download: give large files a generous one.
     public func download(_ request: Request, to destination: URL) async throws -> Download {
         let temporary = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).part")

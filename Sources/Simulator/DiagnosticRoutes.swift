@@ -119,12 +119,14 @@ public final class DiagnosticRoutes: Sendable {
             var offset = 0
             while offset < count {
                 let length = min(chunkSize, count - offset)
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(length)
-                for index in offset..<(offset + length) {
-                    buffer.writeInteger(Self.byte(at: index))
+                let start = offset
+                let chunk = [UInt8](unsafeUninitializedCapacity: length) { bytes, initialized in
+                    for index in 0..<length {
+                        bytes[index] = Self.byte(at: start + index)
+                    }
+                    initialized = length
                 }
-                try await writer.write(buffer)
+                try await writer.write(ByteBuffer(bytes: chunk))
                 offset += length
             }
             try await writer.finish(nil)

@@ -191,7 +191,10 @@ struct HTTPClientTests {
             #expect(download.response.body.isEmpty)
             let data = try Data(contentsOf: destination)
             #expect(data.count == size)
-            #expect(data.enumerated().allSatisfy { $0.element == DiagnosticRoutes.byte(at: $0.offset) })
+            let firstMismatch = data.withUnsafeBytes { bytes in
+                (0..<bytes.count).first { bytes[$0] != DiagnosticRoutes.byte(at: $0) }
+            }
+            #expect(firstMismatch == nil)
 
             let missing = directory.appendingPathComponent("missing.tif")
             let failed = try await client.download(HTTPClient.Request("\(baseURL)/status/404"), to: missing)
@@ -210,6 +213,26 @@ struct HTTPClientTests {
                 try await client.execute(HTTPClient.Request("\(baseURL)/bytes/5000"))
             }
             #expect(error?.code == .responseTooLarge)
+        }
+    }
+
+    @Test("TLS is verified: a failed handshake or an unreadable CA bundle is a TLS error before sending")
+    func tlsFailures() async throws {
+        try await withDiagnosticServer { client, baseURL, _ in
+            let plainServerOverTLS = baseURL.replacingOccurrences(of: "http://", with: "https://") + "/hello"
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.execute(HTTPClient.Request(plainServerOverTLS, method: .post))
+            }
+            #expect(error?.code == .tls)
+            #expect(error?.requestWasNotSent == true)
+
+            let badBundle = HTTPClient(configuration: .init(caBundlePath: "/nonexistent/ca.pem"))
+            let bundleError = await #expect(throws: HTTPClientError.self) {
+                try await badBundle.execute(HTTPClient.Request(plainServerOverTLS))
+            }
+            #expect(bundleError?.code == .tls)
+            #expect(bundleError?.requestWasNotSent == true)
+            await badBundle.shutdown()
         }
     }
 
