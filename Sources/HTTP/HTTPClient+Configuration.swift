@@ -10,7 +10,8 @@ extension HTTPClient {
         /// A PEM bundle of trusted CA certificates; `nil` uses the system store. Verification of the peer
         /// certificate and host name is always on.
         public var caBundlePath: String?
-        /// Connections to one host open at once; further requests to it wait for a free connection.
+        /// Connections to one host open at once; further requests to it wait inside curl for a free
+        /// connection, and their timeout runs while they wait.
         public var maxConnectionsPerHost: Int
         /// Idle connections kept for reuse.
         public var connectionCacheSize: Int

@@ -249,6 +249,24 @@ struct HTTPClientTests {
         await client.shutdown()
     }
 
+    @Test("a connect timeout is a timeout that never reached the server")
+    func connectTimeout() async throws {
+        let (port, descriptors) = saturatedLoopbackListener()
+        defer { descriptors.forEach { _ = close($0) } }
+        let client = HTTPClient()
+        let started = ContinuousClock.now
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await client.execute(
+                HTTPClient.Request("http://127.0.0.1:\(port)/jobs", method: .post, connectTimeout: .milliseconds(300))
+            )
+        }
+        #expect(error?.code == .connectTimeout)
+        #expect(error?.isTimeout == true)
+        #expect(error?.requestWasNotSent == true)
+        #expect(ContinuousClock.now - started < .seconds(2))
+        await client.shutdown()
+    }
+
     @Test("an unresolvable host is reported as never reaching the server")
     func unresolvableHost() async throws {
         let client = HTTPClient()

@@ -43,3 +43,31 @@ func unusedLoopbackPort() -> Int {
     }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// A loopback listener whose accept queue is full, so that a new connection attempt hangs in the
+/// handshake (Linux drops the SYN): a reliable connect timeout. Close the returned descriptors after.
+func saturatedLoopbackListener() -> (port: Int, descriptors: [Int32]) {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+            _ = bind(listener, socketAddress, length)
+            _ = getsockname(listener, socketAddress, &length)
+        }
+    }
+    _ = listen(listener, 0)
+    var descriptors = [listener]
+    for _ in 0..<4 {
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                _ = connect(client, socketAddress, length)
+            }
+        }
+        descriptors.append(client)
+    }
+    return (Int(UInt16(bigEndian: address.sin_port)), descriptors)
+}
