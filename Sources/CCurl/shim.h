@@ -52,6 +52,11 @@ static inline CURLMcode tf_curl_multi_setopt_long(CURLM *handle, CURLMoption opt
     return curl_multi_setopt(handle, option, value);
 }
 
+/* A finished transfer's result lives in a union of CURLMsg: read it on the C side. */
+static inline CURLcode tf_curl_msg_result(const CURLMsg *message) {
+    return message->data.result;
+}
+
 /* CURL_GLOBAL_ALL imports as Int32; curl_global_init takes a long. */
 static inline CURLcode tf_curl_global_init_all(void) {
     return curl_global_init(CURL_GLOBAL_ALL);

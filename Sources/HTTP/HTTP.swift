@@ -1,2 +1,0 @@
-// Placeholder until the HTTP wrapper lands.
-public enum HTTPModule {}

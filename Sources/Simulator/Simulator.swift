@@ -1,2 +1,0 @@
-// Placeholder until the Simulator wrapper lands.
-public enum SimulatorModule {}
