@@ -21,14 +21,16 @@ struct BenchPostgres: AsyncParsableCommand {
     @Option(help: "COPY chunk size in KiB.")
     var chunkKiB = 64
 
+    @Flag(help: "Copy into an UNLOGGED table (no WAL), to see the wrapper's ceiling rather than the disk's.")
+    var unlogged = false
+
     func run() async throws {
         let url = try self.url ?? ProcessInfo.processInfo.environment["TILEFLEET_DATABASE_URL"]
             ?? { throw ValidationError("no database URL: pass --url or set TILEFLEET_DATABASE_URL") }()
         let db = try await PostgresConnection.connect(to: url)
         let table = "bench_copy_\(getpid())"
         try await db.executeScript("""
-            DROP TABLE IF EXISTS \(table);
-            CREATE UNLOGGED TABLE \(table) (id bigint, tile text, status text, progress float8)
+            CREATE \(unlogged ? "UNLOGGED " : "")TABLE \(table) (id bigint, tile text, status text, progress float8)
             """)
         var encodeRates: [Double] = []
         var copyRates: [Double] = []
@@ -53,7 +55,7 @@ struct BenchPostgres: AsyncParsableCommand {
         }
         try await db.executeScript("DROP TABLE \(table)")
         await db.close()
-        print(BenchReport.line("postgres copy (encode + COPY)", unit: "rows/s", samples: copyRates))
+        print(BenchReport.line("postgres copy into \(unlogged ? "an unlogged" : "a logged") table (encode + COPY)", unit: "rows/s", samples: copyRates))
         print(BenchReport.line("postgres copy (encode only)", unit: "rows/s", samples: encodeRates))
     }
 }
