@@ -58,9 +58,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The fleet: message schemas and statuses shared by every role; PostgreSQL storage.
+        .target(name: "FleetModel"),
+        .target(name: "Storage", dependencies: ["FleetModel", "Postgres"]),
+
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
-            "AMQP", "Postgres", "HTTP", "Geo", "Simulator",
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "FleetModel", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,6 +76,8 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "GeoTests", dependencies: ["Geo"]),
+        .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

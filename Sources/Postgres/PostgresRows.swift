@@ -34,6 +34,9 @@ public struct PostgresRow: Sendable {
     let rows: PostgresRows
     let row: Int
 
+    /// Number of columns.
+    public var columnCount: Int { rows.columns.count }
+
     /// The raw text of a column (nil for NULL).
     public subscript(index: Int) -> String? {
         rows.values[row * rows.columns.count + index]

@@ -1,0 +1,76 @@
+import Foundation
+
+/// JSON coding for every fleet message: ISO 8601 times with fractional seconds, sorted keys.
+public enum MessageCoding {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(iso8601))
+        }
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? iso8601.parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 time")
+        }
+        return decoder
+    }
+
+    static let iso8601 = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}
+
+/// Why a message body could not be accepted; recorded with the message, never dropped.
+public struct MessageRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+extension StatusEvent {
+    /// Decodes and validates a status event, naming what is wrong.
+    public static func decode(_ body: [UInt8]) throws(MessageRejection) -> StatusEvent {
+        let data = Data(body)
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw MessageRejection("not a JSON object")
+        }
+        guard let schema = object["schema"] as? String else {
+            throw MessageRejection("missing field 'schema'")
+        }
+        guard schema == Self.schema else {
+            throw MessageRejection("unsupported schema '\(schema)' (this recorder reads '\(Self.schema)')")
+        }
+        let event: StatusEvent
+        do {
+            event = try MessageCoding.decoder().decode(StatusEvent.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw MessageRejection("missing field '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw MessageRejection("field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw MessageRejection("field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
+        } catch {
+            throw MessageRejection("\(error)")
+        }
+        guard !event.task.isEmpty else { throw MessageRejection("field 'task' is empty") }
+        guard !event.tile.isEmpty else { throw MessageRejection("field 'tile' is empty") }
+        guard event.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(event.attempt)") }
+        if let p = event.progress, !(0...1).contains(p) {
+            throw MessageRejection("field 'progress' must be within 0…1, got \(p)")
+        }
+        return event
+    }
+
+    /// The event as its JSON wire form.
+    public func encoded() -> [UInt8] {
+        // Encoding a value of this shape cannot fail.
+        Array((try? MessageCoding.encoder().encode(self)) ?? Data())
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A change in a tile's backend job, published by a worker to `tilefleet.events` and persisted
+/// by the recorder. Its `id` makes redelivery harmless: the recorder stores each id once.
+public struct StatusEvent: Sendable, Codable, Equatable {
+    /// The wire schema this type reads and writes.
+    public static let schema = "tilefleet.status-event/1"
+
+    public var schema: String
+    public var id: UUID
+    public var task: String
+    public var tile: String
+    public var attempt: Int
+    public var status: EventStatus
+    /// The backend's own word for the status (`queued`, `accepted`, `error`, …).
+    public var rawStatus: String?
+    public var backend: String?
+    public var backendJobID: String?
+    /// 0…1 where the backend reports it.
+    public var progress: Double?
+    public var message: String?
+    /// Result links, on `finished`.
+    public var assets: [Asset]?
+    /// The platform's error text, on `failed`.
+    public var error: String?
+    /// Which worker saw it (host:pid).
+    public var worker: String?
+    /// When the worker saw it.
+    public var time: Date
+
+    public init(
+        id: UUID = UUID(), task: String, tile: String, attempt: Int, status: EventStatus,
+        rawStatus: String? = nil, backend: String? = nil, backendJobID: String? = nil,
+        progress: Double? = nil, message: String? = nil, assets: [Asset]? = nil,
+        error: String? = nil, worker: String? = nil, time: Date = Date()
+    ) {
+        self.schema = Self.schema
+        self.id = id
+        self.task = task
+        self.tile = tile
+        self.attempt = attempt
+        self.status = status
+        self.rawStatus = rawStatus
+        self.backend = backend
+        self.backendJobID = backendJobID
+        self.progress = progress
+        self.message = message
+        self.assets = assets
+        self.error = error
+        self.worker = worker
+        self.time = time
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, id, task, tile, attempt, status, backend, progress, message, assets, error, worker, time
+        case rawStatus = "raw_status"
+        case backendJobID = "backend_job_id"
+    }
+
+    /// A result link of a finished job.
+    public struct Asset: Sendable, Codable, Equatable {
+        public var href: String
+        public var type: String?
+        public var roles: [String]?
+        public var title: String?
+        public var size: Int?
+
+        public init(href: String, type: String? = nil, roles: [String]? = nil, title: String? = nil, size: Int? = nil) {
+            self.href = href
+            self.type = type
+            self.roles = roles
+            self.title = title
+            self.size = size
+        }
+    }
+
+    /// The routing key on `tilefleet.events`: `<task>.<tile>.<status>`.
+    public var routingKey: String { "\(task).\(tile).\(status.rawValue)" }
+}

@@ -1,0 +1,20 @@
+/// One numbered, transactional schema change.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
+    /// Every migration this build knows, in order.
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "tasks, tiles, backend jobs, events, assets", sql: Migrations.v1Tables),
+        Migration(version: 2, name: "reporting views", sql: Migrations.v2Views),
+    ]
+
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+}

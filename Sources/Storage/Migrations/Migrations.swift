@@ -1,0 +1,2 @@
+/// The SQL of each migration, one file per version.
+enum Migrations {}

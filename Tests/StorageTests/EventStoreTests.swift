@@ -1,0 +1,223 @@
+import FleetModel
+import Foundation
+import Postgres
+import Storage
+import Testing
+
+@Suite struct EventStoreTests {
+    /// The life of `tiles` tiles: most finish at attempt 1, every fifth fails once and finishes
+    /// at attempt 2, every seventeenth fails for good. About 10 events per tile on average.
+    static func lifeEvents(task: String, tiles: Int) -> [StatusEvent] {
+        var events: [StatusEvent] = []
+        let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+        for i in 0..<tiles {
+            let tile = TestDatabase.tileID(i)
+            var t = t0.addingTimeInterval(Double(i))
+            func add(_ attempt: Int, _ status: EventStatus, progress: Double? = nil, error: String? = nil,
+                     assets: [StatusEvent.Asset]? = nil) {
+                t = t.addingTimeInterval(1.5)
+                events.append(StatusEvent(task: task, tile: tile, attempt: attempt, status: status,
+                                          rawStatus: status.rawValue, backend: "sim", backendJobID: "j-\(i)-\(attempt)",
+                                          progress: progress, assets: assets, error: error, worker: "w1", time: t))
+            }
+            let attempts = i % 5 == 0 ? 2 : 1
+            for attempt in 1...attempts {
+                add(attempt, .queued)
+                add(attempt, .submitted)
+                add(attempt, .running, progress: 0.1)
+                add(attempt, .running, progress: 0.5)
+                add(attempt, .running, progress: 0.9)
+                if attempt < attempts {
+                    add(attempt, .retrying, error: "Job \(i) failed: out of memory")
+                } else if i % 17 == 0 {
+                    add(attempt, .failed, error: "Process graph rejected for tile \(i)")
+                } else {
+                    add(attempt, .finished, progress: 1, assets: [
+                        StatusEvent.Asset(href: "https://sim/\(i)/openEO.tif", type: "image/tiff", roles: ["data"], title: "openEO.tif", size: 1024),
+                        StatusEvent.Asset(href: "https://sim/\(i)/job-results.json", type: "application/json", roles: ["metadata"]),
+                    ])
+                }
+            }
+        }
+        return events
+    }
+
+    /// Everything the recorder derives, as text rows, for comparing two databases.
+    static func finalState(_ db: PostgresConnection) async throws -> [String] {
+        var lines: [String] = []
+        for sql: PostgresQuery in [
+            "SELECT task_id, tile_id, status, attempt, backend_job_id, raw_status, progress, last_error, submitted_at, started_at, finished_at, status_at, last_event_id FROM tiles ORDER BY 1, 2",
+            "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, submitted_at, started_at, finished_at, error FROM backend_jobs ORDER BY 1, 2, 3",
+            "SELECT task_id, tile_id, attempt, href, type, roles, title, size FROM assets ORDER BY 1, 2, 3, 4",
+            "SELECT count(*) FROM events",
+        ] {
+            for row in try await db.query(sql) {
+                lines.append((0..<row.columnCount).map { row[$0] ?? "∅" }.joined(separator: "|"))
+            }
+        }
+        return lines
+    }
+
+    @Test func replayingTenThousandEventsTwiceAndShuffledGivesTheSameState() async throws {
+        let inOrder = try await TestDatabase.create()
+        let shuffled = try await TestDatabase.create()
+        defer { Task { await inOrder.drop(); await shuffled.drop() } }
+        let tiles = 1_400
+        let events = Self.lifeEvents(task: "replay", tiles: tiles)
+        #expect(events.count >= 10_000)
+        for db in [inOrder, shuffled] { try await db.makeTask("replay", tiles: tiles) }
+
+        let store = EventStore(connection: inOrder.connection)
+        for chunk in events.chunked(500) { try await store.apply(chunk) }
+        let once = try await Self.finalState(inOrder.connection)
+        var replayedInserted = 0
+        for chunk in events.chunked(500) { replayedInserted += try await store.apply(chunk).inserted }
+        #expect(replayedInserted == 0)
+        #expect(try await Self.finalState(inOrder.connection) == once)
+
+        var rng = SeededGenerator(seed: 42)
+        let mixed = (events + events).shuffled(using: &rng)
+        let other = EventStore(connection: shuffled.connection)
+        for chunk in mixed.chunked(333) { try await other.apply(chunk) }
+        #expect(try await Self.finalState(shuffled.connection) == once)
+
+        let summary = try await inOrder.connection.query("""
+            SELECT count(*) FILTER (WHERE status = 'finished'), count(*) FILTER (WHERE status = 'failed'),
+                   count(*) FILTER (WHERE attempt = 2), (SELECT count(*) FROM assets)
+            FROM tiles
+            """)[0]
+        let failed = (0..<tiles).filter { $0 % 17 == 0 }.count
+        #expect(try summary.decode(Int.self, at: 0) == tiles - failed)
+        #expect(try summary.decode(Int.self, at: 1) == failed)
+        #expect(try summary.decode(Int.self, at: 2) == tiles / 5)
+        #expect(try summary.decode(Int.self, at: 3) == 2 * (tiles - failed))
+    }
+
+    @Test func aStaleRunningAfterFinishedChangesNothing() async throws {
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        try await db.makeTask("stale", tiles: 1)
+        let store = EventStore(connection: db.connection)
+        let t = Date(timeIntervalSince1970: 1_780_000_000)
+        let tile = TestDatabase.tileID(0)
+        try await store.apply([
+            StatusEvent(task: "stale", tile: tile, attempt: 1, status: .submitted, backendJobID: "j1", time: t),
+            StatusEvent(task: "stale", tile: tile, attempt: 1, status: .finished, backendJobID: "j1", time: t.addingTimeInterval(10)),
+        ])
+        let position: PostgresQuery = "SELECT status, attempt, progress, status_at, last_event_id, finished_at FROM tiles"
+        let before = try await db.connection.query(position).map { row in (0..<row.columnCount).map { row[$0] } }
+        // A late `running`, even one stamped after `finished` by a worker with a fast clock.
+        try await store.apply([
+            StatusEvent(task: "stale", tile: tile, attempt: 1, status: .running, progress: 0.4, time: t.addingTimeInterval(5)),
+            StatusEvent(task: "stale", tile: tile, attempt: 1, status: .running, progress: 0.8, time: t.addingTimeInterval(60)),
+        ])
+        let after = try await db.connection.query(position).map { row in (0..<row.columnCount).map { row[$0] } }
+        #expect(after == before)
+        let tileRow = try await db.connection.query("SELECT status, started_at FROM tiles")[0]
+        #expect(try tileRow.decode(String.self, at: 0) == "finished")
+        // Its time still counts: it is the earliest `running` seen for the attempt.
+        #expect(try tileRow.decode(Date.self, at: 1) == t.addingTimeInterval(5))
+    }
+
+    @Test func anOlderAttemptNeverOverridesARetry() async throws {
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        try await db.makeTask("retry", tiles: 1)
+        let store = EventStore(connection: db.connection)
+        let tile = TestDatabase.tileID(0)
+        let t = Date(timeIntervalSince1970: 1_780_000_000)
+        try await store.apply([
+            StatusEvent(task: "retry", tile: tile, attempt: 1, status: .retrying, error: "boom", time: t),
+        ])
+        var row = try await db.connection.query("SELECT status, attempt, last_error FROM tiles")[0]
+        #expect(try row.decode(String.self, at: 0) == "queued")
+        #expect(try row.decode(Int.self, at: 1) == 2)
+        #expect(try row.decode(String.self, at: 2) == "boom")
+        try await store.apply([
+            StatusEvent(task: "retry", tile: tile, attempt: 1, status: .running, time: t.addingTimeInterval(100)),
+        ])
+        row = try await db.connection.query("SELECT status, attempt FROM tiles")[0]
+        #expect(try row.decode(String.self, at: 0) == "queued")
+        #expect(try row.decode(Int.self, at: 1) == 2)
+    }
+
+    @Test func unknownTilesAndRejectionsAreKeptNotLost() async throws {
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        try await db.makeTask("known", tiles: 2)
+        let store = EventStore(connection: db.connection)
+        let ghost = StatusEvent(task: "nope", tile: "x", attempt: 1, status: .running)
+        let outcome = try await store.apply(
+            [StatusEvent(task: "known", tile: TestDatabase.tileID(0), attempt: 1, status: .submitted), ghost,
+             StatusEvent(task: "known", tile: TestDatabase.tileID(1), attempt: 1, status: .running)],
+            rejections: [EventStore.Rejection(body: Array("{not json".utf8), reason: "not a JSON object", routingKey: "a.b.c")])
+        #expect(outcome.inserted == 2)
+        #expect(outcome.unknownTile == [ghost.id])
+        let rejected = try await db.connection.query("SELECT reason, routing_key, convert_from(body, 'UTF8') FROM rejected_events ORDER BY id")
+        #expect(rejected.count == 2)
+        #expect(try rejected[0].decode(String.self, at: 0).contains("unknown tile"))
+        #expect(try rejected[0].decode(String.self, at: 2).contains(ghost.id.uuidString))
+        #expect(try rejected[1].decode(String.self, at: 0) == "not a JSON object")
+        #expect(try rejected[1].decode(String.self, at: 2) == "{not json")
+        let statuses = try await db.connection.query("SELECT status FROM tiles ORDER BY tile_id").map { try $0.decode(String.self, at: 0) }
+        #expect(statuses == ["submitted", "running"])
+    }
+
+    @Test func terminalTilesAreAnnouncedOnTilefleetTiles() async throws {
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        try await db.makeTask("notify", tiles: 3, backend: "openeo-sim")
+        let listener = try await PostgresConnection.connect(to: db.url)
+        defer { Task { await listener.close() } }
+        let stream = try await listener.listen("tilefleet_tiles")
+        let store = EventStore(connection: db.connection)
+        try await store.apply([
+            StatusEvent(task: "notify", tile: TestDatabase.tileID(0), attempt: 1, status: .running),
+            StatusEvent(task: "notify", tile: TestDatabase.tileID(1), attempt: 1, status: .finished),
+            StatusEvent(task: "notify", tile: TestDatabase.tileID(2), attempt: 1, status: .failed),
+        ])
+        var iterator = stream.makeAsyncIterator()
+        let first = await iterator.next()
+        #expect(first?.payload == "notify openeo-sim")
+    }
+
+    @Test func reportViewsAnswer() async throws {
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        try await db.makeTask("report", tiles: 100)
+        try await EventStore(connection: db.connection).apply(Self.lifeEvents(task: "report", tiles: 100))
+        let progress = try await db.connection.query(
+            "SELECT tiles, finished, failed, percent_done::float8 FROM task_progress WHERE task_id = 'report'")[0]
+        #expect(try progress.decode(Int.self, at: 0) == 100)
+        #expect(try progress.decode(Int.self, at: 1) + progress.decode(Int.self, at: 2) == 100)
+        #expect(try progress.decode(Double.self, at: 3) == 100)
+        let stats = try await db.connection.query("SELECT jobs, retries, run_time_p50_s FROM backend_stats WHERE backend = 'sim'")[0]
+        #expect(try stats.decode(Int.self, at: 0) == 120)
+        #expect(try stats.decode(Int.self, at: 1) == 20)
+        #expect(try stats.decode(Double.self, at: 2) == 4.5)
+        let failures = try await db.connection.query("SELECT pattern, tiles FROM failures WHERE task_id = 'report'")
+        #expect(failures.count == 1)
+        #expect(try failures[0].decode(String.self, at: 0) == "Process graph rejected for tile #")
+        let timeline = try await db.connection.query("SELECT count(*) FROM tile_timeline WHERE tile_id = 'tile-0000'")
+        #expect(try timeline[0].decode(Int.self, at: 0) == 12)
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+/// A deterministic generator so the shuffled replay is the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
