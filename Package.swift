@@ -68,7 +68,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "tilefleet", dependencies: ["TilefleetCLI"]),
+        .executableTarget(name: "tilefleet", dependencies: [
+            "TilefleetCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -80,7 +80,7 @@ public final class PostgresSession {
         PQsetNoticeProcessor(newConn, { context, message in
             guard let context, let message else { return }
             let session = Unmanaged<PostgresSession>.fromOpaque(context).takeUnretainedValue()
-            session.logger.notice("\(PostgresSession.trimmed(message))")
+            session.logger.debug("\(PostgresSession.trimmed(message))")
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Postgres
+import Storage
+
+/// `tilefleet report`: progress, backends, failures and slowest tiles from the SQL views.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Report on a task (or all tasks) from the database's reporting views."
+    )
+
+    @Argument(help: "Task id (default: every task).")
+    var task: String?
+
+    @Option(help: "Output format: table, csv or json.")
+    var format: TableFormat = .table
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let db = try await PostgresConnection.connect(to: connection.resolvedDatabaseURL())
+        defer { Task { await db.close() } }
+        let tables = try await Report(connection: db).tables(task: task)
+        print(format.render(tables), terminator: "")
+    }
+}
