@@ -61,11 +61,18 @@ let package = Package(
         // The fleet: message schemas and statuses shared by every role; PostgreSQL storage.
         .target(name: "FleetModel"),
         .target(name: "Storage", dependencies: ["FleetModel", "Postgres"]),
+        .target(name: "Messaging", dependencies: ["AMQP", "FleetModel"]),
+        .target(name: "Recorder", dependencies: [
+            "Messaging", "Storage", "FleetModel", "AMQP", "Postgres",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
 
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
-            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "FleetModel", "Storage",
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "FleetModel", "Storage", "Messaging", "Recorder",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tilefleet", dependencies: [
@@ -74,12 +81,13 @@ let package = Package(
         ]),
 
         // Tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Postgres", "Storage", "FleetModel"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "GeoTests", dependencies: ["Geo"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -144,6 +144,12 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         return s
     }
 
+    /// The URL including the password, for handing to a child process; never log it.
+    public var unredactedString: String {
+        guard let password else { return description }
+        return description.replacingOccurrences(of: ":***@", with: ":" + URLComponentCoding.percentEncode(password) + "@")
+    }
+
     /// libpq keyword/value pairs for `PQconnectdbParams`.
     var connectionParameters: [(String, String)] {
         var pairs: [(String, String)] = [("host", host), ("port", String(port))]

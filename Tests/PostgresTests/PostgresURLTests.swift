@@ -51,5 +51,6 @@ import Testing
         #expect(!url.description.contains("hunter2"))
         #expect(url.description == "postgresql://fleet:***@h:5433/db?sslmode=require")
         #expect(!"\(url)".contains("hunter2"))
+        #expect(try PostgresURL(url.unredactedString) == url)
     }
 }

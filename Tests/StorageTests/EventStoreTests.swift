@@ -3,45 +3,9 @@ import Foundation
 import Postgres
 import Storage
 import Testing
+import TestSupport
 
 @Suite struct EventStoreTests {
-    /// The life of `tiles` tiles: most finish at attempt 1, every fifth fails once and finishes
-    /// at attempt 2, every seventeenth fails for good. About 10 events per tile on average.
-    static func lifeEvents(task: String, tiles: Int) -> [StatusEvent] {
-        var events: [StatusEvent] = []
-        let t0 = Date(timeIntervalSince1970: 1_780_000_000)
-        for i in 0..<tiles {
-            let tile = TestDatabase.tileID(i)
-            var t = t0.addingTimeInterval(Double(i))
-            func add(_ attempt: Int, _ status: EventStatus, progress: Double? = nil, error: String? = nil,
-                     assets: [StatusEvent.Asset]? = nil) {
-                t = t.addingTimeInterval(1.5)
-                events.append(StatusEvent(task: task, tile: tile, attempt: attempt, status: status,
-                                          rawStatus: status.rawValue, backend: "sim", backendJobID: "j-\(i)-\(attempt)",
-                                          progress: progress, assets: assets, error: error, worker: "w1", time: t))
-            }
-            let attempts = i % 5 == 0 ? 2 : 1
-            for attempt in 1...attempts {
-                add(attempt, .queued)
-                add(attempt, .submitted)
-                add(attempt, .running, progress: 0.1)
-                add(attempt, .running, progress: 0.5)
-                add(attempt, .running, progress: 0.9)
-                if attempt < attempts {
-                    add(attempt, .retrying, error: "Job \(i) failed: out of memory")
-                } else if i % 17 == 0 {
-                    add(attempt, .failed, error: "Process graph rejected for tile \(i)")
-                } else {
-                    add(attempt, .finished, progress: 1, assets: [
-                        StatusEvent.Asset(href: "https://sim/\(i)/openEO.tif", type: "image/tiff", roles: ["data"], title: "openEO.tif", size: 1024),
-                        StatusEvent.Asset(href: "https://sim/\(i)/job-results.json", type: "application/json", roles: ["metadata"]),
-                    ])
-                }
-            }
-        }
-        return events
-    }
-
     /// Everything the recorder derives, as text rows, for comparing two databases.
     static func finalState(_ db: PostgresConnection) async throws -> [String] {
         var lines: [String] = []
@@ -63,23 +27,23 @@ import Testing
         let shuffled = try await TestDatabase.create()
         defer { Task { await inOrder.drop(); await shuffled.drop() } }
         let tiles = 1_400
-        let events = Self.lifeEvents(task: "replay", tiles: tiles)
+        let events = EventFixtures.lifeEvents(task: "replay", tiles: tiles)
         #expect(events.count >= 10_000)
         for db in [inOrder, shuffled] { try await db.makeTask("replay", tiles: tiles) }
 
         let store = EventStore(connection: inOrder.connection)
         for chunk in events.chunked(500) { try await store.apply(chunk) }
-        let once = try await Self.finalState(inOrder.connection)
+        let once = try await EventFixtures.finalState(inOrder.connection)
         var replayedInserted = 0
         for chunk in events.chunked(500) { replayedInserted += try await store.apply(chunk).inserted }
         #expect(replayedInserted == 0)
-        #expect(try await Self.finalState(inOrder.connection) == once)
+        #expect(try await EventFixtures.finalState(inOrder.connection) == once)
 
         var rng = SeededGenerator(seed: 42)
         let mixed = (events + events).shuffled(using: &rng)
         let other = EventStore(connection: shuffled.connection)
         for chunk in mixed.chunked(333) { try await other.apply(chunk) }
-        #expect(try await Self.finalState(shuffled.connection) == once)
+        #expect(try await EventFixtures.finalState(shuffled.connection) == once)
 
         let summary = try await inOrder.connection.query("""
             SELECT count(*) FILTER (WHERE status = 'finished'), count(*) FILTER (WHERE status = 'failed'),
@@ -185,7 +149,7 @@ import Testing
         let db = try await TestDatabase.create()
         defer { Task { await db.drop() } }
         try await db.makeTask("report", tiles: 100)
-        try await EventStore(connection: db.connection).apply(Self.lifeEvents(task: "report", tiles: 100))
+        try await EventStore(connection: db.connection).apply(EventFixtures.lifeEvents(task: "report", tiles: 100))
         let progress = try await db.connection.query(
             "SELECT tiles, finished, failed, percent_done::float8 FROM task_progress WHERE task_id = 'report'")[0]
         #expect(try progress.decode(Int.self, at: 0) == 100)
@@ -203,21 +167,3 @@ import Testing
     }
 }
 
-extension Array {
-    func chunked(_ size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
-    }
-}
-
-/// A deterministic generator so the shuffled replay is the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

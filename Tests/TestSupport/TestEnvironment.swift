@@ -63,6 +63,41 @@ public enum TestEnvironment {
         return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
     }
 
+    /// The `tilefleet` executable built beside the test bundle.
+    public static var tilefleetBinary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("tilefleet").path
+    }
+
+    /// Starts a command in the background, its output appended to `logPath`; returns its PID.
+    public static func spawn(_ arguments: [String], environment: [String: String] = [:], logPath: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        guard spawned == 0 else {
+            throw ServicesError(action: "spawn", service: arguments[0], output: "posix_spawn failed: \(spawned)")
+        }
+        return pid
+    }
+
+    /// Sends `signal` to `pid` and reaps it; returns its exit status (128 + signal if killed).
+    @discardableResult
+    public static func stop(_ pid: pid_t, signal: Int32 = SIGKILL) -> Int32 {
+        kill(pid, signal)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
     public struct ServicesError: Error, CustomStringConvertible {
         public let action: String
         public let service: String

@@ -4,33 +4,36 @@ import Storage
 import TestSupport
 
 /// A fresh database per test on the shared server, migrated, dropped at the end.
-struct TestDatabase {
-    let name: String
-    let url: PostgresURL
-    let connection: PostgresConnection
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let url: PostgresURL
+    public let connection: PostgresConnection
 
-    static func create(migrate: Bool = true) async throws -> TestDatabase {
-        let admin = try await PostgresConnection.connect(to: TestEnvironment.databaseURL)
+    /// A new database on the server at `serverURL` (default: the shared one).
+    public static func create(migrate: Bool = true, serverURL: String = TestEnvironment.databaseURL) async throws -> TestDatabase {
+        let admin = try await PostgresConnection.connect(to: serverURL)
         let name = "tf_test_" + UUID().uuidString.prefix(8).lowercased()
         try await admin.executeScript("CREATE DATABASE \(name)")
         await admin.close()
-        var url = try PostgresURL(TestEnvironment.databaseURL)
+        var url = try PostgresURL(serverURL)
         url.database = name
         let connection = try await PostgresConnection.connect(to: url)
         if migrate { try await Migrator().migrate(connection) }
         return TestDatabase(name: name, url: url, connection: connection)
     }
 
-    func drop() async {
+    public func drop() async {
         await connection.close()
-        if let admin = try? await PostgresConnection.connect(to: TestEnvironment.databaseURL) {
+        var admin = url
+        admin.database = "postgres"
+        if let admin = try? await PostgresConnection.connect(to: admin) {
             try? await admin.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             await admin.close()
         }
     }
 
     /// A task with `count` pending tiles named tile-0000…
-    func makeTask(_ task: String, tiles count: Int, backend: String = "sim") async throws {
+    public func makeTask(_ task: String, tiles count: Int, backend: String = "sim") async throws {
         try await connection.execute("""
             INSERT INTO tasks (id, title, backend, spec) VALUES (\(task), \("test task"), \(backend), \(PostgresJSON(text: "{}")))
             """)
@@ -41,5 +44,5 @@ struct TestDatabase {
         try await connection.copyIn("COPY tiles (task_id, tile_id, backend) FROM STDIN", buffer)
     }
 
-    static func tileID(_ i: Int) -> String { "tile-" + String(format: "%04d", i) }
+    public static func tileID(_ i: Int) -> String { "tile-" + String(format: "%04d", i) }
 }

@@ -1,0 +1,79 @@
+import FleetModel
+import Foundation
+import Postgres
+
+/// Status events of whole tile lives, and a way to compare what the recorder made of them.
+public enum EventFixtures {
+    /// The life of `tiles` tiles: most finish at attempt 1, every fifth fails once and finishes
+    /// at attempt 2, every seventeenth fails for good. About 10 events per tile on average.
+    public static func lifeEvents(task: String, tiles: Int) -> [StatusEvent] {
+        var events: [StatusEvent] = []
+        let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+        for i in 0..<tiles {
+            let tile = TestDatabase.tileID(i)
+            var t = t0.addingTimeInterval(Double(i))
+            func add(_ attempt: Int, _ status: EventStatus, progress: Double? = nil, error: String? = nil,
+                     assets: [StatusEvent.Asset]? = nil) {
+                t = t.addingTimeInterval(1.5)
+                events.append(StatusEvent(task: task, tile: tile, attempt: attempt, status: status,
+                                          rawStatus: status.rawValue, backend: "sim", backendJobID: "j-\(i)-\(attempt)",
+                                          progress: progress, assets: assets, error: error, worker: "w1", time: t))
+            }
+            let attempts = i % 5 == 0 ? 2 : 1
+            for attempt in 1...attempts {
+                add(attempt, .queued)
+                add(attempt, .submitted)
+                add(attempt, .running, progress: 0.1)
+                add(attempt, .running, progress: 0.5)
+                add(attempt, .running, progress: 0.9)
+                if attempt < attempts {
+                    add(attempt, .retrying, error: "Job \(i) failed: out of memory")
+                } else if i % 17 == 0 {
+                    add(attempt, .failed, error: "Process graph rejected for tile \(i)")
+                } else {
+                    add(attempt, .finished, progress: 1, assets: [
+                        StatusEvent.Asset(href: "https://sim/\(i)/openEO.tif", type: "image/tiff", roles: ["data"], title: "openEO.tif", size: 1024),
+                        StatusEvent.Asset(href: "https://sim/\(i)/job-results.json", type: "application/json", roles: ["metadata"]),
+                    ])
+                }
+            }
+        }
+        return events
+    }
+
+    /// Everything the recorder derives, as text rows, for comparing two databases.
+    public static func finalState(_ db: PostgresConnection) async throws -> [String] {
+        var lines: [String] = []
+        for sql: PostgresQuery in [
+            "SELECT task_id, tile_id, status, attempt, backend_job_id, raw_status, progress, last_error, submitted_at, started_at, finished_at, status_at, last_event_id FROM tiles ORDER BY 1, 2",
+            "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, submitted_at, started_at, finished_at, error FROM backend_jobs ORDER BY 1, 2, 3",
+            "SELECT task_id, tile_id, attempt, href, type, roles, title, size FROM assets ORDER BY 1, 2, 3, 4",
+            "SELECT count(*) FROM events",
+        ] {
+            for row in try await db.query(sql) {
+                lines.append((0..<row.columnCount).map { row[$0] ?? "∅" }.joined(separator: "|"))
+            }
+        }
+        return lines
+    }
+
+}
+
+extension Array {
+    public func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+/// A deterministic generator so the shuffled replay is the same on every run.
+public struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
