@@ -47,6 +47,16 @@ final class Projection {
     init(context: ProjContext, targetEPSG: Int) throws {
         self.context = context
         self.targetEPSG = targetEPSG
+        if let utm = UTMZone(epsg: targetEPSG) {
+            // The pipeline PROJ's database gives for WGS84 → WGS84 / UTM, written out: creating it
+            // needs no database look-up (which costs more than tiling a small area).
+            guard let pipeline = proj_create(context.pointer, utm.projPipeline) else {
+                throw GeoLibraryError(library: "PROJ", message: context.lastError())
+            }
+            isGeographic = false
+            pj = pipeline
+            return
+        }
         guard let target = proj_create(context.pointer, "EPSG:\(targetEPSG)") else {
             throw GeoValidationError(.unknownCRS("EPSG:\(targetEPSG)"))
         }
