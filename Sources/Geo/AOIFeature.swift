@@ -16,14 +16,21 @@ public struct AOIFeature: Sendable, Hashable {
 
     /// The feature as GeoJSON text (RFC 7946).
     public var geoJSON: String {
-        var output = "{\"type\":\"Feature\""
+        var output = JSONBytes()
+        write(to: &output)
+        return output.string
+    }
+
+    func write(to output: inout JSONBytes) {
+        output.append("{\"type\":\"Feature\"")
         if let id {
-            output += ",\"id\":"
+            output.append(",\"id\":")
             id.write(to: &output)
         }
-        output += ",\"properties\":"
+        output.append(",\"properties\":")
         JSONValue.object(properties).write(to: &output)
-        output += ",\"geometry\":" + geometry.geoJSON + "}"
-        return output
+        output.append(",\"geometry\":")
+        geometry.write(to: &output)
+        output.append(byte: UInt8(ascii: "}"))
     }
 }

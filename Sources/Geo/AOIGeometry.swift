@@ -8,11 +8,21 @@ public enum AOIGeometry: Sendable, Hashable {
 
     /// GeoJSON geometry text (Point, Polygon or MultiPolygon), rings oriented by the right-hand rule.
     public var geoJSON: String {
+        var output = JSONBytes()
+        write(to: &output)
+        return output.string
+    }
+
+    func write(to output: inout JSONBytes) {
         switch self {
         case .point(let longitude, let latitude):
-            return "{\"type\":\"Point\",\"coordinates\":[\(JSONValue.format(longitude)),\(JSONValue.format(latitude))]}"
+            output.append("{\"type\":\"Point\",\"coordinates\":[")
+            output.append(number: longitude)
+            output.append(byte: UInt8(ascii: ","))
+            output.append(number: latitude)
+            output.append("]}")
         case .polygons(let polygons):
-            return GeoJSONWriter.geometry(polygons: polygons)
+            GeoJSONWriter.write(polygons: polygons, to: &output)
         }
     }
 }

@@ -2,87 +2,67 @@
 enum GeoJSONWriter {
     /// A Polygon (one part) or MultiPolygon from rings of interleaved lon, lat.
     static func geometry(polygons: [[[Double]]]) -> String {
-        var output = ""
+        var output = JSONBytes(capacity: polygons.reduce(64) { $0 + $1.reduce(0) { $0 + $1.count * 14 + 4 } })
+        write(polygons: polygons, to: &output)
+        return output.string
+    }
+
+    static func write(polygons: [[[Double]]], to output: inout JSONBytes) {
         if polygons.count == 1 {
-            output += "{\"type\":\"Polygon\",\"coordinates\":"
+            output.append("{\"type\":\"Polygon\",\"coordinates\":")
             write(rings: polygons[0], to: &output)
         } else {
-            output += "{\"type\":\"MultiPolygon\",\"coordinates\":["
+            output.append("{\"type\":\"MultiPolygon\",\"coordinates\":[")
             for (index, rings) in polygons.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(byte: UInt8(ascii: ",")) }
                 write(rings: rings, to: &output)
             }
-            output += "]"
+            output.append(byte: UInt8(ascii: "]"))
         }
-        output += "}"
-        return output
+        output.append(byte: UInt8(ascii: "}"))
     }
 
     /// A Point, LineString or Polygon/MultiPolygon for a sample group's hull.
     static func geometry(hull xy: [Double], polygons: [[[Double]]]) -> String {
         if !polygons.isEmpty { return geometry(polygons: polygons) }
+        var output = JSONBytes(capacity: xy.count * 14 + 40)
         if xy.count == 2 {
-            return "{\"type\":\"Point\",\"coordinates\":[\(JSONValue.format(xy[0])),\(JSONValue.format(xy[1]))]}"
+            output.append("{\"type\":\"Point\",\"coordinates\":[")
+            output.append(number: xy[0])
+            output.append(byte: UInt8(ascii: ","))
+            output.append(number: xy[1])
+            output.append("]}")
+            return output.string
         }
-        var output = "{\"type\":\"LineString\",\"coordinates\":"
+        output.append("{\"type\":\"LineString\",\"coordinates\":")
         write(ring: xy, to: &output)
-        return output + "}"
+        output.append(byte: UInt8(ascii: "}"))
+        return output.string
     }
 
-    private static func write(rings: [[Double]], to output: inout String) {
-        output += "["
+    private static func write(rings: [[Double]], to output: inout JSONBytes) {
+        output.append(byte: UInt8(ascii: "["))
         for (index, ring) in rings.enumerated() {
-            if index > 0 { output += "," }
+            if index > 0 { output.append(byte: UInt8(ascii: ",")) }
             let counterClockwise = signedArea(ring) > 0
-            let wantCounterClockwise = index == 0
-            write(ring: counterClockwise == wantCounterClockwise ? ring : reversed(ring), to: &output)
+            write(ring: ring, to: &output, reversed: counterClockwise != (index == 0))
         }
-        output += "]"
+        output.append(byte: UInt8(ascii: "]"))
     }
 
-    private static func write(ring: [Double], to output: inout String) {
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        bytes.reserveCapacity(ring.count * 14 + 2)
-        var index = 0
-        while index + 1 < ring.count {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(UInt8(ascii: "["))
-            appendCoordinate(ring[index], to: &bytes)
-            bytes.append(UInt8(ascii: ","))
-            appendCoordinate(ring[index + 1], to: &bytes)
-            bytes.append(UInt8(ascii: "]"))
-            index += 2
+    private static func write(ring: [Double], to output: inout JSONBytes, reversed: Bool = false) {
+        output.append(byte: UInt8(ascii: "["))
+        let count = ring.count / 2
+        for step in 0..<count {
+            let index = 2 * (reversed ? count - 1 - step : step)
+            if step > 0 { output.append(byte: UInt8(ascii: ",")) }
+            output.append(byte: UInt8(ascii: "["))
+            output.append(coordinate: ring[index])
+            output.append(byte: UInt8(ascii: ","))
+            output.append(coordinate: ring[index + 1])
+            output.append(byte: UInt8(ascii: "]"))
         }
-        bytes.append(UInt8(ascii: "]"))
-        output += String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// A coordinate with at most 9 decimals (0.1 mm in degrees), trailing zeros dropped.
-    static func appendCoordinate(_ value: Double, to bytes: inout [UInt8]) {
-        guard value.isFinite, abs(value) < 1e9 else {
-            bytes += Array(JSONValue.format(value).utf8)
-            return
-        }
-        let scaled = Int64((value * 1e9).rounded())
-        if scaled < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = scaled.magnitude
-        bytes += Array(String(magnitude / 1_000_000_000).utf8)
-        var fraction = magnitude % 1_000_000_000
-        guard fraction > 0 else { return }
-        var digits = 9
-        while fraction % 10 == 0 {
-            fraction /= 10
-            digits -= 1
-        }
-        bytes.append(UInt8(ascii: "."))
-        var buffer = [UInt8](repeating: UInt8(ascii: "0"), count: digits)
-        var position = digits - 1
-        while fraction > 0 {
-            buffer[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
-            fraction /= 10
-            position -= 1
-        }
-        bytes += buffer
+        output.append(byte: UInt8(ascii: "]"))
     }
 
     /// Shoelace area of interleaved x, y: positive when counter-clockwise.
@@ -91,7 +71,7 @@ enum GeoJSONWriter {
         guard count >= 3 else { return 0 }
         var sum = 0.0
         for index in 0..<count {
-            let next = (index + 1) % count
+            let next = index + 1 == count ? 0 : index + 1
             sum += xy[2 * index] * xy[2 * next + 1] - xy[2 * next] * xy[2 * index + 1]
         }
         return sum / 2

@@ -47,31 +47,43 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     func write(to output: inout String) {
+        var bytes = JSONBytes()
+        write(to: &bytes)
+        output += bytes.string
+    }
+
+    func write(to output: inout JSONBytes) {
         switch self {
         case .null:
-            output += "null"
+            output.append("null")
         case .bool(let value):
-            output += value ? "true" : "false"
+            output.append(value ? "true" : "false")
         case .number(let value):
-            output += JSONValue.format(value)
+            output.append(number: value)
         case .string(let value):
-            JSONValue.writeString(value, to: &output)
+            output.append(quoted: value)
         case .array(let values):
-            output += "["
+            output.append(byte: UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(byte: UInt8(ascii: ",")) }
                 value.write(to: &output)
             }
-            output += "]"
+            output.append(byte: UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { output += "," }
-                JSONValue.writeString(key, to: &output)
-                output += ":"
-                members[key]!.write(to: &output)
+            output.append(byte: UInt8(ascii: "{"))
+            if members.count == 1, let (key, value) = members.first {
+                output.append(quoted: key)
+                output.append(byte: UInt8(ascii: ":"))
+                value.write(to: &output)
+            } else {
+                for (index, key) in members.keys.sorted().enumerated() {
+                    if index > 0 { output.append(byte: UInt8(ascii: ",")) }
+                    output.append(quoted: key)
+                    output.append(byte: UInt8(ascii: ":"))
+                    members[key]!.write(to: &output)
+                }
             }
-            output += "}"
+            output.append(byte: UInt8(ascii: "}"))
         }
     }
 
@@ -83,21 +95,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        var bytes = JSONBytes(capacity: value.utf8.count + 2)
+        bytes.append(quoted: value)
+        output += bytes.string
     }
 
     public subscript(key: String) -> JSONValue? {

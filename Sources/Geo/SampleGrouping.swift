@@ -39,8 +39,18 @@ enum SampleGrouping {
 
     struct Member {
         var featureIndex: Int
+        /// Position in the cell's CRS.
         var x: Double
         var y: Double
+    }
+
+    /// A cell of the inner grid, as a cheap dictionary key (ids are spelled once per cell).
+    struct CellKey: Hashable {
+        var epsg: Int
+        var column: Int
+        var row: Int
+        /// The MGRS latitude band (as its letter's code), 0 for other grids.
+        var band: UInt8 = 0
     }
 
     struct Cell {
@@ -71,18 +81,19 @@ extension TilingRun {
                 latitudes.append(centroid.y)
             }
         }
-        var cells: [String: SampleGrouping.Cell] = [:]
+        var cells: [SampleGrouping.CellKey: SampleGrouping.Cell] = [:]
         switch grid {
         case .kilometres(let sizeKm):
             let planar = KilometreGrid.planarGrid(sizeKm: sizeKm)
-            try assign(aoi, longitudes, latitudes, into: &cells, mgrsBands: false) { zone, column, row in
-                (KilometreGrid.tileID(epsg: zone.epsg, column: column, row: row, sizeKm: sizeKm), zone.name, planar)
-            } grid: { _ in planar }
+            try assign(aoi, longitudes, latitudes, into: &cells, grid: planar, mgrsBands: false) { zone, key in
+                (KilometreGrid.tileID(epsg: zone.epsg, column: key.column, row: key.row, sizeKm: sizeKm), zone.name)
+            }
         case .mgrs:
             let planar = PlanarGrid(cellWidth: MGRSGrid.squareSize, cellHeight: MGRSGrid.squareSize)
-            try assign(aoi, longitudes, latitudes, into: &cells, mgrsBands: true) { _, _, _ in
-                ("", "", planar)
-            } grid: { _ in planar }
+            try assign(aoi, longitudes, latitudes, into: &cells, grid: planar, mgrsBands: true) { zone, key in
+                let id = MGRSGrid.tileID(zone: zone.number, band: Character(Unicode.Scalar(key.band)), column: key.column, row: key.row)
+                return (id, String(id.prefix(3)))
+            }
         case .crs(let epsg, let width, let height):
             let projection = try proj.fromWGS84(to: epsg)
             var xy = [Double](repeating: 0, count: 2 * longitudes.count)
@@ -94,21 +105,22 @@ extension TilingRun {
             let planar = PlanarGrid(cellWidth: width, cellHeight: height)
             for index in longitudes.indices {
                 let x = xy[2 * index], y = xy[2 * index + 1]
-                let column = Int(((x - planar.originX) / width).rounded(.down))
-                let row = Int(((y - planar.originY) / height).rounded(.down))
-                let id = CRSGrid.tileID(epsg: epsg, column: column, row: row)
-                let corner = planar.corner(column: column, row: row)
-                cells[id, default: SampleGrouping.Cell(
-                    id: id, zone: "EPSG:\(epsg)", projection: projection,
-                    minX: corner.x, minY: corner.y, width: width, height: height
-                )].members.append(.init(featureIndex: index, x: x, y: y))
+                let key = SampleGrouping.CellKey(epsg: epsg, column: planar.column(x), row: planar.row(y))
+                if cells[key] == nil {
+                    let corner = planar.corner(column: key.column, row: key.row)
+                    cells[key] = SampleGrouping.Cell(
+                        id: CRSGrid.tileID(epsg: epsg, column: key.column, row: key.row), zone: "EPSG:\(epsg)",
+                        projection: projection, minX: corner.x, minY: corner.y, width: width, height: height
+                    )
+                }
+                cells[key]!.members.append(.init(featureIndex: index, x: x, y: y))
             }
         case .features, .group:
             throw GeoValidationError(.invalidGrid("group needs a cell grid (km:, crs:, mgrs)"))
         }
         var tiles: [Tile] = []
-        for id in cells.keys.sorted() {
-            tiles += try groupTiles(cell: cells[id]!, aoi: aoi, maxFeatures: maxFeatures)
+        for cell in cells.values.sorted(by: { $0.id < $1.id }) {
+            tiles += try groupTiles(cell: cell, aoi: aoi, maxFeatures: maxFeatures)
         }
         return tiles
     }
@@ -116,8 +128,8 @@ extension TilingRun {
     /// Assigns samples to UTM (or MGRS grid-zone) cells, projecting each zone's samples in one call.
     private func assign(
         _ aoi: AOI, _ longitudes: [Double], _ latitudes: [Double],
-        into cells: inout [String: SampleGrouping.Cell], mgrsBands: Bool,
-        id: (UTMZone, Int, Int) -> (String, String, PlanarGrid), grid: (UTMZone) -> PlanarGrid
+        into cells: inout [SampleGrouping.CellKey: SampleGrouping.Cell], grid planar: PlanarGrid, mgrsBands: Bool,
+        name: (UTMZone, SampleGrouping.CellKey) -> (id: String, zone: String)
     ) throws {
         var byZone: [UTMZone: [Int]] = [:]
         for index in longitudes.indices {
@@ -138,22 +150,19 @@ extension TilingRun {
                 xy[2 * slot + 1] = latitudes[index]
             }
             try projection.forward(&xy)
-            let planar = grid(zone)
             for (slot, index) in indices.enumerated() {
                 let x = xy[2 * slot], y = xy[2 * slot + 1]
-                let column = Int(((x - planar.originX) / planar.cellWidth).rounded(.down))
-                let row = Int(((y - planar.originY) / planar.cellHeight).rounded(.down))
-                var (cellID, label, _) = id(zone, column, row)
-                if mgrsBands {
-                    let band = MGRSGrid.band(latitude: latitudes[index])
-                    cellID = MGRSGrid.tileID(zone: zone.number, band: band, column: column, row: row)
-                    label = String(cellID.prefix(3))
+                var key = SampleGrouping.CellKey(epsg: zone.epsg, column: planar.column(x), row: planar.row(y))
+                if mgrsBands { key.band = MGRSGrid.band(latitude: latitudes[index]).asciiValue ?? 0 }
+                if cells[key] == nil {
+                    let (id, label) = name(zone, key)
+                    let corner = planar.corner(column: key.column, row: key.row)
+                    cells[key] = SampleGrouping.Cell(
+                        id: id, zone: label, projection: projection,
+                        minX: corner.x, minY: corner.y, width: planar.cellWidth, height: planar.cellHeight
+                    )
                 }
-                let corner = planar.corner(column: column, row: row)
-                cells[cellID, default: SampleGrouping.Cell(
-                    id: cellID, zone: label, projection: projection,
-                    minX: corner.x, minY: corner.y, width: planar.cellWidth, height: planar.cellHeight
-                )].members.append(.init(featureIndex: index, x: x, y: y))
+                cells[key]!.members.append(.init(featureIndex: index, x: x, y: y))
             }
         }
     }
@@ -170,29 +179,37 @@ extension TilingRun {
         let chunks = SampleGrouping.chunks(count: members.count, maxFeatures: maxFeatures)
         return try chunks.enumerated().map { part, range in
             let chunk = members[range]
-            let features = chunk.map { aoi.features[$0.featureIndex] }
             var geometries: [GEOSGeom] = []
             var lonLat: [Double] = []
-            for feature in features {
+            // Points keep the position they were binned with; polygons' vertices are projected.
+            var native: [Double] = []
+            var polygonVertices: [Double] = []
+            var collection = JSONBytes(capacity: chunk.count * 120)
+            collection.append("{\"type\":\"FeatureCollection\",\"features\":[")
+            for (index, member) in chunk.enumerated() {
+                let feature = aoi.features[member.featureIndex]
+                if index > 0 { collection.append(byte: UInt8(ascii: ",")) }
+                feature.write(to: &collection)
                 switch feature.geometry {
                 case .point(let longitude, let latitude):
                     geometries.append(try geos.point(x: longitude, y: latitude))
                     lonLat += [longitude, latitude]
+                    native += [member.x, member.y]
                 case .polygons(let polygons):
                     geometries.append(try geos.multiPolygon(polygons))
-                    for rings in polygons { lonLat += rings[0] }
+                    for rings in polygons {
+                        lonLat += rings[0]
+                        polygonVertices += rings[0]
+                    }
                 }
+            }
+            collection.append("]}")
+            if !polygonVertices.isEmpty {
+                try cell.projection.forward(&polygonVertices)
+                native += polygonVertices
             }
             let hull = try geos.collection(geometries, type: Int32(GEOS_GEOMETRYCOLLECTION.rawValue)).convexHull()
             let hullPolygons = hull.polygonRings()
-            var native = lonLat
-            try cell.projection.forward(&native)
-            var collection = "{\"type\":\"FeatureCollection\",\"features\":["
-            for (index, feature) in features.enumerated() {
-                if index > 0 { collection += "," }
-                collection += feature.geoJSON
-            }
-            collection += "]}"
             return Tile(
                 id: chunks.count == 1 ? cell.id : "\(cell.id)-p\(part + 1)",
                 epsg: cell.projection.targetEPSG, zone: cell.zone, fullCell: false,
@@ -200,7 +217,7 @@ extension TilingRun {
                 bboxWGS84: BoundingBox(coordinates: [lonLat], epsg: 4326),
                 bboxNative: BoundingBox(coordinates: [native], epsg: cell.projection.targetEPSG),
                 geometry: GeoJSONWriter.geometry(hull: hull.coordinates(), polygons: hullPolygons),
-                featureCollection: collection, featureCount: features.count
+                featureCollection: collection.string, featureCount: chunk.count
             )
         }
     }

@@ -14,6 +14,12 @@ struct UTMZone: Hashable, Comparable {
     var latitudeRange: ClosedRange<Double> { isNorth ? 0...84 : -80...0 }
     var name: String { "\(number)\(isNorth ? "N" : "S")" }
 
+    /// The PROJ pipeline from WGS84 longitude, latitude in degrees to this zone's easting, northing.
+    var projPipeline: String {
+        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step +proj=utm +zone=\(number)"
+            + (isNorth ? "" : " +south") + " +ellps=WGS84"
+    }
+
     static let minimumLatitude = -80.0
     static let maximumLatitude = 84.0
 
@@ -27,5 +33,14 @@ struct UTMZone: Hashable, Comparable {
 
     static func < (lhs: UTMZone, rhs: UTMZone) -> Bool {
         (lhs.number, lhs.isNorth ? 1 : 0) < (rhs.number, rhs.isNorth ? 1 : 0)
+    }
+}
+
+extension UTMZone {
+    /// The zone of EPSG 32601…32660 / 32701…32760 (WGS84 / UTM), nil for other codes.
+    init?(epsg: Int) {
+        let number = epsg % 100
+        guard (1...60).contains(number), epsg / 100 == 326 || epsg / 100 == 327 else { return nil }
+        self.init(number: number, isNorth: epsg / 100 == 326)
     }
 }

@@ -17,6 +17,10 @@ struct TilesCommand: AsyncParsableCommand {
         unlike APEx (cells cut in EPSG:3857 from the AOI's corner, 13.4 km wide at 48°N) they are \
         20 km on the ground and aligned to the UTM zone, so ids do not move with the AOI.
 
+        Job preview: --windows (e.g. seasons:2016-2023, years:2020-2023, months:2023, \
+        2023-05-01/2023-09-30) and --dimension name=v1,v2 (repeatable) print the job count of \
+        tiles × windows × values and, with --format json, the first job as an example.
+
         Invalid input: a message naming the feature index and the problem on stderr, exit status 2, \
         nothing written.
         """
@@ -47,9 +51,18 @@ struct TilesCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-features"), help: "With group:<grid>: at most this many samples per job.")
     var maxFeatures: Int?
 
+    @Option(help: "Time windows for the job preview: seasons:2016-2023, years:2020-2023, months:2023, quarters:2020, or YYYY-MM-DD/YYYY-MM-DD[,…].")
+    var windows: String?
+
+    @Option(name: .customLong("dimension"), help: "A job dimension for the preview, name=v1,v2 (repeatable).")
+    var dimensions: [String] = []
+
     mutating func run() async throws {
         let result: TilingResult
+        var matrix: JobMatrix?
         do {
+            let windowList = try windows.map(Self.parseWindows) ?? []
+            let dimensionList = try dimensions.map { try Dimension(parsing: $0) }
             let parsed = try AOIParser(wktEPSG: crs).parse(try readAOI())
             var tileGrid = try TileGrid(parsing: grid)
             if let maxFeatures {
@@ -60,8 +73,11 @@ struct TilesCommand: AsyncParsableCommand {
             }
             guard minArea >= 0 else { throw GeoValidationError(.invalidGrid("--min-area must be ≥ 0")) }
             result = try Tiler(options: TilingOptions(minimumAreaKm2: minArea)).tiles(for: parsed, grid: tileGrid)
+            if windows != nil || !dimensionList.isEmpty {
+                matrix = try JobMatrix(tiles: result.tiles, windows: windowList, dimensions: dimensionList)
+            }
         } catch let error as GeoValidationError {
-            FileHandle.standardError.write(Data("tilefleet tiles: \(error)\n".utf8))
+            FileHandle.standardError.write(Data(error.commandLineMessage(command: "tilefleet tiles").utf8))
             throw ExitCode(2)
         }
         if let out {
@@ -80,12 +96,42 @@ struct TilesCommand: AsyncParsableCommand {
                         "bbox": tile.bboxWGS84.jsonValue, "bbox_native": tile.bboxNative.jsonValue,
                     ])
                 })
+                if let matrix { members["jobs"] = try Self.jobPreview(matrix) }
                 summary = .object(members)
             }
             print(summary.canonicalJSON)
         case .table:
-            printTable(result)
+            printTable(result, matrix: matrix)
         }
+    }
+
+    static func parseWindows(_ spec: String) throws -> [TimeWindow] {
+        let windows = try TimeWindowSpec(parsing: spec).windows
+        guard !windows.isEmpty else {
+            throw GeoValidationError(.invalidTimeWindow("'\(spec)': no windows"))
+        }
+        return windows
+    }
+
+    /// Count and first job of the Cartesian product, as JSON.
+    static func jobPreview(_ matrix: JobMatrix) throws -> JSONValue {
+        var members: [String: JSONValue] = [
+            "count": .number(Double(matrix.count)),
+            "tiles": .number(Double(matrix.tiles.count)),
+            "windows": .number(Double(max(matrix.windows.count, 1))),
+            "dimensions": .object(Dictionary(uniqueKeysWithValues: matrix.dimensions.map { ($0.name, JSONValue.number(Double($0.values.count))) })),
+        ]
+        if matrix.count > 0 {
+            let job = try matrix.job(at: 0)
+            var example: [String: JSONValue] = ["key": .string(job.key), "tile_id": .string(job.tileID)]
+            if let window = job.window { example["window"] = .string(window.label) }
+            if !job.values.isEmpty { example["values"] = .object(job.values) }
+            var parameters = job.parameters
+            parameters[matrix.spatialParameter] = .string("<\(matrix.tileInput.rawValue) of \(job.tileID)>")
+            example["parameters"] = .object(parameters)
+            members["example"] = .object(example)
+        }
+        return .object(members)
     }
 
     private func readAOI() throws -> String {
@@ -105,7 +151,7 @@ struct TilesCommand: AsyncParsableCommand {
         return aoi
     }
 
-    private func printTable(_ result: TilingResult) {
+    private func printTable(_ result: TilingResult, matrix: JobMatrix?) {
         func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
         print("grid            \(result.grid)")
         print("tiles           \(result.tiles.count) (\(result.tiles.filter(\.fullCell).count) full cells)")
@@ -114,6 +160,11 @@ struct TilesCommand: AsyncParsableCommand {
         print("dropped slivers \(result.droppedSliverCount) (\(format(result.droppedSliverAreaKm2, 6)) km² below \(minArea) km²)")
         print("per zone        " + result.countsByZone.map { "\($0.zone): \($0.count)" }.joined(separator: ", "))
         if let out { print("written         \(out)") }
+        if let matrix {
+            let factors = ["\(matrix.tiles.count) tiles"] + (matrix.windows.isEmpty ? [] : ["\(matrix.windows.count) windows"])
+                + matrix.dimensions.map { "\($0.values.count) \($0.name)" }
+            print("jobs            \(matrix.count) (\(factors.joined(separator: " × ")))")
+        }
         print("")
         print("id".padding(toLength: 24, withPad: " ", startingAt: 0) + "crs         area_km2   full")
         for tile in result.tiles {

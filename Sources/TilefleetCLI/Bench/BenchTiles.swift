@@ -18,19 +18,46 @@ struct BenchTiles: AsyncParsableCommand {
     @Option(name: .customLong("max-features"), help: "Chunk size for the grouping case.")
     var maxFeatures: Int = 60
 
+    @Option(name: .customLong("case"), help: "Run only this case: france-20, france-5 or samples (for profilers).")
+    var only: String?
+
+    @Option(help: "Write the tiles of each case as JSON lines (id, full, area, bbox) to <prefix>-<case>.jsonl.")
+    var dump: String?
+
     mutating func run() async throws {
         let parseStart = ContinuousClock.now
         let france = try AOIParser().parse(ReferenceAOI.france)
         let parseTime = ContinuousClock.now - parseStart
         print("France outline: \(ReferenceAOI.franceOutline.count) vertices, parsed and validated in \(milliseconds(parseTime)) ms")
         let tiler = Tiler()
-        for grid in [TileGrid.kilometres(20), .kilometres(5)] {
-            try measure("France \(grid)") { try tiler.tiles(for: france, grid: grid) }
+        if let only, !["france-20", "france-5", "samples"].contains(only) {
+            throw ValidationError("--case must be france-20, france-5 or samples")
         }
-        let points = samplePoints()
-        try measure("\(samples) points group:km:20,max_features:\(maxFeatures)") {
-            try tiler.tiles(for: points, grid: .group(.kilometres(20), maxFeatures: maxFeatures))
+        for (key, grid) in [("france-20", TileGrid.kilometres(20)), ("france-5", .kilometres(5))] where only == nil || only == key {
+            try measure("France \(grid)", key: key) { try tiler.tiles(for: france, grid: grid) }
         }
+        if only == nil || only == "samples" {
+            let points = samplePoints()
+            try measure("\(samples) points group:km:20,max_features:\(maxFeatures)", key: "samples") {
+                try tiler.tiles(for: points, grid: .group(.kilometres(20), maxFeatures: maxFeatures))
+            }
+        }
+    }
+
+    /// One JSON object per tile, for comparing with a reference implementation.
+    private func write(_ result: TilingResult, key: String) throws {
+        guard let dump else { return }
+        var text = ""
+        for tile in result.tiles {
+            let box = [tile.bboxWGS84.west, tile.bboxWGS84.south, tile.bboxWGS84.east, tile.bboxWGS84.north]
+            let native = [tile.bboxNative.west, tile.bboxNative.south, tile.bboxNative.east, tile.bboxNative.north]
+            text += JSONValue.object([
+                "id": .string(tile.id), "full": .bool(tile.fullCell), "area_km2": .number(tile.areaKm2),
+                "count": .number(Double(tile.featureCount)),
+                "bbox": .array(box.map { .number($0) }), "bbox_native": .array(native.map { .number($0) }),
+            ]).canonicalJSON + "\n"
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: "\(dump)-\(key).jsonl"))
     }
 
     /// Deterministic points spread over France's bounding box (SplitMix64).
@@ -51,7 +78,7 @@ struct BenchTiles: AsyncParsableCommand {
         })
     }
 
-    private func measure(_ name: String, _ body: () throws -> TilingResult) throws {
+    private func measure(_ name: String, key: String, _ body: () throws -> TilingResult) throws {
         var times: [Duration] = []
         var result: TilingResult?
         for _ in 0..<max(runs, 1) {
@@ -61,6 +88,7 @@ struct BenchTiles: AsyncParsableCommand {
         }
         times.sort()
         let tiles = result!
+        try write(tiles, key: key)
         print(
             "\(name): \(tiles.tiles.count) tiles, \(String(format: "%.1f", tiles.totalAreaKm2)) km² "
                 + "(AOI \(String(format: "%.1f", tiles.aoiAreaKm2)) km²), "
