@@ -1,0 +1,216 @@
+@preconcurrency import CRabbitMQ
+import Foundation
+
+/// Owns C memory handed to librabbitmq for the duration of one call (table entries, copies of Swift
+/// strings), then frees it all at once. Used only on the connection thread; reset between calls so
+/// its bookkeeping array is reused rather than reallocated.
+final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    init() {
+        allocations.reserveCapacity(16)
+    }
+
+    deinit { reset() }
+
+    /// Frees everything allocated since the last reset.
+    func reset() {
+        for pointer in allocations { free(pointer) }
+        allocations.removeAll(keepingCapacity: true)
+    }
+
+    func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        guard let pointer = malloc(max(bytes, 1)) else { fatalError("out of memory") }
+        allocations.append(pointer)
+        return pointer
+    }
+
+    /// A copy of `string`'s UTF-8 bytes that lives until the next reset (not NUL-terminated).
+    func bytes(_ string: String) -> amqp_bytes_t {
+        var string = string
+        return string.withUTF8 { utf8 in
+            let pointer = allocate(bytes: utf8.count)
+            if let base = utf8.baseAddress, utf8.count > 0 { pointer.copyMemory(from: base, byteCount: utf8.count) }
+            return amqp_bytes_t(len: utf8.count, bytes: pointer)
+        }
+    }
+
+    func bytes(_ array: [UInt8]) -> amqp_bytes_t {
+        array.withUnsafeBytes { raw in
+            let pointer = allocate(bytes: raw.count)
+            if let base = raw.baseAddress, raw.count > 0 { pointer.copyMemory(from: base, byteCount: raw.count) }
+            return amqp_bytes_t(len: raw.count, bytes: pointer)
+        }
+    }
+
+    /// A NUL-terminated copy of `string`.
+    func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+        var string = string
+        return string.withUTF8 { utf8 in
+            let pointer = allocate(bytes: utf8.count + 1).bindMemory(to: CChar.self, capacity: utf8.count + 1)
+            if let base = utf8.baseAddress, utf8.count > 0 {
+                UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: utf8.count)
+            }
+            pointer[utf8.count] = 0
+            return pointer
+        }
+    }
+
+    /// `table` in librabbitmq's representation, valid until the next reset.
+    func table(_ table: AMQPTable) -> amqp_table_t {
+        guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
+        let entries = allocate(bytes: MemoryLayout<amqp_table_entry_t>.stride * table.count)
+            .bindMemory(to: amqp_table_entry_t.self, capacity: table.count)
+        for (index, entry) in table.entries.enumerated() {
+            entries.advanced(by: index).initialize(to: amqp_table_entry_t(key: bytes(entry.key), value: fieldValue(entry.value)))
+        }
+        return amqp_table_t(num_entries: Int32(table.count), entries: entries)
+    }
+
+    private func fieldValue(_ value: AMQPTable.Value) -> amqp_field_value_t {
+        var field = amqp_field_value_t()
+        switch value {
+        case .string(let s):
+            field.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
+            field.value.bytes = bytes(s)
+        case .int(let i):
+            field.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue)
+            field.value.i64 = i
+        case .bool(let b):
+            field.kind = UInt8(AMQP_FIELD_KIND_BOOLEAN.rawValue)
+            field.value.boolean = b ? 1 : 0
+        case .double(let d):
+            field.kind = UInt8(AMQP_FIELD_KIND_F64.rawValue)
+            field.value.f64 = d
+        case .bytes(let b):
+            field.kind = UInt8(AMQP_FIELD_KIND_BYTES.rawValue)
+            field.value.bytes = bytes(b)
+        case .timestamp(let t):
+            field.kind = UInt8(AMQP_FIELD_KIND_TIMESTAMP.rawValue)
+            field.value.u64 = t
+        case .table(let t):
+            field.kind = UInt8(AMQP_FIELD_KIND_TABLE.rawValue)
+            field.value.table = table(t)
+        case .array(let values):
+            field.kind = UInt8(AMQP_FIELD_KIND_ARRAY.rawValue)
+            let entries = allocate(bytes: MemoryLayout<amqp_field_value_t>.stride * max(values.count, 1))
+                .bindMemory(to: amqp_field_value_t.self, capacity: max(values.count, 1))
+            for (index, element) in values.enumerated() {
+                entries.advanced(by: index).initialize(to: fieldValue(element))
+            }
+            field.value.array = amqp_array_t(num_entries: Int32(values.count), entries: entries)
+        case .void:
+            field.kind = UInt8(AMQP_FIELD_KIND_VOID.rawValue)
+        }
+        return field
+    }
+
+    /// `properties` in librabbitmq's representation, valid until the next reset.
+    func properties(_ properties: AMQPProperties) -> amqp_basic_properties_t {
+        var p = amqp_basic_properties_t()
+        var flags: UInt32 = 0
+        if let v = properties.contentType { p.content_type = bytes(v); flags |= UInt32(AMQP_BASIC_CONTENT_TYPE_FLAG) }
+        if let v = properties.contentEncoding { p.content_encoding = bytes(v); flags |= UInt32(AMQP_BASIC_CONTENT_ENCODING_FLAG) }
+        if !properties.headers.isEmpty { p.headers = table(properties.headers); flags |= UInt32(AMQP_BASIC_HEADERS_FLAG) }
+        if let v = properties.deliveryMode { p.delivery_mode = v.rawValue; flags |= UInt32(AMQP_BASIC_DELIVERY_MODE_FLAG) }
+        if let v = properties.priority { p.priority = v; flags |= UInt32(AMQP_BASIC_PRIORITY_FLAG) }
+        if let v = properties.correlationID { p.correlation_id = bytes(v); flags |= UInt32(AMQP_BASIC_CORRELATION_ID_FLAG) }
+        if let v = properties.replyTo { p.reply_to = bytes(v); flags |= UInt32(AMQP_BASIC_REPLY_TO_FLAG) }
+        if let v = properties.expiration { p.expiration = bytes(v); flags |= UInt32(AMQP_BASIC_EXPIRATION_FLAG) }
+        if let v = properties.messageID { p.message_id = bytes(v); flags |= UInt32(AMQP_BASIC_MESSAGE_ID_FLAG) }
+        if let v = properties.timestamp { p.timestamp = v; flags |= UInt32(AMQP_BASIC_TIMESTAMP_FLAG) }
+        if let v = properties.type { p.type = bytes(v); flags |= UInt32(AMQP_BASIC_TYPE_FLAG) }
+        if let v = properties.userID { p.user_id = bytes(v); flags |= UInt32(AMQP_BASIC_USER_ID_FLAG) }
+        if let v = properties.appID { p.app_id = bytes(v); flags |= UInt32(AMQP_BASIC_APP_ID_FLAG) }
+        p._flags = amqp_flags_t(flags)
+        return p
+    }
+}
+
+extension String {
+    /// A copy of librabbitmq bytes (which may be freed or reused right after) as a Swift string.
+    init(amqpBytes bytes: amqp_bytes_t) {
+        guard let base = bytes.bytes, bytes.len > 0 else {
+            self = ""
+            return
+        }
+        self = String(decoding: UnsafeRawBufferPointer(start: base, count: bytes.len), as: UTF8.self)
+    }
+}
+
+extension Array where Element == UInt8 {
+    init(amqpBytes bytes: amqp_bytes_t) {
+        guard let base = bytes.bytes, bytes.len > 0 else {
+            self = []
+            return
+        }
+        self = Array(UnsafeRawBufferPointer(start: base, count: bytes.len))
+    }
+}
+
+extension AMQPTable {
+    /// A copy of a librabbitmq table.
+    init(amqpTable table: amqp_table_t) {
+        self.init()
+        guard let entries = table.entries else { return }
+        for index in 0..<Int(table.num_entries) {
+            let entry = entries[index]
+            self[String(amqpBytes: entry.key)] = Value(amqpField: entry.value)
+        }
+    }
+}
+
+extension AMQPTable.Value {
+    init(amqpField field: amqp_field_value_t) {
+        switch UInt32(field.kind) {
+        case AMQP_FIELD_KIND_BOOLEAN.rawValue: self = .bool(field.value.boolean != 0)
+        case AMQP_FIELD_KIND_I8.rawValue: self = .int(Int64(field.value.i8))
+        case AMQP_FIELD_KIND_U8.rawValue: self = .int(Int64(field.value.u8))
+        case AMQP_FIELD_KIND_I16.rawValue: self = .int(Int64(field.value.i16))
+        case AMQP_FIELD_KIND_U16.rawValue: self = .int(Int64(field.value.u16))
+        case AMQP_FIELD_KIND_I32.rawValue: self = .int(Int64(field.value.i32))
+        case AMQP_FIELD_KIND_U32.rawValue: self = .int(Int64(field.value.u32))
+        case AMQP_FIELD_KIND_I64.rawValue: self = .int(field.value.i64)
+        case AMQP_FIELD_KIND_U64.rawValue: self = .int(Int64(truncatingIfNeeded: field.value.u64))
+        case AMQP_FIELD_KIND_F32.rawValue: self = .double(Double(field.value.f32))
+        case AMQP_FIELD_KIND_F64.rawValue: self = .double(field.value.f64)
+        case AMQP_FIELD_KIND_DECIMAL.rawValue:
+            let d = field.value.decimal
+            self = .double(Double(d.value) / pow(10, Double(d.decimals)))
+        case AMQP_FIELD_KIND_UTF8.rawValue: self = .string(String(amqpBytes: field.value.bytes))
+        case AMQP_FIELD_KIND_BYTES.rawValue: self = .bytes([UInt8](amqpBytes: field.value.bytes))
+        case AMQP_FIELD_KIND_TIMESTAMP.rawValue: self = .timestamp(field.value.u64)
+        case AMQP_FIELD_KIND_TABLE.rawValue: self = .table(AMQPTable(amqpTable: field.value.table))
+        case AMQP_FIELD_KIND_ARRAY.rawValue:
+            let array = field.value.array
+            var values: [AMQPTable.Value] = []
+            if let entries = array.entries {
+                for index in 0..<Int(array.num_entries) { values.append(AMQPTable.Value(amqpField: entries[index])) }
+            }
+            self = .array(values)
+        default: self = .void
+        }
+    }
+}
+
+extension AMQPProperties {
+    /// A copy of librabbitmq's decoded content header.
+    init(amqpProperties p: amqp_basic_properties_t) {
+        let flags = UInt32(p._flags)
+        func has(_ flag: Int32) -> Bool { flags & UInt32(flag) != 0 }
+        self.init(deliveryMode: nil)
+        if has(AMQP_BASIC_CONTENT_TYPE_FLAG) { contentType = String(amqpBytes: p.content_type) }
+        if has(AMQP_BASIC_CONTENT_ENCODING_FLAG) { contentEncoding = String(amqpBytes: p.content_encoding) }
+        if has(AMQP_BASIC_HEADERS_FLAG) { headers = AMQPTable(amqpTable: p.headers) }
+        if has(AMQP_BASIC_DELIVERY_MODE_FLAG) { deliveryMode = DeliveryMode(rawValue: p.delivery_mode) }
+        if has(AMQP_BASIC_PRIORITY_FLAG) { priority = p.priority }
+        if has(AMQP_BASIC_CORRELATION_ID_FLAG) { correlationID = String(amqpBytes: p.correlation_id) }
+        if has(AMQP_BASIC_REPLY_TO_FLAG) { replyTo = String(amqpBytes: p.reply_to) }
+        if has(AMQP_BASIC_EXPIRATION_FLAG) { expiration = String(amqpBytes: p.expiration) }
+        if has(AMQP_BASIC_MESSAGE_ID_FLAG) { messageID = String(amqpBytes: p.message_id) }
+        if has(AMQP_BASIC_TIMESTAMP_FLAG) { timestamp = p.timestamp }
+        if has(AMQP_BASIC_TYPE_FLAG) { type = String(amqpBytes: p.type) }
+        if has(AMQP_BASIC_USER_ID_FLAG) { userID = String(amqpBytes: p.user_id) }
+        if has(AMQP_BASIC_APP_ID_FLAG) { appID = String(amqpBytes: p.app_id) }
+    }
+}
