@@ -52,6 +52,11 @@ final class ConnectionDriver {
         connected: CheckedContinuation<Void, any Error>
     ) {
         let thread = Thread {
+            // Process signals are not this thread's business. Left unblocked, a SIGCHLD meant for
+            // libdispatch's signalfd (Foundation's Process) would be delivered here and lost.
+            var signals = sigset_t()
+            sigfillset(&signals)
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
             let driver = ConnectionDriver(configuration: configuration, shared: shared, logger: logger)
             driver.run(connected: connected)
         }
