@@ -18,4 +18,18 @@ static inline amqp_rpc_reply_t tf_amqp_login_plain(amqp_connection_state_t state
                       AMQP_SASL_METHOD_PLAIN, user, password);
 }
 
+/* amqp_login_with_properties is variadic too: PLAIN login sending client properties
+   (connection name, capabilities). */
+static inline amqp_rpc_reply_t tf_amqp_login_plain_with_properties(amqp_connection_state_t state,
+                                                                   const char *vhost,
+                                                                   int channel_max,
+                                                                   int frame_max,
+                                                                   int heartbeat,
+                                                                   const amqp_table_t *properties,
+                                                                   const char *user,
+                                                                   const char *password) {
+    return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, properties,
+                                      AMQP_SASL_METHOD_PLAIN, user, password);
+}
+
 #endif

@@ -1,2 +1,0 @@
-// Placeholder until the AMQP wrapper lands.
-public enum AMQPModule {}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Exponential backoff between reconnection attempts: `initialDelay × multiplier^(attempt-1)`,
+/// capped at `maxDelay`, with up to `jitter` (a fraction) added at random so that a fleet does not
+/// reconnect in lockstep.
+public struct AMQPReconnectPolicy: Sendable, Hashable {
+    public var initialDelay: Double
+    public var maxDelay: Double
+    public var multiplier: Double
+    public var jitter: Double
+    /// Give up after this many failed attempts in a row (nil: never). When it gives up, the
+    /// connection closes and every operation fails with ``AMQPError/connectionClosed``.
+    public var maxAttempts: Int?
+
+    public init(initialDelay: Double = 0.1, maxDelay: Double = 15, multiplier: Double = 2, jitter: Double = 0.2, maxAttempts: Int? = nil) {
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.multiplier = multiplier
+        self.jitter = jitter
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The delay in seconds before attempt `attempt` (1-based); `random` in 0..<1 scales the jitter.
+    public func delay(beforeAttempt attempt: Int, random: Double = Double.random(in: 0..<1)) -> Double {
+        let exponent = Double(max(0, attempt - 1))
+        let base = min(maxDelay, initialDelay * pow(multiplier, exponent))
+        return min(maxDelay, base * (1 + jitter * random))
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import Logging
+import Testing
+import TestSupport
+@testable import AMQP
+
+/// Against the real RabbitMQ of `deploy/local/services.sh`; a missing broker fails these tests.
+/// Serialized because one of them restarts the broker.
+@Suite("AMQP against RabbitMQ", .serialized)
+struct AMQPIntegrationTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "amqp-tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    func connect() async throws -> AMQPConnection {
+        var configuration = try AMQPConfiguration(url: TestEnvironment.amqpURL)
+        configuration.heartbeat = 5
+        configuration.reconnect = AMQPReconnectPolicy(initialDelay: 0.1, maxDelay: 2)
+        configuration.connectionName = "tilefleet AMQPTests"
+        return try await AMQPConnection.connect(configuration, logger: Self.logger)
+    }
+
+    func unique(_ name: String) -> String { "test.\(name).\(UUID().uuidString.prefix(8).lowercased())" }
+
+    @Test func publishesTenThousandWithConfirmsAndConsumesEachExactlyOnce() async throws {
+        let connection = try await connect()
+        let publisher = try await connection.openChannel()
+        let queue = unique("bulk")
+        try await publisher.declareQueue(queue, durable: true)
+        try await publisher.enablePublisherConfirms(window: 1000)
+
+        let total = 10_000
+        for i in 0..<total {
+            try await publisher.publish(
+                Array("message \(i)".utf8), routingKey: queue,
+                properties: AMQPProperties(contentType: "text/plain", headers: ["index": .int(Int64(i))], messageID: "m-\(i)")
+            )
+        }
+        try await publisher.waitForConfirms()
+        #expect(try await publisher.declareQueue(queue, durable: true).messageCount == UInt32(total))
+
+        let consumerChannel = try await connection.openChannel()
+        try await consumerChannel.setPrefetch(1000)
+        let consumer = try await consumerChannel.consume(queue: queue)
+        var seen = Set<String>()
+        var duplicates = 0
+        var received = 0
+        for await delivery in consumer {
+            received += 1
+            let id = delivery.properties.messageID ?? "?"
+            if !seen.insert(id).inserted { duplicates += 1 }
+            #expect(delivery.properties.deliveryMode == .persistent)
+            #expect(delivery.routingKey == queue)
+            #expect(delivery.headers["index"] == .int(Int64(id.dropFirst(2)) ?? -1))
+            #expect(String(decoding: delivery.body, as: UTF8.self) == "message \(id.dropFirst(2))")
+            if received % 250 == 0 || received == total {
+                try consumerChannel.ack(delivery, multiple: true)
+            }
+            if received == total { break }
+        }
+        try await consumer.cancel()
+        #expect(received == total)
+        #expect(duplicates == 0)
+        #expect(seen == Set((0..<total).map { "m-\($0)" }))
+        try await Task.sleep(for: .milliseconds(200))
+        let after = try await publisher.declareQueue(queue, durable: true)
+        #expect(after.messageCount == 0)
+        try await publisher.deleteQueue(queue)
+        await connection.close()
+    }
+
+    @Test func nackWithoutRequeueReachesTheDeadLetterQueue() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        let deadExchange = unique("dead")
+        let deadQueue = unique("dead")
+        let workQueue = unique("work")
+        try await channel.declareExchange(deadExchange, type: .direct)
+        try await channel.declareQueue(deadQueue)
+        try await channel.bindQueue(deadQueue, exchange: deadExchange, routingKey: "dead")
+        try await channel.declareQueue(workQueue, arguments: [
+            "x-dead-letter-exchange": .string(deadExchange), "x-dead-letter-routing-key": "dead",
+        ])
+        try await channel.enablePublisherConfirms()
+        try await channel.publishConfirmed(Array("poison".utf8), routingKey: workQueue, properties: AMQPProperties(messageID: "poison-1"))
+
+        let work = try await channel.consume(queue: workQueue)
+        var iterator = work.makeAsyncIterator()
+        let delivery = try #require(await iterator.next())
+        #expect(delivery.properties.messageID == "poison-1")
+        #expect(!delivery.redelivered)
+        try channel.nack(delivery, requeue: false)
+
+        let dead = try await channel.consume(queue: deadQueue)
+        var deadIterator = dead.makeAsyncIterator()
+        let deadLettered = try #require(await deadIterator.next())
+        #expect(deadLettered.properties.messageID == "poison-1")
+        #expect(deadLettered.body == Array("poison".utf8))
+        #expect(deadLettered.routingKey == "dead")
+        guard case .array(let deaths) = deadLettered.headers["x-death"], case .table(let death) = deaths.first else {
+            Issue.record("x-death header missing: \(deadLettered.headers)")
+            return
+        }
+        #expect(death["reason"] == "rejected")
+        try channel.ack(deadLettered)
+
+        try await channel.deleteQueue(workQueue)
+        try await channel.deleteQueue(deadQueue)
+        try await channel.deleteExchange(deadExchange)
+        await connection.close()
+    }
+
+    @Test func ttlQueueDeadLettersBackAfterItsDelay() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        let target = unique("target")
+        let wait = unique("wait300ms")
+        try await channel.declareQueue(target)
+        try await channel.declareQueue(wait, arguments: [
+            "x-message-ttl": 300, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(target),
+        ])
+        try await channel.enablePublisherConfirms()
+        let consumer = try await channel.consume(queue: target)
+        let start = ContinuousClock.now
+        try await channel.publishConfirmed(Array("poll later".utf8), routingKey: wait, properties: AMQPProperties(messageID: "delayed"))
+        var iterator = consumer.makeAsyncIterator()
+        let delivery = try #require(await iterator.next())
+        let elapsed = ContinuousClock.now - start
+        #expect(delivery.properties.messageID == "delayed")
+        #expect(elapsed >= .milliseconds(280))
+        #expect(elapsed < .seconds(5))
+        try channel.ack(delivery)
+        try await channel.deleteQueue(wait)
+        try await channel.deleteQueue(target)
+        await connection.close()
+    }
+
+    @Test func quorumQueueAndChannelErrorRecovery() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        let queue = unique("quorum")
+        try await channel.declareQueue(queue, arguments: ["x-queue-type": "quorum", "x-delivery-limit": 5])
+        // Redeclaring with other arguments is a 406 that closes the channel; it must come back usable.
+        await #expect(throws: AMQPError.self) {
+            try await channel.declareQueue(queue, arguments: ["x-queue-type": "classic"])
+        }
+        do {
+            try await channel.declareQueue(queue, arguments: ["x-queue-type": "classic"])
+        } catch let error as AMQPError {
+            guard case .channelClosed(let code, _) = error else { throw error }
+            #expect(code == 406)
+        }
+        // Consuming a missing queue is a 404, and the consumer stream must not leak.
+        await #expect(throws: AMQPError.self) {
+            _ = try await channel.consume(queue: unique("missing"))
+        }
+        try await channel.enablePublisherConfirms()
+        try await channel.publishConfirmed(Array("q".utf8), routingKey: queue)
+        #expect(try await channel.declareQueue(queue, arguments: ["x-queue-type": "quorum", "x-delivery-limit": 5]).messageCount == 1)
+        try await channel.deleteQueue(queue)
+        await connection.close()
+    }
+
+    @Test func unroutableMandatoryPublishIsReturned() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        try await channel.enablePublisherConfirms()
+        await #expect(throws: AMQPError.publishReturned(replyCode: 312, replyText: "NO_ROUTE")) {
+            try await channel.publishConfirmed(
+                Array("lost".utf8), routingKey: unique("nowhere"), mandatory: true, properties: AMQPProperties(messageID: UUID().uuidString)
+            )
+        }
+        // Without the mandatory flag the broker confirms and drops it.
+        try await channel.publishConfirmed(Array("dropped".utf8), routingKey: unique("nowhere"))
+        await connection.close()
+    }
+
+    @Test func operationsAfterCloseFail() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        await connection.close()
+        await #expect(throws: AMQPError.connectionClosed) {
+            try await channel.declareQueue(unique("closed"))
+        }
+        #expect(!connection.isConnected)
+    }
+
+    @Test func wrongCredentialsFailWithoutLeakingThePassword() async throws {
+        var url = try AMQPURL(TestEnvironment.amqpURL)
+        url.password = "definitely-wrong-pw"
+        do {
+            _ = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: Self.logger)
+            Issue.record("login with a wrong password succeeded")
+        } catch {
+            #expect(!"\(error)".contains("definitely-wrong-pw"))
+            #expect("\(error)".contains("***"))
+        }
+    }
+
+    /// Restarts RabbitMQ under a connected publisher and consumer: the client must reconnect, restore
+    /// the queue and consumer, carry on, and never report a lost publish as confirmed.
+    @Test(.timeLimit(.minutes(3))) func reconnectsAfterABrokerRestart() async throws {
+        let connection = try await connect()
+        let events = connection.events()
+        let publisher = try await connection.openChannel()
+        let queue = unique("restart")
+        try await publisher.declareQueue(queue, durable: true)
+        try await publisher.enablePublisherConfirms(window: 100)
+        let consumerChannel = try await connection.openChannel()
+        try await consumerChannel.setPrefetch(50)
+        let consumer = try await consumerChannel.consume(queue: queue)
+
+        let received = ReceivedIDs()
+        let consuming = Task {
+            for await delivery in consumer {
+                received.insert(delivery.properties.messageID ?? "?")
+                do {
+                    try consumerChannel.ack(delivery)
+                } catch {
+                    // Stale or unavailable: the broker redelivers it.
+                }
+            }
+        }
+
+        let confirmed = ReceivedIDs()
+        let failed = ReceivedIDs()
+        let stop = ReceivedIDs()
+        let publishing = Task {
+            var i = 0
+            while stop.isEmpty {
+                let id = "r-\(i)"
+                i += 1
+                do {
+                    try await publisher.publishConfirmed(Array(id.utf8), routingKey: queue, properties: AMQPProperties(messageID: id))
+                    confirmed.insert(id)
+                } catch {
+                    failed.insert(id)
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        }
+
+        try await Task.sleep(for: .seconds(1))
+        let confirmedBefore = confirmed.count
+        #expect(confirmedBefore > 0)
+
+        try await BrokerControl.services("restart", "rabbitmq")
+        var sawDisconnect = false
+        var sawReconnect = false
+        for await event in events {
+            if case .disconnected = event { sawDisconnect = true }
+            if case .reconnected = event {
+                sawReconnect = true
+                break
+            }
+        }
+        #expect(sawDisconnect)
+        #expect(sawReconnect)
+        #expect(connection.isConnected)
+
+        // Carry on after the restart.
+        let confirmedAtReconnect = confirmed.count
+        try await Task.sleep(for: .seconds(2))
+        #expect(confirmed.count > confirmedAtReconnect)
+        stop.insert("stop")
+        await publishing.value
+
+        // Everything the client reported as confirmed must arrive (at least once).
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !confirmed.snapshot.isSubset(of: received.snapshot), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let missing = confirmed.snapshot.subtracting(received.snapshot)
+        #expect(missing.isEmpty, "confirmed but never delivered: \(missing.prefix(10))")
+        #expect(failed.count > 0, "some publishes should have failed during the outage")
+
+        try await consumer.cancel()
+        consuming.cancel()
+        try await publisher.deleteQueue(queue)
+        await connection.close()
+    }
+}
+
+/// A thread-safe set of ids for the tests' concurrent tasks.
+final class ReceivedIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids = Set<String>()
+
+    func insert(_ id: String) { lock.withLock { _ = ids.insert(id) } }
+    var count: Int { lock.withLock { ids.count } }
+    var isEmpty: Bool { lock.withLock { ids.isEmpty } }
+    var snapshot: Set<String> { lock.withLock { ids } }
+}
