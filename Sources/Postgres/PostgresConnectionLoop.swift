@@ -39,6 +39,13 @@ final class PostgresConnectionLoop: Sendable {
         thread.start()
     }
 
+    /// The pipe is closed only here, when nothing can write to it any more: closing it earlier
+    /// would let a late wake-up write into whatever socket reuses the descriptor.
+    deinit {
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
+    }
+
     /// Queues a job; returns false if the loop is closing.
     @discardableResult
     func submit(_ job: @escaping Job) -> Bool {
@@ -105,8 +112,6 @@ final class PostgresConnectionLoop: Sendable {
             if closing { break }
             waitIdle(session)
         }
-        Glibc.close(wakeRead)
-        Glibc.close(wakeWrite)
         let waiters = finished.withLock { waiters -> [CheckedContinuation<Void, Never>] in
             defer { waiters = nil }
             return waiters ?? []

@@ -5,7 +5,7 @@ import TestSupport
 @testable import AMQP
 
 /// Against the real RabbitMQ of `deploy/local/services.sh`; a missing broker fails these tests.
-/// Serialized because one of them restarts the broker.
+/// Serialized to keep the throughput test alone on the broker; the restart test uses a private broker.
 @Suite("AMQP against RabbitMQ", .serialized)
 struct AMQPIntegrationTests {
     static let logger: Logger = {
@@ -202,7 +202,11 @@ struct AMQPIntegrationTests {
     /// Restarts RabbitMQ under a connected publisher and consumer: the client must reconnect, restore
     /// the queue and consumer, carry on, and never report a lost publish as confirmed.
     @Test(.timeLimit(.minutes(3))) func reconnectsAfterABrokerRestart() async throws {
-        let connection = try await connect()
+        // A private broker, so restarting it disturbs no other test.
+        let broker = TestEnvironment.PrivateService("rabbitmq", port: 5680)
+        try await broker.start()
+        defer { try? broker.stop() }
+        let connection = try await AMQPConnection.connect(url: broker.amqpURL)
         let events = connection.events()
         let publisher = try await connection.openChannel()
         let queue = unique("restart")
@@ -246,7 +250,7 @@ struct AMQPIntegrationTests {
         let confirmedBefore = confirmed.count
         #expect(confirmedBefore > 0)
 
-        try await BrokerControl.services("restart", "rabbitmq")
+        try await broker.restart()
         var sawDisconnect = false
         var sawReconnect = false
         for await event in events {

@@ -147,7 +147,7 @@ import TestSupport
 @Suite(.serialized) struct PostgresReconnectTests {
     @Test func reconnectsAfterTheServerRestartsAndListensAgain() async throws {
         let server = TestEnvironment.PrivateService("postgres", port: 5443)
-        try server.start()
+        try await server.start()
         defer { try? server.stop() }
         let db = try await PostgresConnection.connect(to: server.databaseURL)
         let listener = try await PostgresConnection.connect(to: server.databaseURL)
@@ -155,7 +155,7 @@ import TestSupport
         let stream = try await listener.listen("tilefleet_restart")
         let before = try await db.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
 
-        try server.restart()
+        try await server.restart()
 
         // The loss happened while idle, so the next statement reconnects first and succeeds.
         let after = try await db.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
@@ -177,12 +177,12 @@ import TestSupport
 
     @Test func aStatementWaitsForAServerThatComesBack() async throws {
         let server = TestEnvironment.PrivateService("postgres", port: 5444)
-        try server.start()
+        try await server.start()
         defer { try? server.stop() }
         let db = try await PostgresConnection.connect(to: server.databaseURL, reconnectTimeout: .seconds(60))
         defer { Task { await db.close() } }
         try server.stop()
-        let restarter = Task.detached { try await Task.sleep(for: .seconds(2)); try server.start() }
+        let restarter = Task.detached { try await Task.sleep(for: .seconds(2)); try await server.start() }
         // Issued while the server is down: reconnects with backoff until it is back.
         let one = try await db.query("SELECT 1")[0].decode(Int.self, at: 0)
         #expect(one == 1)

@@ -138,7 +138,7 @@ import TestSupport
 
     @Test func restartingPostgreSQLMidStreamLosesAndDoublesNothing() async throws {
         let server = TestEnvironment.PrivateService("postgres", port: 5445)
-        try server.start()
+        try await server.start()
         defer { try? server.stop() }
         let db = try await TestDatabase.create(serverURL: server.databaseURL)
         let reference = try await TestDatabase.create()
@@ -152,7 +152,7 @@ import TestSupport
 
         try await Self.withRecorder(database: db.url, topology: topology, batchSize: 50) {
             _ = try await Self.waitForEvents(db.connection, count: 1_000)
-            try server.restart()
+            try await server.restart()
             #expect(try await Self.waitForEvents(db.connection, count: events.count) == events.count)
         }
         #expect(try await EventFixtures.finalState(db.connection) == EventFixtures.finalState(reference.connection))

@@ -1,6 +1,7 @@
 import Postgres
 import Storage
 import Testing
+import TestSupport
 
 @Suite struct MigratorTests {
     @Test func migratesOnceAndIsIdempotent() async throws {

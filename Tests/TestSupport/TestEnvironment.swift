@@ -27,8 +27,22 @@ public enum TestEnvironment {
             ?? "postgresql://tilefleet:tilefleet-local@127.0.0.1:5433/tilefleet"
     }
 
-    /// Runs `services.sh <action> <service>` and fails with its output if it does not succeed.
-    public static func services(_ action: String, _ service: String, environment: [String: String] = [:]) throws {
+    /// Runs `services.sh <action> <service>` on a dedicated thread and fails with its output if
+    /// it does not succeed.
+    public static func services(_ action: String, _ service: String, environment: [String: String] = [:]) async throws {
+        let script = servicesScript
+        let (status, output) = try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try run(["/bin/bash", script, action, service], environment: environment) })
+            }.start()
+        }
+        guard status == 0 else {
+            throw ServicesError(action: action, service: service, output: output)
+        }
+    }
+
+    /// The same, blocking the caller: only for `defer` blocks, which cannot await.
+    public static func servicesBlocking(_ action: String, _ service: String, environment: [String: String] = [:]) throws {
         let (status, output) = try run(["/bin/bash", servicesScript, action, service], environment: environment)
         guard status == 0 else {
             throw ServicesError(action: action, service: service, output: output)
@@ -36,7 +50,8 @@ public enum TestEnvironment {
     }
 
     /// Runs a command to completion with posix_spawn and waitpid, its output captured in a file.
-    /// (Foundation's `Process.waitUntilExit` was seen to hang here when the child leaves daemons.)
+    /// (Foundation's `Process` learns that a child exited when a socket it shares with the child
+    /// closes; daemons started by the child inherit that socket, so it never returns.)
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
         let outputPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("tilefleet-run-\(UUID().uuidString).log").path
@@ -130,8 +145,9 @@ public enum TestEnvironment {
             "amqp://guest:guest@127.0.0.1:\(environment["TILEFLEET_AMQP_PORT"] ?? "")/%2F"
         }
 
-        public func start() throws { try TestEnvironment.services("start", name, environment: environment) }
-        public func stop() throws { try TestEnvironment.services("stop", name, environment: environment) }
-        public func restart() throws { try TestEnvironment.services("restart", name, environment: environment) }
+        public func start() async throws { try await TestEnvironment.services("start", name, environment: environment) }
+        public func restart() async throws { try await TestEnvironment.services("restart", name, environment: environment) }
+        /// Blocking, so that it can run in a `defer`.
+        public func stop() throws { try TestEnvironment.servicesBlocking("stop", name, environment: environment) }
     }
 }
