@@ -1,0 +1,91 @@
+import AMQP
+import ArgumentParser
+import FleetModel
+import Foundation
+import Logging
+import Messaging
+import Postgres
+import Recorder
+import ServiceLifecycle
+import Storage
+
+/// `tilefleet bench recorder`: events persisted per second, publish → recorder → committed.
+struct BenchRecorder: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recorder",
+        abstract: "Measure end-to-end event persistence: publish to the broker, record, commit."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Events per run.")
+    var events = 50_000
+
+    @Option(parsing: .upToNextOption, help: "Recorder batch sizes to measure.")
+    var batchSizes: [Int] = [1, 100, 1_000]
+
+    func run() async throws {
+        let databaseURL = try connection.resolvedDatabaseURL()
+        let amqpURL = try connection.resolvedAMQPURL()
+        var logger = Logger(label: "tilefleet.bench")
+        logger.logLevel = .warning
+        let db = try await PostgresConnection.connect(to: databaseURL, logger: logger)
+        try await Migrator().migrate(db)
+        for batchSize in batchSizes {
+            let rate = try await measure(batchSize: batchSize, db: db, databaseURL: databaseURL, amqpURL: amqpURL, logger: logger)
+            print("recorder, batch \(batchSize): \(BenchReport.format(rate)) events/s (\(events) events, publish → committed)")
+        }
+        await db.close()
+    }
+
+    private func measure(batchSize: Int, db: PostgresConnection, databaseURL: String, amqpURL: String,
+                         logger: Logger) async throws -> Double {
+        let task = "bench-recorder-\(UUID().uuidString.prefix(8))"
+        let tiles = max(1, events / 10)
+        try await db.execute("INSERT INTO tasks (id, title, backend, spec) VALUES (\(task), \("recorder benchmark"), \("bench"), \(PostgresJSON(text: "{}")))")
+        var buffer = PostgresCopyBuffer()
+        for i in 0..<tiles { buffer.append([task, "tile-\(i)", "bench"]) }
+        try await db.copyIn("COPY tiles (task_id, tile_id, backend) FROM STDIN", buffer)
+        let statuses: [EventStatus] = [.queued, .submitted, .running, .running, .running, .running, .running, .running, .running, .finished]
+        let start = Date(timeIntervalSince1970: 1_780_000_000)
+        let bodies = (0..<events).map { i in
+            StatusEvent(task: task, tile: "tile-\(i % tiles)", attempt: 1, status: statuses[min(i / tiles, statuses.count - 1)],
+                        backend: "bench", backendJobID: "job-\(i % tiles)", progress: Double(i / tiles) / 10,
+                        worker: "bench", time: start.addingTimeInterval(Double(i) / 1000))
+        }
+
+        let topology = Topology(prefix: "bench-\(UUID().uuidString.prefix(8))")
+        let amqp = try await AMQPConnection.connect(url: amqpURL, logger: logger)
+        let recorderDB = try await PostgresConnection.connect(to: databaseURL, logger: logger)
+        let channel = try await amqp.openChannel()
+        try await topology.declare(on: channel)
+        try await channel.enablePublisherConfirms(window: 1_000)
+        let recorder = RecorderService(amqp: amqp, database: recorderDB, topology: topology,
+                                       configuration: RecorderConfiguration(batchSize: batchSize), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: recorder)], logger: logger))
+        let running = Task { try await group.run() }
+
+        let clock = ContinuousClock()
+        let began = clock.now
+        let publishing = Task {
+            for event in bodies {
+                try await channel.publish(event.encoded(), exchange: topology.eventsExchange, routingKey: event.routingKey)
+            }
+            try await channel.waitForConfirms()
+        }
+        var stored = 0
+        while stored < events {
+            try await Task.sleep(for: .milliseconds(20))
+            stored = try await db.query("SELECT count(*) FROM events WHERE task_id = \(task)")[0].decode(Int.self, at: 0)
+        }
+        let elapsed = clock.now - began
+        try await publishing.value
+        await group.triggerGracefulShutdown()
+        try await running.value
+        try await topology.delete(on: channel)
+        await amqp.close()
+        await recorderDB.close()
+        try await db.execute("DELETE FROM tasks WHERE id = \(task)")
+        return Double(events) / elapsed.seconds
+    }
+}
