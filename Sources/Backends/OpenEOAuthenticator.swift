@@ -99,12 +99,12 @@ public enum OpenEOAuthenticator {
 
 extension BackendTransport {
     /// The same transport without credentials: for token requests.
-    func withoutAuthenticator() -> BackendTransport {
+    public func withoutAuthenticator() -> BackendTransport {
         BackendTransport(client: self.client, policy: self.policy, authenticator: nil, logger: self.logger, sleep: self.sleep)
     }
 
     /// The same transport with `authenticator`.
-    func with(authenticator: (any BackendAuthenticator)?) -> BackendTransport {
+    public func with(authenticator: (any BackendAuthenticator)?) -> BackendTransport {
         BackendTransport(client: self.client, policy: self.policy, authenticator: authenticator, logger: self.logger, sleep: self.sleep)
     }
 }
