@@ -70,6 +70,7 @@ let package = Package(
         .target(name: "TilefleetCLI", dependencies: [
             "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tilefleet", dependencies: ["TilefleetCLI"]),
@@ -81,6 +82,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "GeoTests", dependencies: ["Geo"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

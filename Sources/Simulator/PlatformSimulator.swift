@@ -92,10 +92,32 @@ enum SimulatorJSON {
         return try? JSONSerialization.jsonObject(with: Data(buffer: buffer), options: [.fragmentsAllowed])
     }
 
-    /// RFC 3339 with fractional seconds, as openEO and OGC send.
+    /// RFC 3339 in UTC (`2026-01-02T03:04:05Z`), formatted by hand: it is on the hot status path.
     static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .omitted))
-            .replacingOccurrences(of: "+0000", with: "Z")
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    /// A JSON string literal of `text`.
+    static func quoted(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
     }
 
     /// `scheme://host` of the request, for absolute links.
@@ -116,7 +138,7 @@ struct FaultMiddleware: RouterMiddleware {
         if path.hasPrefix("/_simulator") {
             return try await next(request, context)
         }
-        let isStatus = request.method == .get && path.hasPrefix("/openeo/jobs/") || path.hasPrefix("/ogc/jobs/")
+        let isStatus = request.method == .get && (path.hasPrefix("/openeo/jobs/") || path.hasPrefix("/ogc/jobs/"))
         guard let fault = self.store.recordRequest(method: request.method.rawValue, path: path, isStatus: isStatus) else {
             return try await next(request, context)
         }

@@ -8,7 +8,7 @@ public struct Tilefleet: AsyncParsableCommand {
         commandName: "tilefleet",
         abstract: "Upscale an Earth-observation processing service over tiles with a RabbitMQ worker fleet.",
         version: version,
-        subcommands: [Bench.self, TilesCommand.self]
+        subcommands: [Bench.self, TilesCommand.self, SimulateCommand.self, TryCommand.self]
     )
 
     public init() {}
