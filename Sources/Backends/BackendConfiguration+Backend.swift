@@ -12,7 +12,7 @@ extension BackendConfiguration {
     ) throws -> any Backend {
         var logger = logger
         logger[metadataKey: "backend"] = "\(self.name)"
-        let plain = BackendTransport(client: client, policy: self.retry, logger: logger)
+        let plain = BackendTransport(client: client, policy: self.retry, logger: logger, requestTimeout: self.requestTimeout)
         let authenticator = try self.makeAuthenticator(transport: plain, environment: environment)
         let transport = plain.with(authenticator: authenticator)
         switch self.kind {

@@ -12,6 +12,8 @@ public struct BackendTransport: Sendable {
     public let policy: RetryPolicy
     public let authenticator: (any BackendAuthenticator)?
     public let logger: Logger
+    /// Limit on one exchange, for requests that set none; `nil`: the client's default.
+    public let requestTimeout: Duration?
     let sleep: Sleep
 
     public init(
@@ -19,12 +21,14 @@ public struct BackendTransport: Sendable {
         policy: RetryPolicy = RetryPolicy(),
         authenticator: (any BackendAuthenticator)? = nil,
         logger: Logger = Logger(label: "tilefleet.backend"),
+        requestTimeout: Duration? = nil,
         sleep: @escaping Sleep = { try await Task.sleep(for: $0) }
     ) {
         self.client = client
         self.policy = policy
         self.authenticator = authenticator
         self.logger = logger
+        self.requestTimeout = requestTimeout
         self.sleep = sleep
     }
 
@@ -71,6 +75,9 @@ public struct BackendTransport: Sendable {
         while true {
             attempt += 1
             var outgoing = request
+            if outgoing.timeout == nil {
+                outgoing.timeout = self.requestTimeout
+            }
             var authorization: Secret?
             if authorize, let authenticator = self.authenticator {
                 authorization = try await authenticator.authorization()

@@ -38,7 +38,13 @@ public struct OGCProcessesBackend: Backend {
         case .found(let id):
             return id
         case .created(let response):
-            return try Self.jobID(from: response)
+            do {
+                return try Self.jobID(from: response)
+            } catch {
+                // A garbled answer to an execution: the job may exist all the same.
+                guard let found = try await self.find(idempotencyKey: idempotencyKey) else { throw error }
+                return found
+            }
         }
     }
 

@@ -100,11 +100,11 @@ public enum OpenEOAuthenticator {
 extension BackendTransport {
     /// The same transport without credentials: for token requests.
     public func withoutAuthenticator() -> BackendTransport {
-        BackendTransport(client: self.client, policy: self.policy, authenticator: nil, logger: self.logger, sleep: self.sleep)
+        BackendTransport(client: self.client, policy: self.policy, authenticator: nil, logger: self.logger, requestTimeout: self.requestTimeout, sleep: self.sleep)
     }
 
     /// The same transport with `authenticator`.
     public func with(authenticator: (any BackendAuthenticator)?) -> BackendTransport {
-        BackendTransport(client: self.client, policy: self.policy, authenticator: authenticator, logger: self.logger, sleep: self.sleep)
+        BackendTransport(client: self.client, policy: self.policy, authenticator: authenticator, logger: self.logger, requestTimeout: self.requestTimeout, sleep: self.sleep)
     }
 }

@@ -28,8 +28,15 @@ public struct OpenEOBackend: Backend {
         let startNeeded: Bool
         switch try await self.transport.create(request, find: { try await self.lookup(idempotencyKey: idempotencyKey)?.id }) {
         case .created(let response):
-            id = try Self.jobID(from: response)
-            startNeeded = true
+            do {
+                id = try Self.jobID(from: response)
+                startNeeded = true
+            } catch {
+                // A garbled answer to a create: the job may exist all the same.
+                guard let found = try await self.lookup(idempotencyKey: idempotencyKey) else { throw error }
+                id = found.id
+                startNeeded = found.rawStatus == "created"
+            }
         case .found(let found):
             id = found
             startNeeded = try await self.status(of: found).rawStatus == "created"

@@ -3,7 +3,8 @@ import Hummingbird
 
 /// A simulated processing platform speaking the openEO API subset (under `/openeo`) and the OGC API –
 /// Processes subset (under `/ogc`) that tilefleet's adapters use, with jobs in memory, basic, bearer
-/// and OIDC client-credentials auth (`/oidc`), downloadable result assets (`/assets`), a per-user
+/// and OIDC client-credentials auth (`/oidc`), a small EOCanvas route set (`/eocanvas`),
+/// downloadable result assets (`/assets`), a per-user
 /// concurrency limit and injected faults. `GET /_simulator/stats` reports what it saw.
 ///
 /// ```swift
@@ -36,6 +37,7 @@ public final class PlatformSimulator: Sendable {
         openEO.register(on: router.group("openeo"))
         OGCRoutes(store: self.store).register(on: router.group("ogc"))
         OIDCRoutes(store: self.store).register(on: router.group("oidc"))
+        EOCanvasRoutes(store: self.store).register(on: router.group("eocanvas"))
         let store = self.store
         router.get("assets/:job/:name") { _, context in
             let name = context.parameters.get("name") ?? "asset"
@@ -138,7 +140,7 @@ struct FaultMiddleware: RouterMiddleware {
         if path.hasPrefix("/_simulator") {
             return try await next(request, context)
         }
-        let isStatus = request.method == .get && (path.hasPrefix("/openeo/jobs/") || path.hasPrefix("/ogc/jobs/"))
+        let isStatus = request.method == .get && (path.hasPrefix("/openeo/jobs/") || path.hasPrefix("/ogc/jobs/") || path.hasPrefix("/eocanvas/serverless/jobs/"))
         guard let fault = self.store.recordRequest(method: request.method.rawValue, path: path, isStatus: isStatus) else {
             return try await next(request, context)
         }

@@ -3,7 +3,7 @@ import Foundation
 /// One job in the simulator's memory. Its status is a function of the clock (created → queued →
 /// running → finished/error), so reading it costs no bookkeeping.
 struct SimulatedJob: Sendable {
-    enum API: String, Sendable { case openEO = "openeo", ogc }
+    enum API: String, Sendable { case openEO = "openeo", ogc, eocanvas }
 
     enum Phase: Sendable, Equatable {
         case created, queued, running, finished, failed, canceled

@@ -47,7 +47,7 @@ final class SimulatorStore: @unchecked Sendable {
             let fails = self.random.nextUnit() < self.configuration.failureRate
             let key = SimulatedJob.idempotencyKey(in: title)
             let job = SimulatedJob(
-                id: "\(api == .openEO ? "j" : "ogc")-\(String(format: "%06d", self.nextID))-\(String(self.random.next() % 0xFFFF, radix: 16))",
+                id: "\(api == .openEO ? "j" : api.rawValue)-\(String(format: "%06d", self.nextID))-\(String(self.random.next() % 0xFFFF, radix: 16))",
                 api: api,
                 user: user,
                 title: title,

@@ -1,6 +1,8 @@
 @testable import Backends
 import Foundation
 import Geo
+import HTTP
+import Simulator
 import XCTest
 
 final class EOCanvasBackendTests: XCTestCase {
@@ -36,5 +38,60 @@ final class EOCanvasBackendTests: XCTestCase {
     func testTokenURLs() {
         XCTAssertEqual(EOCanvasAuthenticator.defaultTokenURL(for: "https://gateway.prod.wekeo2.eu/serverless"), "https://gateway.prod.wekeo2.eu/hda-broker/gettoken")
         XCTAssertEqual(EOCanvasAuthenticator.refreshURL(for: "https://g.example/hda-broker/gettoken"), "https://g.example/hda-broker/refreshtoken")
+    }
+
+    private func backend(_ client: HTTPClient, _ origin: String, policy: RetryPolicy = testPolicy) throws -> any Backend {
+        let yaml = """
+            backends:
+              - name: wekeo
+                kind: eocanvas
+                url: \(origin)/eocanvas/serverless
+                auth: { method: eocanvas, username: tilefleet, password_env: WEKEO_PASSWORD }
+            """
+        var configuration = try BackendsConfiguration.parse(yaml: yaml).backend(named: "wekeo")
+        configuration.retry = policy
+        return try configuration.makeBackend(client: client, environment: ["WEKEO_PASSWORD": "tilefleet"])
+    }
+
+    private var snapJob: BackendJob {
+        BackendJob(process: .named(id: "snap-function", namespace: nil), arguments: [
+            "snap_graph": .string("<graph><geoRegion>${polygon}</geoRegion></graph>"),
+            "eo_input": .array([.object(["img1": .string("https://hda.example/p.zip")])]),
+            "polygon": .string("POLYGON ((0 0, 1 0, 1 1, 0 0))"),
+        ])
+    }
+
+    func testAgainstTheSimulatorWithPaginatedResultsAndTokenRefresh() async throws {
+        try await withSimulator(.init(duration: .fixed(0.2))) { client, origin, simulator in
+            let backend = try self.backend(client, origin)
+            let id = try await backend.submit(self.snapJob, idempotencyKey: "eoc-1")
+            simulator.expireTokens()
+            let (final, seen) = try await follow(backend, id)
+            XCTAssertEqual(final.status, .finished)
+            XCTAssertEqual(seen.last, "successful")
+            let assets = try await backend.results(of: id)
+            XCTAssertEqual(assets.map(\.name), ["result_1.nc", "result_2.nc", "manifest.json"])
+            let download = try await client.execute(HTTPClient.Request(assets[0].href))
+            XCTAssertEqual(download.status, 200)
+            let logs = try await backend.logs(of: id)
+            XCTAssertEqual(logs.first?.message, "Starting Workflow Executor")
+        }
+    }
+
+    func testUnavailableSubmitIsAmbiguousNeverResent() async throws {
+        try await withSimulator { client, origin, simulator in
+            let backend = try self.backend(client, origin)
+            simulator.inject(SimulatedFault(.status, method: "POST", pathSuffix: "/execution", status: 503))
+            do {
+                _ = try await backend.submit(self.snapJob, idempotencyKey: "eoc-2")
+                XCTFail("expected ambiguousSubmit")
+            } catch BackendError.ambiguousSubmit(let message) {
+                XCTAssertTrue(message.contains("cannot be searched"), message)
+            }
+            XCTAssertEqual(simulator.stats().jobsCreated, 0)
+            simulator.inject(SimulatedFault(.throttle, method: "POST", pathSuffix: "/execution", retryAfter: 0))
+            _ = try await backend.submit(self.snapJob, idempotencyKey: "eoc-3")
+            XCTAssertEqual(simulator.stats().jobsCreated, 1, "a 429 is retried: it was not processed")
+        }
     }
 }

@@ -2,6 +2,7 @@ import Backends
 import Foundation
 import Geo
 import HTTP
+import Logging
 import Simulator
 import XCTest
 
@@ -175,5 +176,110 @@ final class OpenEOBackendTests: XCTestCase {
             XCTAssertEqual("\(Secret("s3cr3t-Pa55"))", "<redacted>")
             XCTAssertFalse(String(reflecting: Secret("s3cr3t-Pa55")).contains("s3cr3t"))
         }
+    }
+}
+
+final class BackendFaultTests: XCTestCase {
+    func testTimedOutSubmitIsFoundNotResent() async throws {
+        try await withSimulator { client, origin, simulator in
+            let base = origin + "/openeo"
+            let plain = BackendTransport(client: client, policy: testPolicy, requestTimeout: .milliseconds(300))
+            let auth = OpenEOAuthenticator.basic(baseURL: base, username: "tilefleet", password: Secret("tilefleet"), transport: plain)
+            let backend = OpenEOBackend(name: "sim", baseURL: base, transport: plain.with(authenticator: auth))
+            simulator.inject(SimulatedFault(.slow, method: "POST", pathSuffix: "/openeo/jobs", milliseconds: 1500))
+            _ = try await backend.submit(udpJob, idempotencyKey: "slow-submit")
+            XCTAssertEqual(simulator.stats().jobsPerKey["slow-submit"], 1)
+        }
+    }
+
+    func testGarbledCreateAnswerIsFoundNotResent() async throws {
+        try await withSimulator { client, origin, simulator in
+            simulator.inject(SimulatedFault(.malformed, method: "POST", pathSuffix: "/openeo/jobs"))
+            let id = try await openEOBasic(client, origin).submit(udpJob, idempotencyKey: "garbled")
+            XCTAssertEqual(simulator.stats().jobsPerKey["garbled"], 1)
+            XCTAssertTrue(id.hasPrefix("j-"))
+        }
+    }
+
+    func testRandomFaultsNeverDuplicateJobs() async throws {
+        let faults = SimulatorConfiguration.Faults(serverError: 0.1, throttle: 0.05, throttleRetryAfter: 0, reset: 0.1)
+        try await withSimulator(.init(duration: .fixed(0.05), faults: faults, seed: 7)) { client, origin, simulator in
+            let base = origin + "/openeo"
+            let plain = BackendTransport(client: client, policy: RetryPolicy(maxAttempts: 10, initialDelay: .milliseconds(5), maxDelay: .milliseconds(20)))
+            let auth = OpenEOAuthenticator.basic(baseURL: base, username: "tilefleet", password: Secret("tilefleet"), transport: plain)
+            let backend = OpenEOBackend(name: "sim", baseURL: base, transport: plain.with(authenticator: auth))
+            var submitted = 0
+            for index in 0..<40 {
+                do {
+                    _ = try await backend.submit(udpJob, idempotencyKey: "chaos-\(index)")
+                    submitted += 1
+                } catch let error as BackendError where error.isTransient {
+                    continue
+                }
+            }
+            let stats = simulator.stats()
+            XCTAssertGreaterThan(stats.faultsInjected, 0)
+            XCTAssertGreaterThanOrEqual(submitted, 30)
+            XCTAssertEqual(stats.duplicateKeys, [])
+        }
+    }
+
+    func testSecretsNeverAppearInLogs() async throws {
+        let captured = CapturedLog()
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(log: captured) }
+        logger.logLevel = .trace
+        let configuration = SimulatorConfiguration(duration: .fixed(0.05), users: ["alice": "pa55-w0rd-XYZ"])
+        try await withSimulator(configuration) { client, origin, simulator in
+            let yaml = """
+                backends:
+                  - name: sim
+                    kind: openeo
+                    url: \(origin)/openeo
+                    retry: { initial_delay: 10ms, max_delay: 20ms }
+                    auth: { method: basic, username: alice, password_env: SIM_PASSWORD }
+                """
+            let backend = try BackendsConfiguration.parse(yaml: yaml).backend(named: "sim")
+                .makeBackend(client: client, logger: logger, environment: ["SIM_PASSWORD": "pa55-w0rd-XYZ"])
+            let id = try await backend.submit(udpJob, idempotencyKey: "log")
+            simulator.expireTokens()
+            simulator.inject(SimulatedFault(.status, method: "GET", pathSuffix: id, status: 503))
+            _ = try await backend.status(of: id)
+            let wrong = try BackendsConfiguration.parse(yaml: yaml).backend(named: "sim")
+                .makeBackend(client: client, logger: logger, environment: ["SIM_PASSWORD": "wrong-XYZ-secret"])
+            do {
+                _ = try await wrong.submit(udpJob, idempotencyKey: "log2")
+            } catch {
+                logger.error("submit failed", metadata: ["error": "\(error)", "debug": "\(String(reflecting: error))"])
+            }
+        }
+        let text = captured.text
+        XCTAssertTrue(text.contains("re-authorizing after 401"), text)
+        XCTAssertTrue(text.contains("retrying"), text)
+        for secret in ["pa55-w0rd-XYZ", "wrong-XYZ-secret", "basic//", "Basic "] {
+            XCTAssertFalse(text.contains(secret), "\(secret) leaked into: \(text)")
+        }
+    }
+}
+
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { self.lock.withLock { self.lines.append(line) } }
+    var text: String { self.lock.withLock { self.lines.joined(separator: "\n") } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let log: CapturedLog
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        self.log.append("\(level) \(message) \(all.map { "\($0)=\($1)" }.sorted().joined(separator: " "))")
     }
 }
