@@ -52,7 +52,7 @@ let package = Package(
         ]),
         .target(name: "Geo", dependencies: ["CProj", "CGEOS"]),
 
-        // The bundled backend simulator (grows into openEO + OGC API Processes in the Backends issue).
+        // The bundled platform simulator: openEO, OGC API – Processes and EOCanvas subsets, jobs in memory.
         .target(name: "Simulator", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
