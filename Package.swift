@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // C libraries, found through pkg-config. Only the wrapper targets import these.
@@ -51,7 +52,7 @@ let package = Package(
         ]),
         .target(name: "Geo", dependencies: ["CProj", "CGEOS"]),
 
-        // The bundled backend simulator (grows into openEO + OGC API Processes in the Backends issue).
+        // The bundled platform simulator: openEO, OGC API – Processes and EOCanvas subsets, jobs in memory.
         .target(name: "Simulator", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,11 +69,19 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
+        .target(name: "Backends", dependencies: [
+            "HTTP", "Geo",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
-            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "FleetModel", "Storage", "Messaging", "Recorder",
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging", "Recorder",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tilefleet", dependencies: [
@@ -89,6 +98,8 @@ let package = Package(
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,10 @@ public struct Tilefleet: AsyncParsableCommand {
         commandName: "tilefleet",
         abstract: "Upscale an Earth-observation processing service over tiles with a RabbitMQ worker fleet.",
         version: version,
-        subcommands: [MigrateCommand.self, RecorderCommand.self, ReportCommand.self, Bench.self, TilesCommand.self]
+        subcommands: [
+            MigrateCommand.self, RecorderCommand.self, ReportCommand.self, TilesCommand.self,
+            SimulateCommand.self, TryCommand.self, Bench.self,
+        ]
     )
 
     public init() {}

@@ -1,0 +1,47 @@
+import Foundation
+import Geo
+
+/// The text a platform put in an error body: openEO `{code, message}`, RFC 7807
+/// `{type, title, detail}`, OGC `{code, description}`, or the start of a non-JSON body.
+enum PlatformMessage {
+    /// `code: message` (or whatever part exists), else the body's first 300 characters.
+    static func extract(from body: Data, status: Int) -> String {
+        if let value = try? JSONDecoder().decode(JSONValue.self, from: body), case .object = value {
+            let code = value["code"]?.stringValue ?? value["error"]?.stringValue ?? value["type"]?.stringValue
+            let text = value["message"]?.stringValue ?? value["detail"]?.stringValue
+                ?? value["description"]?.stringValue ?? value["error_description"]?.stringValue
+                ?? value["title"]?.stringValue
+            switch (code, text) {
+            case (let code?, let text?): return "\(code): \(text)"
+            case (nil, let text?): return text
+            case (let code?, nil): return code
+            case (nil, nil): break
+            }
+        }
+        let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "HTTP \(status) with an empty body" : text
+    }
+
+    /// Error codes that mean "a limit is reached, come back later" rather than "this job is wrong".
+    static let tryLaterCodes = ["ConcurrentJobLimit", "TooManyRequests", "TooManyJobs", "QuotaExceeded", "RateLimit"]
+
+    /// Whether a 4xx body is a concurrency or quota limit.
+    static func isTryLater(_ message: String) -> Bool {
+        tryLaterCodes.contains { message.localizedCaseInsensitiveContains($0) }
+    }
+}
+
+extension JSONValue {
+    /// The members of an object, or `nil`.
+    var jsonObject: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// A number or a numeric string as an integer.
+    var jsonInt: Int? {
+        if let number = self.numberValue { return Int(exactly: number.rounded()) }
+        if let text = self.stringValue { return Int(text) }
+        return nil
+    }
+}

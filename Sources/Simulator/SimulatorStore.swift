@@ -1,0 +1,280 @@
+import Foundation
+
+/// The simulator's memory: jobs, tokens, counters and scripted faults, behind one lock.
+final class SimulatorStore: @unchecked Sendable {
+    private let lock = NSLock()
+    let configuration: SimulatorConfiguration
+    private var jobs: [String: SimulatedJob] = [:]
+    private var jobsByUser: [String: [String]] = [:]
+    private var activeByUser: [String: Set<String>] = [:]
+    private var peakByUser: [String: Int] = [:]
+    private var createdByKey: [String: Int] = [:]
+    private var tokens: [String: (user: String, expires: Date)] = [:]
+    private var refreshTokens: [String: String] = [:]
+    private var scripted: [SimulatedFault] = []
+    private var random: SplitMix64
+    private var nextID = 0
+    private(set) var counters = Counters()
+
+    struct Counters: Sendable {
+        var requests = 0
+        var statusRequests = 0
+        var jobsCreated = 0
+        var jobsStarted = 0
+        var limitRejections = 0
+        var faultsInjected = 0
+        var authFailures = 0
+    }
+
+    init(configuration: SimulatorConfiguration) {
+        self.configuration = configuration
+        self.random = SplitMix64(seed: configuration.seed ?? UInt64.random(in: 1...UInt64.max))
+    }
+
+    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return try body()
+    }
+
+    // MARK: jobs
+
+    func createJob(api: SimulatedJob.API, user: String, title: String?, processID: String, now: Date = Date()) -> SimulatedJob {
+        self.withLock {
+            self.nextID += 1
+            let unit = self.random.nextUnit()
+            let normal = self.random.nextNormal()
+            let fails = self.random.nextUnit() < self.configuration.failureRate
+            let key = SimulatedJob.idempotencyKey(in: title)
+            let job = SimulatedJob(
+                id: "\(api == .openEO ? "j" : api.rawValue)-\(String(format: "%06d", self.nextID))-\(String(self.random.next() % 0xFFFF, radix: 16))",
+                api: api,
+                user: user,
+                title: title,
+                idempotencyKey: key,
+                processID: processID,
+                created: now,
+                runSeconds: max(0, self.configuration.duration.sample(unit: unit, normal: normal)),
+                queueSeconds: self.configuration.queueSeconds,
+                fails: fails
+            )
+            self.jobs[job.id] = job
+            self.jobsByUser[user, default: []].append(job.id)
+            if let key {
+                self.createdByKey[key, default: 0] += 1
+            }
+            self.counters.jobsCreated += 1
+            return job
+        }
+    }
+
+    enum StartOutcome {
+        case started(SimulatedJob)
+        case alreadyStarted(SimulatedJob)
+        case limitReached(Int)
+        case notFound
+    }
+
+    /// Starts a job unless its user is at the concurrency limit; records the peak of active jobs.
+    func start(_ id: String, user: String, now: Date = Date()) -> StartOutcome {
+        self.withLock {
+            guard var job = self.jobs[id], job.user == user else { return .notFound }
+            if job.started != nil || job.canceled != nil { return .alreadyStarted(job) }
+            var active = self.activeByUser[user] ?? []
+            active = active.filter { self.jobs[$0]?.end.map { $0 > now } ?? false }
+            if let limit = self.configuration.concurrencyLimit, active.count >= limit {
+                self.activeByUser[user] = active
+                self.counters.limitRejections += 1
+                return .limitReached(limit)
+            }
+            job.started = now
+            self.jobs[id] = job
+            active.insert(id)
+            self.activeByUser[user] = active
+            self.peakByUser[user] = max(self.peakByUser[user] ?? 0, active.count)
+            self.counters.jobsStarted += 1
+            return .started(job)
+        }
+    }
+
+    func job(_ id: String, user: String) -> SimulatedJob? {
+        self.withLock {
+            guard let job = self.jobs[id], job.user == user else { return nil }
+            return job
+        }
+    }
+
+    func cancel(_ id: String, user: String, now: Date = Date()) -> SimulatedJob? {
+        self.withLock {
+            guard var job = self.jobs[id], job.user == user else { return nil }
+            let phase = job.phase(at: now)
+            if phase != .finished && phase != .failed && job.canceled == nil {
+                job.canceled = now
+                self.jobs[id] = job
+            }
+            return job
+        }
+    }
+
+    func jobs(of user: String, api: SimulatedJob.API) -> [SimulatedJob] {
+        self.withLock {
+            (self.jobsByUser[user] ?? []).compactMap { self.jobs[$0] }.filter { $0.api == api }
+        }
+    }
+
+    // MARK: tokens
+
+    func issueToken(for user: String, now: Date = Date()) -> (access: String, refresh: String) {
+        self.withLock {
+            let access = "sim" + Self.randomToken(&self.random)
+            let refresh = "ref" + Self.randomToken(&self.random)
+            self.tokens[access] = (user, now.addingTimeInterval(self.configuration.tokenLifetime))
+            self.refreshTokens[refresh] = user
+            return (access, refresh)
+        }
+    }
+
+    func user(forToken token: String, now: Date = Date()) -> String? {
+        self.withLock {
+            if let user = self.configuration.bearerTokens[token] { return user }
+            guard let entry = self.tokens[token], entry.expires > now else { return nil }
+            return entry.user
+        }
+    }
+
+    func user(forRefreshToken token: String) -> String? {
+        self.withLock { self.refreshTokens[token] }
+    }
+
+    /// Makes every issued access token invalid (the next request gets 401).
+    func expireTokens() {
+        self.withLock { self.tokens.removeAll() }
+    }
+
+    private static func randomToken(_ random: inout SplitMix64) -> String {
+        (0..<3).map { _ in String(random.next(), radix: 36) }.joined()
+    }
+
+    // MARK: faults and counters
+
+    func inject(_ fault: SimulatedFault) {
+        self.withLock { self.scripted.append(fault) }
+    }
+
+    /// Counts the request and picks its fault, scripted first, then by the configured rates.
+    func recordRequest(method: String, path: String, isStatus: Bool) -> SimulatedFault? {
+        self.withLock {
+            self.counters.requests += 1
+            if isStatus { self.counters.statusRequests += 1 }
+            if let index = self.scripted.firstIndex(where: { $0.matches(method: method, path: path) }) {
+                var fault = self.scripted[index]
+                fault.count -= 1
+                if fault.count <= 0 { self.scripted.remove(at: index) } else { self.scripted[index] = fault }
+                self.counters.faultsInjected += 1
+                return fault
+            }
+            let rates = self.configuration.faults
+            if rates.isEmpty { return nil }
+            var draw = self.random.nextUnit()
+            let candidates: [(Double, SimulatedFault)] = [
+                (rates.serverError, SimulatedFault(.status, status: [500, 502, 503, 504][Int(self.random.next() % 4)])),
+                (rates.throttle, SimulatedFault(.throttle, retryAfter: rates.throttleRetryAfter)),
+                (rates.slow, SimulatedFault(.slow, milliseconds: rates.slowMilliseconds)),
+                (rates.malformedJSON, SimulatedFault(.malformed)),
+                (rates.reset, SimulatedFault(.resetAfter)),
+            ]
+            for (rate, fault) in candidates {
+                if draw < rate {
+                    self.counters.faultsInjected += 1
+                    return fault
+                }
+                draw -= rate
+            }
+            return nil
+        }
+    }
+
+    func recordAuthFailure() {
+        self.withLock { self.counters.authFailures += 1 }
+    }
+
+    func snapshot(now: Date = Date()) -> SimulatorStats {
+        self.withLock {
+            var running: [String: Int] = [:]
+            for (user, ids) in self.activeByUser {
+                running[user] = ids.filter { self.jobs[$0]?.end.map { $0 > now } ?? false }.count
+            }
+            return SimulatorStats(
+                requests: self.counters.requests,
+                statusRequests: self.counters.statusRequests,
+                jobsCreated: self.counters.jobsCreated,
+                jobsStarted: self.counters.jobsStarted,
+                limitRejections: self.counters.limitRejections,
+                faultsInjected: self.counters.faultsInjected,
+                authFailures: self.counters.authFailures,
+                jobsPerKey: self.createdByKey,
+                peakActiveByUser: self.peakByUser,
+                activeByUser: running
+            )
+        }
+    }
+}
+
+/// What the simulator has seen: served at `GET /_simulator/stats`.
+public struct SimulatorStats: Sendable, Codable, Equatable {
+    public var requests: Int
+    public var statusRequests: Int
+    public var jobsCreated: Int
+    public var jobsStarted: Int
+    /// Starts refused by the concurrency limit.
+    public var limitRejections: Int
+    public var faultsInjected: Int
+    public var authFailures: Int
+    /// Jobs created per idempotency key (from the `[tilefleet:<key>]` title marker): any value above 1
+    /// is a duplicate submit.
+    public var jobsPerKey: [String: Int]
+    /// The most jobs each user had queued or running at once.
+    public var peakActiveByUser: [String: Int]
+    /// Jobs each user has queued or running now.
+    public var activeByUser: [String: Int]
+
+    /// Keys with more than one job.
+    public var duplicateKeys: [String] {
+        self.jobsPerKey.filter { $0.value > 1 }.map(\.key).sorted()
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requests, statusRequests = "status_requests", jobsCreated = "jobs_created", jobsStarted = "jobs_started"
+        case limitRejections = "limit_rejections", faultsInjected = "faults_injected", authFailures = "auth_failures"
+        case jobsPerKey = "jobs_per_key", peakActiveByUser = "peak_active_by_user", activeByUser = "active_by_user"
+    }
+}
+
+/// A small fast seedable generator (SplitMix64), so a seeded simulator run is reproducible.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        self.state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<1.
+    mutating func nextUnit() -> Double {
+        Double(self.next() >> 11) / Double(1 << 53)
+    }
+
+    /// A standard normal draw (Box–Muller).
+    mutating func nextNormal() -> Double {
+        let u1 = max(self.nextUnit(), 1e-12)
+        let u2 = self.nextUnit()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Backends
+import Foundation
+import HTTP
+import Logging
+
+/// `tilefleet try`: one job for one tile, without the queue — what a user runs before 10,000 tiles.
+struct TryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "try",
+        abstract: "Submit one job for one tile, follow it to the end and print its result assets.",
+        discussion: """
+            Exit status: 0 when the job finished, 1 when it failed or was canceled, 2 on bad input \
+            (config, backend name, job file, tile). `--task` (a task spec) arrives with the coordinator.
+            """
+    )
+
+    @Option(help: "The fleet config file (YAML).")
+    var config: String
+
+    @Option(help: "The backend's name in the config.")
+    var backend: String
+
+    @Option(help: "A job file (JSON): process, arguments, options, per-tile arguments.")
+    var job: String
+
+    @Option(help: "The tile id (one of the job file's tiles, if it lists any).")
+    var tile: String
+
+    @Option(help: "The idempotency key (default: try-<tile>-<time>).")
+    var key: String?
+
+    @Option(help: "Seconds between status polls (default: the backend's poll.min_interval).")
+    var pollInterval: Double?
+
+    @Option(help: "Give up following after this many seconds.")
+    var timeout: Double = 24 * 3600
+
+    func run() async throws {
+        let backendConfiguration: BackendConfiguration
+        let backendJob: BackendJob
+        do {
+            backendConfiguration = try BackendsConfiguration.load(path: self.config).backend(named: self.backend)
+            guard let data = FileManager.default.contents(atPath: self.job) else {
+                throw ConfigurationError(path: "", message: "cannot read the job file \(self.job)")
+            }
+            backendJob = try BackendJobFile(data: data).job(forTile: self.tile)
+        } catch {
+            Self.printError("tilefleet try: \(error)")
+            throw ExitCode(2)
+        }
+        var logger = Logger(label: "tilefleet.try")
+        logger.logLevel = .warning
+        let client = HTTPClient(configuration: .init(timeout: backendConfiguration.requestTimeout))
+        defer { Task { await client.shutdown() } }
+        let backend: any Backend
+        do {
+            backend = try backendConfiguration.makeBackend(client: client, logger: logger)
+        } catch {
+            Self.printError("tilefleet try: \(error)")
+            throw ExitCode(2)
+        }
+        let key = self.key ?? "try-\(self.tile)-\(Int(Date().timeIntervalSince1970))"
+        let interval = self.pollInterval.map { Duration.milliseconds(Int64($0 * 1000)) } ?? backendConfiguration.poll.minimum
+
+        let id: String
+        do {
+            id = try await backend.submit(backendJob, idempotencyKey: key)
+        } catch {
+            Self.printError("submit failed on \(backend.name): \(error)")
+            throw ExitCode(Self.isBadInput(error) ? 2 : 1)
+        }
+        print("submitted job \(id) on \(backend.name) (key \(key))")
+
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(self.timeout)
+        var last: BackendJobStatus?
+        var final: BackendJobStatus?
+        while final == nil {
+            do {
+                let status = try await backend.status(of: id)
+                if status.rawStatus != last?.rawStatus || status.progress != last?.progress && status.status == .running {
+                    Self.printStatus(status)
+                    last = status
+                }
+                if status.status.isFinal { final = status; break }
+            } catch let error as BackendError where error.isTransient {
+                Self.printError("status: \(error) (still following)")
+            } catch {
+                Self.printError("status failed: \(error)")
+                throw ExitCode(1)
+            }
+            guard clock.now < deadline else {
+                Self.printError("gave up following job \(id) after \(Int(self.timeout)) s; it keeps running on \(backend.name)")
+                throw ExitCode(1)
+            }
+            try await Task.sleep(for: interval)
+        }
+        guard final?.status == .finished else {
+            if let logs = try? await backend.logs(of: id) {
+                for entry in logs.suffix(10) where entry.level == nil || entry.level == "error" || entry.level == "warning" {
+                    Self.printError("  log: \(entry.level ?? "-") \(entry.message)")
+                }
+            }
+            throw ExitCode(1)
+        }
+        do {
+            let assets = try await backend.results(of: id)
+            print("\(assets.count) result asset(s):")
+            for asset in assets {
+                var details: [String] = []
+                if let mediaType = asset.mediaType { details.append(mediaType) }
+                if !asset.roles.isEmpty { details.append("roles: \(asset.roles.joined(separator: ","))") }
+                if let size = asset.size { details.append("\(size) bytes") }
+                print("  \(asset.name)  \(asset.href)\(details.isEmpty ? "" : "  (\(details.joined(separator: "; ")))")")
+            }
+        } catch {
+            Self.printError("results failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    static func printStatus(_ status: BackendJobStatus) {
+        var line = "\(Self.timestamp())  \(status.status) (\(status.rawStatus))"
+        if let progress = status.progress { line += " \(Int(progress))%" }
+        if let message = status.message { line += " — \(message)" }
+        Swift.print(line)
+    }
+
+    static func timestamp() -> String {
+        Date().formatted(.iso8601.time(includingFractionalSeconds: false))
+    }
+
+    static func isBadInput(_ error: any Error) -> Bool {
+        guard let error = error as? BackendError else { return false }
+        switch error {
+        case .rejected, .configuration, .authentication: return true
+        default: return false
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

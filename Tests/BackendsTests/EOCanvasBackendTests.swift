@@ -1,0 +1,97 @@
+@testable import Backends
+import Foundation
+import Geo
+import HTTP
+import Simulator
+import XCTest
+
+final class EOCanvasBackendTests: XCTestCase {
+    func testSnapExecuteBodyEncodesTheGraphWithTheTilePolygon() throws {
+        let job = BackendJob(process: .named(id: "snap-function", namespace: nil), arguments: [
+            "snap_graph": .string("<graph><node><parameters><geoRegion>$polygon</geoRegion></parameters></node></graph>"),
+            "eo_input": .array([.object(["img1": .string("https://hda.example/product.zip")])]),
+            "eo_config": .object(["img1": .object(["uncompress": .bool(false), "subPath": .string("")])]),
+            "polygon": .string("POLYGON ((310000 5540000, 310000 5550000, 300000 5550000, 300000 5540000, 310000 5540000))"),
+        ])
+        let body = try EOCanvasBackend.executeBody(for: job, processID: "snap-function")
+        let graph = try XCTUnwrap(body["inputs"]?["snap_graph"]?.stringValue.flatMap { Data(base64Encoded: $0) })
+        XCTAssertTrue(String(decoding: graph, as: UTF8.self).contains("<geoRegion>POLYGON ((310000 5540000"))
+        XCTAssertEqual(body["inputs"]?["eo_input"]?.stringValue, #"[{"img1":"https://hda.example/product.zip"}]"#)
+        XCTAssertEqual(body["inputs"]?["eo_config"]?.stringValue, #"[{"img1":{"subPath":"","uncompress":false}}]"#)
+        XCTAssertThrowsError(try EOCanvasBackend.executeBody(for: BackendJob(process: .named(id: "dataTailor", namespace: nil)), processID: "dataTailor"))
+    }
+
+    func testPaginatedResultsAndLogs() throws {
+        let first = Data(#"[{"href":"/serverless/download/a.nc","title":"out/a.nc","rel":"result"},{"href":"/serverless/jobs/1/results?page=2","title":"next-page","rel":"next"}]"#.utf8)
+        let page1 = try EOCanvasBackend.parseResultPage(first, origin: "https://gateway.example")
+        XCTAssertEqual(page1.assets.map(\.name), ["a.nc"])
+        XCTAssertEqual(page1.assets.first?.href, "https://gateway.example/serverless/download/a.nc")
+        XCTAssertEqual(page1.next, "https://gateway.example/serverless/jobs/1/results?page=2")
+        let last = Data(#"[{"href":"/serverless/download/b.nc","title":"out/b.nc"},{"href":"/serverless/jobs/1/results?page=1","title":"prev-page"}]"#.utf8)
+        let page2 = try EOCanvasBackend.parseResultPage(last, origin: "https://gateway.example")
+        XCTAssertEqual(page2.assets.map(\.name), ["b.nc"])
+        XCTAssertNil(page2.next)
+        let logs = try EOCanvasBackend.parseLogs(Data(#"[{"timestamp":"2025-04-01T16:49:53.798265123+00:00","message":"Starting Workflow Executor"}]"#.utf8))
+        XCTAssertEqual(logs, [BackendLogEntry(message: "Starting Workflow Executor", time: "2025-04-01T16:49:53.798265123+00:00")])
+    }
+
+    func testTokenURLs() {
+        XCTAssertEqual(EOCanvasAuthenticator.defaultTokenURL(for: "https://gateway.prod.wekeo2.eu/serverless"), "https://gateway.prod.wekeo2.eu/hda-broker/gettoken")
+        XCTAssertEqual(EOCanvasAuthenticator.refreshURL(for: "https://g.example/hda-broker/gettoken"), "https://g.example/hda-broker/refreshtoken")
+    }
+
+    private func backend(_ client: HTTPClient, _ origin: String, policy: RetryPolicy = testPolicy) throws -> any Backend {
+        let yaml = """
+            backends:
+              - name: wekeo
+                kind: eocanvas
+                url: \(origin)/eocanvas/serverless
+                auth: { method: eocanvas, username: tilefleet, password_env: WEKEO_PASSWORD }
+            """
+        var configuration = try BackendsConfiguration.parse(yaml: yaml).backend(named: "wekeo")
+        configuration.retry = policy
+        return try configuration.makeBackend(client: client, environment: ["WEKEO_PASSWORD": "tilefleet"])
+    }
+
+    private var snapJob: BackendJob {
+        BackendJob(process: .named(id: "snap-function", namespace: nil), arguments: [
+            "snap_graph": .string("<graph><geoRegion>${polygon}</geoRegion></graph>"),
+            "eo_input": .array([.object(["img1": .string("https://hda.example/p.zip")])]),
+            "polygon": .string("POLYGON ((0 0, 1 0, 1 1, 0 0))"),
+        ])
+    }
+
+    func testAgainstTheSimulatorWithPaginatedResultsAndTokenRefresh() async throws {
+        try await withSimulator(.init(duration: .fixed(0.2))) { client, origin, simulator in
+            let backend = try self.backend(client, origin)
+            let id = try await backend.submit(self.snapJob, idempotencyKey: "eoc-1")
+            simulator.expireTokens()
+            let (final, seen) = try await follow(backend, id)
+            XCTAssertEqual(final.status, .finished)
+            XCTAssertEqual(seen.last, "successful")
+            let assets = try await backend.results(of: id)
+            XCTAssertEqual(assets.map(\.name), ["result_1.nc", "result_2.nc", "manifest.json"])
+            let download = try await client.execute(HTTPClient.Request(assets[0].href))
+            XCTAssertEqual(download.status, 200)
+            let logs = try await backend.logs(of: id)
+            XCTAssertEqual(logs.first?.message, "Starting Workflow Executor")
+        }
+    }
+
+    func testUnavailableSubmitIsAmbiguousNeverResent() async throws {
+        try await withSimulator { client, origin, simulator in
+            let backend = try self.backend(client, origin)
+            simulator.inject(SimulatedFault(.status, method: "POST", pathSuffix: "/execution", status: 503))
+            do {
+                _ = try await backend.submit(self.snapJob, idempotencyKey: "eoc-2")
+                XCTFail("expected ambiguousSubmit")
+            } catch BackendError.ambiguousSubmit(let message) {
+                XCTAssertTrue(message.contains("cannot be searched"), message)
+            }
+            XCTAssertEqual(simulator.stats().jobsCreated, 0)
+            simulator.inject(SimulatedFault(.throttle, method: "POST", pathSuffix: "/execution", retryAfter: 0))
+            _ = try await backend.submit(self.snapJob, idempotencyKey: "eoc-3")
+            XCTAssertEqual(simulator.stats().jobsCreated, 1, "a 429 is retried: it was not processed")
+        }
+    }
+}

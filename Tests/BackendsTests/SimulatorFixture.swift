@@ -1,0 +1,69 @@
+import Backends
+import Foundation
+import HTTP
+import Simulator
+
+/// Runs `body` against a fresh simulator server and HTTP client, then shuts both down.
+func withSimulator(
+    _ configuration: SimulatorConfiguration = SimulatorConfiguration(duration: .fixed(0.2)),
+    _ body: (_ client: HTTPClient, _ origin: String, _ simulator: PlatformSimulator) async throws -> Void
+) async throws {
+    let simulator = PlatformSimulator(configuration: configuration)
+    let server = SimulatorServer { simulator.register(on: $0) }
+    let port = try await server.start()
+    let client = HTTPClient(configuration: .init(timeout: .seconds(5)))
+    do {
+        try await body(client, "http://127.0.0.1:\(port)", simulator)
+    } catch {
+        await client.shutdown()
+        await server.stop()
+        throw error
+    }
+    await client.shutdown()
+    await server.stop()
+}
+
+/// Fast retries for tests.
+let testPolicy = RetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxRetryAfter: .seconds(2))
+
+func openEOBasic(_ client: HTTPClient, _ origin: String, password: String = "tilefleet") -> OpenEOBackend {
+    let base = origin + "/openeo"
+    let plain = BackendTransport(client: client, policy: testPolicy)
+    let auth = OpenEOAuthenticator.basic(baseURL: base, username: "tilefleet", password: Secret(password), transport: plain)
+    return OpenEOBackend(name: "sim", baseURL: base, transport: plain.with(authenticator: auth))
+}
+
+func ogcBasic(_ client: HTTPClient, _ origin: String) -> OGCProcessesBackend {
+    let transport = BackendTransport(
+        client: client,
+        policy: testPolicy,
+        authenticator: StaticAuthenticator.basic(username: "tilefleet", password: Secret("tilefleet"))
+    )
+    return OGCProcessesBackend(name: "sim-ogc", baseURL: origin + "/ogc", transport: transport)
+}
+
+/// Polls until the job is final; returns every distinct raw status seen, in order.
+func follow(_ backend: some Backend, _ id: String, timeout: Duration = .seconds(10)) async throws -> (BackendJobStatus, [String]) {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    var seen: [String] = []
+    while true {
+        let status = try await backend.status(of: id)
+        if seen.last != status.rawStatus { seen.append(status.rawStatus) }
+        if status.status.isFinal || clock.now > deadline { return (status, seen) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+let udpJob = BackendJob(
+    process: .named(id: "eurac_pv_farm_detection", namespace: "https://example.org/udp/eurac_pv_farm_detection.json"),
+    arguments: [
+        "spatial_extent": .object(["west": .number(16.2), "south": .number(48.1), "east": .number(16.5), "north": .number(48.3)]),
+        "temporal_extent": .array([.string("2023-05-01"), .string("2023-09-30")]),
+    ],
+    title: "PV farms",
+    options: ["executor-memory": .string("2g")],
+    outputFormat: "GTiff"
+)
+
+let ogcJob = BackendJob(process: .named(id: "ndvi", namespace: nil), arguments: ["tile": .string("31UFS")], title: "ndvi 31UFS")
