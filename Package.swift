@@ -62,7 +62,7 @@ let package = Package(
         // The fleet: message schemas and statuses shared by every role; PostgreSQL storage.
         .target(name: "FleetModel"),
         .target(name: "Storage", dependencies: ["FleetModel", "Postgres"]),
-        .target(name: "Messaging", dependencies: ["AMQP", "FleetModel"]),
+        .target(name: "Messaging", dependencies: ["AMQP", "FleetModel", "Backends"]),
         .target(name: "Recorder", dependencies: [
             "Messaging", "Storage", "FleetModel", "AMQP", "Postgres",
             .product(name: "Logging", package: "swift-log"),

@@ -25,6 +25,23 @@ public enum MessageCoding {
     }
 
     static let iso8601 = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// A decoding error as a short reason naming the field.
+    public static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            let parent = path(context)
+            return "missing field '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+             DecodingError.dataCorrupted(let context):
+            return "field '\(path(context))': \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
 }
 
 /// Why a message body could not be accepted; recorded with the message, never dropped.
@@ -50,14 +67,8 @@ extension StatusEvent {
         let event: StatusEvent
         do {
             event = try MessageCoding.decoder().decode(StatusEvent.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw MessageRejection("missing field '\(key.stringValue)'")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw MessageRejection("field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw MessageRejection("field '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
         } catch {
-            throw MessageRejection("\(error)")
+            throw MessageRejection(MessageCoding.describe(error))
         }
         guard !event.task.isEmpty else { throw MessageRejection("field 'task' is empty") }
         guard !event.tile.isEmpty else { throw MessageRejection("field 'tile' is empty") }

@@ -1,0 +1,117 @@
+import Backends
+import FleetModel
+import Foundation
+
+/// One unit of work for a worker, carrying everything it needs: workers keep no state between
+/// messages, so any worker can take any item, and a killed worker's items go to another.
+///
+/// The coordinator publishes `submit` items to `tilefleet.work` with the backend name as routing
+/// key; a worker turns a submitted job into `poll` items that travel through the delay tiers; a
+/// `cancel` item asks for a live backend job to be cancelled.
+public struct WorkItem: Sendable, Codable, Equatable {
+    /// The wire schema this type reads and writes.
+    public static let schema = "tilefleet.work-item/1"
+
+    public enum Kind: String, Sendable, Codable {
+        case submit
+        case poll
+        case cancel
+    }
+
+    public var schema: String
+    public var kind: Kind
+    public var task: String
+    public var tile: String
+    public var attempt: Int
+    public var maxAttempts: Int
+    /// The backend's name in the fleet configuration; also the routing key.
+    public var backend: String
+    /// What to run on the backend.
+    public var job: BackendJob
+    /// `tilefleet:<task>:<tile>:<attempt>`: goes into the backend job's title, so a redelivered
+    /// submit finds the job it may already have created instead of creating a second one.
+    public var idempotencyKey: String
+    /// Known once submitted.
+    public var backendJobID: String?
+    /// Polls done so far (drives the growing poll delay).
+    public var pollCount: Int
+    /// When the item should next be looked at (informational: the delay tier enforces it).
+    public var notBefore: Date?
+    /// When the backend job was submitted (for `maxRuntime`).
+    public var submittedAt: Date?
+    /// Cancel the backend job when it runs longer than this.
+    public var maxRuntimeSeconds: Int?
+    /// The last raw status seen, so an event is published only on change.
+    public var lastRawStatus: String?
+
+    public init(kind: Kind, task: String, tile: String, attempt: Int = 1, maxAttempts: Int = 3, backend: String,
+                job: BackendJob, backendJobID: String? = nil, pollCount: Int = 0, notBefore: Date? = nil,
+                submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil) {
+        self.schema = Self.schema
+        self.kind = kind
+        self.task = task
+        self.tile = tile
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.backend = backend
+        self.job = job
+        self.idempotencyKey = Self.idempotencyKey(task: task, tile: tile, attempt: attempt)
+        self.backendJobID = backendJobID
+        self.pollCount = pollCount
+        self.notBefore = notBefore
+        self.submittedAt = submittedAt
+        self.maxRuntimeSeconds = maxRuntimeSeconds
+        self.lastRawStatus = lastRawStatus
+    }
+
+    /// The key of one tile attempt; the same as `backend_jobs.idempotency_key` in PostgreSQL.
+    public static func idempotencyKey(task: String, tile: String, attempt: Int) -> String {
+        "tilefleet:\(task):\(tile):\(attempt)"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, kind, task, tile, attempt, backend, job
+        case maxAttempts = "max_attempts"
+        case idempotencyKey = "idempotency_key"
+        case backendJobID = "backend_job_id"
+        case pollCount = "poll_count"
+        case notBefore = "not_before"
+        case submittedAt = "submitted_at"
+        case maxRuntimeSeconds = "max_runtime_seconds"
+        case lastRawStatus = "last_raw_status"
+    }
+}
+
+extension WorkItem {
+    /// Decodes and validates a work item, naming what is wrong.
+    public static func decode(_ body: [UInt8]) throws(MessageRejection) -> WorkItem {
+        let data = Data(body)
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw MessageRejection("not a JSON object")
+        }
+        guard let schema = object["schema"] as? String else {
+            throw MessageRejection("missing field 'schema'")
+        }
+        guard schema == Self.schema else {
+            throw MessageRejection("unsupported schema '\(schema)' (this worker reads '\(Self.schema)')")
+        }
+        let item: WorkItem
+        do {
+            item = try MessageCoding.decoder().decode(WorkItem.self, from: data)
+        } catch {
+            throw MessageRejection(MessageCoding.describe(error))
+        }
+        guard item.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(item.attempt)") }
+        guard item.maxAttempts >= 1 else { throw MessageRejection("field 'max_attempts' must be ≥ 1") }
+        guard !item.backend.isEmpty else { throw MessageRejection("field 'backend' is empty") }
+        if item.kind != .submit && item.backendJobID == nil {
+            throw MessageRejection("a \(item.kind.rawValue) item needs 'backend_job_id'")
+        }
+        return item
+    }
+
+    /// The item as its JSON wire form.
+    public func encoded() -> [UInt8] {
+        Array((try? MessageCoding.encoder().encode(self)) ?? Data())
+    }
+}
