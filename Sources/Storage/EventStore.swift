@@ -57,8 +57,8 @@ public struct EventStore: Sendable {
                         outcome.unknownTile.append(id)
                         try Self.reject(session, Rejection(body: bodies[id] ?? [], reason: "unknown tile (no such task or tile)", routingKey: nil))
                     }
-                    outcome.inserted = try session.execute(Self.insertEvents)
                     try session.executeScript(Self.applyToTiles)
+                    outcome.inserted = try session.query("SELECT count(*) FROM fresh")[0].decode(Int.self, at: 0)
                 }
                 for rejection in rejections { try Self.reject(session, rejection) }
                 return outcome
@@ -92,35 +92,51 @@ public struct EventStore: Sendable {
             event_id uuid, task_id text, tile_id text, attempt int, status text, raw_status text,
             backend text, backend_job_id text, progress float8, message text, error text, worker_id text,
             occurred_at timestamptz, detail jsonb
-        ) ON COMMIT DELETE ROWS
+        ) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS fresh (LIKE incoming) ON COMMIT DELETE ROWS
         """
 
-    static let insertEvents: PostgresQuery = """
-        INSERT INTO events (\(unescaped: incomingColumns))
-        SELECT DISTINCT ON (event_id) \(unescaped: incomingColumns) FROM incoming ORDER BY event_id
-        ON CONFLICT (event_id) DO NOTHING
-        """
 
-    /// Moves tiles forward, derives timestamps and job records, stores assets, and notifies
-    /// `tilefleet_tiles` for tiles that reached a terminal status.
+    /// Moves tiles forward, merges timestamps, job ids, errors, backend jobs and assets from the
+    /// batch's new events, and notifies `tilefleet_tiles` for tiles that reached a terminal status.
+    ///
+    /// Every step is a merge that is commutative and idempotent — the greatest position, the
+    /// earliest timestamp of the tile's current attempt, the latest error — so the state after any
+    /// set of batches is the same whatever their order; and each step costs in proportion to the
+    /// batch, not to the history.
     static let applyToTiles = """
-        WITH affected AS (SELECT DISTINCT task_id, tile_id FROM incoming),
-        ranked AS (
-            SELECT e.task_id, e.tile_id,
-                   e.attempt + CASE WHEN e.status = 'retrying' THEN 1 ELSE 0 END AS attempt,
-                   CASE WHEN e.status = 'retrying' THEN 'queued' ELSE e.status END AS status,
-                   e.raw_status, e.progress, e.message, e.occurred_at, e.event_id
-            FROM events e JOIN affected a ON a.task_id = e.task_id AND a.tile_id = e.tile_id
+        TRUNCATE fresh;
+
+        WITH ins AS (
+            INSERT INTO events (\(incomingColumns))
+            SELECT DISTINCT ON (event_id) \(incomingColumns) FROM incoming ORDER BY event_id
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING \(incomingColumns)
+        )
+        INSERT INTO fresh SELECT \(incomingColumns) FROM ins;
+
+        ANALYZE fresh;
+
+        WITH positioned AS (
+            SELECT f.task_id, f.tile_id,
+                   f.attempt + CASE WHEN f.status = 'retrying' THEN 1 ELSE 0 END AS attempt,
+                   CASE WHEN f.status = 'retrying' THEN 'queued' ELSE f.status END AS status,
+                   f.raw_status, f.progress, f.message, f.occurred_at, f.event_id
+            FROM fresh f
         ),
         best AS (
             SELECT DISTINCT ON (task_id, tile_id) *
-            FROM ranked
+            FROM positioned
             ORDER BY task_id, tile_id, attempt DESC, tilefleet_status_rank(status) DESC, occurred_at DESC, event_id DESC
         ),
         moved AS (
             UPDATE tiles t
             SET status = b.status, attempt = b.attempt, raw_status = b.raw_status, progress = b.progress,
-                message = b.message, status_at = b.occurred_at, last_event_id = b.event_id, updated_at = now()
+                message = b.message, status_at = b.occurred_at, last_event_id = b.event_id, updated_at = now(),
+                submitted_at = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.submitted_at END,
+                started_at = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.started_at END,
+                finished_at = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.finished_at END,
+                backend_job_id = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.backend_job_id END
             FROM best b
             WHERE t.task_id = b.task_id AND t.tile_id = b.tile_id
               AND (b.attempt, tilefleet_status_rank(b.status), b.occurred_at, b.event_id::text)
@@ -131,64 +147,86 @@ public struct EventStore: Sendable {
         SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
         FROM (SELECT DISTINCT task_id, backend FROM moved WHERE status IN ('finished', 'failed', 'canceled')) done;
 
-        WITH affected AS (SELECT DISTINCT task_id, tile_id FROM incoming),
-        derived AS (
-            SELECT t.task_id, t.tile_id,
-                   min(e.occurred_at) FILTER (WHERE e.attempt = t.attempt AND e.status = 'submitted') AS submitted_at,
-                   min(e.occurred_at) FILTER (WHERE e.attempt = t.attempt AND e.status = 'running') AS started_at,
-                   min(e.occurred_at) FILTER (WHERE e.attempt = t.attempt
-                                              AND e.status IN ('finished', 'failed', 'canceled')) AS finished_at,
-                   (array_agg(e.backend_job_id ORDER BY e.occurred_at DESC, e.event_id DESC)
-                       FILTER (WHERE e.attempt = t.attempt AND e.backend_job_id IS NOT NULL))[1] AS backend_job_id,
-                   (array_agg(coalesce(e.error, e.message) ORDER BY e.attempt DESC, e.occurred_at DESC, e.event_id DESC)
-                       FILTER (WHERE e.status IN ('failed', 'retrying'))) [1] AS last_error
-            FROM tiles t
-            JOIN affected a ON a.task_id = t.task_id AND a.tile_id = t.tile_id
-            JOIN events e ON e.task_id = t.task_id AND e.tile_id = t.tile_id
-            GROUP BY t.task_id, t.tile_id
+        WITH batch AS (
+            SELECT task_id, tile_id, attempt,
+                   min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
+                   min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
+                   min(occurred_at) FILTER (WHERE status IN ('finished', 'failed', 'canceled')) AS finished_at,
+                   (array_agg(backend_job_id ORDER BY occurred_at DESC, event_id DESC)
+                       FILTER (WHERE backend_job_id IS NOT NULL))[1] AS backend_job_id
+            FROM fresh
+            GROUP BY task_id, tile_id, attempt
         )
         UPDATE tiles t
-        SET submitted_at = d.submitted_at, started_at = d.started_at, finished_at = d.finished_at,
-            backend_job_id = d.backend_job_id, last_error = coalesce(d.last_error, t.last_error)
-        FROM derived d
-        WHERE t.task_id = d.task_id AND t.tile_id = d.tile_id;
+        SET submitted_at = least(t.submitted_at, b.submitted_at), started_at = least(t.started_at, b.started_at),
+            finished_at = least(t.finished_at, b.finished_at),
+            backend_job_id = coalesce(b.backend_job_id, t.backend_job_id)
+        FROM batch b
+        WHERE t.task_id = b.task_id AND t.tile_id = b.tile_id AND t.attempt = b.attempt;
 
-        WITH affected AS (SELECT DISTINCT task_id, tile_id, attempt FROM incoming),
-        normalised AS (
-            SELECT e.*, CASE WHEN e.status = 'retrying' THEN 'failed' ELSE e.status END AS job_status
-            FROM events e
-            JOIN affected a ON a.task_id = e.task_id AND a.tile_id = e.tile_id AND a.attempt = e.attempt
+        WITH errors AS (
+            SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
+            FROM fresh
+            WHERE status IN ('failed', 'retrying') AND coalesce(error, message) IS NOT NULL
+            ORDER BY task_id, tile_id, attempt DESC, occurred_at DESC, event_id DESC
+        )
+        UPDATE tiles t
+        SET last_error = e.error, last_error_attempt = e.attempt, last_error_at = e.occurred_at
+        FROM errors e
+        WHERE t.task_id = e.task_id AND t.tile_id = e.tile_id
+          AND (e.attempt, e.occurred_at) > (coalesce(t.last_error_attempt, 0), coalesce(t.last_error_at, '-infinity'));
+
+        WITH normalised AS (
+            SELECT f.*, CASE WHEN f.status = 'retrying' THEN 'failed' ELSE f.status END AS job_status FROM fresh f
+        ),
+        batch AS (
+            SELECT task_id, tile_id, attempt,
+                   (array_agg(backend ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE backend IS NOT NULL))[1] AS backend,
+                   (array_agg(backend_job_id ORDER BY occurred_at DESC, event_id DESC)
+                       FILTER (WHERE backend_job_id IS NOT NULL))[1] AS job_id,
+                   (array_agg(job_status ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC))[1] AS status,
+                   (array_agg(raw_status ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC))[1] AS raw_status,
+                   (array_agg(occurred_at ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC))[1] AS status_at,
+                   min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
+                   min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
+                   min(occurred_at) FILTER (WHERE job_status IN ('finished', 'failed', 'canceled')) AS finished_at,
+                   (array_agg(coalesce(error, message) ORDER BY occurred_at DESC, event_id DESC)
+                       FILTER (WHERE job_status = 'failed'))[1] AS error,
+                   max(occurred_at) FILTER (WHERE job_status = 'failed') AS error_at
+            FROM normalised
+            GROUP BY task_id, tile_id, attempt
         )
         INSERT INTO backend_jobs AS j (task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status,
-                                       submitted_at, started_at, finished_at, error)
-        SELECT task_id, tile_id, attempt,
-               (array_agg(backend ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE backend IS NOT NULL))[1],
-               (array_agg(backend_job_id ORDER BY occurred_at DESC, event_id DESC)
-                   FILTER (WHERE backend_job_id IS NOT NULL))[1],
-               'tilefleet:' || task_id || ':' || tile_id || ':' || attempt,
-               (array_agg(job_status ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC))[1],
-               (array_agg(raw_status ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC)
-                   FILTER (WHERE raw_status IS NOT NULL))[1],
-               min(occurred_at) FILTER (WHERE status = 'submitted'),
-               min(occurred_at) FILTER (WHERE status = 'running'),
-               min(occurred_at) FILTER (WHERE job_status IN ('finished', 'failed', 'canceled')),
-               (array_agg(coalesce(error, message) ORDER BY occurred_at DESC, event_id DESC)
-                   FILTER (WHERE job_status = 'failed'))[1]
-        FROM normalised
-        GROUP BY task_id, tile_id, attempt
+                                       status_at, submitted_at, started_at, finished_at, error, error_at)
+        SELECT task_id, tile_id, attempt, backend, job_id, 'tilefleet:' || task_id || ':' || tile_id || ':' || attempt,
+               status, raw_status, status_at, submitted_at, started_at, finished_at, error, error_at
+        FROM batch
         ON CONFLICT (task_id, tile_id, attempt) DO UPDATE
-        SET backend = excluded.backend, job_id = excluded.job_id, status = excluded.status,
-            raw_status = excluded.raw_status, submitted_at = excluded.submitted_at,
-            started_at = excluded.started_at, finished_at = excluded.finished_at, error = excluded.error;
+        SET backend = coalesce(excluded.backend, j.backend),
+            job_id = coalesce(excluded.job_id, j.job_id),
+            status = CASE WHEN (tilefleet_status_rank(excluded.status), excluded.status_at)
+                               > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
+                          THEN excluded.status ELSE j.status END,
+            raw_status = CASE WHEN (tilefleet_status_rank(excluded.status), excluded.status_at)
+                                   > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
+                              THEN excluded.raw_status ELSE j.raw_status END,
+            status_at = CASE WHEN (tilefleet_status_rank(excluded.status), excluded.status_at)
+                                  > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
+                             THEN excluded.status_at ELSE j.status_at END,
+            submitted_at = least(j.submitted_at, excluded.submitted_at),
+            started_at = least(j.started_at, excluded.started_at),
+            finished_at = least(j.finished_at, excluded.finished_at),
+            error = CASE WHEN excluded.error_at > coalesce(j.error_at, '-infinity') THEN excluded.error ELSE j.error END,
+            error_at = greatest(j.error_at, excluded.error_at);
 
         INSERT INTO assets (task_id, tile_id, attempt, href, type, roles, title, size)
-        SELECT DISTINCT ON (i.task_id, i.tile_id, i.attempt, a ->> 'href')
-               i.task_id, i.tile_id, i.attempt, a ->> 'href', a ->> 'type',
+        SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')
+               f.task_id, f.tile_id, f.attempt, a ->> 'href', a ->> 'type',
                CASE WHEN jsonb_typeof(a -> 'roles') = 'array'
                     THEN ARRAY(SELECT jsonb_array_elements_text(a -> 'roles')) END,
                a ->> 'title', (a ->> 'size')::bigint
-        FROM incoming i, jsonb_array_elements(i.detail -> 'assets') a
-        WHERE i.status = 'finished' AND jsonb_typeof(i.detail -> 'assets') = 'array' AND a ? 'href'
+        FROM fresh f, jsonb_array_elements(f.detail -> 'assets') a
+        WHERE f.status = 'finished' AND jsonb_typeof(f.detail -> 'assets') = 'array' AND a ? 'href'
         ON CONFLICT (task_id, tile_id, attempt, href) DO NOTHING;
         """
 }
