@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SERVICES := deploy/local/services.sh
 SWIFT ?= swift
-DEB_PACKAGES := pkg-config librabbitmq-dev libpq-dev libcurl4-openssl-dev libproj-dev proj-data \
+DEB_PACKAGES := curl pkg-config librabbitmq-dev libpq-dev libcurl4-openssl-dev libproj-dev proj-data \
                 libgeos-dev rabbitmq-server postgresql postgresql-client
 
 .PHONY: deps build test demo bench services-start services-stop services-status clean
@@ -33,7 +33,7 @@ demo: deps
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
 	$(SWIFT) build -c release --product tilefleet && \
-	.build/release/tilefleet demo; status=$$?; \
+	deploy/local/demo.sh; status=$$?; \
 	$(SERVICES) stop; exit $$status
 
 ## bench: the figures in docs/benchmarks.md
