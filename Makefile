@@ -40,8 +40,11 @@ demo: deps
 bench: deps
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
-	$(SWIFT) build -c release --product tilefleet && \
-	.build/release/tilefleet bench all; status=$$?; \
+	status=0; $(SWIFT) build -c release --product tilefleet || status=1; \
+	for b in amqp postgres recorder http tiles; do \
+		[ $$status = 0 ] && { .build/release/tilefleet bench $$b || status=1; }; \
+	done; \
+	[ $$status = 0 ] && { .build/release/tilefleet simulate --bench || status=1; }; \
 	$(SERVICES) stop; exit $$status
 
 services-start:
