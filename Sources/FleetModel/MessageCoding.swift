@@ -51,9 +51,11 @@ public struct MessageRejection: Error, Sendable, Equatable, CustomStringConverti
     public var description: String { reason }
 }
 
-extension StatusEvent {
-    /// Decodes and validates a status event, naming what is wrong.
-    public static func decode(_ body: [UInt8]) throws(MessageRejection) -> StatusEvent {
+extension MessageCoding {
+    /// Decodes a versioned message: a JSON object whose `schema` is exactly `schema`, then `T`.
+    /// Every failure names what is wrong.
+    public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], schema expected: String,
+                                            reader: String) throws(MessageRejection) -> T {
         let data = Data(body)
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw MessageRejection("not a JSON object")
@@ -61,15 +63,21 @@ extension StatusEvent {
         guard let schema = object["schema"] as? String else {
             throw MessageRejection("missing field 'schema'")
         }
-        guard schema == Self.schema else {
-            throw MessageRejection("unsupported schema '\(schema)' (this recorder reads '\(Self.schema)')")
+        guard schema == expected else {
+            throw MessageRejection("unsupported schema '\(schema)' (this \(reader) reads '\(expected)')")
         }
-        let event: StatusEvent
         do {
-            event = try MessageCoding.decoder().decode(StatusEvent.self, from: data)
+            return try decoder().decode(type, from: data)
         } catch {
-            throw MessageRejection(MessageCoding.describe(error))
+            throw MessageRejection(describe(error))
         }
+    }
+}
+
+extension StatusEvent {
+    /// Decodes and validates a status event, naming what is wrong.
+    public static func decode(_ body: [UInt8]) throws(MessageRejection) -> StatusEvent {
+        let event = try MessageCoding.decode(StatusEvent.self, from: body, schema: Self.schema, reader: "recorder")
         guard !event.task.isEmpty else { throw MessageRejection("field 'task' is empty") }
         guard !event.tile.isEmpty else { throw MessageRejection("field 'tile' is empty") }
         guard event.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(event.attempt)") }

@@ -85,22 +85,7 @@ public struct WorkItem: Sendable, Codable, Equatable {
 extension WorkItem {
     /// Decodes and validates a work item, naming what is wrong.
     public static func decode(_ body: [UInt8]) throws(MessageRejection) -> WorkItem {
-        let data = Data(body)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw MessageRejection("not a JSON object")
-        }
-        guard let schema = object["schema"] as? String else {
-            throw MessageRejection("missing field 'schema'")
-        }
-        guard schema == Self.schema else {
-            throw MessageRejection("unsupported schema '\(schema)' (this worker reads '\(Self.schema)')")
-        }
-        let item: WorkItem
-        do {
-            item = try MessageCoding.decoder().decode(WorkItem.self, from: data)
-        } catch {
-            throw MessageRejection(MessageCoding.describe(error))
-        }
+        let item = try MessageCoding.decode(WorkItem.self, from: body, schema: Self.schema, reader: "worker")
         guard item.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(item.attempt)") }
         guard item.maxAttempts >= 1 else { throw MessageRejection("field 'max_attempts' must be ≥ 1") }
         guard !item.backend.isEmpty else { throw MessageRejection("field 'backend' is empty") }

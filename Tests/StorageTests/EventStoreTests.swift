@@ -6,22 +6,6 @@ import Testing
 import TestSupport
 
 @Suite struct EventStoreTests {
-    /// Everything the recorder derives, as text rows, for comparing two databases.
-    static func finalState(_ db: PostgresConnection) async throws -> [String] {
-        var lines: [String] = []
-        for sql: PostgresQuery in [
-            "SELECT task_id, tile_id, status, attempt, backend_job_id, raw_status, progress, last_error, submitted_at, started_at, finished_at, status_at, last_event_id FROM tiles ORDER BY 1, 2",
-            "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, submitted_at, started_at, finished_at, error FROM backend_jobs ORDER BY 1, 2, 3",
-            "SELECT task_id, tile_id, attempt, href, type, roles, title, size FROM assets ORDER BY 1, 2, 3, 4",
-            "SELECT count(*) FROM events",
-        ] {
-            for row in try await db.query(sql) {
-                lines.append((0..<row.columnCount).map { row[$0] ?? "∅" }.joined(separator: "|"))
-            }
-        }
-        return lines
-    }
-
     @Test func replayingTenThousandEventsTwiceAndShuffledGivesTheSameState() async throws {
         let inOrder = try await TestDatabase.create()
         let shuffled = try await TestDatabase.create()
