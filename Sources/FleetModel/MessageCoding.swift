@@ -54,9 +54,13 @@ public struct MessageRejection: Error, Sendable, Equatable, CustomStringConverti
 extension MessageCoding {
     /// Decodes a versioned message: a JSON object whose `schema` is exactly `schema`, then `T`.
     /// Every failure names what is wrong.
-    public static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], schema expected: String,
-                                            reader: String) throws(MessageRejection) -> T {
+    public static func decode<T: Decodable & VersionedMessage>(_ type: T.Type, from body: [UInt8], schema expected: String,
+                                                               reader: String) throws(MessageRejection) -> T {
         let data = Data(body)
+        // The common case costs one parse; the diagnosis below runs only for a message that fails.
+        if let message = try? decoder().decode(type, from: data), message.schema == expected {
+            return message
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw MessageRejection("not a JSON object")
         }
@@ -73,6 +77,13 @@ extension MessageCoding {
         }
     }
 }
+
+/// A message with a `schema` field naming its wire version.
+public protocol VersionedMessage {
+    var schema: String { get }
+}
+
+extension StatusEvent: VersionedMessage {}
 
 extension StatusEvent {
     /// Decodes and validates a status event, naming what is wrong.

@@ -8,7 +8,7 @@ import Foundation
 /// The coordinator publishes `submit` items to `tilefleet.work` with the backend name as routing
 /// key; a worker turns a submitted job into `poll` items that travel through the delay tiers; a
 /// `cancel` item asks for a live backend job to be cancelled.
-public struct WorkItem: Sendable, Codable, Equatable {
+public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     /// The wire schema this type reads and writes.
     public static let schema = "tilefleet.work-item/1"
 

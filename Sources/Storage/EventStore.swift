@@ -41,9 +41,12 @@ public struct EventStore: Sendable {
     @discardableResult
     public func apply(_ events: some Collection<StatusEvent>, rejections: [Rejection] = []) async throws(StorageError) -> BatchOutcome {
         var encoding = PostgresCopyBuffer()
-        for event in events { Self.append(event, to: &encoding) }
+        var byID: [UUID: StatusEvent] = [:]
+        for event in events where byID.updateValue(event, forKey: event.id) == nil {
+            Self.append(event, to: &encoding)
+        }
         let buffer = encoding
-        let bodies = Dictionary(events.map { ($0.id, $0.encoded()) }, uniquingKeysWith: { a, _ in a })
+        let unique = byID
         do {
             return try await connection.transaction { session throws(PostgresError) in
                 try session.executeScript(Self.createIncoming)
@@ -55,7 +58,7 @@ public struct EventStore: Sendable {
                     for row in unknown {
                         let id = try row.decode(UUID.self, at: 0)
                         outcome.unknownTile.append(id)
-                        try Self.reject(session, Rejection(body: bodies[id] ?? [], reason: "unknown tile (no such task or tile)", routingKey: nil))
+                        try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: "unknown tile (no such task or tile)", routingKey: nil))
                     }
                     try session.executeScript(Self.applyToTiles)
                     outcome.inserted = try session.query("SELECT count(*) FROM fresh")[0].decode(Int.self, at: 0)
@@ -109,7 +112,7 @@ public struct EventStore: Sendable {
 
         WITH ins AS (
             INSERT INTO events (\(incomingColumns))
-            SELECT DISTINCT ON (event_id) \(incomingColumns) FROM incoming ORDER BY event_id
+            SELECT \(incomingColumns) FROM incoming
             ON CONFLICT (event_id) DO NOTHING
             RETURNING \(incomingColumns)
         )
