@@ -165,7 +165,10 @@ public struct EventStore: Sendable {
             finished_at = least(t.finished_at, b.finished_at),
             backend_job_id = coalesce(b.backend_job_id, t.backend_job_id)
         FROM batch b
-        WHERE t.task_id = b.task_id AND t.tile_id = b.tile_id AND t.attempt = b.attempt;
+        WHERE t.task_id = b.task_id AND t.tile_id = b.tile_id AND t.attempt = b.attempt
+          AND (b.submitted_at < coalesce(t.submitted_at, 'infinity') OR b.started_at < coalesce(t.started_at, 'infinity')
+               OR b.finished_at < coalesce(t.finished_at, 'infinity')
+               OR (b.backend_job_id IS NOT NULL AND b.backend_job_id IS DISTINCT FROM t.backend_job_id));
 
         WITH errors AS (
             SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
@@ -220,7 +223,15 @@ public struct EventStore: Sendable {
             started_at = least(j.started_at, excluded.started_at),
             finished_at = least(j.finished_at, excluded.finished_at),
             error = CASE WHEN excluded.error_at > coalesce(j.error_at, '-infinity') THEN excluded.error ELSE j.error END,
-            error_at = greatest(j.error_at, excluded.error_at);
+            error_at = greatest(j.error_at, excluded.error_at)
+        WHERE (tilefleet_status_rank(excluded.status), excluded.status_at)
+                > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
+           OR excluded.submitted_at < coalesce(j.submitted_at, 'infinity')
+           OR excluded.started_at < coalesce(j.started_at, 'infinity')
+           OR excluded.finished_at < coalesce(j.finished_at, 'infinity')
+           OR excluded.error_at > coalesce(j.error_at, '-infinity')
+           OR (excluded.job_id IS NOT NULL AND excluded.job_id IS DISTINCT FROM j.job_id)
+           OR (excluded.backend IS NOT NULL AND excluded.backend IS DISTINCT FROM j.backend);
 
         INSERT INTO assets (task_id, tile_id, attempt, href, type, roles, title, size)
         SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')

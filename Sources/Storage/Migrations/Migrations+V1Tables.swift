@@ -92,11 +92,11 @@ extension Migrations {
         worker_id text,
         occurred_at timestamptz NOT NULL,
         recorded_at timestamptz NOT NULL DEFAULT now(),
-        detail jsonb NOT NULL DEFAULT '{}',
-        FOREIGN KEY (task_id, tile_id) REFERENCES tiles (task_id, tile_id) ON DELETE CASCADE
+        detail jsonb NOT NULL DEFAULT '{}'
     );
+    -- No foreign key: the recorder checks each batch's tiles once, and this append-only table is
+    -- the hottest write path. Deleting a task deletes its events explicitly.
     CREATE INDEX events_by_tile ON events (task_id, tile_id, attempt);
-    CREATE INDEX events_by_time ON events (occurred_at);
 
     CREATE TABLE assets (
         task_id text NOT NULL,

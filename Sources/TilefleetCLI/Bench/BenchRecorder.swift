@@ -24,6 +24,9 @@ struct BenchRecorder: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Recorder batch sizes to measure.")
     var batchSizes: [Int] = [1, 100, 1_000]
 
+    @Flag(help: "Also write the same batches straight through the event store, without the broker, to separate the database's share.")
+    var direct = false
+
     func run() async throws {
         let databaseURL = try connection.resolvedDatabaseURL()
         let amqpURL = try connection.resolvedAMQPURL()
@@ -34,12 +37,15 @@ struct BenchRecorder: AsyncParsableCommand {
         for batchSize in batchSizes {
             let rate = try await measure(batchSize: batchSize, db: db, databaseURL: databaseURL, amqpURL: amqpURL, logger: logger)
             print("recorder, batch \(batchSize): \(BenchReport.format(rate)) events/s (\(events) events, publish → committed)")
+            if direct {
+                let storeRate = try await measureStore(batchSize: batchSize, db: db)
+                print("event store alone, batch \(batchSize): \(BenchReport.format(storeRate)) events/s")
+            }
         }
         await db.close()
     }
 
-    private func measure(batchSize: Int, db: PostgresConnection, databaseURL: String, amqpURL: String,
-                         logger: Logger) async throws -> Double {
+    private func makeTask(_ db: PostgresConnection) async throws -> (String, [StatusEvent]) {
         let task = "bench-recorder-\(UUID().uuidString.prefix(8))"
         let tiles = max(1, events / 10)
         try await db.execute("INSERT INTO tasks (id, title, backend, spec) VALUES (\(task), \("recorder benchmark"), \("bench"), \(PostgresJSON(text: "{}")))")
@@ -53,7 +59,26 @@ struct BenchRecorder: AsyncParsableCommand {
                         backend: "bench", backendJobID: "job-\(i % tiles)", progress: Double(i / tiles) / 10,
                         worker: "bench", time: start.addingTimeInterval(Double(i) / 1000))
         }
+        return (task, bodies)
+    }
 
+    private func measureStore(batchSize: Int, db: PostgresConnection) async throws -> Double {
+        let (task, bodies) = try await makeTask(db)
+        let store = EventStore(connection: db)
+        let clock = ContinuousClock()
+        let began = clock.now
+        for start in stride(from: 0, to: bodies.count, by: batchSize) {
+            try await store.apply(bodies[start..<min(start + batchSize, bodies.count)])
+        }
+        let elapsed = clock.now - began
+        try await db.execute("DELETE FROM events WHERE task_id = \(task)")
+        try await db.execute("DELETE FROM tasks WHERE id = \(task)")
+        return Double(bodies.count) / elapsed.seconds
+    }
+
+    private func measure(batchSize: Int, db: PostgresConnection, databaseURL: String, amqpURL: String,
+                         logger: Logger) async throws -> Double {
+        let (task, bodies) = try await makeTask(db)
         let topology = Topology(prefix: "bench-\(UUID().uuidString.prefix(8))")
         let amqp = try await AMQPConnection.connect(url: amqpURL, logger: logger)
         let recorderDB = try await PostgresConnection.connect(to: databaseURL, logger: logger)
@@ -85,6 +110,7 @@ struct BenchRecorder: AsyncParsableCommand {
         try await topology.delete(on: channel)
         await amqp.close()
         await recorderDB.close()
+        try await db.execute("DELETE FROM events WHERE task_id = \(task)")
         try await db.execute("DELETE FROM tasks WHERE id = \(task)")
         return Double(events) / elapsed.seconds
     }
