@@ -1,18 +1,17 @@
-import AMQP
 import Synchronization
 
 /// Deliveries waiting to be written, handed out in batches: a full batch at once, a partial one
 /// after the wait, nothing while idle.
 final class DeliveryBuffer: Sendable {
     private struct State {
-        var items: [AMQPDelivery] = []
+        var items: [ParsedDelivery] = []
         var finished = false
         var waiter: CheckedContinuation<Void, Never>?
     }
 
     private let state = Mutex(State())
 
-    func append(_ delivery: AMQPDelivery) {
+    func append(_ delivery: ParsedDelivery) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.items.append(delivery)
             defer { state.waiter = nil }
@@ -31,7 +30,7 @@ final class DeliveryBuffer: Sendable {
     }
 
     /// The next batch, or nil once finished and drained.
-    func nextBatch(max size: Int, maxWait: Duration) async -> [AMQPDelivery]? {
+    func nextBatch(max size: Int, maxWait: Duration) async -> [ParsedDelivery]? {
         while true {
             let ready = state.withLock { state -> Bool in state.finished || !state.items.isEmpty }
             if ready { break }
@@ -51,7 +50,7 @@ final class DeliveryBuffer: Sendable {
             if full { break }
             try? await Task.sleep(for: .milliseconds(1))
         }
-        return state.withLock { state -> [AMQPDelivery]? in
+        return state.withLock { state -> [ParsedDelivery]? in
             if state.items.isEmpty { return nil }
             let count = min(size, state.items.count)
             let batch = Array(state.items.prefix(count))

@@ -10,18 +10,31 @@ struct RecorderBatch {
     var rejected: [(AMQPDelivery, String)] = []
     private var byEventID: [UUID: AMQPDelivery] = [:]
 
-    init(_ deliveries: [AMQPDelivery]) {
-        for delivery in deliveries {
-            do {
-                let event = try StatusEvent.decode(delivery.body)
+    init(_ deliveries: [ParsedDelivery]) {
+        for parsed in deliveries {
+            switch parsed.event {
+            case .success(let event):
                 events.append(event)
-                byEventID[event.id] = delivery
-            } catch {
-                rejections.append(EventStore.Rejection(body: delivery.body, reason: error.reason, routingKey: delivery.routingKey))
-                rejected.append((delivery, error.reason))
+                byEventID[event.id] = parsed.delivery
+            case .failure(let rejection):
+                let delivery = parsed.delivery
+                rejections.append(EventStore.Rejection(body: delivery.body, reason: rejection.reason, routingKey: delivery.routingKey))
+                rejected.append((delivery, rejection.reason))
             }
         }
     }
 
     func delivery(for id: UUID) -> AMQPDelivery? { byEventID[id] }
+}
+
+/// A delivery with its body already decoded, so decoding happens as messages arrive, beside the
+/// database write of the previous batch rather than before the next one.
+struct ParsedDelivery: Sendable {
+    let delivery: AMQPDelivery
+    let event: Result<StatusEvent, MessageRejection>
+
+    init(_ delivery: AMQPDelivery) {
+        self.delivery = delivery
+        self.event = Result { () throws(MessageRejection) -> StatusEvent in try StatusEvent.decode(delivery.body) }
+    }
 }

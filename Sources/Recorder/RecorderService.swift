@@ -45,7 +45,7 @@ public struct RecorderService: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
-                    for await delivery in consumer { buffer.append(delivery) }
+                    for await delivery in consumer { buffer.append(ParsedDelivery(delivery)) }
                     buffer.finish()
                 }
                 while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {
@@ -59,7 +59,7 @@ public struct RecorderService: Service {
         logger.info("recorder stopped")
     }
 
-    private func write(_ batch: [AMQPDelivery], store: EventStore, consumeChannel: AMQPChannel,
+    private func write(_ batch: [ParsedDelivery], store: EventStore, consumeChannel: AMQPChannel,
                        deadChannel: AMQPChannel) async throws {
         let plan = RecorderBatch(batch)
         var attempt = 0
@@ -76,7 +76,7 @@ public struct RecorderService: Service {
                 for (delivery, reason) in dead {
                     try await deadLetter(delivery, reason: reason, on: deadChannel)
                 }
-                try? consumeChannel.ack(batch[batch.count - 1], multiple: true)
+                try? consumeChannel.ack(batch[batch.count - 1].delivery, multiple: true)
                 if !dead.isEmpty {
                     logger.warning("events rejected", metadata: ["count": "\(dead.count)", "first_reason": "\(dead[0].1)"])
                 }
@@ -94,9 +94,10 @@ public struct RecorderService: Service {
                 return
             } catch let error as StorageError {
                 let reason = "the database refused it: \(error)"
-                try await store.apply([], rejections: [EventStore.Rejection(body: batch[0].body, reason: reason, routingKey: batch[0].routingKey)])
-                try await deadLetter(batch[0], reason: reason, on: deadChannel)
-                try? consumeChannel.ack(batch[0])
+                let delivery = batch[0].delivery
+                try await store.apply([], rejections: [EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey)])
+                try await deadLetter(delivery, reason: reason, on: deadChannel)
+                try? consumeChannel.ack(delivery)
                 return
             }
         }
