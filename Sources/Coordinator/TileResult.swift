@@ -27,6 +27,35 @@ public struct TileResult: Sendable, Hashable {
         public var roles: [String]
         public var title: String?
         public var size: Int64?
+
+        public init(href: String, type: String? = nil, roles: [String] = [], title: String? = nil, size: Int64? = nil) {
+            self.href = href
+            self.type = type
+            self.roles = roles
+            self.title = title
+            self.size = size
+        }
+    }
+
+    public init(task: String, tile: String, cellID: String?, windowStart: String?, windowEnd: String?, geometry: String?,
+                areaKm2: Double?, status: String, attempt: Int, backendJobID: String?, lastError: String?, dispatchedAt: Date?,
+                submittedAt: Date?, startedAt: Date?, finishedAt: Date?, assets: [Asset]) {
+        self.task = task
+        self.tile = tile
+        self.cellID = cellID
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.geometry = geometry
+        self.areaKm2 = areaKm2
+        self.status = status
+        self.attempt = attempt
+        self.backendJobID = backendJobID
+        self.lastError = lastError
+        self.dispatchedAt = dispatchedAt
+        self.submittedAt = submittedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.assets = assets
     }
 
     /// Seconds from dispatch to the backend accepting the job.

@@ -3,6 +3,7 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import Geo
+import Logging
 import Postgres
 
 /// What the coordinator's commands share: reading a task spec with every problem printed, and
@@ -30,12 +31,19 @@ enum CoordinatorSupport {
     }
 
     static func database(_ connection: ConnectionOptions) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(to: connection.resolvedDatabaseURL())
+        try await PostgresConnection.connect(to: connection.resolvedDatabaseURL(), logger: quietLogger)
+    }
+
+    /// Connection chatter (connected, closed) is noise for one-shot commands: warnings and worse only.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "tilefleet.cli")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// A broker channel in confirm mode, with the topology declared.
     static func channel(_ connection: ConnectionOptions, configuration: FleetConfiguration) async throws -> (AMQPConnection, AMQPChannel) {
-        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL())
+        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: quietLogger)
         let channel = try await amqp.openChannel()
         try await configuration.topology.declare(on: channel)
         try await channel.enablePublisherConfirms()

@@ -30,7 +30,7 @@ struct WatchCommand: AsyncParsableCommand {
             CoordinatorSupport.printError("no task '\(task)'")
             throw ExitCode(2)
         }
-        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL())
+        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: CoordinatorSupport.quietLogger)
         let channel = try await amqp.openChannel()
         try await configuration.topology.declare(on: channel)
         let queue = try await channel.declareQueue("", durable: false, exclusive: true, autoDelete: true)

@@ -67,9 +67,9 @@ import TestSupport
         do {
             var total = 0
             for (index, priority) in [0, 0, 3].enumerated() {
-                total += try await h.submit(Fixtures.spec(id: "load-\(index)", columns: 3, rows: 3, priority: priority)).records.count
+                total += try await h.submit(Fixtures.spec(id: "load-\(index)", columns: 5, rows: 4, priority: priority)).records.count
             }
-            let dispatchers = try await (0..<3).asyncMap { _ in try await h.dispatcher() }
+            let dispatchers = try await (0..<4).asyncMap { _ in try await h.dispatcher() }
             let done = Flag()
             let observedMax = Maximum()
 
