@@ -12,13 +12,17 @@ public struct CoordinatorService: Service {
     let database: PostgresConnection
     let amqp: AMQPConnection
     let configuration: FleetConfiguration
+    let postJobDatabase: PostgresConnection?
     let interval: Duration
     let logger: Logger
 
-    /// `database` must be used by nothing else (dispatch transactions span awaits).
+    /// `database` must be used by nothing else (dispatch transactions span awaits);
+    /// `postJobDatabase`, if given, records post-job runs (otherwise a second connection is opened).
     public init(database: PostgresConnection, amqp: AMQPConnection, configuration: FleetConfiguration,
+                postJobDatabase: PostgresConnection? = nil,
                 interval: Duration? = nil, logger: Logger = Logger(label: "tilefleet.coordinator")) {
         self.database = database
+        self.postJobDatabase = postJobDatabase
         self.amqp = amqp
         self.configuration = configuration
         self.interval = interval ?? .seconds(configuration.dispatchIntervalSeconds)
@@ -43,7 +47,25 @@ public struct CoordinatorService: Service {
                 }
             },
         ]
-        defer { feeders.forEach { $0.cancel() } }
+        // Post-job commands run beside dispatch, so a slow command never holds tiles back.
+        let postJobConnection: PostgresConnection
+        if let postJobDatabase { postJobConnection = postJobDatabase } else {
+            postJobConnection = try await PostgresConnection.connect(to: database.url, logger: logger)
+        }
+        let postJobs = PostJobRunner(connection: postJobConnection)
+        let postJobLoop = Task {
+            while !Task.isCancelled {
+                let runs = (try? await postJobs.runPending()) ?? []
+                for run in runs where run.exitCode != 0 {
+                    logger.warning("post-job failed", metadata: ["task": "\(run.task)", "tile": "\(run.tile)", "exit": "\(run.exitCode)"])
+                }
+                if runs.isEmpty { try? await Task.sleep(for: .seconds(2)) }
+            }
+        }
+        defer {
+            feeders.forEach { $0.cancel() }
+            postJobLoop.cancel()
+        }
         logger.info("coordinator dispatching", metadata: ["backends": "\(limits.keys.sorted().joined(separator: ","))"])
         await withGracefulShutdownHandler {
             for await _ in wakes {

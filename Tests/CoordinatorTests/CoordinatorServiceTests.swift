@@ -55,3 +55,36 @@ import TestSupport
         await h.tearDown()
     }
 }
+
+/// The post-job command: once per finished tile attempt, assets in its environment, failures kept.
+@Suite(.serialized) struct PostJobTests {
+    @Test func thePostJobRunsOncePerFinishedTileAndItsFailureIsRecorded() async throws {
+        let h = try await Harness.make(maxActive: 100)
+        do {
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("tf-post-\(UUID().uuidString)").path
+            let spec = Fixtures.spec(id: "post", columns: 2, rows: 1)
+                + "\npost_job: 'echo \"$TILEFLEET_TILE $TILEFLEET_ASSETS\" >> \(marker); case $TILEFLEET_TILE in *E5*) exit 3;; esac'"
+            let total = try await h.submit(spec).records.count
+            _ = try await h.dispatcher().dispatch(backend: "sim", maxActive: 100)
+            let tiles = try await h.db.connection.query("SELECT tile_id FROM tiles ORDER BY tile_id").map { try $0.decode(String.self, at: 0) }
+            try await h.apply(tiles.map {
+                StatusEvent(task: "post", tile: $0, attempt: 1, status: .finished, backend: "sim", assets: [StatusEvent.Asset(href: "https://example.org/\($0).tif")])
+            })
+            let runner = PostJobRunner(connection: h.db.connection)
+            let runs = try await runner.runPending(limit: 100)
+            #expect(runs.count == total)
+            #expect(try await runner.runPending(limit: 100).isEmpty)   // never twice
+            let lines = try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == total)
+            #expect(lines.allSatisfy { $0.contains("https://example.org/") })
+            let failed = runs.filter { $0.exitCode != 0 }.count
+            #expect(try await h.count("SELECT count(*) FROM post_jobs WHERE status = 'failed' AND exit_code = 3") == failed)
+            #expect(try await h.count("SELECT count(*) FROM post_jobs WHERE status = 'succeeded'") == total - failed)
+            try? FileManager.default.removeItem(atPath: marker)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+}
