@@ -55,7 +55,12 @@ public struct CoordinatorService: Service {
         let postJobs = PostJobRunner(connection: postJobConnection)
         let postJobLoop = Task {
             while !Task.isCancelled {
-                let runs = (try? await postJobs.runPending()) ?? []
+                var runs: [PostJobRunner.Run] = []
+                do {
+                    runs = try await postJobs.runPending()
+                } catch {
+                    logger.error("post-job bookkeeping failed", metadata: ["error": "\(error)"])
+                }
                 for run in runs where run.exitCode != 0 {
                     logger.warning("post-job failed", metadata: ["task": "\(run.task)", "tile": "\(run.tile)", "exit": "\(run.exitCode)"])
                 }
@@ -80,6 +85,10 @@ public struct CoordinatorService: Service {
             }
         } onGracefulShutdown: {
             wake.finish()
+        }
+        if postJobDatabase == nil {
+            postJobLoop.cancel()
+            await postJobConnection.close()
         }
     }
 }

@@ -23,7 +23,7 @@ public struct TaskStore: Sendable {
         for record in plan.records {
             buffer.append([
                 spec.id, record.tileID, record.cellID, record.window?.label, record.window.map { "\($0.start)" },
-                record.window.map { "\($0.end)" }, JSONValue.object(record.parameters).canonicalJSON, record.geometry,
+                record.window.map { "\($0.end)" }, record.parametersJSON, record.geometry,
                 record.areaKm2, spec.backend,
             ])
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Geo
 
 /// One job of a task as stored in `tiles`: a tile × window × dimension values.
@@ -7,18 +8,24 @@ public struct TileRecord: Sendable, Hashable {
     public var tileID: String
     public var cellID: String
     public var window: TimeWindow?
-    /// The job's own arguments (tile geometry, time window, dimension values, tile properties).
-    public var parameters: [String: JSONValue]
+    /// The job's own arguments (tile geometry, time window, dimension values, tile properties) as
+    /// JSON text, built without decoding the geometry (what makes 100,000-tile submits fast).
+    public var parametersJSON: String
     /// The tile's GeoJSON geometry (WGS84).
     public var geometry: String
     public var areaKm2: Double
 
-    public init(tileID: String, cellID: String, window: TimeWindow?, parameters: [String: JSONValue], geometry: String, areaKm2: Double) {
+    public init(tileID: String, cellID: String, window: TimeWindow?, parametersJSON: String, geometry: String, areaKm2: Double) {
         self.tileID = tileID
         self.cellID = cellID
         self.window = window
-        self.parameters = parameters
+        self.parametersJSON = parametersJSON
         self.geometry = geometry
         self.areaKm2 = areaKm2
+    }
+
+    /// The job's own arguments, decoded.
+    public var parameters: [String: JSONValue] {
+        (try? JSONDecoder().decode([String: JSONValue].self, from: Data(parametersJSON.utf8))) ?? [:]
     }
 }

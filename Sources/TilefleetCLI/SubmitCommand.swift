@@ -60,9 +60,11 @@ struct SubmitCommand: AsyncParsableCommand {
             """)
         print(plan.spec.id)
         if follow {
-            var watch = WatchCommand()
-            watch.task = plan.spec.id
-            watch.connection = connection
+            var arguments = [plan.spec.id]
+            if let config = connection.config { arguments += ["--config", config] }
+            if let url = connection.databaseURL { arguments += ["--database-url", url] }
+            if let url = connection.amqpURL { arguments += ["--amqp-url", url] }
+            var watch = try WatchCommand.parse(arguments)
             try await watch.run()
         }
     }
