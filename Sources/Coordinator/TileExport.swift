@@ -27,8 +27,12 @@ public enum TileExport {
         ])
     }
 
-    /// A STAC 1.0 Collection with one Item per tile that has assets. `localFiles` maps an asset
-    /// href to the downloaded file (relative to `directory`); others keep their remote href.
+    /// The key of a downloaded asset in `localFiles`: the same href may serve several tiles.
+    public static func fileKey(tile: String, href: String) -> String { "\(tile) \(href)" }
+
+    /// A STAC 1.0 Collection with one Item per tile that has assets. `localFiles` maps
+    /// ``fileKey(tile:href:)`` to the downloaded file (relative to the Collection's directory);
+    /// other assets keep their remote href.
     /// Returns file name → JSON document, to be written under one directory.
     public static func stac(task: String, title: String, tiles: [TileResult], localFiles: [String: String] = [:]) -> [String: JSONValue] {
         var documents: [String: JSONValue] = [:]
@@ -37,7 +41,7 @@ public enum TileExport {
             .object(["rel": .string("self"), "href": .string("./collection.json"), "type": .string("application/json")]),
         ]
         var west = 180.0, south = 90.0, east = -180.0, north = -90.0
-        var starts: [String] = [], ends: [String] = []
+        var starts: [String] = [], ends: [String] = [], instants: [String] = []
         for tile in tiles where !tile.assets.isEmpty {
             guard let geometry = geometry(tile), let box = bbox(geometry) else { continue }
             west = min(west, box[0]); south = min(south, box[1]); east = max(east, box[2]); north = max(north, box[3])
@@ -48,13 +52,15 @@ public enum TileExport {
                 properties["end_datetime"] = .string(end + "T23:59:59Z")
                 starts.append(start); ends.append(end)
             } else {
-                properties["datetime"] = .string(iso(tile.finishedAt ?? Date()))
+                let time = iso(tile.finishedAt ?? Date())
+                properties["datetime"] = .string(time)
+                instants.append(time)
             }
             properties["tilefleet:backend_job_id"] = tile.backendJobID.map(JSONValue.string)
             var assets: [String: JSONValue] = [:]
             for (index, asset) in tile.assets.enumerated() {
                 let name = URL(string: asset.href)?.lastPathComponent.nilIfEmpty ?? "asset-\(index)"
-                var member: [String: JSONValue] = ["href": .string(localFiles[asset.href].map { "../" + $0 } ?? asset.href)]
+                var member: [String: JSONValue] = ["href": .string(localFiles[fileKey(tile: tile.tile, href: asset.href)].map { "../" + $0 } ?? asset.href)]
                 member["type"] = asset.type.map(JSONValue.string)
                 member["title"] = asset.title.map(JSONValue.string)
                 member["roles"] = .array((asset.roles.isEmpty ? ["data"] : asset.roles).map(JSONValue.string))
@@ -63,6 +69,7 @@ public enum TileExport {
             }
             let item: JSONValue = .object([
                 "type": .string("Feature"), "stac_version": .string("1.0.0"), "id": .string(tile.tile), "collection": .string(task),
+                "stac_extensions": .array([.string("https://stac-extensions.github.io/file/v2.1.0/schema.json")]),
                 "geometry": geometry, "bbox": .array(box.map(JSONValue.number)), "properties": .object(properties),
                 "assets": .object(assets),
                 "links": .array([
@@ -74,9 +81,9 @@ public enum TileExport {
             documents["items/\(tile.tile).json"] = item
             links.append(.object(["rel": .string("item"), "href": .string("./items/\(tile.tile).json"), "type": .string("application/geo+json")]))
         }
-        let interval: JSONValue = .array([.array([
-            starts.min().map { .string($0 + "T00:00:00Z") } ?? .null, ends.max().map { .string($0 + "T23:59:59Z") } ?? .null,
-        ])])
+        let first = (starts.map { $0 + "T00:00:00Z" } + instants).min()
+        let last = (ends.map { $0 + "T23:59:59Z" } + instants).max()
+        let interval: JSONValue = .array([.array([first.map(JSONValue.string) ?? .string(iso(Date())), last.map(JSONValue.string) ?? .null])])
         documents["collection.json"] = .object([
             "type": .string("Collection"), "stac_version": .string("1.0.0"), "id": .string(task), "title": .string(title),
             "description": .string("Results of the tilefleet task \(task): one item per tile."), "license": .string("other"),

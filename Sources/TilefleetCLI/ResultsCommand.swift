@@ -78,14 +78,14 @@ struct ResultsCommand: AsyncParsableCommand {
         return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
-    /// Downloads every asset; returns href → path relative to `directory`.
+    /// Downloads every asset; returns ``TileExport/fileKey(tile:href:)`` → path relative to `directory`.
     private func downloadAll(_ tiles: [TileResult], into directory: String) async throws -> [String: String] {
         let root = URL(fileURLWithPath: directory)
-        var jobs: [(href: String, relative: String, size: Int64?)] = []
+        var jobs: [(key: String, href: String, relative: String, size: Int64?)] = []
         for tile in tiles {
             for (index, asset) in tile.assets.enumerated() {
                 let name = URL(string: asset.href)?.lastPathComponent.nilIfEmptyName ?? "asset-\(index)"
-                jobs.append((asset.href, "\(tile.tile)/\(name)", asset.size))
+                jobs.append((TileExport.fileKey(tile: tile.tile, href: asset.href), asset.href, "\(tile.tile)/\(name)", asset.size))
             }
         }
         let client = HTTPClient()
@@ -104,18 +104,18 @@ struct ResultsCommand: AsyncParsableCommand {
                 group.addTask {
                     if let attributes = try? FileManager.default.attributesOfItem(atPath: destination.path),
                        let size = attributes[.size] as? Int64, job.size == nil || job.size == size, size > 0 {
-                        return (job.href, job.relative, nil)   // already complete
+                        return (job.key, job.relative, nil)   // already complete
                     }
                     let result = try? await client.download(HTTPClient.Request(job.href, timeout: .seconds(3600)), to: destination)
-                    return (job.href, job.relative, result?.file != nil)
+                    return (job.key, job.relative, result?.file != nil)
                 }
             }
             for _ in 0..<max(1, parallel) { try start() }
-            while let (href, relative, outcome) = try await group.next() {
+            while let (key, relative, outcome) = try await group.next() {
                 switch outcome {
-                case nil: skipped += 1; mapping[href] = relative
-                case true?: done += 1; mapping[href] = relative
-                case false?: failed.append(href)
+                case nil: skipped += 1; mapping[key] = relative
+                case true?: done += 1; mapping[key] = relative
+                case false?: failed.append(key)
                 }
                 let finished = done + skipped + failed.count
                 if terminal {

@@ -27,7 +27,7 @@ struct TileExportTests {
         let asset = TileResult.Asset(href: "https://example.org/jobs/j-a/openEO.tif", type: "image/tiff; application=geotiff",
                                      roles: ["data"], title: nil, size: 1234)
         let documents = TileExport.stac(task: "t", title: "Test", tiles: [Self.tile("a", assets: [asset]), Self.tile("b", assets: [])],
-                                        localFiles: ["https://example.org/jobs/j-a/openEO.tif": "downloads/a/openEO.tif"])
+                                        localFiles: [TileExport.fileKey(tile: "a", href: "https://example.org/jobs/j-a/openEO.tif"): "downloads/a/openEO.tif"])
         #expect(Set(documents.keys) == ["collection.json", "items/a.json"])
         let collection = documents["collection.json"]!
         #expect(collection["type"]?.stringValue == "Collection")
