@@ -72,7 +72,17 @@ public actor Dispatcher {
                                                   pending: try row.decode(Int.self, at: 2), active: try row.decode(Int.self, at: 3)))
         }
         let active = loads.reduce(0) { $0 + $1.active }
-        let claims = planner.plan(freeSlots: maxActive - active, tasks: loads)
+        // A task whose stored spec cannot be read must not hold back the others on the backend.
+        var readable: [DispatchPlanner.TaskLoad] = []
+        for load in loads where load.pending > 0 {
+            do {
+                _ = try await spec(of: load.task)
+                readable.append(load)
+            } catch {
+                logger.error("cannot read the stored spec; its tiles stay pending", metadata: ["task": "\(load.task)", "error": "\(error)"])
+            }
+        }
+        let claims = planner.plan(freeSlots: maxActive - active, tasks: readable)
         var published: [String: Int] = [:]
         for (task, count) in claims.sorted(by: { $0.key < $1.key }) {
             let spec = try await spec(of: task)
