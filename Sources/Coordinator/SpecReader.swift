@@ -111,13 +111,10 @@ final class SpecReader {
             return .object(members)
         case .sequence(let sequence):
             return .array(sequence.enumerated().map { json($1, "\(path)[\($0)]") })
-        default:
-            report(path, "YAML aliases are not supported here", node)
-            return .null
         }
     }
 
-    /// The known word closest to `word` (edit distance ≤ 2 or a shared prefix), for "did you mean".
+    /// The known word closest to `word` (edit distance at most 2, or a third of its length), for "did you mean".
     static func closest(_ word: String, in candidates: some Collection<String>) -> String? {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) else { return nil }

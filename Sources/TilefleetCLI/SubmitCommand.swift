@@ -64,7 +64,7 @@ struct SubmitCommand: AsyncParsableCommand {
             if let config = connection.config { arguments += ["--config", config] }
             if let url = connection.databaseURL { arguments += ["--database-url", url] }
             if let url = connection.amqpURL { arguments += ["--amqp-url", url] }
-            var watch = try WatchCommand.parse(arguments)
+            let watch = try WatchCommand.parse(arguments)
             try await watch.run()
         }
     }
