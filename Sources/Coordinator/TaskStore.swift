@@ -61,14 +61,18 @@ public struct TaskStore: Sendable {
         let rows = try await connection.query("""
             SELECT k.id, k.title, k.backend, k.status, k.priority, k.created_at,
                    coalesce((SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM tiles t
-                             WHERE t.task_id = k.id GROUP BY status) c), '{}')
+                             WHERE t.task_id = k.id GROUP BY status) c), '{}'),
+                   (SELECT count(*) FROM tiles x WHERE x.task_id = k.id AND x.status IN ('finished', 'failed', 'canceled')
+                      AND x.finished_at > now() - interval '10 minutes') * 6
             FROM tasks k WHERE (\(task)::text IS NULL OR k.id = \(task)) ORDER BY k.created_at DESC, k.id
             """)
         let summaries = try rows.map { row in
-            TaskSummary(id: try row.decode(String.self, at: 0), title: try row.decode(String.self, at: 1),
-                        backend: try row.decode(String.self, at: 2), status: try row.decode(String.self, at: 3),
-                        priority: try row.decode(Int.self, at: 4), createdAt: try row.decode(Date.self, at: 5),
-                        counts: try row.decode(PostgresJSON.self, at: 6).decode([String: Int].self))
+            var summary = TaskSummary(id: try row.decode(String.self, at: 0), title: try row.decode(String.self, at: 1),
+                                      backend: try row.decode(String.self, at: 2), status: try row.decode(String.self, at: 3),
+                                      priority: try row.decode(Int.self, at: 4), createdAt: try row.decode(Date.self, at: 5),
+                                      counts: try row.decode(PostgresJSON.self, at: 6).decode([String: Int].self))
+            summary.tilesPerHour = try row.decode(Int.self, at: 7)
+            return summary
         }
         if let task, summaries.isEmpty { throw TaskStoreError.unknownTask(task) }
         return summaries

@@ -33,11 +33,12 @@ struct StatusCommand: AsyncParsableCommand {
     static func table(_ summaries: [TaskSummary]) -> Report.Table {
         Report.Table.make(
             title: "tasks",
-            columns: ["task", "backend", "status", "priority", "tiles"] + statuses + ["done_%", "title"],
+            columns: ["task", "backend", "status", "priority", "tiles"] + statuses + ["done_%", "tiles/h", "eta", "title"],
             rows: summaries.map { summary in
                 [summary.id, summary.backend, summary.isDone ? "done" : summary.status, String(summary.priority), String(summary.total)]
                     + statuses.map { String(summary.count($0)) }
-                    + [summary.total == 0 ? "0" : String(format: "%.1f", 100 * Double(summary.terminal) / Double(summary.total)), summary.title]
+                    + [summary.total == 0 ? "0" : String(format: "%.1f", 100 * Double(summary.terminal) / Double(summary.total)),
+                       String(summary.tilesPerHour), summary.etaSeconds.map { WatchProgress.duration($0) } ?? "", summary.title]
             })
     }
 }

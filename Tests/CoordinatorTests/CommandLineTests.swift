@@ -60,6 +60,7 @@ import TestSupport
                 environment: ["TILEFLEET_CONFIG": config.path])
             #expect(listed == 0)
             #expect(table.contains("from-cli,sim,active,0,"))
+            #expect(table.contains("tiles/h,eta"))
         } catch {
             await h.tearDown()
             throw error
