@@ -69,6 +69,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // The coordinator: fleet configuration, task specs, tiling into stored tiles, dispatch within max_active.
+        .target(name: "Coordinator", dependencies: [
+            "Geo", "Backends", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
         // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
         .target(name: "Backends", dependencies: [
             "HTTP", "Geo",
@@ -78,7 +86,7 @@ let package = Package(
 
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
-            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging", "Recorder",
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging", "Recorder", "Coordinator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -99,6 +107,9 @@ let package = Package(
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo"]),
+        .testTarget(name: "CoordinatorTests", dependencies: [
+            "Coordinator", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
+        ]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP"]),
     ],
     swiftLanguageModes: [.v6]

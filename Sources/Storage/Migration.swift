@@ -14,6 +14,7 @@ public struct Migration: Sendable {
     public static let all: [Migration] = [
         Migration(version: 1, name: "tasks, tiles, backend jobs, events, assets", sql: Migrations.v1Tables),
         Migration(version: 2, name: "reporting views", sql: Migrations.v2Views),
+        Migration(version: 3, name: "post-job runs", sql: Migrations.v3PostJobs),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

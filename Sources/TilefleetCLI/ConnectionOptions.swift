@@ -1,18 +1,34 @@
 import ArgumentParser
+import Coordinator
 import Foundation
 import Postgres
 
-/// Where the broker and the database are: flags, else the environment.
+/// The fleet configuration file and where the broker and the database are: a flag wins over the
+/// environment (`TILEFLEET_DATABASE_URL`, `TILEFLEET_AMQP_URL`), which wins over the file
+/// (`--config`, else `$TILEFLEET_CONFIG`, else `./tilefleet.yaml`).
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $TILEFLEET_DATABASE_URL).")
+    @Option(name: .customLong("config"), help: "The fleet configuration (default: $TILEFLEET_CONFIG, else ./tilefleet.yaml).")
+    var config: String?
+
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $TILEFLEET_DATABASE_URL, else database.url in the config).")
     var databaseURL: String?
 
-    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: $TILEFLEET_AMQP_URL).")
+    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: $TILEFLEET_AMQP_URL, else broker.url in the config).")
     var amqpURL: String?
 
+    /// The fleet configuration; problems are printed with the file and key, then exit status 2.
+    func fleetConfiguration() throws -> FleetConfiguration {
+        do {
+            return try FleetConfiguration.load(explicit: config)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+
     func resolvedDatabaseURL() throws -> String {
-        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["TILEFLEET_DATABASE_URL"] else {
-            throw ValidationError("no database URL: pass --database-url or set TILEFLEET_DATABASE_URL")
+        guard let url = try fleetConfiguration().resolvedDatabaseURL(flag: databaseURL) else {
+            throw ValidationError("no database URL: pass --database-url, set TILEFLEET_DATABASE_URL or database.url in the fleet configuration")
         }
         do {
             _ = try PostgresURL(url)
@@ -23,8 +39,8 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     func resolvedAMQPURL() throws -> String {
-        guard let url = amqpURL ?? ProcessInfo.processInfo.environment["TILEFLEET_AMQP_URL"] else {
-            throw ValidationError("no broker URL: pass --amqp-url or set TILEFLEET_AMQP_URL")
+        guard let url = try fleetConfiguration().resolvedBrokerURL(flag: amqpURL) else {
+            throw ValidationError("no broker URL: pass --amqp-url, set TILEFLEET_AMQP_URL or broker.url in the fleet configuration")
         }
         return url
     }

@@ -11,6 +11,8 @@ public struct Tilefleet: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, RecorderCommand.self, ReportCommand.self, TilesCommand.self,
             SimulateCommand.self, TryCommand.self, Bench.self,
+            SubmitCommand.self, CoordinatorCommand.self, StatusCommand.self, ListCommand.self, WatchCommand.self,
+            CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, ExportCommand.self,
         ]
     )
 

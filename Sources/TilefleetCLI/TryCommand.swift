@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backends
+import Coordinator
 import Foundation
 import HTTP
 import Logging
@@ -11,18 +12,23 @@ struct TryCommand: AsyncParsableCommand {
         abstract: "Submit one job for one tile, follow it to the end and print its result assets.",
         discussion: """
             Exit status: 0 when the job finished, 1 when it failed or was canceled, 2 on bad input \
-            (config, backend name, job file, tile). `--task` (a task spec) arrives with the coordinator.
+            (config, backend name, job file, task spec, tile). Give either --job (a job file) or --task \
+            (a task spec: the tile's job exactly as `submit` would dispatch it; --tile is a tile id of \
+            `submit --dry-run`, or a grid cell id).
             """
     )
 
-    @Option(help: "The fleet config file (YAML).")
-    var config: String
+    @Option(help: "The fleet config file (YAML; default: $TILEFLEET_CONFIG, else ./tilefleet.yaml).")
+    var config: String?
 
-    @Option(help: "The backend's name in the config.")
-    var backend: String
+    @Option(help: "The backend's name in the config (default with --task: the task's backend).")
+    var backend: String?
 
     @Option(help: "A job file (JSON): process, arguments, options, per-tile arguments.")
-    var job: String
+    var job: String?
+
+    @Option(help: "A task spec (YAML/JSON or APEx upscale task): try the job of one of its tiles.")
+    var task: String?
 
     @Option(help: "The tile id (one of the job file's tiles, if it lists any).")
     var tile: String
@@ -40,11 +46,29 @@ struct TryCommand: AsyncParsableCommand {
         let backendConfiguration: BackendConfiguration
         let backendJob: BackendJob
         do {
-            backendConfiguration = try BackendsConfiguration.load(path: self.config).backend(named: self.backend)
-            guard let data = FileManager.default.contents(atPath: self.job) else {
-                throw ConfigurationError(path: "", message: "cannot read the job file \(self.job)")
+            guard (self.job == nil) != (self.task == nil) else {
+                throw ConfigurationError(path: "", message: "give either --job or --task")
             }
-            backendJob = try BackendJobFile(data: data).job(forTile: self.tile)
+            guard let configPath = FleetConfiguration.locate(explicit: self.config) else {
+                throw ConfigurationError(path: "", message: "no fleet config: pass --config or set TILEFLEET_CONFIG")
+            }
+            if let taskPath = self.task {
+                let fleet = try FleetConfiguration.load(explicit: configPath)
+                let plan = try TaskPlan(spec: TaskSpecParser(configuration: fleet).load(path: taskPath))
+                guard let record = plan.records.first(where: { $0.tileID == self.tile }) ?? plan.records.first(where: { $0.cellID == self.tile }) else {
+                    throw ConfigurationError(path: "tile", message: "no tile '\(self.tile)' in \(taskPath) (tiles: \(plan.records.prefix(5).map(\.tileID).joined(separator: ", "))\(plan.records.count > 5 ? ", …" : ""))")
+                }
+                backendConfiguration = try fleet.backends.backend(named: self.backend ?? plan.spec.backend)
+                backendJob = plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
+            } else {
+                guard let backendName = self.backend else { throw ConfigurationError(path: "", message: "--job needs --backend") }
+                backendConfiguration = try BackendsConfiguration.load(path: configPath).backend(named: backendName)
+                let jobPath = self.job ?? ""
+                guard let data = FileManager.default.contents(atPath: jobPath) else {
+                    throw ConfigurationError(path: "", message: "cannot read the job file \(jobPath)")
+                }
+                backendJob = try BackendJobFile(data: data).job(forTile: self.tile)
+            }
         } catch {
             Self.printError("tilefleet try: \(error)")
             throw ExitCode(2)

@@ -1,0 +1,94 @@
+import AMQP
+import Foundation
+import Logging
+import Messaging
+import Postgres
+import ServiceLifecycle
+
+/// `tilefleet coordinator`: dispatches pending tiles of all tasks whenever the recorder announces
+/// finished tiles (`NOTIFY tilefleet_tiles`) and on a timer (notifications can be lost across a
+/// reconnect). Stops between passes on graceful shutdown.
+public struct CoordinatorService: Service {
+    let database: PostgresConnection
+    let amqp: AMQPConnection
+    let configuration: FleetConfiguration
+    let postJobDatabase: PostgresConnection?
+    let interval: Duration
+    let logger: Logger
+
+    /// `database` must be used by nothing else (dispatch transactions span awaits);
+    /// `postJobDatabase`, if given, records post-job runs (otherwise a second connection is opened).
+    public init(database: PostgresConnection, amqp: AMQPConnection, configuration: FleetConfiguration,
+                postJobDatabase: PostgresConnection? = nil,
+                interval: Duration? = nil, logger: Logger = Logger(label: "tilefleet.coordinator")) {
+        self.database = database
+        self.postJobDatabase = postJobDatabase
+        self.amqp = amqp
+        self.configuration = configuration
+        self.interval = interval ?? .seconds(configuration.dispatchIntervalSeconds)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let channel = try await amqp.openChannel()
+        try await configuration.topology.declare(on: channel)
+        try await channel.enablePublisherConfirms()
+        let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology, logger: logger)
+        let limits = Dictionary(uniqueKeysWithValues: configuration.backends.backends.map { ($0.name, $0.maxActive) })
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let notifications = try await database.listen("tilefleet_tiles")
+        let interval = self.interval
+        let feeders = [
+            Task { for await _ in notifications { wake.yield() } },
+            Task {
+                while !Task.isCancelled {
+                    wake.yield()
+                    try? await Task.sleep(for: interval)
+                }
+            },
+        ]
+        // Post-job commands run beside dispatch, so a slow command never holds tiles back.
+        let postJobConnection: PostgresConnection
+        if let postJobDatabase { postJobConnection = postJobDatabase } else {
+            postJobConnection = try await PostgresConnection.connect(to: database.url, logger: logger)
+        }
+        let postJobs = PostJobRunner(connection: postJobConnection)
+        let postJobLoop = Task {
+            while !Task.isCancelled {
+                var runs: [PostJobRunner.Run] = []
+                do {
+                    runs = try await postJobs.runPending()
+                } catch {
+                    logger.error("post-job bookkeeping failed", metadata: ["error": "\(error)"])
+                }
+                for run in runs where run.exitCode != 0 {
+                    logger.warning("post-job failed", metadata: ["task": "\(run.task)", "tile": "\(run.tile)", "exit": "\(run.exitCode)"])
+                }
+                if runs.isEmpty { try? await Task.sleep(for: .seconds(2)) }
+            }
+        }
+        defer {
+            feeders.forEach { $0.cancel() }
+            postJobLoop.cancel()
+        }
+        logger.info("coordinator dispatching", metadata: ["backends": "\(limits.keys.sorted().joined(separator: ","))"])
+        await withGracefulShutdownHandler {
+            for await _ in wakes {
+                do {
+                    for outcome in try await dispatcher.dispatchAll(maxActive: limits) where outcome.total > 0 {
+                        logger.info("dispatched", metadata: ["backend": "\(outcome.backend)", "tiles": "\(outcome.total)",
+                                                             "active_before": "\(outcome.activeBefore)"])
+                    }
+                } catch {
+                    logger.error("dispatch failed; retrying on the next wake", metadata: ["error": "\(error)"])
+                }
+            }
+        } onGracefulShutdown: {
+            wake.finish()
+        }
+        if postJobDatabase == nil {
+            postJobLoop.cancel()
+            await postJobConnection.close()
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/// One mistake in a task spec or the fleet configuration: the dotted path of the key
+/// (`split.grid`), what is wrong, and the line when known.
+public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var line: Int?
+
+    public init(path: String, message: String, line: Int? = nil) {
+        self.path = path
+        self.message = message
+        self.line = line
+    }
+
+    public var description: String {
+        let location = line.map { " (line \($0))" } ?? ""
+        return path.isEmpty ? "\(message)\(location)" : "\(path): \(message)\(location)"
+    }
+}

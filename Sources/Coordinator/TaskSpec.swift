@@ -1,0 +1,90 @@
+import Backends
+import Foundation
+import Geo
+
+/// A validated upscaling task: what to run on which backend, how the area is split into jobs, and
+/// how hard to try. Stored as `tasks.spec` (jsonb) — it never holds secrets: credentials live in
+/// the fleet configuration as references to environment variables or files.
+public struct TaskSpec: Sendable, Hashable, Codable {
+    /// Stable identifier (`tasks.id`); derived from the title when the spec gives none.
+    public var id: String
+    public var title: String
+    /// A backend name from the fleet configuration.
+    public var backend: String
+    /// What runs per job.
+    public var process: BackendJob.Process
+    /// Where `process` came from (a file path or URL), for people reading the task.
+    public var serviceSource: String?
+    /// Fixed arguments of every job.
+    public var parameters: [String: JSONValue]
+    /// Backend job options (openEO `job_options`, extra OGC execute members).
+    public var jobOptions: [String: JSONValue]
+    public var outputFormat: String?
+    /// How the tile enters the job and under which parameter names.
+    public var tileInput: TileInput
+    public var spatialParameter: String
+    public var temporalParameter: String
+    public var split: Split
+    public var maxAttempts: Int
+    public var maxRuntimeSeconds: Int?
+    /// Higher first; tasks of equal priority on one backend share it evenly.
+    public var priority: Int
+    /// A shell command run for each finished tile (environment: `TILEFLEET_TASK`, `TILEFLEET_TILE`,
+    /// `TILEFLEET_ASSETS` as JSON).
+    public var postJob: String?
+
+    /// How the area of interest becomes jobs: tiles × windows × dimension values.
+    public struct Split: Sendable, Hashable, Codable {
+        /// The AOI as text (GeoJSON, WKT or a bbox), already read from its file.
+        public var aoi: String
+        /// Where the AOI came from (file path or `inline`).
+        public var aoiSource: String
+        /// Canonical grid spelling (`km:20`).
+        public var grid: String
+        /// Time window spelling (`2023-05-01/2023-09-30`, `seasons:2016-2023`), if any.
+        public var windows: String?
+        public var dimensions: [Geo.Dimension]
+        /// Pieces smaller than this are dropped as slivers.
+        public var minAreaKm2: Double
+
+        public init(aoi: String, aoiSource: String, grid: String, windows: String? = nil, dimensions: [Geo.Dimension] = [], minAreaKm2: Double = 0.01) {
+            self.aoi = aoi
+            self.aoiSource = aoiSource
+            self.grid = grid
+            self.windows = windows
+            self.dimensions = dimensions
+            self.minAreaKm2 = minAreaKm2
+        }
+    }
+
+    public init(id: String, title: String, backend: String, process: BackendJob.Process, serviceSource: String? = nil,
+                parameters: [String: JSONValue] = [:], jobOptions: [String: JSONValue] = [:], outputFormat: String? = nil,
+                tileInput: TileInput = .geometry, spatialParameter: String = "spatial_extent",
+                temporalParameter: String = "temporal_extent", split: Split, maxAttempts: Int = 3,
+                maxRuntimeSeconds: Int? = nil, priority: Int = 0, postJob: String? = nil) {
+        self.id = id
+        self.title = title
+        self.backend = backend
+        self.process = process
+        self.serviceSource = serviceSource
+        self.parameters = parameters
+        self.jobOptions = jobOptions
+        self.outputFormat = outputFormat
+        self.tileInput = tileInput
+        self.spatialParameter = spatialParameter
+        self.temporalParameter = temporalParameter
+        self.split = split
+        self.maxAttempts = maxAttempts
+        self.maxRuntimeSeconds = maxRuntimeSeconds
+        self.priority = priority
+        self.postJob = postJob
+    }
+
+    /// The backend job of one stored tile: fixed parameters overlaid with the tile's own.
+    public func backendJob(tileID: String, tileParameters: [String: JSONValue]) -> BackendJob {
+        var arguments = parameters
+        for (name, value) in tileParameters { arguments[name] = value }
+        return BackendJob(process: process, arguments: arguments, title: "\(title) · \(tileID)",
+                          options: jobOptions, outputFormat: outputFormat)
+    }
+}

@@ -1,0 +1,437 @@
+import Backends
+import Foundation
+import Geo
+import Yams
+
+/// Turns a task document — tilefleet's own YAML/JSON form, or an APEx Dispatch API upscale-task
+/// JSON as it is — into a ``TaskSpec``, reporting every problem at once with its path.
+public struct TaskSpecParser: Sendable {
+    public var configuration: FleetConfiguration
+    /// Relative file references (AOI, process graph) are resolved against this directory.
+    public var baseDirectory: String
+
+    public init(configuration: FleetConfiguration, baseDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.configuration = configuration
+        self.baseDirectory = baseDirectory
+    }
+
+    /// Reads and parses the spec at `path`.
+    public func load(path: String) throws(SpecValidationError) -> TaskSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SpecValidationError(file: path, problems: [SpecProblem(path: "", message: "cannot read the task spec")])
+        }
+        var parser = self
+        parser.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parser.parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    static let nativeKeys: Set<String> = [
+        "id", "title", "backend", "service", "parameters", "tile", "split", "output_format", "job_options",
+        "max_attempts", "max_runtime", "priority", "post_job",
+    ]
+    static let apexKeys: Set<String> = ["title", "label", "service", "format", "parameters", "dimension", "backend", "id", "max_attempts", "max_runtime", "priority"]
+
+    /// Parses a document (YAML, or JSON, which is YAML too).
+    public func parse(_ text: String, file: String = "task") throws(SpecValidationError) -> TaskSpec {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw SpecValidationError(file: file, problems: [SpecProblem(path: "", message: "neither YAML nor JSON: \(error)")])
+        }
+        guard let root, let mapping = root.mapping else {
+            throw SpecValidationError(file: file, problems: [SpecProblem(path: "", message: "a task spec must be a mapping (YAML) or an object (JSON)")])
+        }
+        let reader = SpecReader()
+        let isAPEx = mapping["dimension"] != nil || mapping["label"] != nil || mapping["service"]?.mapping?["application"] != nil
+        let spec = isAPEx ? parseAPEx(root, reader) : parseNative(root, reader)
+        guard reader.problems.isEmpty, let spec else {
+            throw SpecValidationError(file: file, problems: reader.problems)
+        }
+        return spec
+    }
+
+    // MARK: tilefleet's own form
+
+    private func parseNative(_ root: Node, _ reader: SpecReader) -> TaskSpec? {
+        guard let top = reader.mapping(root, "", allowed: Self.nativeKeys) else { return nil }
+        let defaults = configuration.defaults
+        let title = reader.string(top["title"], "title", required: true)
+        let backend = resolveBackend(reader.string(top["backend"], "backend"), node: top["backend"], reader)
+        let id = taskID(reader.string(top["id"], "id"), title: title, node: top["id"], reader)
+        let (process, source, documents) = service(top["service"], reader)
+        var parameters = jsonObject(top["parameters"], "parameters", reader)
+        for (name, value) in documents { parameters[name] = value }
+        let options = jsonObject(top["job_options"], "job_options", reader)
+        checkSecrets(parameters, "parameters", reader)
+        checkSecrets(options, "job_options", reader)
+
+        var tileInput = defaults.tileInput
+        var spatial = "spatial_extent"
+        var temporal = "temporal_extent"
+        if let tile = reader.mapping(top["tile"], "tile", allowed: ["input", "parameter", "temporal_parameter"]) {
+            if let text = reader.string(tile["input"], "tile.input") {
+                if let value = TileInput(rawValue: text) { tileInput = value } else {
+                    let names = TileInput.allCases.map(\.rawValue)
+                    let hint = SpecReader.closest(text, in: names).map { ", did you mean '\($0)'?" } ?? " (expected one of: \(names.joined(separator: ", ")))"
+                    reader.report("tile.input", "unknown tile input '\(text)'\(hint)", tile["input"])
+                }
+            }
+            spatial = reader.string(tile["parameter"], "tile.parameter") ?? spatial
+            temporal = reader.string(tile["temporal_parameter"], "tile.temporal_parameter") ?? temporal
+        }
+        let split = parseSplit(top["split"], reader)
+        let maxAttempts = reader.int(top["max_attempts"], "max_attempts", minimum: 1) ?? defaults.maxAttempts
+        let maxRuntime = top["max_runtime"] != nil ? reader.seconds(top["max_runtime"], "max_runtime") : defaults.maxRuntimeSeconds
+        let priority = reader.int(top["priority"], "priority") ?? defaults.priority
+        let outputFormat = reader.string(top["output_format"], "output_format") ?? defaults.outputFormat
+        let postJob = reader.string(top["post_job"], "post_job")
+        if let split, split.dimensions.contains(where: { $0.name == spatial || $0.name == temporal }) {
+            reader.report("split.dimensions", "a dimension may not be named like the spatial or temporal parameter ('\(spatial)', '\(temporal)')", top["split"])
+        }
+        guard let title, let backend, let id, let process, let split else { return nil }
+        return TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
+                        jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
+                        temporalParameter: temporal, split: split, maxAttempts: maxAttempts, maxRuntimeSeconds: maxRuntime,
+                        priority: priority, postJob: postJob)
+    }
+
+    private func service(_ node: Node?, _ reader: SpecReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {
+        guard let node else {
+            reader.report("service", "is required (process_graph, udp, process, or function)")
+            return (nil, nil, [:])
+        }
+        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain"]) else {
+            return (nil, nil, [:])
+        }
+        let kinds = ["process_graph", "udp", "process", "function"].filter { members[$0] != nil }
+        guard kinds.count == 1 else {
+            reader.report("service", kinds.isEmpty ? "needs one of process_graph (file), udp (URL), process (OGC id) or function (EOCanvas)"
+                                                   : "give only one of \(kinds.joined(separator: ", "))", node)
+            return (nil, nil, [:])
+        }
+        switch kinds[0] {
+        case "process_graph":
+            guard let path = reader.string(members["process_graph"], "service.process_graph") else { return (nil, nil, [:]) }
+            guard let text = readFile(path) else {
+                reader.report("service.process_graph", "cannot read the file '\(path)'", members["process_graph"])
+                return (nil, nil, [:])
+            }
+            guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(var graph) = value else {
+                reader.report("service.process_graph", "'\(path)' is not a JSON object", members["process_graph"])
+                return (nil, nil, [:])
+            }
+            if case .object(let inner)? = graph["process_graph"] { graph = inner }
+            return (.processGraph(graph), path, [:])
+        case "udp":
+            guard let url = reader.string(members["udp"], "service.udp") else { return (nil, nil, [:]) }
+            guard URL(string: url)?.scheme?.hasPrefix("http") == true else {
+                reader.report("service.udp", "expected the http(s) URL of the UDP's JSON definition", members["udp"])
+                return (nil, nil, [:])
+            }
+            let id = reader.string(members["id"], "service.id") ?? Self.processID(fromURL: url)
+            return (.named(id: id, namespace: url), url, [:])
+        case "process":
+            guard let id = reader.string(members["process"], "service.process") else { return (nil, nil, [:]) }
+            return (.named(id: id, namespace: reader.string(members["namespace"], "service.namespace")), id, [:])
+        default:
+            guard let function = reader.string(members["function"], "service.function") else { return (nil, nil, [:]) }
+            // EOCanvas: the SNAP graph (XML) or Data Tailor chain (YAML) travels as a fixed argument.
+            var documents: [String: JSONValue] = [:]
+            for (key, argument) in [("graph", "snap_graph"), ("chain", "epct_chain")] {
+                guard let path = reader.string(members[key], "service.\(key)") else { continue }
+                guard let text = readFile(path) else {
+                    reader.report("service.\(key)", "cannot read the file '\(path)'", members[key])
+                    continue
+                }
+                documents[argument] = .string(text)
+            }
+            return (.named(id: function, namespace: nil), function, documents)
+        }
+    }
+
+    static func processID(fromURL url: String) -> String {
+        let last = URL(string: url)?.lastPathComponent ?? url
+        return last.hasSuffix(".json") ? String(last.dropLast(5)) : last
+    }
+
+    private func parseSplit(_ node: Node?, _ reader: SpecReader) -> TaskSpec.Split? {
+        guard let node else {
+            reader.report("split", "is required (aoi, grid, and optionally windows and dimensions)")
+            return nil
+        }
+        guard let members = reader.mapping(node, "split", allowed: ["aoi", "grid", "windows", "dimensions", "min_area"]) else { return nil }
+        let aoi = readAOI(members["aoi"], "split.aoi", reader)
+        var grid = configuration.defaults.grid
+        if let text = reader.string(members["grid"], "split.grid") {
+            if let problem = Self.gridProblem(text) { reader.report("split.grid", problem, members["grid"]) } else {
+                grid = (try? TileGrid(parsing: text))?.description ?? text
+            }
+        }
+        var windows: String?
+        if let windowsNode = members["windows"] {
+            if let list = windowsNode.sequence {
+                windows = list.enumerated().compactMap { reader.string($1, "split.windows[\($0)]") }.joined(separator: ",")
+            } else {
+                windows = reader.string(windowsNode, "split.windows")
+            }
+            if let text = windows {
+                do {
+                    if try TimeWindowSpec(parsing: text).windows.isEmpty { reader.report("split.windows", "'\(text)' gives no windows", windowsNode) }
+                } catch {
+                    reader.report("split.windows", "\(error)", windowsNode)
+                }
+            }
+        }
+        let dimensions = parseDimensions(members["dimensions"], reader)
+        let minArea = reader.double(members["min_area"], "split.min_area") ?? 0.01
+        if minArea < 0 { reader.report("split.min_area", "must be ≥ 0", members["min_area"]) }
+        guard let aoi else { return nil }
+        return TaskSpec.Split(aoi: aoi.text, aoiSource: aoi.source, grid: grid, windows: windows, dimensions: dimensions, minAreaKm2: minArea)
+    }
+
+    private func parseDimensions(_ node: Node?, _ reader: SpecReader) -> [Geo.Dimension] {
+        guard let node else { return [] }
+        var result: [Geo.Dimension] = []
+        if let mapping = node.mapping {
+            for (key, value) in mapping {
+                guard let name = key.string else { continue }
+                let path = "split.dimensions.\(name)"
+                guard let values = value.sequence, !values.isEmpty else {
+                    reader.report(path, "expected a non-empty list of values", value)
+                    continue
+                }
+                result.append(Geo.Dimension(name: name, values: values.enumerated().map { reader.json($1, "\(path)[\($0)]") }))
+            }
+        } else if let list = node.sequence {
+            for (index, item) in list.enumerated() {
+                let path = "split.dimensions[\(index)]"
+                guard let members = reader.mapping(item, path, allowed: ["name", "values"]),
+                      let name = reader.string(members["name"], "\(path).name", required: true) else { continue }
+                guard let values = members["values"]?.sequence, !values.isEmpty else {
+                    reader.report("\(path).values", "expected a non-empty list of values", item)
+                    continue
+                }
+                result.append(Geo.Dimension(name: name, values: values.enumerated().map { reader.json($1, "\(path).values[\($0)]") }))
+            }
+        } else {
+            reader.report("split.dimensions", "expected a list of {name, values} or a mapping name → values", node)
+        }
+        var seen: Set<String> = []
+        for dimension in result where !seen.insert(dimension.name).inserted {
+            reader.report("split.dimensions", "'\(dimension.name)' is declared twice", node)
+        }
+        return result
+    }
+
+    /// The AOI text from a file path, inline text (bbox, WKT, GeoJSON) or an inline mapping.
+    private func readAOI(_ node: Node?, _ path: String, _ reader: SpecReader) -> (text: String, source: String)? {
+        guard let node else {
+            reader.report(path, "is required: a GeoJSON/WKT file, a bbox 'west,south,east,north' or inline GeoJSON")
+            return nil
+        }
+        let text: String
+        let source: String
+        if node.mapping != nil {
+            text = reader.json(node, path).canonicalJSON
+            source = "inline"
+        } else if let value = reader.string(node, path) {
+            let lower = value.lowercased()
+            if let contents = readFile(value) {
+                text = contents
+                source = value
+            } else if [".geojson", ".json", ".wkt", ".txt"].contains(where: lower.hasSuffix) {
+                reader.report(path, "no such file: \(value)", node)
+                return nil
+            } else {
+                text = value
+                source = "inline"
+            }
+        } else {
+            return nil
+        }
+        do {
+            _ = try AOIParser().parse(text)
+        } catch {
+            reader.report(path, "\(error)", node)
+            return nil
+        }
+        return (text, source)
+    }
+
+    // MARK: APEx Dispatch API upscale task
+
+    private func parseAPEx(_ root: Node, _ reader: SpecReader) -> TaskSpec? {
+        guard let top = reader.mapping(root, "", allowed: Self.apexKeys) else { return nil }
+        let defaults = configuration.defaults
+        let title = reader.string(top["title"], "title", required: true)
+        let label = reader.string(top["label"], "label") ?? "openeo"
+        if !["openeo", "ogc_api_process"].contains(label) {
+            reader.report("label", "unknown label '\(label)' (expected openeo or ogc_api_process)", top["label"])
+        }
+        var endpoint: String?
+        var application: String?
+        if let service = reader.mapping(top["service"], "service", allowed: ["endpoint", "application"]) {
+            endpoint = reader.string(service["endpoint"], "service.endpoint", required: true)
+            application = reader.string(service["application"], "service.application", required: true)
+        } else if top["service"] == nil {
+            reader.report("service", "is required ({endpoint, application})")
+        }
+        var backend = reader.string(top["backend"], "backend")
+        if backend == nil, let endpoint {
+            backend = backendName(forEndpoint: endpoint)
+            if backend == nil {
+                reader.report("service.endpoint", "no configured backend has the url \(endpoint) (configured: \(configuration.backends.backends.map { "\($0.name) \($0.url)" }.joined(separator: ", "))); add one or give 'backend'", top["service"])
+            }
+        } else if let name = backend {
+            backend = resolveBackend(name, node: top["backend"], reader)
+        }
+        let parameters = jsonObject(top["parameters"], "parameters", reader)
+        checkSecrets(parameters, "parameters", reader)
+        var split: TaskSpec.Split?
+        var spatialParameter = "spatial_extent"
+        if let dimension = reader.mapping(top["dimension"], "dimension", allowed: ["name", "values"]) {
+            let name = reader.string(dimension["name"], "dimension.name", required: true) ?? "spatial_extent"
+            let values = (dimension["values"]?.sequence ?? []).enumerated().map { reader.json($1, "dimension.values[\($0)]") }
+            if values.isEmpty { reader.report("dimension.values", "expected a non-empty list", top["dimension"]) }
+            if name == "spatial_extent" || name == "geometry" || name == "geometries" {
+                spatialParameter = name
+                var features: [JSONValue] = []
+                for (index, value) in values.enumerated() {
+                    guard let geometry = Self.geometry(from: value) else {
+                        reader.report("dimension.values[\(index)]", "expected a GeoJSON geometry or a bbox {west, south, east, north}")
+                        continue
+                    }
+                    features.append(.object(["type": .string("Feature"), "properties": .object([:]), "geometry": geometry]))
+                }
+                let collection = JSONValue.object(["type": .string("FeatureCollection"), "features": .array(features)]).canonicalJSON
+                split = TaskSpec.Split(aoi: collection, aoiSource: "dimension.values", grid: "features")
+            } else if let extent = parameters["spatial_extent"], let geometry = Self.geometry(from: extent) {
+                let collection = JSONValue.object(["type": .string("FeatureCollection"), "features": .array([
+                    .object(["type": .string("Feature"), "properties": .object([:]), "geometry": geometry]),
+                ])]).canonicalJSON
+                split = TaskSpec.Split(aoi: collection, aoiSource: "parameters.spatial_extent", grid: "features",
+                                       dimensions: values.isEmpty ? [] : [Geo.Dimension(name: name, values: values)])
+            } else {
+                reader.report("dimension.name", "'\(name)' is not spatial and parameters has no spatial_extent to run it on", top["dimension"])
+            }
+        } else if top["dimension"] == nil {
+            reader.report("dimension", "is required ({name, values})")
+        }
+        if let aoi = split?.aoi {
+            do { _ = try AOIParser().parse(aoi) } catch { reader.report("dimension.values", "\(error)") }
+        }
+        var fixed = parameters
+        fixed.removeValue(forKey: spatialParameter)
+        let id = taskID(reader.string(top["id"], "id"), title: title, node: top["id"], reader)
+        let process: BackendJob.Process? = application.map { url in
+            label == "openeo" ? .named(id: Self.processID(fromURL: url), namespace: url) : .named(id: Self.processID(fromURL: url), namespace: nil)
+        }
+        let maxAttempts = reader.int(top["max_attempts"], "max_attempts", minimum: 1) ?? defaults.maxAttempts
+        let maxRuntime = top["max_runtime"] != nil ? reader.seconds(top["max_runtime"], "max_runtime") : defaults.maxRuntimeSeconds
+        let priority = reader.int(top["priority"], "priority") ?? defaults.priority
+        guard let title, let backend, let id, let process, let split else { return nil }
+        return TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: application, parameters: fixed,
+                        outputFormat: reader.string(top["format"], "format") ?? defaults.outputFormat, tileInput: .geometry,
+                        spatialParameter: spatialParameter, split: split, maxAttempts: maxAttempts,
+                        maxRuntimeSeconds: maxRuntime, priority: priority)
+    }
+
+    /// A GeoJSON geometry, or a polygon from an openEO bbox `{west, south, east, north}`.
+    static func geometry(from value: JSONValue) -> JSONValue? {
+        guard case .object(let members) = value else { return nil }
+        if members["type"]?.stringValue == "Feature", let geometry = members["geometry"] { return geometry }
+        if members["type"] != nil, members["coordinates"] != nil { return value }
+        if let west = members["west"]?.numberValue, let south = members["south"]?.numberValue,
+           let east = members["east"]?.numberValue, let north = members["north"]?.numberValue {
+            let ring: [JSONValue] = [[west, south], [east, south], [east, north], [west, north], [west, south]].map { .array($0.map { .number($0) }) }
+            return .object(["type": .string("Polygon"), "coordinates": .array([.array(ring)])])
+        }
+        return nil
+    }
+
+    private func backendName(forEndpoint endpoint: String) -> String? {
+        let host = URL(string: endpoint)?.host
+        let matching = configuration.backends.backends.filter { URL(string: $0.url)?.host == host }
+        if matching.count == 1 { return matching[0].name }
+        if let name = configuration.defaults.backend, matching.isEmpty || matching.contains(where: { $0.name == name }) { return name }
+        return matching.first?.name
+    }
+
+    // MARK: Shared pieces
+
+    private func resolveBackend(_ name: String?, node: Node?, _ reader: SpecReader) -> String? {
+        let known = configuration.backends.backends.map(\.name)
+        guard let name = name ?? configuration.defaults.backend else {
+            reader.report("backend", "is required (no defaults.backend in the fleet configuration)")
+            return nil
+        }
+        guard known.contains(name) else {
+            let hint = SpecReader.closest(name, in: known).map { ", did you mean '\($0)'?" }
+                ?? (known.isEmpty ? " (the fleet configuration has no backends: pass --config)" : " (configured: \(known.joined(separator: ", ")))")
+            reader.report("backend", "unknown backend '\(name)'\(hint)", node)
+            return nil
+        }
+        return name
+    }
+
+    private func taskID(_ explicit: String?, title: String?, node: Node?, _ reader: SpecReader) -> String? {
+        if let explicit {
+            guard explicit.range(of: "^[a-z0-9][a-z0-9_-]{0,62}$", options: .regularExpression) != nil else {
+                reader.report("id", "'\(explicit)' must be 1–63 characters of a–z, 0–9, '-' and '_' (no dots: it is part of routing keys)", node)
+                return nil
+            }
+            return explicit
+        }
+        guard let title else { return nil }
+        let slug = title.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII ? String($0) : "-" }.joined()
+            .split(separator: "-").joined(separator: "-").prefix(40)
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return (slug.isEmpty ? "task" : String(slug)) + "-" + suffix
+    }
+
+    private func jsonObject(_ node: Node?, _ path: String, _ reader: SpecReader) -> [String: JSONValue] {
+        guard let node else { return [:] }
+        guard node.mapping != nil else {
+            reader.report(path, "expected a mapping of name → value", node)
+            return [:]
+        }
+        guard case .object(let members) = reader.json(node, path) else { return [:] }
+        return members
+    }
+
+    static let secretWords = ["password", "secret", "token", "api_key", "apikey", "credential"]
+
+    /// Secrets never go into `tasks.spec` or messages: they belong in the fleet configuration as references.
+    private func checkSecrets(_ object: [String: JSONValue], _ path: String, _ reader: SpecReader) {
+        for key in object.keys.sorted() where Self.secretWords.contains(where: key.lowercased().contains) {
+            reader.report("\(path).\(key)", "looks like a secret; secrets are never stored with a task — configure them on the backend (auth: …_env / …_file)")
+        }
+    }
+
+    private func readFile(_ path: String) -> String? {
+        let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).path
+        guard let data = FileManager.default.contents(atPath: full) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Why `text` is not a grid, with a suggestion (`unknown grid 'km20', did you mean 'km:20'?`); nil if it is one.
+    public static func gridProblem(_ text: String) -> String? {
+        do {
+            _ = try TileGrid(parsing: text)
+            return nil
+        } catch {
+            let lower = text.lowercased().replacingOccurrences(of: " ", with: "")
+            var suggestion: String?
+            if let match = lower.range(of: "^km[-_=]?[0-9.]+$", options: .regularExpression) {
+                suggestion = "km:" + lower[match].drop { !$0.isNumber }
+            } else if lower.range(of: "^[0-9.]+km$", options: .regularExpression) != nil {
+                suggestion = "km:" + lower.dropLast(2)
+            } else if let close = SpecReader.closest(lower, in: ["mgrs", "mgrs:s2", "features"]) {
+                suggestion = close
+            }
+            if let suggestion { return "unknown grid '\(text)', did you mean '\(suggestion)'?" }
+            return "unknown grid '\(text)' (expected km:<size>, 20x20km, crs:<EPSG>:<size>, mgrs, mgrs:s2, features or group:<grid>)"
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Postgres
+
+extension TaskStore {
+    /// Every tile of `task` with its current attempt's assets, in tile order.
+    public func results(task: String) async throws -> [TileResult] {
+        _ = try await spec(of: task)
+        let rows = try await connection.query("""
+            SELECT t.tile_id, t.cell_id, t.window_start::text, t.window_end::text, t.geometry, t.area_km2, t.status, t.attempt,
+                   t.backend_job_id, t.last_error, t.dispatched_at, t.submitted_at, t.started_at, t.finished_at,
+                   coalesce((SELECT jsonb_agg(jsonb_build_object('href', a.href, 'type', a.type, 'roles', to_jsonb(a.roles),
+                                                                 'title', a.title, 'size', a.size) ORDER BY a.href)
+                             FROM assets a WHERE a.task_id = t.task_id AND a.tile_id = t.tile_id AND a.attempt = t.attempt), '[]')
+            FROM tiles t WHERE t.task_id = \(task) ORDER BY t.tile_id
+            """)
+        return try rows.map { row in
+            let assets = try row.decode(PostgresJSON.self, at: 14).decode([StoredAsset].self).map {
+                TileResult.Asset(href: $0.href, type: $0.type, roles: $0.roles ?? [], title: $0.title, size: $0.size)
+            }
+            return TileResult(
+                task: task, tile: try row.decode(String.self, at: 0), cellID: try row.decode(String?.self, at: 1),
+                windowStart: try row.decode(String?.self, at: 2), windowEnd: try row.decode(String?.self, at: 3),
+                geometry: try row.decode(String?.self, at: 4), areaKm2: try row.decode(Double?.self, at: 5),
+                status: try row.decode(String.self, at: 6), attempt: try row.decode(Int.self, at: 7),
+                backendJobID: try row.decode(String?.self, at: 8), lastError: try row.decode(String?.self, at: 9),
+                dispatchedAt: try row.decode(Date?.self, at: 10), submittedAt: try row.decode(Date?.self, at: 11),
+                startedAt: try row.decode(Date?.self, at: 12), finishedAt: try row.decode(Date?.self, at: 13), assets: assets)
+        }
+    }
+
+    private struct StoredAsset: Decodable {
+        var href: String
+        var type: String?
+        var roles: [String]?
+        var title: String?
+        var size: Int64?
+    }
+}

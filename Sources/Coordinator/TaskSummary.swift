@@ -1,0 +1,32 @@
+import Foundation
+
+/// A task with its tile counts per status (`tilefleet status` / `list`).
+public struct TaskSummary: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    public var backend: String
+    public var status: String
+    public var priority: Int
+    public var createdAt: Date
+    public var counts: [String: Int]
+    /// Tiles that reached a terminal status in the last ten minutes, × 6.
+    public var tilesPerHour: Int = 0
+
+    public var total: Int { counts.values.reduce(0, +) }
+    public func count(_ status: String) -> Int { counts[status] ?? 0 }
+    /// Finished, failed or canceled.
+    public var terminal: Int { count("finished") + count("failed") + count("canceled") }
+    public var isDone: Bool { total > 0 && terminal == total }
+    /// Seconds until done at the last ten minutes' pace (nil when nothing finished lately).
+    public var etaSeconds: Double? { tilesPerHour > 0 ? Double(total - terminal) * 3600 / Double(tilesPerHour) : nil }
+
+    public init(id: String, title: String, backend: String, status: String, priority: Int, createdAt: Date, counts: [String: Int]) {
+        self.id = id
+        self.title = title
+        self.backend = backend
+        self.status = status
+        self.priority = priority
+        self.createdAt = createdAt
+        self.counts = counts
+    }
+}

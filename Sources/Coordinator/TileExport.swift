@@ -1,0 +1,125 @@
+import Foundation
+import Geo
+
+/// Tiles as GeoJSON and STAC: the pure formatting behind `export` and `results --stac`.
+public enum TileExport {
+    /// A FeatureCollection: one Feature per tile with status, attempt, job id and durations.
+    public static func featureCollection(_ tiles: [TileResult]) -> JSONValue {
+        .object([
+            "type": .string("FeatureCollection"),
+            "features": .array(tiles.map { tile in
+                var properties: [String: JSONValue] = [
+                    "task": .string(tile.task), "tile": .string(tile.tile), "status": .string(tile.status),
+                    "attempt": .number(Double(tile.attempt)), "assets": .number(Double(tile.assets.count)),
+                ]
+                properties["cell_id"] = tile.cellID.map(JSONValue.string)
+                properties["backend_job_id"] = tile.backendJobID.map(JSONValue.string)
+                properties["error"] = tile.lastError.map(JSONValue.string)
+                properties["window_start"] = tile.windowStart.map(JSONValue.string)
+                properties["window_end"] = tile.windowEnd.map(JSONValue.string)
+                properties["area_km2"] = tile.areaKm2.map(JSONValue.number)
+                properties["queue_wait_s"] = tile.queueWaitSeconds.map(JSONValue.number)
+                properties["run_s"] = tile.runSeconds.map(JSONValue.number)
+                properties["finished_at"] = tile.finishedAt.map { .string(iso($0)) }
+                return .object(["type": .string("Feature"), "id": .string(tile.tile), "properties": .object(properties),
+                                "geometry": geometry(tile) ?? .null])
+            }),
+        ])
+    }
+
+    /// The key of a downloaded asset in `localFiles`: the same href may serve several tiles.
+    public static func fileKey(tile: String, href: String) -> String { "\(tile) \(href)" }
+
+    /// A STAC 1.0 Collection with one Item per tile that has assets. `localFiles` maps
+    /// ``fileKey(tile:href:)`` to the downloaded file (relative to the Collection's directory);
+    /// other assets keep their remote href.
+    /// Returns file name → JSON document, to be written under one directory.
+    public static func stac(task: String, title: String, tiles: [TileResult], localFiles: [String: String] = [:]) -> [String: JSONValue] {
+        var documents: [String: JSONValue] = [:]
+        var links: [JSONValue] = [
+            .object(["rel": .string("root"), "href": .string("./collection.json"), "type": .string("application/json")]),
+            .object(["rel": .string("self"), "href": .string("./collection.json"), "type": .string("application/json")]),
+        ]
+        var west = 180.0, south = 90.0, east = -180.0, north = -90.0
+        var starts: [String] = [], ends: [String] = [], instants: [String] = []
+        for tile in tiles where !tile.assets.isEmpty {
+            guard let geometry = geometry(tile), let box = bbox(geometry) else { continue }
+            west = min(west, box[0]); south = min(south, box[1]); east = max(east, box[2]); north = max(north, box[3])
+            var properties: [String: JSONValue] = ["tilefleet:status": .string(tile.status), "tilefleet:attempt": .number(Double(tile.attempt))]
+            if let start = tile.windowStart, let end = tile.windowEnd {
+                properties["datetime"] = .null
+                properties["start_datetime"] = .string(start + "T00:00:00Z")
+                properties["end_datetime"] = .string(end + "T23:59:59Z")
+                starts.append(start); ends.append(end)
+            } else {
+                let time = iso(tile.finishedAt ?? Date())
+                properties["datetime"] = .string(time)
+                instants.append(time)
+            }
+            properties["tilefleet:backend_job_id"] = tile.backendJobID.map(JSONValue.string)
+            var assets: [String: JSONValue] = [:]
+            for (index, asset) in tile.assets.enumerated() {
+                let name = URL(string: asset.href)?.lastPathComponent.nilIfEmpty ?? "asset-\(index)"
+                var member: [String: JSONValue] = ["href": .string(localFiles[fileKey(tile: tile.tile, href: asset.href)].map { "../" + $0 } ?? asset.href)]
+                member["type"] = asset.type.map(JSONValue.string)
+                member["title"] = asset.title.map(JSONValue.string)
+                member["roles"] = .array((asset.roles.isEmpty ? ["data"] : asset.roles).map(JSONValue.string))
+                member["file:size"] = asset.size.map { .number(Double($0)) }
+                assets[assets[name] == nil ? name : "\(index)-\(name)"] = .object(member)
+            }
+            let item: JSONValue = .object([
+                "type": .string("Feature"), "stac_version": .string("1.0.0"), "id": .string(tile.tile), "collection": .string(task),
+                "stac_extensions": .array([.string("https://stac-extensions.github.io/file/v2.1.0/schema.json")]),
+                "geometry": geometry, "bbox": .array(box.map(JSONValue.number)), "properties": .object(properties),
+                "assets": .object(assets),
+                "links": .array([
+                    .object(["rel": .string("collection"), "href": .string("../collection.json"), "type": .string("application/json")]),
+                    .object(["rel": .string("parent"), "href": .string("../collection.json"), "type": .string("application/json")]),
+                    .object(["rel": .string("root"), "href": .string("../collection.json"), "type": .string("application/json")]),
+                ]),
+            ])
+            documents["items/\(tile.tile).json"] = item
+            links.append(.object(["rel": .string("item"), "href": .string("./items/\(tile.tile).json"), "type": .string("application/geo+json")]))
+        }
+        let first = (starts.map { $0 + "T00:00:00Z" } + instants).min()
+        let last = (ends.map { $0 + "T23:59:59Z" } + instants).max()
+        let interval: JSONValue = .array([.array([first.map(JSONValue.string) ?? .string(iso(Date())), last.map(JSONValue.string) ?? .null])])
+        documents["collection.json"] = .object([
+            "type": .string("Collection"), "stac_version": .string("1.0.0"), "id": .string(task), "title": .string(title),
+            "description": .string("Results of the tilefleet task \(task): one item per tile."), "license": .string("other"),
+            "extent": .object([
+                "spatial": .object(["bbox": .array([.array((west <= east ? [west, south, east, north] : [-180, -90, 180, 90]).map(JSONValue.number))])]),
+                "temporal": .object(["interval": interval]),
+            ]),
+            "links": .array(links),
+        ])
+        return documents
+    }
+
+    static func geometry(_ tile: TileResult) -> JSONValue? {
+        guard let text = tile.geometry else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    /// [west, south, east, north] of a Polygon or MultiPolygon.
+    static func bbox(_ geometry: JSONValue) -> [Double]? {
+        var xs: [Double] = [], ys: [Double] = []
+        func walk(_ value: JSONValue) {
+            guard let array = value.arrayValue else { return }
+            if array.count >= 2, let x = array[0].numberValue, let y = array[1].numberValue {
+                xs.append(x); ys.append(y)
+            } else {
+                array.forEach(walk)
+            }
+        }
+        if let coordinates = geometry["coordinates"] { walk(coordinates) }
+        guard let west = xs.min(), let east = xs.max(), let south = ys.min(), let north = ys.max() else { return nil }
+        return [west, south, east, north]
+    }
+
+    static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// A stored tile with what the recorder knows of it: for `results`, `export` and STAC.
+public struct TileResult: Sendable, Hashable {
+    public var task: String
+    public var tile: String
+    public var cellID: String?
+    public var windowStart: String?
+    public var windowEnd: String?
+    /// GeoJSON geometry text (WGS84).
+    public var geometry: String?
+    public var areaKm2: Double?
+    public var status: String
+    public var attempt: Int
+    public var backendJobID: String?
+    public var lastError: String?
+    public var dispatchedAt: Date?
+    public var submittedAt: Date?
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var assets: [Asset]
+
+    /// A result link of the tile's current attempt.
+    public struct Asset: Sendable, Hashable {
+        public var href: String
+        public var type: String?
+        public var roles: [String]
+        public var title: String?
+        public var size: Int64?
+
+        public init(href: String, type: String? = nil, roles: [String] = [], title: String? = nil, size: Int64? = nil) {
+            self.href = href
+            self.type = type
+            self.roles = roles
+            self.title = title
+            self.size = size
+        }
+    }
+
+    public init(task: String, tile: String, cellID: String?, windowStart: String?, windowEnd: String?, geometry: String?,
+                areaKm2: Double?, status: String, attempt: Int, backendJobID: String?, lastError: String?, dispatchedAt: Date?,
+                submittedAt: Date?, startedAt: Date?, finishedAt: Date?, assets: [Asset]) {
+        self.task = task
+        self.tile = tile
+        self.cellID = cellID
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.geometry = geometry
+        self.areaKm2 = areaKm2
+        self.status = status
+        self.attempt = attempt
+        self.backendJobID = backendJobID
+        self.lastError = lastError
+        self.dispatchedAt = dispatchedAt
+        self.submittedAt = submittedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.assets = assets
+    }
+
+    /// Seconds from dispatch to the backend accepting the job.
+    public var queueWaitSeconds: Double? { Self.seconds(dispatchedAt, submittedAt) }
+    /// Seconds the backend job ran.
+    public var runSeconds: Double? { Self.seconds(startedAt ?? submittedAt, finishedAt) }
+
+    static func seconds(_ from: Date?, _ to: Date?) -> Double? {
+        guard let from, let to else { return nil }
+        return to.timeIntervalSince(from)
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+
+/// `tilefleet cancel TASK [--tiles …]`.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel a task or some tiles: pending tiles at once, live backend jobs through cancel items.")
+
+    @Argument(help: "The task id.")
+    var task: String
+
+    @Option(parsing: .upToNextOption, help: "Only these tiles (ids, space or comma separated).")
+    var tiles: [String] = []
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let configuration = try connection.fleetConfiguration()
+        let database = try await CoordinatorSupport.database(connection)
+        let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
+        let canceller = Canceller(store: TaskStore(connection: database), publisher: WorkPublisher(channel: channel, topology: configuration.topology))
+        do {
+            let outcome = try await canceller.cancel(task: task, tiles: CoordinatorSupport.tileList(tiles))
+            print("canceled \(outcome.canceled) pending tiles; sent \(outcome.cancelItems) cancel items for live backend jobs"
+                  + (outcome.notYetSubmitted > 0 ? "; \(outcome.notYetSubmitted) queued tiles have no backend job yet (run cancel again once submitted)" : ""))
+        } catch let error as TaskStoreError {
+            CoordinatorSupport.printError(error.description)
+            throw ExitCode(2)
+        }
+        await amqp.close()
+        await database.close()
+    }
+}

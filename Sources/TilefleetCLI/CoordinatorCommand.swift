@@ -1,0 +1,38 @@
+import AMQP
+import ArgumentParser
+import Coordinator
+import Logging
+import Postgres
+import ServiceLifecycle
+
+/// `tilefleet coordinator`: the dispatch service for all tasks.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Dispatch pending tiles within each backend's max_active (wakes on finished tiles and on a timer; stops cleanly on SIGTERM/SIGINT)."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Seconds between passes without a notification (default: coordinator.interval in the config, else 5).")
+    var interval: Int?
+
+    func run() async throws {
+        let logger = Logger(label: "tilefleet.coordinator")
+        let configuration = try connection.fleetConfiguration()
+        guard !configuration.backends.backends.isEmpty else {
+            throw ValidationError("the fleet configuration has no backends: pass --config or set TILEFLEET_CONFIG")
+        }
+        let database = try await PostgresConnection.connect(to: connection.resolvedDatabaseURL(), logger: logger)
+        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: logger)
+        let service = CoordinatorService(database: database, amqp: amqp, configuration: configuration,
+                                         interval: interval.map { .seconds($0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        await amqp.close()
+        await database.close()
+    }
+}

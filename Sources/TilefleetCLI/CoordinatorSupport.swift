@@ -1,0 +1,64 @@
+import AMQP
+import ArgumentParser
+import Coordinator
+import Foundation
+import Geo
+import Logging
+import Postgres
+
+/// What the coordinator's commands share: reading a task spec with every problem printed, and
+/// opening the database and the broker.
+enum CoordinatorSupport {
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// Parses and tiles the spec at `path`; prints all problems and exits with status 2 on bad input.
+    static func plan(path: String, configuration: FleetConfiguration) throws -> TaskPlan {
+        let spec: TaskSpec
+        do {
+            spec = try TaskSpecParser(configuration: configuration).load(path: path)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        do {
+            return try TaskPlan(spec: spec)
+        } catch let error as GeoValidationError {
+            printError("\(path): split: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    static func database(_ connection: ConnectionOptions) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(to: connection.resolvedDatabaseURL(), logger: quietLogger)
+    }
+
+    /// Connection chatter (connected, closed) is noise for one-shot commands: warnings and worse only.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "tilefleet.cli")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// A broker channel in confirm mode, with the topology declared.
+    static func channel(_ connection: ConnectionOptions, configuration: FleetConfiguration) async throws -> (AMQPConnection, AMQPChannel) {
+        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: quietLogger)
+        let channel = try await amqp.openChannel()
+        try await configuration.topology.declare(on: channel)
+        try await channel.enablePublisherConfirms()
+        return (amqp, channel)
+    }
+
+    /// Splits `a,b c` lists given to `--tiles`.
+    static func tileList(_ values: [String]) -> [String]? {
+        let tiles = values.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
+        return tiles.isEmpty ? nil : tiles
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}

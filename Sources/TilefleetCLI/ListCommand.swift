@@ -1,0 +1,20 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+
+/// `tilefleet list`: every task, newest first.
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List tasks with their tile counts, newest first.")
+
+    @Option(help: "table, csv or json.")
+    var format: TableFormat = .table
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let database = try await CoordinatorSupport.database(connection)
+        defer { Task { await database.close() } }
+        let summaries = try await TaskStore(connection: database).summaries()
+        print(format.render([StatusCommand.table(summaries)]), terminator: "")
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+
+/// `tilefleet resume [TASK]`: rebuild the queues from PostgreSQL after a broker loss.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Rebuild the work queues from PostgreSQL: poll items for tiles with a backend job, submit items for dispatched ones without.")
+
+    @Argument(help: "A task id (default: every task).")
+    var task: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let configuration = try connection.fleetConfiguration()
+        let database = try await CoordinatorSupport.database(connection)
+        let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
+        let outcome = try await Resumer(store: TaskStore(connection: database), publisher: WorkPublisher(channel: channel, topology: configuration.topology))
+            .resume(task: task)
+        print("republished \(outcome.polls) poll items and \(outcome.submits) submit items")
+        await amqp.close()
+        await database.close()
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import Storage
+
+/// `tilefleet status [TASK]`: tile counts per status.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show tasks (or one task) with tile counts per status.")
+
+    @Argument(help: "A task id (default: every task).")
+    var task: String?
+
+    @Option(help: "table, csv or json.")
+    var format: TableFormat = .table
+
+    @OptionGroup var connection: ConnectionOptions
+
+    static let statuses = ["pending", "queued", "submitted", "running", "finished", "failed", "canceled"]
+
+    func run() async throws {
+        let database = try await CoordinatorSupport.database(connection)
+        defer { Task { await database.close() } }
+        let summaries: [TaskSummary]
+        do {
+            summaries = try await TaskStore(connection: database).summaries(task: task)
+        } catch let error as TaskStoreError {
+            CoordinatorSupport.printError(error.description)
+            throw ExitCode(2)
+        }
+        print(format.render([Self.table(summaries)]), terminator: "")
+    }
+
+    static func table(_ summaries: [TaskSummary]) -> Report.Table {
+        Report.Table.make(
+            title: "tasks",
+            columns: ["task", "backend", "status", "priority", "tiles"] + statuses + ["done_%", "tiles/h", "eta", "title"],
+            rows: summaries.map { summary in
+                [summary.id, summary.backend, summary.isDone ? "done" : summary.status, String(summary.priority), String(summary.total)]
+                    + statuses.map { String(summary.count($0)) }
+                    + [summary.total == 0 ? "0" : String(format: "%.1f", 100 * Double(summary.terminal) / Double(summary.total)),
+                       String(summary.tilesPerHour), summary.etaSeconds.map { WatchProgress.duration($0) } ?? "", summary.title]
+            })
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import Geo
+import Messaging
+import Postgres
+
+/// `tilefleet submit TASK`: validate, tile, store the task and its tiles in one transaction, and
+/// dispatch the first tiles.
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Validate a task spec (YAML/JSON, or an APEx upscale-task JSON), store its tiles and dispatch them.",
+        discussion: """
+        Prints the task id. --dry-run prints the tiles and one example job body and stores nothing. \
+        Every problem in the spec is reported at once with its key; exit status 2.
+        """
+    )
+
+    @Argument(help: "The task spec file.")
+    var task: String
+
+    @Flag(name: .customLong("dry-run"), help: "Print the tiles and an example job; store and publish nothing.")
+    var dryRun = false
+
+    @Flag(help: "After submitting, follow progress like `tilefleet watch`.")
+    var follow = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let configuration = try connection.fleetConfiguration()
+        let started = ContinuousClock.now
+        let plan = try CoordinatorSupport.plan(path: task, configuration: configuration)
+        let tiled = ContinuousClock.now
+        if dryRun {
+            printDryRun(plan)
+            return
+        }
+        let database = try await CoordinatorSupport.database(connection)
+        defer { Task { await database.close() } }
+        do {
+            try await TaskStore(connection: database).insert(plan)
+        } catch let error as TaskStoreError {
+            CoordinatorSupport.printError("\(task): \(error)")
+            throw ExitCode(2)
+        }
+        let stored = ContinuousClock.now
+        let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
+        let dispatchConnection = try await PostgresConnection.connect(to: database.url)
+        let dispatcher = Dispatcher(connection: dispatchConnection, channel: channel, topology: configuration.topology)
+        let outcome = try await dispatcher.dispatch(backend: plan.spec.backend, maxActive: configuration.maxActive(backend: plan.spec.backend) ?? 1)
+        try await database.notify(channel: "tilefleet_tiles", payload: "\(plan.spec.id) \(plan.spec.backend)")
+        let dispatched = ContinuousClock.now
+        await dispatchConnection.close()
+        await amqp.close()
+        CoordinatorSupport.printError("""
+            stored \(plan.records.count) tiles of task \(plan.spec.id) on \(plan.spec.backend); dispatched \(outcome.total) \
+            (tiling \(Self.ms(tiled - started)), stored after \(Self.ms(stored - started)), first dispatch after \(Self.ms(dispatched - started)))
+            """)
+        print(plan.spec.id)
+        if follow {
+            var arguments = [plan.spec.id]
+            if let config = connection.config { arguments += ["--config", config] }
+            if let url = connection.databaseURL { arguments += ["--database-url", url] }
+            if let url = connection.amqpURL { arguments += ["--amqp-url", url] }
+            let watch = try WatchCommand.parse(arguments)
+            try await watch.run()
+        }
+    }
+
+    static func ms(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return String(format: "%.0f ms", seconds * 1000)
+    }
+
+    private func printDryRun(_ plan: TaskPlan) {
+        let spec = plan.spec
+        print("task            \(spec.id) — \(spec.title)")
+        print("backend         \(spec.backend)")
+        print("service         \(spec.serviceSource ?? "process graph")")
+        print("grid            \(spec.split.grid) over \(spec.split.aoiSource)")
+        print("tiles           \(plan.tiling.tiles.count) cells, \(plan.records.count) jobs")
+        print("AOI area        \(String(format: "%.3f", plan.tiling.aoiAreaKm2)) km²")
+        print("max_attempts    \(spec.maxAttempts)   max_runtime \(spec.maxRuntimeSeconds.map { "\($0) s" } ?? "none")   priority \(spec.priority)")
+        print("")
+        print("tile".padding(toLength: 34, withPad: " ", startingAt: 0) + "window".padding(toLength: 26, withPad: " ", startingAt: 0) + "area_km2")
+        for record in plan.records {
+            print(record.tileID.padding(toLength: 34, withPad: " ", startingAt: 0)
+                  + (record.window.map { "\($0.start)/\($0.end)" } ?? "-").padding(toLength: 26, withPad: " ", startingAt: 0)
+                  + String(format: "%.3f", record.areaKm2))
+        }
+        if let first = plan.records.first {
+            let item = WorkItem(kind: .submit, task: spec.id, tile: first.tileID, attempt: 1, maxAttempts: spec.maxAttempts,
+                                backend: spec.backend, job: spec.backendJob(tileID: first.tileID, tileParameters: first.parameters),
+                                maxRuntimeSeconds: spec.maxRuntimeSeconds)
+            print("")
+            print("example work item (tile \(first.tileID)):")
+            print(String(decoding: item.encoded(), as: UTF8.self).prettyJSON)
+        }
+    }
+}
+
+extension String {
+    /// The JSON text re-printed with indentation (unchanged if it is not JSON).
+    var prettyJSON: String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(utf8)),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return self }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,175 @@
+import AMQP
+import Coordinator
+import FleetModel
+import Foundation
+import Messaging
+import Postgres
+import Storage
+import Testing
+import TestSupport
+
+/// Dispatch against the real broker and database: one fresh database and topology per test.
+@Suite(.serialized) struct DispatchTests {
+    @Test func submitStoresTheTaskAndAllTilesInOneTransactionAndDispatches() async throws {
+        let h = try await Harness.make(maxActive: 4)
+        do {
+            let plan = try await h.submit(Fixtures.spec(id: "stored"))
+            let total = plan.records.count
+            #expect(total >= 12)
+            #expect(try await h.count("SELECT count(*) FROM tasks WHERE id = 'stored'") == 1)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'stored' AND status = 'pending' AND geometry IS NOT NULL") == total)
+            let specText = try await h.db.connection.query("SELECT spec::text FROM tasks")[0].decode(String.self, at: 0)
+            #expect(!specText.lowercased().contains("password"))
+
+            let outcome = try await h.dispatcher().dispatch(backend: "sim", maxActive: 4)
+            #expect(outcome.total == 4)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'queued' AND dispatched_at IS NOT NULL") == 4)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'pending'") == total - 4)
+            let items = try await h.takeWorkItems(4)
+            #expect(items.count == 4)
+            #expect(items.allSatisfy { $0.kind == .submit && $0.task == "stored" && $0.attempt == 1 && $0.backend == "sim" })
+            #expect(items.allSatisfy { $0.job.process == .named(id: "test-process", namespace: nil) && $0.job.arguments["spatial_extent"] != nil })
+            #expect(Set(items.map(\.idempotencyKey)).count == 4)
+
+            // A second pass with no free slot publishes nothing.
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 4).total == 0)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func aFailingInsertStoresNothing() async throws {
+        let h = try await Harness.make()
+        do {
+            let spec = try TaskSpecParser(configuration: h.configuration).parse(Fixtures.spec(id: "dup"), file: "t.yaml")
+            var plan = try TaskPlan(spec: spec)
+            plan.records.append(plan.records[0])   // a duplicate tile id makes the COPY fail halfway
+            await #expect(throws: (any Error).self) { try await h.store.insert(plan) }
+            #expect(try await h.count("SELECT count(*) FROM tasks") == 0)
+            #expect(try await h.count("SELECT count(*) FROM tiles") == 0)
+
+            plan.records.removeLast()
+            try await h.store.insert(plan)
+            await #expect(throws: TaskStoreError.self) { try await h.store.insert(plan) }
+            #expect(try await h.count("SELECT count(*) FROM tasks") == 1)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func maxActiveIsNeverExceededByConcurrentDispatchers() async throws {
+        let maxActive = 5
+        let h = try await Harness.make(maxActive: maxActive)
+        do {
+            var total = 0
+            for (index, priority) in [0, 0, 3].enumerated() {
+                total += try await h.submit(Fixtures.spec(id: "load-\(index)", columns: 5, rows: 4, priority: priority)).records.count
+            }
+            let dispatchers = try await (0..<4).asyncMap { _ in try await h.dispatcher() }
+            let done = Flag()
+            let observedMax = Maximum()
+
+            // Workers: move in-flight tiles forward a random step at a time, as events through the recorder's store.
+            let workers = Task {
+                let db = try await PostgresConnection.connect(to: h.db.url)
+                let store = EventStore(connection: db)
+                while !done.value {
+                    let rows = try await db.query("SELECT task_id, tile_id, attempt, status FROM tiles WHERE status IN ('queued','submitted','running')")
+                    var events: [StatusEvent] = []
+                    for row in rows where Bool.random() {
+                        let (task, tile, attempt, status) = (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1),
+                                                              try row.decode(Int.self, at: 2), try row.decode(String.self, at: 3))
+                        let next: EventStatus = status == "queued" ? .submitted : status == "submitted" ? .running : .finished
+                        events.append(StatusEvent(task: task, tile: tile, attempt: attempt, status: next, backend: "sim", backendJobID: "job-\(tile)"))
+                    }
+                    if !events.isEmpty { try await store.apply(events) }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 2...15)))
+                }
+                await db.close()
+            }
+            // A sampler counting in PostgreSQL, independently of the dispatchers.
+            let sampler = Task {
+                let db = try await PostgresConnection.connect(to: h.db.url)
+                while !done.value {
+                    let active = try await db.query("SELECT count(*) FROM tiles WHERE backend = 'sim' AND status IN ('queued','submitted','running')")[0].decode(Int.self, at: 0)
+                    observedMax.record(active)
+                }
+                await db.close()
+            }
+            let passes = dispatchers.map { dispatcher in
+                Task {
+                    var afterPasses = 0
+                    while !done.value {
+                        let outcome = try await dispatcher.dispatch(backend: "sim", maxActive: maxActive)
+                        afterPasses = max(afterPasses, outcome.activeBefore + outcome.total)
+                        try await Task.sleep(for: .milliseconds(Int.random(in: 0...5)))
+                    }
+                    return afterPasses
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while try await h.count("SELECT count(*) FROM tiles WHERE status = 'finished'") < total, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            done.set()
+            var claimedMax = 0
+            for pass in passes { claimedMax = max(claimedMax, try await pass.value) }
+            try await workers.value
+            try await sampler.value
+
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'finished'") == total)
+            #expect(claimedMax <= maxActive)
+            #expect(observedMax.value <= maxActive)
+            #expect(observedMax.value >= 1)
+            // Every tile was published exactly once.
+            #expect(try await h.queuedMessages() == total)
+            let items = try await h.takeWorkItems(total)
+            #expect(Set(items.map(\.idempotencyKey)).count == total)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func tasksOnOneBackendShareItFairly() async throws {
+        let h = try await Harness.make(maxActive: 6)
+        do {
+            try await h.submit(Fixtures.spec(id: "first"))
+            try await h.submit(Fixtures.spec(id: "second"))
+            let outcome = try await h.dispatcher().dispatch(backend: "sim", maxActive: 6)
+            #expect(outcome.published == ["first": 3, "second": 3])
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+}
+
+/// A thread-safe flag and maximum for the concurrent test.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    var value: Bool { lock.withLock { raised } }
+    func set() { lock.withLock { raised = true } }
+}
+
+final class Maximum: @unchecked Sendable {
+    private let lock = NSLock()
+    private var maximum = 0
+    var value: Int { lock.withLock { maximum } }
+    func record(_ value: Int) { lock.withLock { maximum = max(maximum, value) } }
+}
+
+extension Sequence where Element: Sendable {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async throws -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

@@ -1,0 +1,90 @@
+import AMQP
+import Coordinator
+import FleetModel
+import Foundation
+import Messaging
+import Postgres
+import Storage
+import TestSupport
+
+/// A fresh database, a private topology and the connections a coordinator test needs.
+struct Harness {
+    let db: TestDatabase
+    let configuration: FleetConfiguration
+    let amqp: AMQPConnection
+    let channel: AMQPChannel
+
+    var topology: Topology { configuration.topology }
+    var store: TaskStore { TaskStore(connection: db.connection) }
+    var publisher: WorkPublisher { WorkPublisher(channel: channel, topology: topology) }
+
+    static func make(maxActive: Int = 5) async throws -> Harness {
+        let db = try await TestDatabase.create()
+        let configuration = try Fixtures.configuration(maxActive: maxActive)
+        let amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
+        let channel = try await amqp.openChannel()
+        try await configuration.topology.declare(on: channel)
+        try await channel.enablePublisherConfirms()
+        return Harness(db: db, configuration: configuration, amqp: amqp, channel: channel)
+    }
+
+    func tearDown() async {
+        try? await topology.delete(on: channel)
+        await amqp.close()
+        await db.drop()
+    }
+
+    /// Parses, tiles and stores a spec.
+    @discardableResult
+    func submit(_ text: String) async throws -> TaskPlan {
+        let spec = try TaskSpecParser(configuration: configuration).parse(text, file: "test.yaml")
+        let plan = try TaskPlan(spec: spec)
+        try await store.insert(plan)
+        return plan
+    }
+
+    /// A dispatcher with its own database connection and broker channel.
+    func dispatcher() async throws -> Dispatcher {
+        let connection = try await PostgresConnection.connect(to: db.url)
+        let channel = try await amqp.openChannel()
+        try await channel.enablePublisherConfirms()
+        return Dispatcher(connection: connection, channel: channel, topology: topology)
+    }
+
+    func count(_ sql: PostgresQuery) async throws -> Int {
+        try await db.connection.query(sql)[0].decode(Int.self, at: 0)
+    }
+
+    /// Takes up to `count` work items from the `sim` work queue (waits up to `timeout`).
+    func takeWorkItems(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [WorkItem] {
+        let consumer = try await channel.consume(queue: topology.workQueue(backend: "sim"), noAck: true)
+        var items: [WorkItem] = []
+        let deadline = ContinuousClock.now + timeout
+        let collected = Task { () -> [WorkItem] in
+            var found: [WorkItem] = []
+            for await delivery in consumer {
+                if let item = try? WorkItem.decode(delivery.body) { found.append(item) }
+                if found.count >= count { break }
+            }
+            return found
+        }
+        let timer = Task {
+            try? await Task.sleep(until: deadline)
+            try? await consumer.cancel()
+        }
+        items = await collected.value
+        timer.cancel()
+        try? await consumer.cancel()
+        return items
+    }
+
+    /// Messages waiting in the `sim` work queue.
+    func queuedMessages() async throws -> Int {
+        Int(try await channel.declareQueue(topology.workQueue(backend: "sim"), arguments: ["x-dead-letter-exchange": .string(topology.deadExchange)]).messageCount)
+    }
+
+    /// What a worker and the recorder would do: status events applied to PostgreSQL.
+    func apply(_ events: [StatusEvent]) async throws {
+        try await EventStore(connection: db.connection).apply(events)
+    }
+}

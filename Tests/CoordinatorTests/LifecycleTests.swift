@@ -1,0 +1,107 @@
+import AMQP
+import Coordinator
+import FleetModel
+import Foundation
+import Messaging
+import Postgres
+import Testing
+import TestSupport
+
+/// Cancel, retry and resume against the real broker and database.
+@Suite(.serialized) struct LifecycleTests {
+    @Test func cancelCancelsPendingTilesAtOnceAndSendsCancelItemsForLiveJobs() async throws {
+        let h = try await Harness.make(maxActive: 3)
+        do {
+            let total = try await h.submit(Fixtures.spec(id: "cancel-me")).records.count
+            let dispatched = try await h.dispatcher().dispatch(backend: "sim", maxActive: 3)
+            #expect(dispatched.total == 3)
+            let submitted = try await h.takeWorkItems(3)
+            try await h.apply([StatusEvent(task: "cancel-me", tile: submitted[0].tile, attempt: 1, status: .submitted,
+                                           backend: "sim", backendJobID: "job-42")])
+
+            let outcome = try await Canceller(store: h.store, publisher: h.publisher).cancel(task: "cancel-me")
+            #expect(outcome.canceled == total - 3)
+            #expect(outcome.cancelItems == 1)
+            #expect(outcome.notYetSubmitted == 2)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'canceled'") == total - 3)
+            #expect(try await h.count("SELECT count(*) FROM tasks WHERE status = 'canceled'") == 1)
+            let cancels = try await h.takeWorkItems(1)
+            #expect(cancels.first?.kind == .cancel)
+            #expect(cancels.first?.backendJobID == "job-42")
+            #expect(cancels.first?.tile == submitted[0].tile)
+
+            // Nothing of a canceled task is dispatched any more, even with free slots.
+            try await h.apply(submitted.map { StatusEvent(task: "cancel-me", tile: $0.tile, attempt: 1, status: .canceled, backend: "sim") })
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 3).total == 0)
+
+            // Cancel of named tiles of an unknown task is a clear error.
+            await #expect(throws: TaskStoreError.self) { try await Canceller(store: h.store, publisher: h.publisher).cancel(task: "nope") }
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func retryStartsANewAttemptForFailedTiles() async throws {
+        let h = try await Harness.make(maxActive: 50)
+        do {
+            let total = try await h.submit(Fixtures.spec(id: "flaky")).records.count
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 50).total == total)
+            let items = try await h.takeWorkItems(total)
+            var events: [StatusEvent] = []
+            for (index, item) in items.enumerated() {
+                events.append(StatusEvent(task: "flaky", tile: item.tile, attempt: 1, status: index < 2 ? .failed : index == 2 ? .canceled : .finished,
+                                          backend: "sim", error: index < 2 ? "boom" : nil))
+            }
+            try await h.apply(events)
+            #expect(try await h.store.retry(task: "flaky", failedOnly: true) == 2)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'pending' AND attempt = 2") == 2)
+            #expect(try await h.store.retry(task: "flaky", tiles: [items[2].tile]) == 1)
+
+            let outcome = try await h.dispatcher().dispatch(backend: "sim", maxActive: 50)
+            #expect(outcome.total == 3)
+            let retried = try await h.takeWorkItems(3)
+            #expect(retried.allSatisfy { $0.attempt == 2 && $0.idempotencyKey.hasSuffix(":2") })
+            #expect(Set(retried.map(\.tile)) == Set(items.prefix(3).map(\.tile)))
+
+            // A stale event of attempt 1 does not move the retried tile back.
+            try await h.apply([StatusEvent(task: "flaky", tile: items[0].tile, attempt: 1, status: .failed, backend: "sim")])
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE attempt = 2 AND status = 'queued'") == 3)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func resumeRebuildsTheQueuesAfterEveryQueueWasDeleted() async throws {
+        let h = try await Harness.make(maxActive: 4)
+        do {
+            _ = try await h.submit(Fixtures.spec(id: "survivor"))
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 4).total == 4)
+            let items = try await h.takeWorkItems(4)
+            try await h.apply([
+                StatusEvent(task: "survivor", tile: items[0].tile, attempt: 1, status: .submitted, backend: "sim", backendJobID: "j-0"),
+                StatusEvent(task: "survivor", tile: items[1].tile, attempt: 1, status: .running, backend: "sim", backendJobID: "j-1"),
+            ])
+            // The broker loses everything.
+            try await h.topology.delete(on: h.channel)
+
+            let outcome = try await Resumer(store: h.store, publisher: h.publisher).resume()
+            #expect(outcome == Resumer.Outcome(polls: 2, submits: 2))
+            let rebuilt = try await h.takeWorkItems(4)
+            #expect(rebuilt.count == 4)
+            let polls = rebuilt.filter { $0.kind == .poll }
+            #expect(Set(polls.compactMap(\.backendJobID)) == ["j-0", "j-1"])
+            #expect(rebuilt.filter { $0.kind == .submit }.count == 2)
+            #expect(Set(rebuilt.map(\.idempotencyKey)).count == 4)
+            // Pending tiles are not the resume's business: they stay for the dispatcher.
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'pending'") > 0)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+}

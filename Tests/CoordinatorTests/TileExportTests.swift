@@ -1,0 +1,43 @@
+import Coordinator
+import Foundation
+import Geo
+import Testing
+
+struct TileExportTests {
+    static let polygon = #"{"type":"Polygon","coordinates":[[[16.1,48.0],[16.4,48.0],[16.4,48.2],[16.1,48.2],[16.1,48.0]]]}"#
+
+    static func tile(_ id: String, assets: [TileResult.Asset]) -> TileResult {
+        TileResult(task: "t", tile: id, cellID: id, windowStart: "2023-05-01", windowEnd: "2023-09-30", geometry: polygon, areaKm2: 400,
+                   status: assets.isEmpty ? "failed" : "finished", attempt: 1, backendJobID: "j-\(id)", lastError: nil,
+                   dispatchedAt: Date(timeIntervalSince1970: 0), submittedAt: Date(timeIntervalSince1970: 5),
+                   startedAt: Date(timeIntervalSince1970: 10), finishedAt: Date(timeIntervalSince1970: 70), assets: assets)
+    }
+
+    @Test func theGeoJSONExportCarriesStatusJobAndDurations() {
+        let collection = TileExport.featureCollection([Self.tile("a", assets: [])])
+        let feature = collection["features"]?.arrayValue?.first
+        #expect(feature?["geometry"]?["type"]?.stringValue == "Polygon")
+        #expect(feature?["properties"]?["status"]?.stringValue == "failed")
+        #expect(feature?["properties"]?["backend_job_id"]?.stringValue == "j-a")
+        #expect(feature?["properties"]?["queue_wait_s"]?.numberValue == 5)
+        #expect(feature?["properties"]?["run_s"]?.numberValue == 60)
+    }
+
+    @Test func theSTACCollectionHasOneItemPerTileWithAssets() {
+        let asset = TileResult.Asset(href: "https://example.org/jobs/j-a/openEO.tif", type: "image/tiff; application=geotiff",
+                                     roles: ["data"], title: nil, size: 1234)
+        let documents = TileExport.stac(task: "t", title: "Test", tiles: [Self.tile("a", assets: [asset]), Self.tile("b", assets: [])],
+                                        localFiles: [TileExport.fileKey(tile: "a", href: "https://example.org/jobs/j-a/openEO.tif"): "downloads/a/openEO.tif"])
+        #expect(Set(documents.keys) == ["collection.json", "items/a.json"])
+        let collection = documents["collection.json"]!
+        #expect(collection["type"]?.stringValue == "Collection")
+        #expect(collection["stac_version"]?.stringValue == "1.0.0")
+        #expect(collection["extent"]?["spatial"]?["bbox"]?.arrayValue?.first == .array([16.1, 48.0, 16.4, 48.2].map(JSONValue.number)))
+        #expect(collection["links"]?.arrayValue?.contains { $0["rel"]?.stringValue == "item" && $0["href"]?.stringValue == "./items/a.json" } == true)
+        let item = documents["items/a.json"]!
+        #expect(item["properties"]?["start_datetime"]?.stringValue == "2023-05-01T00:00:00Z")
+        #expect(item["assets"]?["openEO.tif"]?["href"]?.stringValue == "../downloads/a/openEO.tif")
+        #expect(item["assets"]?["openEO.tif"]?["file:size"]?.numberValue == 1234)
+        #expect(item["bbox"]?.arrayValue?.count == 4)
+    }
+}
