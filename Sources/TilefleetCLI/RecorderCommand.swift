@@ -21,15 +21,17 @@ struct RecorderCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds to wait for a batch to fill.")
     var maxWaitMs = 50
 
-    @Option(help: "Name prefix of the fleet's exchanges and queues.")
-    var prefix = "tilefleet"
+    @Option(help: "Name prefix of the fleet's exchanges and queues (default: topology.prefix in the config, else tilefleet).")
+    var prefix: String?
 
     func run() async throws {
         let logger = Logger(label: "tilefleet.recorder")
         let database = try await PostgresConnection.connect(to: connection.resolvedDatabaseURL(), logger: logger)
         let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: logger)
+        var topology = try connection.fleetConfiguration().topology
+        if let prefix { topology.prefix = prefix }
         let recorder = RecorderService(
-            amqp: amqp, database: database, topology: Topology(prefix: prefix),
+            amqp: amqp, database: database, topology: topology,
             configuration: RecorderConfiguration(batchSize: batchSize, maxWait: .milliseconds(maxWaitMs)),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
