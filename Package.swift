@@ -104,6 +104,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "GeoTests", dependencies: ["Geo"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
+        .testTarget(name: "FleetTests", dependencies: ["Simulator", "Postgres", "TestSupport"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo"]),

@@ -1,0 +1,134 @@
+import Foundation
+import Postgres
+import Simulator
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole fleet as users run it: `tilefleet recorder`, `tilefleet coordinator` and two
+/// `tilefleet worker` processes against the real broker and database, the simulator as the
+/// backend, and a task submitted with `tilefleet submit`.
+@Suite(.serialized) struct FleetEndToEndTests {
+    /// A private fleet: its own database, topology prefix, config file and simulator.
+    struct Fleet {
+        let db: TestDatabase
+        let simulator: PlatformSimulator
+        let server: SimulatorServer
+        let directory: String
+        let config: String
+        let prefix: String
+
+        static func start(maxActive: Int, simulator configuration: SimulatorConfiguration) async throws -> Fleet {
+            let db = try await TestDatabase.create()
+            let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let simulator = PlatformSimulator(configuration: configuration)
+            let server = SimulatorServer { simulator.register(on: $0) }
+            let port = try await server.start()
+            let config = directory + "/fleet.yaml"
+            try """
+            broker:
+              url: \(TestEnvironment.amqpURL)
+            database:
+              url: \(db.url.unredactedString)
+            topology:
+              prefix: \(prefix)
+              wait_tiers: [1, 2]
+            coordinator:
+              interval: 1s
+            backends:
+              - name: sim
+                kind: openeo
+                url: http://127.0.0.1:\(port)/openeo
+                max_active: \(maxActive)
+                poll: { min_interval: 1s, max_interval: 2s }
+                auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            return Fleet(db: db, simulator: simulator, server: server, directory: directory, config: config, prefix: prefix)
+        }
+
+        /// Runs `tilefleet <arguments> --config <config>` in the background; output in `<name>.log`.
+        func spawn(_ name: String, _ arguments: [String]) throws -> pid_t {
+            try TestEnvironment.spawn([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
+                                      environment: environment, logPath: "\(directory)/\(name).log")
+        }
+
+        /// Runs `tilefleet <arguments> --config <config>` to the end.
+        func run(_ arguments: [String]) throws -> (Int32, String) {
+            try TestEnvironment.run([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
+                                    environment: environment)
+        }
+
+        /// The URLs in the environment win over the file: point them at this fleet's too.
+        var environment: [String: String] {
+            ["TILEFLEET_SIM_PASSWORD": "tilefleet", "TILEFLEET_AMQP_URL": TestEnvironment.amqpURL,
+             "TILEFLEET_DATABASE_URL": db.url.unredactedString]
+        }
+
+        func count(_ sql: PostgresQuery) async throws -> Int {
+            try await db.connection.query(sql)[0].decode(Int.self, at: 0)
+        }
+
+        func stop() async {
+            try? await server.stop()
+            await db.drop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test func aTaskRunsThroughTheWholeFleetWithinMaxActive() async throws {
+        let fleet = try await Fleet.start(maxActive: 5, simulator: SimulatorConfiguration(
+            duration: .init(distribution: "fixed", seconds: 0.3), queueSeconds: 0, failureRate: 0))
+        defer { Task { await fleet.stop() } }
+        let task = fleet.directory + "/task.yaml"
+        try """
+        id: e2e
+        title: end to end
+        backend: sim
+        service: { udp: "https://example.org/udp/ndvi.json", id: ndvi }
+        split:
+          aoi: "16.1482,48.0326,16.7092,48.3081"
+          grid: km:10
+        """.write(toFile: task, atomically: true, encoding: .utf8)
+
+        var pids = [
+            try fleet.spawn("recorder", ["recorder"]),
+            try fleet.spawn("coordinator", ["coordinator"]),
+            try fleet.spawn("worker-1", ["worker", "--no-metrics"]),
+            try fleet.spawn("worker-2", ["worker", "--no-metrics"]),
+        ]
+        defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
+
+        let (status, output) = try fleet.run(["submit", task])
+        #expect(status == 0, "\(output)")
+        let tiles = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e'")
+        #expect(tiles > 10)
+
+        var done = 0
+        for _ in 0..<1_200 {
+            done = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e' AND status IN ('finished', 'failed', 'canceled')")
+            if done == tiles { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(done == tiles)
+        #expect(try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e' AND status = 'finished'") == tiles)
+        #expect(try await fleet.count("SELECT count(DISTINCT tile_id) FROM assets WHERE task_id = 'e2e'") == tiles)
+
+        let stats = fleet.simulator.stats()
+        #expect(stats.peakActiveByUser.values.max() ?? 0 <= 5)
+        #expect(stats.peakActiveByUser.values.max() ?? 0 >= 2, "the fleet never ran jobs in parallel")
+        #expect(stats.duplicateKeys.isEmpty)
+        #expect(stats.jobsCreated == tiles)
+
+        let (resultsStatus, results) = try fleet.run(["results", "e2e", "--format", "csv"])
+        #expect(resultsStatus == 0)
+        #expect(Set(results.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] }).count == tiles)
+
+        // Everything stops cleanly on SIGTERM.
+        for pid in pids { #expect(TestEnvironment.stop(pid, signal: SIGTERM) == 0) }
+        pids = []
+    }
+}
