@@ -10,7 +10,7 @@ public struct Tilefleet: AsyncParsableCommand {
         version: version,
         subcommands: [
             MigrateCommand.self, RecorderCommand.self, ReportCommand.self, TilesCommand.self,
-            SimulateCommand.self, TryCommand.self, Bench.self,
+            SimulateCommand.self, TryCommand.self, WorkerCommand.self, Bench.self,
         ]
     )
 
