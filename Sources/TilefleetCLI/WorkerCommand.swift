@@ -34,8 +34,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The delay tiers in seconds, comma-separated (must match the rest of the fleet).")
     var waitTiers = "5,15,60,300"
 
-    @Option(help: "Port of the Prometheus /metrics endpoint (0: any free port; -1: none).")
+    @Option(help: "Port of the Prometheus /metrics endpoint (0: any free port).")
     var metricsPort = 9464
+
+    @Flag(help: "Serve no /metrics endpoint.")
+    var noMetrics = false
 
     @Option(help: "Address of the /metrics endpoint.")
     var metricsHost = "0.0.0.0"
@@ -98,7 +101,7 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration: WorkerConfiguration(prefetch: prefetch, shutdownDeadline: .milliseconds(Int64(shutdownDeadline * 1000))),
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)]
-        if metricsPort >= 0 {
+        if !noMetrics {
             services.append(.init(service: MetricsEndpoint(registry: registry, host: metricsHost, port: metricsPort, logger: logger)))
         }
         let group = ServiceGroup(configuration: .init(

@@ -14,8 +14,7 @@ import Messaging
 /// ```
 ///
 /// The rules:
-/// - submit: a submit that may have been tried before (redelivered, deferred, or a later attempt)
-///   first looks for the attempt's job by idempotency key; then a `submitted` event and a `poll` item.
+/// - submit: a submit that may have been tried before (redelivered or deferred) first looks for the attempt's job by idempotency key; then a `submitted` event and a `poll` item.
 /// - poll: one status call; an event when the platform's status changed; on `finished` the result
 ///   links; on `failed` the error text and a log excerpt, then a retry (`retrying` + a submit of
 ///   the next attempt) while attempts remain; a job beyond `max_runtime` is cancelled and counts as failed.
@@ -55,9 +54,11 @@ public struct WorkItemHandler: Sendable {
         self.worker = worker
     }
 
-    /// Whether a submit must look for an existing job first: it may have run before.
+    /// Whether a submit must look for an existing job first: it may have run before (it was
+    /// redelivered, or deferred after "try later" or an unanswered submit). A fresh item skips the
+    /// lookup, which on some platforms lists every job.
     public var mustFindFirst: Bool {
-        redelivered || item.pollCount > 0 || item.attempt > 1 || item.backendJobID != nil
+        redelivered || item.pollCount > 0 || item.backendJobID != nil
     }
 
     /// The first step.

@@ -96,9 +96,9 @@ import Worker
         #expect(d.items[0].item.backendJobID == nil)
     }
 
-    @Test func aLaterAttemptFindsBeforeSubmitting() {
-        let (calls, _) = Self.run(Self.item(attempt: 2), answers: [.found(jobID: nil), .submitted(jobID: "j")])
-        #expect(calls.map(\.name) == ["find", "submit"])
+    @Test func aFreshRetryAttemptSubmitsWithoutALookup() {
+        let (calls, _) = Self.run(Self.item(attempt: 2), answers: [.submitted(jobID: "j")])
+        #expect(calls.map(\.name) == ["submit"])
     }
 
     @Test func aPollPublishesAnEventOnlyWhenTheStatusChanged() throws {
