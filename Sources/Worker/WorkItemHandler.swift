@@ -65,6 +65,12 @@ public struct WorkItemHandler: Sendable {
     public mutating func start(now: Date) -> Step {
         switch item.kind {
         case .submit:
+            if redelivered && item.pollCount == 0 && item.backendJobID == nil {
+                // Let a submit that the previous holder may still have in flight land first.
+                var parked = item
+                parked.pollCount = 1
+                return finish(deferred(parked, delay: policy.redeliveryGrace, now: now))
+            }
             if mustFindFirst {
                 state = .finding
                 return .call(.find(idempotencyKey: item.idempotencyKey))

@@ -15,19 +15,26 @@ public struct WorkerPolicy: Sendable, Equatable {
     public var waitTiers: [Int]
     /// Log lines quoted in a `failed` event's error text.
     public var logExcerptLines: Int
+    /// How long a redelivered submit waits before it looks for its job: the worker that had it may
+    /// have died with the submit request still on its way to the platform, and a lookup made before
+    /// that request lands would miss the job and submit a second one. The backend's request timeout
+    /// bounds how long such a request can be outstanding.
+    public var redeliveryGrace: Duration
 
     public init(pollMinimum: Duration = .seconds(10), pollMaximum: Duration = .seconds(300), retryDelay: Duration? = nil,
-                waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5) {
+                waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5, redeliveryGrace: Duration = .seconds(60)) {
         self.pollMinimum = pollMinimum
         self.pollMaximum = max(pollMinimum, pollMaximum)
         self.retryDelay = retryDelay ?? pollMinimum
         self.waitTiers = waitTiers.sorted()
         self.logExcerptLines = logExcerptLines
+        self.redeliveryGrace = redeliveryGrace
     }
 
     /// The policy of a configured backend (its `poll` interval) on a topology's wait tiers.
     public init(backend: BackendConfiguration, waitTiers: [Int]) {
-        self.init(pollMinimum: backend.poll.minimum, pollMaximum: backend.poll.maximum, waitTiers: waitTiers)
+        self.init(pollMinimum: backend.poll.minimum, pollMaximum: backend.poll.maximum, waitTiers: waitTiers,
+                  redeliveryGrace: backend.requestTimeout)
     }
 
     /// The delay before the poll that follows `polls` earlier ones: `pollMinimum · 2^polls`, at most `pollMaximum`.

@@ -48,15 +48,22 @@ import Worker
         #expect(d.items[0].tier == 5)
     }
 
-    @Test func aRedeliveredSubmitFindsTheJobAndDoesNotSubmitAgain() throws {
-        let (calls, decision) = Self.run(Self.item(), redelivered: true, answers: [.found(jobID: "j-old")])
+    @Test func aRedeliveredSubmitWaitsThenFindsTheJobAndDoesNotSubmitAgain() throws {
+        let (none, parked) = Self.run(Self.item(), redelivered: true, answers: [])
+        #expect(none.isEmpty)
+        let park = try #require(parked)
+        #expect(park.outcome == .deferred)
+        #expect(park.events.isEmpty)
+        #expect(park.items.first?.tier == 60)  // the redelivery grace
+        let again = try #require(park.items.first?.item)
+        let (calls, decision) = Self.run(again, answers: [.found(jobID: "j-old")])
         #expect(calls == [.find(idempotencyKey: "tilefleet:t1:31UFS:1")])
         #expect(decision?.items.first?.item.backendJobID == "j-old")
         #expect(decision?.events.map(\.status) == [.submitted])
     }
 
-    @Test func aRedeliveredSubmitWithoutJobSubmits() {
-        let (calls, decision) = Self.run(Self.item(), redelivered: true, answers: [.found(jobID: nil), .submitted(jobID: "j-2")])
+    @Test func aDeferredSubmitWithoutJobSubmitsAfterTheLookup() {
+        let (calls, decision) = Self.run(Self.item(pollCount: 1), redelivered: true, answers: [.found(jobID: nil), .submitted(jobID: "j-2")])
         #expect(calls.map(\.name) == ["find", "submit"])
         #expect(decision?.outcome == .submitted)
     }
