@@ -29,7 +29,7 @@ final class FleetHarness: @unchecked Sendable {
 
     static let job = BackendJob(process: .named(id: "ndvi", namespace: nil), arguments: ["tile": .string("x")], title: "ndvi")
 
-    init(simulator configuration: SimulatorConfiguration) async throws {
+    init(simulator configuration: SimulatorConfiguration, requestTimeout: String = "20s") async throws {
         let id = UUID().uuidString.lowercased().prefix(8)
         topology = Topology(prefix: "test-\(id)", backends: ["sim"], waitTiers: [1, 2])
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-worker-\(id)").path
@@ -47,7 +47,7 @@ final class FleetHarness: @unchecked Sendable {
             max_active: 100000
             poll: { min_interval: 1s, max_interval: 2s }
             retry: { max_attempts: 3, initial_delay: 20ms, max_delay: 200ms, max_retry_after: 2s }
-            request_timeout: 20s
+            request_timeout: \(requestTimeout)
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
         amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
         channel = try await amqp.openChannel()
