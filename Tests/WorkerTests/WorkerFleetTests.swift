@@ -109,7 +109,7 @@ import Glibc
     }
 
     @Test func sigtermDrainsCleanlyAndAnotherWorkerFinishesTheRest() async throws {
-        let fleet = try await FleetHarness(simulator: Self.simulator(duration: 1))
+        let fleet = try await FleetHarness(simulator: Self.simulator(duration: 3))
         do {
             let first = try fleet.spawnWorker()
             try await fleet.publishSubmits(400)
