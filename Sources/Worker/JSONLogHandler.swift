@@ -32,7 +32,7 @@ public struct JSONLogHandler: LogHandler {
         fields["label"] = label
         fields["message"] = message.description
         if let error { fields["error"] = "\(error)" }
-        guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+        guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         data.append(0x0A)
         FileHandle.standardError.write(data)
     }

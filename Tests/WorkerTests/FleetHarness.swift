@@ -64,8 +64,8 @@ final class FleetHarness: @unchecked Sendable {
         let log = "\(directory)/worker-\(workers.count).log"
         let pid = try TestEnvironment.spawn([
             TestEnvironment.tilefleetBinary, "worker", "--config", configPath, "--amqp-url", TestEnvironment.amqpURL,
-            "--prefix", topology.prefix, "--wait-tiers", "1,2", "--no-metrics", "--prefetch", "200",
-        ] + extra, logPath: log)
+            "--prefix", topology.prefix, "--wait-tiers", "1,2", "--prefetch", "200",
+        ] + (extra.contains("--metrics-port") ? [] : ["--no-metrics"]) + extra, logPath: log)
         workers.append(pid)
         return pid
     }

@@ -1,6 +1,7 @@
 import AMQP
 import FleetModel
 import Foundation
+import HTTP
 import Messaging
 import Simulator
 import Testing
@@ -42,8 +43,9 @@ import Glibc
 
     @Test func aPoisonMessageLandsInTheDeadQueueWhileTheRestFlows() async throws {
         let fleet = try await FleetHarness(simulator: Self.simulator(duration: 0.2))
+        let metricsPort = Int.random(in: 20_000...29_999)
         do {
-            try fleet.spawnWorker()
+            try fleet.spawnWorker(["--metrics-port", "\(metricsPort)", "--log-format", "json"])
             try await fleet.publishSubmits(50)
             try await fleet.publishRaw("this is not JSON")
             try await fleet.publishRaw(#"{"schema":"tilefleet.work-item/99","kind":"submit"}"#)
@@ -56,6 +58,17 @@ import Glibc
             #expect(dead.contains { $0.reason.contains("unsupported schema 'tilefleet.work-item/99'") })
             #expect(fleet.workers.count == 1)
             #expect(fleet.isRunning(fleet.workers[0]), "the worker is still alive")
+
+            let client = HTTPClient()
+            let metrics = try await client.execute(HTTPClient.Request("http://127.0.0.1:\(metricsPort)/metrics"))
+            await client.shutdown()
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            #expect(metrics.status == 200)
+            #expect(text.contains(#"tilefleet_worker_items_total{kind="submit",outcome="submitted"} 100"#), "\(text)")
+            #expect(text.contains(#"tilefleet_worker_items_total{kind="unknown",outcome="dead_lettered"} 2"#))
+            #expect(text.contains("tilefleet_worker_backend_request_seconds_bucket"))
+            #expect(text.contains("tilefleet_worker_reconnects_total 0"))
+            #expect(fleet.workerLog(0).contains(#""message":"worker consuming""#))
         } catch {
             await fleet.shutDown()
             throw error
