@@ -197,7 +197,7 @@ public struct WorkerService: Service {
             if case .deadLetter(let reason) = decision.settlement {
                 var properties = delivery.properties
                 properties.headers[Topology.reasonHeader] = .string(reason)
-                properties.headers["x-tilefleet-source-queue"] = .string(delivery.routingKey)
+                properties.headers["x-tilefleet-source-queue"] = .string(topology.workQueue(backend: delivery.routingKey))
                 properties.deliveryMode = .persistent
                 group.addTask {
                     try await channel.publishConfirmed(delivery.body, exchange: topology.deadExchange,
