@@ -22,14 +22,18 @@ final class FleetHarness: @unchecked Sendable {
     let eventsQueue: String
     let directory: String
     private(set) var workers: [pid_t] = []
-    private var consumer: AMQPConsumer?
+    private let consumer: AMQPConsumer
     /// The last event per tile, and every event seen.
     private(set) var latest: [String: StatusEvent] = [:]
     private(set) var eventCount = 0
 
     static let job = BackendJob(process: .named(id: "ndvi", namespace: nil), arguments: ["tile": .string("x")], title: "ndvi")
 
-    init(simulator configuration: SimulatorConfiguration, requestTimeout: String = "20s") async throws {
+    let amqpURL: String
+
+    init(simulator configuration: SimulatorConfiguration, requestTimeout: String = "20s",
+         amqpURL: String = TestEnvironment.amqpURL) async throws {
+        self.amqpURL = amqpURL
         let id = UUID().uuidString.lowercased().prefix(8)
         topology = Topology(prefix: "test-\(id)", backends: ["sim"], waitTiers: [1, 2])
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-worker-\(id)").path
@@ -49,13 +53,14 @@ final class FleetHarness: @unchecked Sendable {
             retry: { max_attempts: 3, initial_delay: 20ms, max_delay: 200ms, max_retry_after: 2s }
             request_timeout: \(requestTimeout)
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
+        amqp = try await AMQPConnection.connect(url: amqpURL)
         channel = try await amqp.openChannel()
         try await topology.declare(on: channel)
         try await channel.enablePublisherConfirms()
         eventsQueue = "\(topology.prefix).test-events"
         try await channel.declareQueue(eventsQueue)
         try await channel.bindQueue(eventsQueue, exchange: topology.eventsExchange, routingKey: "#")
+        consumer = try await channel.consume(queue: eventsQueue)
     }
 
     /// Starts a `tilefleet worker` subprocess; its output goes to `worker-<n>.log` in the test directory.
@@ -63,7 +68,7 @@ final class FleetHarness: @unchecked Sendable {
     func spawnWorker(_ extra: [String] = []) throws -> pid_t {
         let log = "\(directory)/worker-\(workers.count).log"
         let pid = try TestEnvironment.spawn([
-            TestEnvironment.tilefleetBinary, "worker", "--config", configPath, "--amqp-url", TestEnvironment.amqpURL,
+            TestEnvironment.tilefleetBinary, "worker", "--config", configPath, "--amqp-url", amqpURL,
             "--prefix", topology.prefix, "--wait-tiers", "1,2", "--prefetch", "200",
         ] + (extra.contains("--metrics-port") ? [] : ["--no-metrics"]) + extra, logPath: log)
         workers.append(pid)
@@ -91,14 +96,14 @@ final class FleetHarness: @unchecked Sendable {
     /// Reads events until `count` tiles are terminal (finished, failed or canceled) or `timeout` passes;
     /// returns the terminal events by tile.
     func waitForTerminal(_ count: Int, timeout: Duration) async throws -> [String: StatusEvent] {
-        if consumer == nil { consumer = try await channel.consume(queue: eventsQueue, noAck: true) }
         let deadline = ContinuousClock.now + timeout
-        let consumer = consumer!
+        let consumer = consumer
         if terminal.count < count {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await delivery in consumer {
-                        guard let event = try? StatusEvent.decode(delivery.body) else { continue }
+                        try? self.channel.ack(delivery)
+                    guard let event = try? StatusEvent.decode(delivery.body) else { continue }
                         self.eventCount += 1
                         let position = event.status.tilePosition(attempt: event.attempt)
                         if let old = self.latest[event.task + "/" + event.tile], old.status.tilePosition(attempt: old.attempt) > position {
@@ -152,7 +157,7 @@ final class FleetHarness: @unchecked Sendable {
     func shutDown() async {
         for pid in workers { TestEnvironment.stop(pid, signal: SIGKILL) }
         workers = []
-        try? await consumer?.cancel()
+        try? await consumer.cancel()
         _ = try? await channel.deleteQueue(eventsQueue)
         try? await topology.delete(on: channel)
         await amqp.close()

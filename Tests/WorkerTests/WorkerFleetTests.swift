@@ -142,4 +142,29 @@ import Glibc
         }
         await fleet.shutDown()
     }
+
+    @Test func restartingTheBrokerMidRunLosesNoTile() async throws {
+        let broker = TestEnvironment.PrivateService("rabbitmq", port: 5690)
+        try await broker.start()
+        defer { try? broker.stop() }
+        // Jobs outlast the restart (stopping the broker takes about half a minute here), so polls,
+        // events and follow-ups are in flight when the connection drops.
+        let fleet = try await FleetHarness(simulator: Self.simulator(duration: 40), amqpURL: broker.amqpURL)
+        do {
+            try fleet.spawnWorker()
+            try await fleet.publishSubmits(300)
+            try await Task.sleep(for: .milliseconds(1500))
+            try await broker.restart()
+            let terminal = try await fleet.waitForTerminal(300, timeout: .seconds(150))
+            #expect(terminal.count == 300, "log: \(fleet.workerLog(0).suffix(3000))")
+            #expect(terminal.values.allSatisfy { $0.status == .finished })
+            #expect(fleet.simulator.stats().duplicateKeys.isEmpty)
+            #expect(fleet.isRunning(fleet.workers[0]), "the worker survived the broker restart")
+            #expect(fleet.workerLog(0).contains("broker reconnected"))
+        } catch {
+            await fleet.shutDown()
+            throw error
+        }
+        await fleet.shutDown()
+    }
 }
