@@ -86,16 +86,14 @@ struct BenchWorker: AsyncParsableCommand {
         let channel = try await amqp.openChannel()
         try await topology.declare(on: channel)
         try await channel.enablePublisherConfirms(window: 4096)
-        let eventsQueue = "\(topology.prefix).bench-events"
-        try await channel.declareQueue(eventsQueue)
-        try await channel.bindQueue(eventsQueue, exchange: topology.eventsExchange, routingKey: "*.*.finished")
+        // The bench reads the events where the recorder would: no second copy of each event in the broker.
+        let eventsQueue = topology.recorderQueue
         return Fleet(topology: topology, server: server, simulator: simulator, configPath: configPath, amqp: amqp, channel: channel,
                      eventsQueue: eventsQueue, directory: directory)
     }
 
     private func tearDown(_ fleet: Fleet, pids: [pid_t]) async {
         for pid in pids { Self.stop(pid, signal: SIGTERM) }
-        _ = try? await fleet.channel.deleteQueue(fleet.eventsQueue)
         try? await fleet.topology.delete(on: fleet.channel)
         await fleet.amqp.close()
         await fleet.server.stop()
@@ -131,7 +129,9 @@ struct BenchWorker: AsyncParsableCommand {
             try await publishSubmits(tiles, fleet: fleet)
             var finished = Set<String>()
             for await delivery in consumer {
-                if let event = try? StatusEvent.decode(delivery.body) { finished.insert(event.tile) }
+                if delivery.routingKey.hasSuffix(".finished"), let event = try? StatusEvent.decode(delivery.body) {
+                    finished.insert(event.tile)
+                }
                 if finished.count >= tiles { break }
             }
             let elapsed = clock.now - started
