@@ -54,16 +54,13 @@ public struct WorkerService: Service {
         ])
 
         let stop = StopFlag()
-        let connectionEvents = Task { [amqp, metrics, logger] in
+        // The AMQP wrapper logs losses and reconnect attempts; count the reconnects.
+        let connectionEvents = Task { [amqp, metrics] in
             for await event in amqp.events() {
                 switch event {
-                case .disconnected(let reason): logger.warning("broker connection lost", metadata: ["reason": "\(reason)"])
-                case .reconnectFailed(let attempt, let reason, let retryIn):
-                    logger.warning("reconnect failed", metadata: ["attempt": "\(attempt)", "reason": "\(reason)", "retry_in": "\(retryIn)"])
-                case .reconnected(let attempt):
-                    metrics.reconnects.increment()
-                    logger.info("broker reconnected", metadata: ["attempt": "\(attempt)"])
+                case .reconnected: metrics.reconnects.increment()
                 case .closed: return
+                case .disconnected, .reconnectFailed: continue
                 }
             }
         }

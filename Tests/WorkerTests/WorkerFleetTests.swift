@@ -160,7 +160,7 @@ import Glibc
             #expect(terminal.values.allSatisfy { $0.status == .finished })
             #expect(fleet.simulator.stats().duplicateKeys.isEmpty)
             #expect(fleet.isRunning(fleet.workers[0]), "the worker survived the broker restart")
-            #expect(fleet.workerLog(0).contains("broker reconnected"))
+            #expect(fleet.workerLog(0).contains("AMQP reconnected"))
         } catch {
             await fleet.shutDown()
             throw error
