@@ -153,7 +153,8 @@ final class FleetHarness: @unchecked Sendable {
         return letters
     }
 
-    /// Stops every worker still running (SIGKILL) and removes the topology and the simulator.
+    /// Stops every worker still running (SIGKILL) and removes the topology, the simulator and the
+    /// test directory (worker logs included: failing expectations quote them).
     func shutDown() async {
         for pid in workers { TestEnvironment.stop(pid, signal: SIGKILL) }
         workers = []
@@ -162,6 +163,7 @@ final class FleetHarness: @unchecked Sendable {
         try? await topology.delete(on: channel)
         await amqp.close()
         await server.stop()
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Whether the process is still running (not exited, not a zombie).

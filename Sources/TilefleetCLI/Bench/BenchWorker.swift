@@ -97,6 +97,7 @@ struct BenchWorker: AsyncParsableCommand {
         try? await fleet.topology.delete(on: fleet.channel)
         await fleet.amqp.close()
         await fleet.server.stop()
+        try? FileManager.default.removeItem(atPath: fleet.directory)
     }
 
     private func spawnWorker(_ fleet: Fleet, amqpURL: String, tiers: [Int], log: String) throws -> pid_t {
