@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config. Only the wrapper targets import these.
@@ -77,6 +79,16 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // The stateless worker: submit, poll, retry and cancel backend jobs from work items.
+        .target(name: "Worker", dependencies: [
+            "Messaging", "Backends", "FleetModel", "AMQP",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
         .target(name: "Backends", dependencies: [
             "HTTP", "Geo",
@@ -86,11 +98,13 @@ let package = Package(
 
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
-            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging", "Recorder", "Coordinator",
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging", "Recorder", "Coordinator", "Worker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "tilefleet", dependencies: [
             "TilefleetCLI",
@@ -112,6 +126,9 @@ let package = Package(
             "Coordinator", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
         ]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP"]),
+        .testTarget(name: "WorkerTests", dependencies: [
+            "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,114 @@
+import AMQP
+import ArgumentParser
+import Backends
+import Foundation
+import HTTP
+import Logging
+import Messaging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Worker
+
+/// `tilefleet worker`: one stateless member of the fleet; start as many as you like on any hosts.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Submit and poll backend jobs from the work queues (stateless; stops cleanly on SIGTERM/SIGINT)."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Comma-separated backend names to serve (default: every configured backend).")
+    var backends: String?
+
+    @Option(help: "Deliveries handled at once per backend queue.")
+    var prefetch = 200
+
+    @Option(help: "Name prefix of the fleet's exchanges and queues (default: topology.prefix in the config).")
+    var prefix: String?
+
+    @Option(help: "The delay tiers in seconds, comma-separated (default: topology.wait_tiers in the config).")
+    var waitTiers: String?
+
+    @Option(help: "Port of the Prometheus /metrics endpoint (0: any free port).")
+    var metricsPort = 9464
+
+    @Flag(help: "Serve no /metrics endpoint.")
+    var noMetrics = false
+
+    @Option(help: "Address of the /metrics endpoint.")
+    var metricsHost = "0.0.0.0"
+
+    @Option(help: "Seconds in-flight items may take to finish after SIGTERM.")
+    var shutdownDeadline: Double = 20
+
+    @Option(help: "Log format: text or json.")
+    var logFormat = "text"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
+        guard prefetch >= 1, prefetch <= Int(UInt16.max) else { throw ValidationError("--prefetch must be within 1…65535") }
+        if let waitTiers {
+            let tiers = waitTiers.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !tiers.isEmpty, tiers.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw ValidationError("--wait-tiers must be positive whole seconds, e.g. 5,15,60,300")
+            }
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "tilefleet.worker")
+
+        let configuration = try connection.fleetConfiguration()
+        let fleet = configuration.backends
+        var topology = configuration.topology
+        if let prefix { topology.prefix = prefix }
+        if let waitTiers { topology.waitTiers = waitTiers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.sorted() }
+        let tiers = topology.waitTiers
+        let names = backends.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? fleet.backends.map(\.name)
+        guard !names.isEmpty else { throw ValidationError("no backends to serve: the config has none and --backends names none") }
+        let client = HTTPClient(logger: logger)
+        var served: [String: WorkerBackend] = [:]
+        for name in names {
+            do {
+                let configured = try fleet.backend(named: name)
+                served[name] = WorkerBackend(backend: try configured.makeBackend(client: client, logger: logger),
+                                             policy: WorkerPolicy(backend: configured, waitTiers: tiers))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+
+        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: logger)
+        let worker = WorkerService(
+            amqp: amqp, topology: Topology(prefix: topology.prefix, backends: names, waitTiers: tiers,
+                                           quorumQueues: topology.quorumQueues), backends: served,
+            configuration: WorkerConfiguration(prefetch: prefetch, shutdownDeadline: .milliseconds(Int64(shutdownDeadline * 1000))),
+            logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if !noMetrics {
+            services.append(.init(service: MetricsEndpoint(registry: registry, host: metricsHost, port: metricsPort, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        await amqp.close()
+        await client.shutdown()
+    }
+}

@@ -1,0 +1,29 @@
+import Backends
+
+/// One call a ``WorkItemHandler`` asks the service to make on the backend.
+public enum BackendCall: Sendable, Equatable {
+    /// ``Backend/find(idempotencyKey:)``: is there already a job for this attempt?
+    case find(idempotencyKey: String)
+    /// ``Backend/submit(_:idempotencyKey:)``.
+    case submit(BackendJob, idempotencyKey: String)
+    /// ``Backend/status(of:)``.
+    case status(jobID: String)
+    /// ``Backend/results(of:)``.
+    case results(jobID: String)
+    /// ``Backend/logs(of:)``.
+    case logs(jobID: String)
+    /// ``Backend/cancel(_:)``.
+    case cancel(jobID: String)
+
+    /// A short name for metrics and logs.
+    public var name: String {
+        switch self {
+        case .find: "find"
+        case .submit: "submit"
+        case .status: "status"
+        case .results: "results"
+        case .logs: "logs"
+        case .cancel: "cancel"
+        }
+    }
+}

@@ -1,0 +1,270 @@
+import Backends
+import FleetModel
+import Foundation
+import Messaging
+
+/// The handling of one work item as a state machine: from the item (and whether it was
+/// redelivered) and the backend's answers to a ``WorkerDecision``. It asks for one
+/// ``BackendCall`` at a time; the service makes the call and feeds the answer back.
+///
+/// ```swift
+/// var handler = WorkItemHandler(item: item, redelivered: delivery.redelivered, policy: policy, worker: "host:42")
+/// var step = handler.start(now: Date())
+/// while case .call(let call) = step { step = handler.receive(try await perform(call), now: Date()) }
+/// ```
+///
+/// The rules:
+/// - submit: a submit that may have been tried before (redelivered or deferred) first looks for the attempt's job by idempotency key; then a `submitted` event and a `poll` item.
+/// - poll: one status call; an event when the platform's status changed; on `finished` the result
+///   links; on `failed` the error text and a log excerpt, then a retry (`retrying` + a submit of
+///   the next attempt) while attempts remain; a job beyond `max_runtime` is cancelled and counts as failed.
+/// - cancel: cancel the job, publish `canceled`.
+/// - "try later" (concurrency limit, 429) and transient failures re-enqueue the same item after a
+///   delay; they never fail a tile.
+public struct WorkItemHandler: Sendable {
+    /// What the service does next.
+    public enum Step: Sendable, Equatable {
+        case call(BackendCall)
+        case done(WorkerDecision)
+    }
+
+    enum State: Sendable {
+        case initial
+        case finding
+        case submitting
+        case polling
+        case fetchingResults(BackendJobStatus)
+        case fetchingLogs(BackendJobStatus)
+        case cancelingOverdue(BackendJobStatus)
+        case canceling
+        case done
+    }
+
+    public let item: WorkItem
+    public let redelivered: Bool
+    public let policy: WorkerPolicy
+    /// Who handles it (host:pid), stamped on events.
+    public let worker: String
+    private var state: State = .initial
+
+    public init(item: WorkItem, redelivered: Bool, policy: WorkerPolicy, worker: String) {
+        self.item = item
+        self.redelivered = redelivered
+        self.policy = policy
+        self.worker = worker
+    }
+
+    /// Whether a submit must look for an existing job first: it may have run before (it was
+    /// redelivered, or deferred after "try later" or an unanswered submit). A fresh item skips the
+    /// lookup, which on some platforms lists every job.
+    public var mustFindFirst: Bool {
+        redelivered || item.pollCount > 0 || item.backendJobID != nil
+    }
+
+    /// The first step.
+    public mutating func start(now: Date) -> Step {
+        switch item.kind {
+        case .submit:
+            if redelivered && item.pollCount == 0 && item.backendJobID == nil {
+                // Let a submit that the previous holder may still have in flight land first.
+                var parked = item
+                parked.pollCount = 1
+                return finish(deferred(parked, delay: policy.redeliveryGrace, now: now))
+            }
+            if mustFindFirst {
+                state = .finding
+                return .call(.find(idempotencyKey: item.idempotencyKey))
+            }
+            state = .submitting
+            return .call(.submit(item.job, idempotencyKey: item.idempotencyKey))
+        case .poll:
+            state = .polling
+            return .call(.status(jobID: jobID))
+        case .cancel:
+            state = .canceling
+            return .call(.cancel(jobID: jobID))
+        }
+    }
+
+    /// The step after the backend answered the last call.
+    public mutating func receive(_ answer: BackendAnswer, now: Date) -> Step {
+        switch (state, answer) {
+        case (.finding, .found(let id?)), (.submitting, .submitted(let id)):
+            return finish(submitted(jobID: id, now: now))
+        case (.finding, .found(nil)):
+            state = .submitting
+            return .call(.submit(item.job, idempotencyKey: item.idempotencyKey))
+        case (.finding, .failed(let error)), (.submitting, .failed(let error)):
+            return finish(submitFailed(error, now: now))
+
+        case (.polling, .status(let status)):
+            return polled(status, now: now)
+        case (.polling, .failed(.notFound(let message))):
+            return finish(attemptFailed(error: "backend job \(jobID) no longer exists: \(message)", rawStatus: nil, now: now))
+        case (.polling, .failed):
+            return finish(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now))
+
+        case (.fetchingResults(let status), .results(let assets)):
+            let event = self.event(.finished, now: now, rawStatus: status.rawStatus, progress: 1,
+                                   message: status.message, assets: assets.map(Self.asset))
+            return finish(WorkerDecision(events: [event], outcome: .finished))
+        case (.fetchingResults(let status), .failed(let error)):
+            if Self.isTransient(error) {
+                return finish(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now))
+            }
+            return finish(attemptFailed(error: "the job finished but its results are unavailable: \(error)", rawStatus: status.rawStatus, now: now))
+
+        case (.fetchingLogs(let status), .logs(let entries)):
+            return finish(attemptFailed(error: Self.errorText(status, logs: entries, lines: policy.logExcerptLines), rawStatus: status.rawStatus, now: now))
+        case (.fetchingLogs(let status), .failed):
+            return finish(attemptFailed(error: Self.errorText(status, logs: [], lines: 0), rawStatus: status.rawStatus, now: now))
+
+        case (.cancelingOverdue(let status), .canceled), (.cancelingOverdue(let status), .failed(.notFound)):
+            return finish(attemptFailed(error: "exceeded the maximum run time of \(item.maxRuntimeSeconds ?? 0) s; the job was canceled",
+                                        rawStatus: status.rawStatus, now: now))
+        case (.cancelingOverdue, .failed(let error)) where Self.isTransient(error):
+            return finish(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now))
+        case (.cancelingOverdue(let status), .failed(let error)):
+            return finish(attemptFailed(error: "exceeded the maximum run time of \(item.maxRuntimeSeconds ?? 0) s; cancel failed: \(error)",
+                                        rawStatus: status.rawStatus, now: now))
+
+        case (.canceling, .canceled), (.canceling, .failed(.notFound)):
+            return finish(WorkerDecision(events: [event(.canceled, now: now)], outcome: .canceled))
+        case (.canceling, .failed(let error)) where Self.isTransient(error):
+            var again = item
+            again.pollCount += 1
+            return finish(deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now))
+        case (.canceling, .failed(let error)):
+            return finish(WorkerDecision(events: [event(.canceled, now: now, message: "the backend refused the cancel: \(error)")], outcome: .canceled))
+
+        default:
+            return finish(.deadLetter(reason: "internal: unexpected answer \(answer) in state \(state)"))
+        }
+    }
+
+    // MARK: Decisions
+
+    private var jobID: String { item.backendJobID ?? "" }
+
+    private mutating func finish(_ decision: WorkerDecision) -> Step {
+        state = .done
+        return .done(decision)
+    }
+
+    private func submitted(jobID: String, now: Date) -> WorkerDecision {
+        var poll = item
+        poll.kind = .poll
+        poll.backendJobID = jobID
+        poll.pollCount = 0
+        poll.lastRawStatus = nil
+        poll.submittedAt = now
+        let delay = policy.pollDelay(after: 0)
+        poll.notBefore = now.addingTimeInterval(WorkerPolicy.seconds(delay))
+        let event = self.event(.submitted, now: now, jobID: jobID)
+        return WorkerDecision(events: [event], items: [.init(item: poll, tier: policy.tier(for: delay))], outcome: .submitted)
+    }
+
+    private func submitFailed(_ error: BackendError, now: Date) -> WorkerDecision {
+        if Self.isTransient(error) {
+            var again = item
+            again.pollCount += 1
+            return deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now)
+        }
+        return attemptFailed(error: "submit failed: \(error)", rawStatus: nil, now: now)
+    }
+
+    private mutating func polled(_ status: BackendJobStatus, now: Date) -> Step {
+        switch status.status {
+        case .finished:
+            state = .fetchingResults(status)
+            return .call(.results(jobID: jobID))
+        case .failed:
+            state = .fetchingLogs(status)
+            return .call(.logs(jobID: jobID))
+        case .canceled:
+            return finish(WorkerDecision(events: [event(.canceled, now: now, rawStatus: status.rawStatus, message: status.message)], outcome: .canceled))
+        case .submitted, .running:
+            if let limit = item.maxRuntimeSeconds, let since = item.submittedAt, now.timeIntervalSince(since) > Double(limit) {
+                state = .cancelingOverdue(status)
+                return .call(.cancel(jobID: jobID))
+            }
+            var events: [StatusEvent] = []
+            if status.rawStatus != item.lastRawStatus {
+                events.append(event(status.status == .running ? .running : .submitted, now: now, rawStatus: status.rawStatus,
+                                    progress: status.progress.map { min(max($0 / 100, 0), 1) }, message: status.message))
+            }
+            let next = pollAgain(now: now, rawStatus: status.rawStatus)
+            let delay = policy.pollDelay(after: next.pollCount - 1)
+            return finish(WorkerDecision(events: events, items: [.init(item: next, tier: policy.tier(for: delay))], outcome: .polled))
+        }
+    }
+
+    /// The poll item for the next look at the job.
+    private func pollAgain(now: Date, rawStatus: String?) -> WorkItem {
+        var next = item
+        next.pollCount += 1
+        next.lastRawStatus = rawStatus
+        next.notBefore = now.addingTimeInterval(WorkerPolicy.seconds(policy.pollDelay(after: item.pollCount)))
+        return next
+    }
+
+    private func deferred(_ again: WorkItem, now: Date) -> WorkerDecision {
+        deferred(again, delay: policy.pollDelay(after: item.pollCount), now: now)
+    }
+
+    private func deferred(_ again: WorkItem, delay: Duration, now: Date) -> WorkerDecision {
+        var again = again
+        again.notBefore = now.addingTimeInterval(WorkerPolicy.seconds(delay))
+        return WorkerDecision(items: [.init(item: again, tier: policy.tier(for: delay) ?? policy.waitTiers.first)], outcome: .deferred)
+    }
+
+    /// The attempt failed: the next attempt while attempts remain, else the tile failed.
+    private func attemptFailed(error: String, rawStatus: String?, now: Date) -> WorkerDecision {
+        guard item.attempt < item.maxAttempts else {
+            return WorkerDecision(events: [event(.failed, now: now, rawStatus: rawStatus, error: error)], outcome: .failed)
+        }
+        let next = WorkItem(kind: .submit, task: item.task, tile: item.tile, attempt: item.attempt + 1, maxAttempts: item.maxAttempts,
+                            backend: item.backend, job: item.job, notBefore: now.addingTimeInterval(WorkerPolicy.seconds(policy.retryDelay)),
+                            maxRuntimeSeconds: item.maxRuntimeSeconds)
+        return WorkerDecision(events: [event(.retrying, now: now, rawStatus: rawStatus, error: error)],
+                              items: [.init(item: next, tier: policy.tier(for: policy.retryDelay))], outcome: .retrying)
+    }
+
+    private func event(_ status: EventStatus, now: Date, jobID: String? = nil, rawStatus: String? = nil, progress: Double? = nil,
+                       message: String? = nil, assets: [StatusEvent.Asset]? = nil, error: String? = nil) -> StatusEvent {
+        StatusEvent(task: item.task, tile: item.tile, attempt: item.attempt, status: status, rawStatus: rawStatus, backend: item.backend,
+                    backendJobID: jobID ?? item.backendJobID, progress: progress, message: message, assets: assets, error: error,
+                    worker: worker, time: now)
+    }
+
+    // MARK: Helpers
+
+    /// Whether a failed call is worth trying again later rather than failing the attempt. Beyond
+    /// ``BackendError/isTransient``, an answer that is not what the API defines (a truncated body)
+    /// is taken as a glitch of the moment.
+    static func isTransient(_ error: BackendError) -> Bool {
+        if case .invalidResponse = error { return true }
+        return error.isTransient
+    }
+
+    static func retryAfter(_ error: BackendError) -> Duration? {
+        if case .tryLater(let retryAfter, _, _) = error { return retryAfter }
+        return nil
+    }
+
+    static func asset(_ asset: BackendAsset) -> StatusEvent.Asset {
+        StatusEvent.Asset(href: asset.href, type: asset.mediaType, roles: asset.roles.isEmpty ? nil : asset.roles,
+                          title: asset.title ?? asset.name, size: asset.size)
+    }
+
+    /// The platform's error text, followed by the last error lines of its log (or the last lines).
+    static func errorText(_ status: BackendJobStatus, logs: [BackendLogEntry], lines: Int) -> String {
+        var text = status.message ?? "the backend job ended with status '\(status.rawStatus)'"
+        if lines > 0, !logs.isEmpty {
+            let errors = logs.filter { $0.level?.lowercased() == "error" }
+            let excerpt = (errors.isEmpty ? logs : errors).suffix(lines).map { String($0.message.prefix(500)) }
+            text += "\nlog excerpt:\n" + excerpt.joined(separator: "\n")
+        }
+        return String(text.prefix(4000))
+    }
+}

@@ -1,0 +1,33 @@
+import Backends
+
+/// A backend this worker serves, with its delays.
+public struct WorkerBackend: Sendable {
+    public var backend: any Backend
+    public var policy: WorkerPolicy
+
+    public init(backend: any Backend, policy: WorkerPolicy) {
+        self.backend = backend
+        self.policy = policy
+    }
+
+    /// Makes the call a handler asked for and turns its outcome into an answer; never throws.
+    /// Errors that are not a ``BackendError`` (cancellation aside) count as transport failures.
+    func perform(_ call: BackendCall) async -> BackendAnswer {
+        do {
+            switch call {
+            case .find(let key): return .found(jobID: try await backend.find(idempotencyKey: key))
+            case .submit(let job, let key): return .submitted(jobID: try await backend.submit(job, idempotencyKey: key))
+            case .status(let id): return .status(try await backend.status(of: id))
+            case .results(let id): return .results(try await backend.results(of: id))
+            case .logs(let id): return .logs(try await backend.logs(of: id))
+            case .cancel(let id):
+                try await backend.cancel(id)
+                return .canceled
+            }
+        } catch let error as BackendError {
+            return .failed(error)
+        } catch {
+            return .failed(.transport(message: "\(error)"))
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Metrics
+
+/// The worker's metrics through swift-metrics (exported by whatever backend the process
+/// bootstraps; `tilefleet worker` uses Prometheus):
+/// - `tilefleet_worker_items_total{kind, outcome}`: items handled.
+/// - `tilefleet_worker_backend_request_seconds{backend, call, result}`: backend call latency (histogram).
+/// - `tilefleet_worker_items_in_flight`: deliveries being handled now.
+/// - `tilefleet_worker_jobs_polled_total{backend}`: polls of live backend jobs (its rate × the poll
+///   interval estimates the backend jobs this worker keeps in flight).
+/// - `tilefleet_worker_reconnects_total`: broker reconnections.
+/// - `tilefleet_worker_publish_failures_total`: deliveries left unacked because a follow-up was not confirmed.
+public struct WorkerMetrics: Sendable {
+    public init() {}
+
+    let inFlight = Meter(label: "tilefleet_worker_items_in_flight")
+    let reconnects = Counter(label: "tilefleet_worker_reconnects_total")
+    let publishFailures = Counter(label: "tilefleet_worker_publish_failures_total")
+
+    func handled(kind: String, outcome: String) {
+        Counter(label: "tilefleet_worker_items_total", dimensions: [("kind", kind), ("outcome", outcome)]).increment()
+    }
+
+    func backendCall(backend: String, call: String, succeeded: Bool, duration: Duration) {
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        Metrics.Timer(label: "tilefleet_worker_backend_request_seconds",
+                      dimensions: [("backend", backend), ("call", call), ("result", succeeded ? "ok" : "error")])
+            .recordNanoseconds(nanoseconds)
+    }
+
+    func polled(backend: String) {
+        Counter(label: "tilefleet_worker_jobs_polled_total", dimensions: [("backend", backend)]).increment()
+    }
+}

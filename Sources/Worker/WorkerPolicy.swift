@@ -1,0 +1,71 @@
+import Backends
+import Foundation
+
+/// How long a worker lets an item wait before it comes back: the growing poll interval, the delay
+/// after a "try later" answer and before a retry, mapped onto the topology's fixed wait tiers.
+/// A pure value, so every delay is testable without a broker.
+public struct WorkerPolicy: Sendable, Equatable {
+    /// The delay before the first poll; it doubles with every poll after that.
+    public var pollMinimum: Duration
+    /// The longest delay between polls.
+    public var pollMaximum: Duration
+    /// The delay before the next attempt of a failed job is submitted.
+    public var retryDelay: Duration
+    /// The topology's wait tiers in seconds, ascending.
+    public var waitTiers: [Int]
+    /// Log lines quoted in a `failed` event's error text.
+    public var logExcerptLines: Int
+    /// How long a redelivered submit waits before it looks for its job: the worker that had it may
+    /// have died with the submit request still on its way to the platform, and a lookup made before
+    /// that request lands would miss the job and submit a second one. The backend's request timeout
+    /// bounds how long such a request can be outstanding.
+    public var redeliveryGrace: Duration
+
+    public init(pollMinimum: Duration = .seconds(10), pollMaximum: Duration = .seconds(300), retryDelay: Duration? = nil,
+                waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5, redeliveryGrace: Duration = .seconds(60)) {
+        self.pollMinimum = pollMinimum
+        self.pollMaximum = max(pollMinimum, pollMaximum)
+        self.retryDelay = retryDelay ?? pollMinimum
+        self.waitTiers = waitTiers.sorted()
+        self.logExcerptLines = logExcerptLines
+        self.redeliveryGrace = redeliveryGrace
+    }
+
+    /// The policy of a configured backend (its `poll` interval) on a topology's wait tiers.
+    public init(backend: BackendConfiguration, waitTiers: [Int]) {
+        self.init(pollMinimum: backend.poll.minimum, pollMaximum: backend.poll.maximum, waitTiers: waitTiers,
+                  redeliveryGrace: backend.requestTimeout)
+    }
+
+    /// The delay before the poll that follows `polls` earlier ones: `pollMinimum · 2^polls`, at most `pollMaximum`.
+    public func pollDelay(after polls: Int) -> Duration {
+        Self.grow(pollMinimum, times: polls, limit: pollMaximum)
+    }
+
+    /// The delay after the `deferrals`-th "try later" (or transient error): growing like the poll
+    /// delay, and never shorter than the platform's `Retry-After`.
+    public func deferDelay(after deferrals: Int, retryAfter: Duration? = nil) -> Duration {
+        let grown = Self.grow(pollMinimum, times: deferrals, limit: pollMaximum)
+        guard let retryAfter else { return grown }
+        return max(grown, retryAfter)
+    }
+
+    /// The wait tier that carries an item for `delay`: the longest tier not above it (so an item
+    /// never waits much longer than asked), at least the shortest one; `nil` for no delay at all
+    /// (straight back to the work queue).
+    public func tier(for delay: Duration) -> Int? {
+        guard delay > .zero, let shortest = waitTiers.first else { return nil }
+        let seconds = Self.seconds(delay)
+        return waitTiers.last { Double($0) <= seconds + 0.001 } ?? shortest
+    }
+
+    static func grow(_ base: Duration, times: Int, limit: Duration) -> Duration {
+        let factor = pow(2.0, Double(min(max(times, 0), 30)))
+        let value = seconds(base) * factor
+        return value >= seconds(limit) ? limit : .milliseconds(Int64(value * 1000))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

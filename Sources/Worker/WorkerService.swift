@@ -1,0 +1,206 @@
+import AMQP
+import Backends
+import FleetModel
+import Foundation
+import Logging
+import Messaging
+import ServiceLifecycle
+
+/// A stateless worker: consumes the work queues of its backends and handles each delivery with a
+/// ``WorkItemHandler`` — backend calls, then the decision's events and items published with
+/// confirms, then the ack. Deliveries are handled concurrently, bounded by the prefetch.
+///
+/// Nothing is acked before its follow-ups are confirmed, so a worker killed at any moment loses
+/// nothing: the broker redelivers its unacked items to another worker, and a redelivered submit
+/// looks for its job before submitting again. A follow-up that is not confirmed (connection lost,
+/// nack) leaves the item to be redelivered. On graceful shutdown it stops consuming, lets the
+/// handlers in flight finish within ``WorkerConfiguration/shutdownDeadline``, and leaves the rest
+/// unacked.
+public struct WorkerService: Service {
+    public let amqp: AMQPConnection
+    public let topology: Topology
+    public let backends: [String: WorkerBackend]
+    public let configuration: WorkerConfiguration
+    public let metrics: WorkerMetrics
+    public let logger: Logger
+
+    public init(amqp: AMQPConnection, topology: Topology, backends: [String: WorkerBackend],
+                configuration: WorkerConfiguration = WorkerConfiguration(), metrics: WorkerMetrics = WorkerMetrics(),
+                logger: Logger = Logger(label: "tilefleet.worker")) {
+        var topology = topology
+        topology.backends = Array(Set(topology.backends).union(backends.keys)).sorted()
+        self.amqp = amqp
+        self.topology = topology
+        self.backends = backends
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let consumeChannel = try await amqp.openChannel()
+        try await topology.declare(on: consumeChannel)
+        try await consumeChannel.setPrefetch(UInt16(configuration.prefetch))
+        let publishChannel = try await amqp.openChannel()
+        try await publishChannel.enablePublisherConfirms(window: configuration.confirmWindow)
+        var opened: [AMQPConsumer] = []
+        for name in backends.keys.sorted() {
+            opened.append(try await consumeChannel.consume(queue: topology.workQueue(backend: name)))
+        }
+        let consumers = opened
+        logger.info("worker consuming", metadata: [
+            "queues": "\(backends.keys.sorted().map(topology.workQueue(backend:)).joined(separator: ","))",
+            "prefetch": "\(configuration.prefetch)", "worker": "\(configuration.identity)",
+        ])
+
+        let stop = StopFlag()
+        // The AMQP wrapper logs losses and reconnect attempts; count the reconnects.
+        let connectionEvents = Task { [amqp, metrics] in
+            for await event in amqp.events() {
+                switch event {
+                case .reconnected: metrics.reconnects.increment()
+                case .closed: return
+                case .disconnected, .reconnectFailed: continue
+                }
+            }
+        }
+        defer { connectionEvents.cancel() }
+
+        let work = Task {
+            await withDiscardingTaskGroup { group in
+                for consumer in consumers {
+                    group.addTask {
+                        await withDiscardingTaskGroup { handlers in
+                            for await delivery in consumer {
+                                // After shutdown began, buffered deliveries stay unacked for redelivery.
+                                if stop.isSet { continue }
+                                handlers.addTask {
+                                    await handle(delivery, consumeChannel: consumeChannel, publishChannel: publishChannel)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await work.value
+            } onGracefulShutdown: { [logger, configuration] in
+                stop.set()
+                logger.info("shutting down: no new deliveries; finishing those in flight",
+                            metadata: ["deadline": "\(configuration.shutdownDeadline)"])
+                Task {
+                    for consumer in consumers { try? await consumer.cancel() }
+                }
+                Task {
+                    try? await Task.sleep(for: configuration.shutdownDeadline)
+                    work.cancel()
+                }
+            }
+        } onCancel: {
+            work.cancel()
+        }
+        try? await consumeChannel.close()
+        try? await publishChannel.close()
+        logger.info("worker stopped")
+    }
+
+    /// Handles one delivery: decode, backend calls, publish, settle. Never throws: whatever goes
+    /// wrong leaves the delivery unacked or requeued, so it comes back.
+    func handle(_ delivery: AMQPDelivery, consumeChannel: AMQPChannel, publishChannel: AMQPChannel) async {
+        metrics.inFlight.increment()
+        defer { metrics.inFlight.decrement() }
+        var kind = "unknown"
+        let decision: WorkerDecision
+        var logger = self.logger
+        do {
+            let item = try WorkItem.decode(delivery.body)
+            kind = item.kind.rawValue
+            logger[metadataKey: "task"] = "\(item.task)"
+            logger[metadataKey: "tile"] = "\(item.tile)"
+            logger[metadataKey: "attempt"] = "\(item.attempt)"
+            logger[metadataKey: "kind"] = "\(kind)"
+            if let backend = backends[item.backend] {
+                guard let made = await decide(item, redelivered: delivery.redelivered, backend: backend, logger: logger) else {
+                    return  // cancelled by the shutdown deadline: left unacked
+                }
+                decision = made
+            } else {
+                decision = .deadLetter(reason: "this worker does not serve backend '\(item.backend)'")
+            }
+        } catch {
+            decision = .deadLetter(reason: error.reason)
+        }
+        if Task.isCancelled { return }
+        do {
+            try await apply(decision, to: delivery, on: publishChannel)
+            try consumeChannel.ack(delivery)
+            metrics.handled(kind: kind, outcome: decision.outcome.rawValue)
+            if case .deadLetter(let reason) = decision.settlement {
+                logger.warning("message dead-lettered", metadata: ["reason": "\(reason)", "routing_key": "\(delivery.routingKey)"])
+            } else {
+                logger.debug("item handled", metadata: ["outcome": "\(decision.outcome.rawValue)"])
+            }
+        } catch AMQPError.staleDelivery {
+            logger.info("delivery outlived a reconnect; the broker redelivers it")
+        } catch {
+            metrics.publishFailures.increment()
+            logger.warning("follow-up not confirmed; item left for redelivery", metadata: ["error": "\(error)"])
+            try? consumeChannel.nack(delivery, requeue: true)
+        }
+    }
+
+    /// Runs the handler's backend calls; `nil` if cancelled meanwhile.
+    func decide(_ item: WorkItem, redelivered: Bool, backend: WorkerBackend, logger: Logger) async -> WorkerDecision? {
+        var handler = WorkItemHandler(item: item, redelivered: redelivered, policy: backend.policy, worker: configuration.identity)
+        var step = handler.start(now: Date())
+        let clock = ContinuousClock()
+        while case .call(let call) = step {
+            let started = clock.now
+            let answer = await backend.perform(call)
+            if Task.isCancelled { return nil }
+            var succeeded = true
+            if case .failed(let error) = answer {
+                succeeded = false
+                logger.info("backend call failed", metadata: ["call": "\(call.name)", "error": "\(error)"])
+            }
+            metrics.backendCall(backend: item.backend, call: call.name, succeeded: succeeded, duration: clock.now - started)
+            if case .status = call { metrics.polled(backend: item.backend) }
+            step = handler.receive(answer, now: Date())
+        }
+        guard case .done(let decision) = step else { return nil }
+        return decision
+    }
+
+    /// Publishes the decision's events, items and dead letter, all pipelined, and returns once
+    /// every one is confirmed.
+    func apply(_ decision: WorkerDecision, to delivery: AMQPDelivery, on channel: AMQPChannel) async throws {
+        let json = AMQPProperties(contentType: "application/json")
+        try await withThrowingDiscardingTaskGroup { group in
+            for event in decision.events {
+                group.addTask {
+                    try await channel.publishConfirmed(event.encoded(), exchange: topology.eventsExchange,
+                                                       routingKey: event.routingKey, properties: json)
+                }
+            }
+            for publication in decision.items {
+                let exchange = publication.tier.map(topology.waitExchange(seconds:)) ?? topology.workExchange
+                group.addTask {
+                    try await channel.publishConfirmed(publication.item.encoded(), exchange: exchange,
+                                                       routingKey: publication.item.backend, properties: json)
+                }
+            }
+            if case .deadLetter(let reason) = decision.settlement {
+                var properties = delivery.properties
+                properties.headers[Topology.reasonHeader] = .string(reason)
+                properties.headers["x-tilefleet-source-queue"] = .string(topology.workQueue(backend: delivery.routingKey))
+                properties.deliveryMode = .persistent
+                group.addTask {
+                    try await channel.publishConfirmed(delivery.body, exchange: topology.deadExchange,
+                                                       routingKey: delivery.routingKey, properties: properties)
+                }
+            }
+        }
+    }
+}

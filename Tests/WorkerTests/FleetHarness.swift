@@ -1,0 +1,178 @@
+import AMQP
+import Backends
+import FleetModel
+import Foundation
+import Messaging
+import Simulator
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private fleet for one test: its own topology prefix (wait tiers of 1 and 2 s), an in-process
+/// simulator, a fleet config pointing at it, `tilefleet worker` subprocesses, and a queue bound
+/// to the events exchange from which the test reads what became of every tile.
+final class FleetHarness: @unchecked Sendable {
+    let topology: Topology
+    let simulator: PlatformSimulator
+    let server: SimulatorServer
+    let configPath: String
+    let amqp: AMQPConnection
+    let channel: AMQPChannel
+    let eventsQueue: String
+    let directory: String
+    private(set) var workers: [pid_t] = []
+    private let consumer: AMQPConsumer
+    /// The last event per tile, and every event seen.
+    private(set) var latest: [String: StatusEvent] = [:]
+    private(set) var eventCount = 0
+
+    static let job = BackendJob(process: .named(id: "ndvi", namespace: nil), arguments: ["tile": .string("x")], title: "ndvi")
+
+    let amqpURL: String
+
+    init(simulator configuration: SimulatorConfiguration, requestTimeout: String = "20s",
+         amqpURL: String = TestEnvironment.amqpURL) async throws {
+        self.amqpURL = amqpURL
+        let id = UUID().uuidString.lowercased().prefix(8)
+        topology = Topology(prefix: "test-\(id)", backends: ["sim"], waitTiers: [1, 2])
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-worker-\(id)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        simulator = PlatformSimulator(configuration: configuration)
+        let simulator = simulator
+        server = SimulatorServer { simulator.register(on: $0) }
+        let port = try await server.start()
+        configPath = directory + "/fleet.yaml"
+        try """
+        backends:
+          - name: sim
+            kind: openeo
+            url: http://127.0.0.1:\(port)/openeo
+            max_active: 100000
+            poll: { min_interval: 1s, max_interval: 2s }
+            retry: { max_attempts: 3, initial_delay: 20ms, max_delay: 200ms, max_retry_after: 2s }
+            request_timeout: \(requestTimeout)
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        amqp = try await AMQPConnection.connect(url: amqpURL)
+        channel = try await amqp.openChannel()
+        try await topology.declare(on: channel)
+        try await channel.enablePublisherConfirms()
+        eventsQueue = "\(topology.prefix).test-events"
+        try await channel.declareQueue(eventsQueue)
+        try await channel.bindQueue(eventsQueue, exchange: topology.eventsExchange, routingKey: "#")
+        consumer = try await channel.consume(queue: eventsQueue)
+    }
+
+    /// Starts a `tilefleet worker` subprocess; its output goes to `worker-<n>.log` in the test directory.
+    @discardableResult
+    func spawnWorker(_ extra: [String] = []) throws -> pid_t {
+        let log = "\(directory)/worker-\(workers.count).log"
+        let pid = try TestEnvironment.spawn([
+            TestEnvironment.tilefleetBinary, "worker", "--config", configPath, "--amqp-url", amqpURL,
+            "--prefix", topology.prefix, "--wait-tiers", "1,2", "--prefetch", "200",
+        ] + (extra.contains("--metrics-port") ? [] : ["--no-metrics"]) + extra, logPath: log)
+        workers.append(pid)
+        return pid
+    }
+
+    /// The output of worker `n`.
+    func workerLog(_ n: Int) -> String {
+        (try? String(contentsOfFile: "\(directory)/worker-\(n).log", encoding: .utf8)) ?? ""
+    }
+
+    /// Publishes `count` submit items, tiles `tile-0` … (confirmed).
+    func publishSubmits(_ count: Int, task: String = "task-1", maxAttempts: Int = 3) async throws {
+        for i in 0..<count {
+            let item = WorkItem(kind: .submit, task: task, tile: "tile-\(i)", maxAttempts: maxAttempts, backend: "sim", job: Self.job)
+            try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: "sim")
+        }
+        try await channel.waitForConfirms()
+    }
+
+    func publishRaw(_ body: String) async throws {
+        try await channel.publishConfirmed(Array(body.utf8), exchange: topology.workExchange, routingKey: "sim")
+    }
+
+    /// Reads events until `count` tiles are terminal (finished, failed or canceled) or `timeout` passes;
+    /// returns the terminal events by tile.
+    func waitForTerminal(_ count: Int, timeout: Duration) async throws -> [String: StatusEvent] {
+        let deadline = ContinuousClock.now + timeout
+        let consumer = consumer
+        if terminal.count < count {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await delivery in consumer {
+                        try? self.channel.ack(delivery)
+                    guard let event = try? StatusEvent.decode(delivery.body) else { continue }
+                        self.eventCount += 1
+                        let position = event.status.tilePosition(attempt: event.attempt)
+                        if let old = self.latest[event.task + "/" + event.tile], old.status.tilePosition(attempt: old.attempt) > position {
+                            continue
+                        }
+                        self.latest[event.task + "/" + event.tile] = event
+                        if self.terminal.count >= count { return }
+                    }
+                }
+                group.addTask { try? await Task.sleep(until: deadline) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        return terminal
+    }
+
+    /// The tiles whose latest event is terminal.
+    var terminal: [String: StatusEvent] {
+        latest.filter { [.finished, .failed, .canceled].contains($0.value.status) }
+    }
+
+    /// Messages in the dead-letter queue, with their reasons.
+    func deadLetters(max: Int, timeout: Duration) async throws -> [(body: String, reason: String)] {
+        let dead = try await channel.consume(queue: topology.deadQueue, noAck: true)
+        let deadline = ContinuousClock.now + timeout
+        let letters: [(String, String)] = await withTaskGroup(of: [(String, String)]?.self) { group in
+            group.addTask {
+                var letters: [(String, String)] = []
+                for await delivery in dead {
+                    var reason = ""
+                    if case .string(let text)? = delivery.headers[Topology.reasonHeader] { reason = text }
+                    letters.append((String(decoding: delivery.body, as: UTF8.self), reason))
+                    if letters.count >= max { return letters }
+                }
+                return letters
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first ?? []
+        }
+        try? await dead.cancel()
+        return letters
+    }
+
+    /// Stops every worker still running (SIGKILL) and removes the topology, the simulator and the
+    /// test directory (worker logs included: failing expectations quote them).
+    func shutDown() async {
+        for pid in workers { TestEnvironment.stop(pid, signal: SIGKILL) }
+        workers = []
+        try? await consumer.cancel()
+        _ = try? await channel.deleteQueue(eventsQueue)
+        try? await topology.delete(on: channel)
+        await amqp.close()
+        await server.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Whether the process is still running (not exited, not a zombie).
+    func isRunning(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
+    func forget(_ pid: pid_t) {
+        workers.removeAll { $0 == pid }
+    }
+}

@@ -1,0 +1,227 @@
+import Backends
+import FleetModel
+import Foundation
+import Messaging
+import Testing
+import Worker
+
+/// The decision logic alone: items and backend answers in, publications and settlements out.
+@Suite struct WorkItemHandlerTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let policy = WorkerPolicy(pollMinimum: .seconds(10), pollMaximum: .seconds(300), waitTiers: [5, 15, 60, 300])
+    static let job = BackendJob(process: .named(id: "ndvi", namespace: nil))
+
+    static func item(_ kind: WorkItem.Kind = .submit, attempt: Int = 1, maxAttempts: Int = 3, jobID: String? = nil,
+                     pollCount: Int = 0, lastRaw: String? = nil, submittedAt: Date? = nil, maxRuntime: Int? = nil) -> WorkItem {
+        WorkItem(kind: kind, task: "t1", tile: "31UFS", attempt: attempt, maxAttempts: maxAttempts, backend: "sim", job: job,
+                 backendJobID: jobID, pollCount: pollCount, submittedAt: submittedAt, maxRuntimeSeconds: maxRuntime, lastRawStatus: lastRaw)
+    }
+
+    /// Runs the handler with scripted answers; returns the calls it made and its decision.
+    static func run(_ item: WorkItem, redelivered: Bool = false, answers: [BackendAnswer], now: Date = now) -> ([BackendCall], WorkerDecision?) {
+        var handler = WorkItemHandler(item: item, redelivered: redelivered, policy: policy, worker: "test:1")
+        var calls: [BackendCall] = []
+        var step = handler.start(now: now)
+        var answers = answers[...]
+        while case .call(let call) = step {
+            calls.append(call)
+            guard let answer = answers.popFirst() else { return (calls, nil) }
+            step = handler.receive(answer, now: now)
+        }
+        guard case .done(let decision) = step else { return (calls, nil) }
+        return (calls, decision)
+    }
+
+    @Test func aFreshSubmitSubmitsPublishesSubmittedAndSchedulesThePoll() throws {
+        let (calls, decision) = Self.run(Self.item(), answers: [.submitted(jobID: "j-1")])
+        #expect(calls == [.submit(Self.job, idempotencyKey: "tilefleet:t1:31UFS:1")])
+        let d = try #require(decision)
+        #expect(d.settlement == .ack)
+        #expect(d.outcome == .submitted)
+        #expect(d.events.map(\.status) == [.submitted])
+        #expect(d.events[0].backendJobID == "j-1")
+        #expect(d.events[0].worker == "test:1")
+        #expect(d.items.count == 1)
+        #expect(d.items[0].item.kind == .poll)
+        #expect(d.items[0].item.backendJobID == "j-1")
+        #expect(d.items[0].item.submittedAt == Self.now)
+        #expect(d.items[0].tier == 5)
+    }
+
+    @Test func aRedeliveredSubmitWaitsThenFindsTheJobAndDoesNotSubmitAgain() throws {
+        let (none, parked) = Self.run(Self.item(), redelivered: true, answers: [])
+        #expect(none.isEmpty)
+        let park = try #require(parked)
+        #expect(park.outcome == .deferred)
+        #expect(park.events.isEmpty)
+        #expect(park.items.first?.tier == 60)  // the redelivery grace
+        let again = try #require(park.items.first?.item)
+        let (calls, decision) = Self.run(again, answers: [.found(jobID: "j-old")])
+        #expect(calls == [.find(idempotencyKey: "tilefleet:t1:31UFS:1")])
+        #expect(decision?.items.first?.item.backendJobID == "j-old")
+        #expect(decision?.events.map(\.status) == [.submitted])
+    }
+
+    @Test func aDeferredSubmitWithoutJobSubmitsAfterTheLookup() {
+        let (calls, decision) = Self.run(Self.item(pollCount: 1), redelivered: true, answers: [.found(jobID: nil), .submitted(jobID: "j-2")])
+        #expect(calls.map(\.name) == ["find", "submit"])
+        #expect(decision?.outcome == .submitted)
+    }
+
+    @Test func tryLaterDefersTheSameSubmitWhichThenFindsFirst() throws {
+        let (_, decision) = Self.run(Self.item(), answers: [.failed(.tryLater(retryAfter: .seconds(30), message: "limit", jobID: "j-3"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .deferred)
+        #expect(d.events.isEmpty)
+        #expect(d.settlement == .ack)
+        #expect(d.items.count == 1)
+        #expect(d.items[0].item.kind == .submit)
+        #expect(d.items[0].item.attempt == 1)
+        #expect(d.items[0].tier == 15)  // Retry-After 30 s → the longest tier not above it
+        let (calls, _) = Self.run(d.items[0].item, answers: [.found(jobID: "j-3")])
+        #expect(calls.map(\.name) == ["find"])
+    }
+
+    @Test func transientAndGarbageAnswersDeferInsteadOfFailing() {
+        for error: BackendError in [.server(status: 503, message: "x"), .transport(message: "timeout"),
+                                    .invalidResponse(message: "truncated"), .ambiguousSubmit(message: "?")] {
+            let (_, decision) = Self.run(Self.item(), answers: [.failed(error)])
+            #expect(decision?.outcome == .deferred)
+            #expect(decision?.events.isEmpty == true)
+        }
+    }
+
+    @Test func aRejectedSubmitFailsTheAttemptAndRetries() throws {
+        let (_, decision) = Self.run(Self.item(), answers: [.failed(.rejected(status: 400, message: "bad process"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .retrying)
+        #expect(d.events.map(\.status) == [.retrying])
+        #expect(d.events[0].error?.contains("bad process") == true)
+        #expect(d.items[0].item.kind == .submit)
+        #expect(d.items[0].item.attempt == 2)
+        #expect(d.items[0].item.idempotencyKey == "tilefleet:t1:31UFS:2")
+        #expect(d.items[0].item.backendJobID == nil)
+    }
+
+    @Test func aFreshRetryAttemptSubmitsWithoutALookup() {
+        let (calls, _) = Self.run(Self.item(attempt: 2), answers: [.submitted(jobID: "j")])
+        #expect(calls.map(\.name) == ["submit"])
+    }
+
+    @Test func aPollPublishesAnEventOnlyWhenTheStatusChanged() throws {
+        let running = BackendJobStatus(status: .running, rawStatus: "running", progress: 40)
+        let (calls, first) = Self.run(Self.item(.poll, jobID: "j", pollCount: 0, lastRaw: "queued"), answers: [.status(running)])
+        #expect(calls == [.status(jobID: "j")])
+        let d = try #require(first)
+        #expect(d.events.map(\.status) == [.running])
+        #expect(d.events[0].progress == 0.4)
+        #expect(d.items[0].item.lastRawStatus == "running")
+        #expect(d.items[0].item.pollCount == 1)
+        let (_, second) = Self.run(d.items[0].item, answers: [.status(running)])
+        #expect(second?.events.isEmpty == true)
+        #expect(second?.outcome == .polled)
+    }
+
+    @Test func thePollDelayGrowsFromMinimumToMaximumOnTheTiers() {
+        let policy = Self.policy
+        #expect(policy.pollDelay(after: 0) == .seconds(10))
+        #expect(policy.pollDelay(after: 1) == .seconds(20))
+        #expect(policy.pollDelay(after: 10) == .seconds(300))
+        #expect(policy.tier(for: .seconds(10)) == 5)
+        #expect(policy.tier(for: .seconds(20)) == 15)
+        #expect(policy.tier(for: .seconds(80)) == 60)
+        #expect(policy.tier(for: .seconds(300)) == 300)
+        #expect(policy.tier(for: .seconds(1)) == 5)
+        #expect(policy.tier(for: .zero) == nil)
+        let tiers = (0..<8).map { pollCount in
+            Self.run(Self.item(.poll, jobID: "j", pollCount: pollCount, lastRaw: "running"),
+                     answers: [.status(BackendJobStatus(status: .running, rawStatus: "running"))]).1?.items[0].tier
+        }
+        #expect(tiers == [5, 15, 15, 60, 60, 300, 300, 300])
+    }
+
+    @Test func aFinishedJobFetchesResultsAndPublishesFinished() throws {
+        let asset = BackendAsset(name: "out.tif", href: "https://x/out.tif", mediaType: "image/tiff", roles: ["data"])
+        let (calls, decision) = Self.run(Self.item(.poll, jobID: "j"),
+                                         answers: [.status(BackendJobStatus(status: .finished, rawStatus: "finished")), .results([asset])])
+        #expect(calls == [.status(jobID: "j"), .results(jobID: "j")])
+        let d = try #require(decision)
+        #expect(d.outcome == .finished)
+        #expect(d.items.isEmpty)
+        #expect(d.events.map(\.status) == [.finished])
+        #expect(d.events[0].assets == [StatusEvent.Asset(href: "https://x/out.tif", type: "image/tiff", roles: ["data"], title: "out.tif")])
+    }
+
+    @Test func aFailedJobRetriesWithALogExcerptWhileAttemptsRemain() throws {
+        let failed = BackendJobStatus(status: .failed, rawStatus: "error", message: "out of memory")
+        let logs = [BackendLogEntry(level: "info", message: "starting"), BackendLogEntry(level: "error", message: "OOM in worker 3")]
+        let (calls, decision) = Self.run(Self.item(.poll, attempt: 1, jobID: "j"), answers: [.status(failed), .logs(logs)])
+        #expect(calls.map(\.name) == ["status", "logs"])
+        let d = try #require(decision)
+        #expect(d.outcome == .retrying)
+        #expect(d.events.map(\.status) == [.retrying])
+        #expect(d.events[0].error == "out of memory\nlog excerpt:\nOOM in worker 3")
+        #expect(d.items[0].item.attempt == 2)
+        #expect(d.items[0].tier == 5)
+    }
+
+    @Test func theLastAttemptFailsTheTileWithThePlatformsText() throws {
+        let failed = BackendJobStatus(status: .failed, rawStatus: "failed", message: "no data")
+        let (_, decision) = Self.run(Self.item(.poll, attempt: 3, maxAttempts: 3, jobID: "j"),
+                                     answers: [.status(failed), .failed(.unsupported(message: "no logs"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .failed)
+        #expect(d.items.isEmpty)
+        #expect(d.events.map(\.status) == [.failed])
+        #expect(d.events[0].error == "no data")
+        #expect(d.events[0].rawStatus == "failed")
+    }
+
+    @Test func aJobBeyondItsMaximumRunTimeIsCanceledAndCountsAsFailed() throws {
+        let item = Self.item(.poll, attempt: 3, maxAttempts: 3, jobID: "j", submittedAt: Self.now.addingTimeInterval(-120), maxRuntime: 60)
+        let (calls, decision) = Self.run(item, answers: [.status(BackendJobStatus(status: .running, rawStatus: "running")), .canceled])
+        #expect(calls == [.status(jobID: "j"), .cancel(jobID: "j")])
+        #expect(decision?.outcome == .failed)
+        #expect(decision?.events.first?.error?.contains("maximum run time of 60 s") == true)
+    }
+
+    @Test func aPollErrorPollsAgainAndAVanishedJobFailsTheAttempt() {
+        let (_, transient) = Self.run(Self.item(.poll, jobID: "j", pollCount: 2), answers: [.failed(.server(status: 502, message: "x"))])
+        #expect(transient?.outcome == .deferred)
+        #expect(transient?.items.first?.item.kind == .poll)
+        #expect(transient?.items.first?.item.pollCount == 3)
+        let (_, gone) = Self.run(Self.item(.poll, jobID: "j"), answers: [.failed(.notFound(message: "no such job"))])
+        #expect(gone?.outcome == .retrying)
+    }
+
+    @Test func cancelCancelsAndPublishesCanceled() throws {
+        let (calls, decision) = Self.run(Self.item(.cancel, jobID: "j"), answers: [.canceled])
+        #expect(calls == [.cancel(jobID: "j")])
+        #expect(decision?.events.map(\.status) == [.canceled])
+        #expect(decision?.settlement == .ack)
+        let (_, throttled) = Self.run(Self.item(.cancel, jobID: "j"), answers: [.failed(.tryLater(retryAfter: nil, message: "429", jobID: nil))])
+        #expect(throttled?.outcome == .deferred)
+        #expect(throttled?.items.first?.item.kind == .cancel)
+    }
+
+    @Test func aCanceledJobEndsTheTileAsCanceled() {
+        let (_, decision) = Self.run(Self.item(.poll, jobID: "j"), answers: [.status(BackendJobStatus(status: .canceled, rawStatus: "canceled"))])
+        #expect(decision?.outcome == .canceled)
+        #expect(decision?.items.isEmpty == true)
+    }
+
+    @Test func unreadableMessagesAreDeadLetteredWithAReason() {
+        for body in ["not json", #"{"schema":"tilefleet.work-item/2"}"#, #"{"schema":"tilefleet.work-item/1","kind":"submit"}"#] {
+            #expect(throws: MessageRejection.self) { try WorkItem.decode(Array(body.utf8)) }
+        }
+        let decision = WorkerDecision.deadLetter(reason: "missing field 'task'")
+        #expect(decision.settlement == .deadLetter(reason: "missing field 'task'"))
+        #expect(decision.events.isEmpty && decision.items.isEmpty)
+    }
+
+    @Test func publishedItemsSurviveTheWire() throws {
+        let (_, decision) = Self.run(Self.item(), answers: [.submitted(jobID: "j-1")])
+        let poll = try #require(decision?.items.first?.item)
+        #expect(try WorkItem.decode(poll.encoded()) == poll)
+    }
+}
