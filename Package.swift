@@ -112,7 +112,7 @@ let package = Package(
         ]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["Postgres", "Storage", "FleetModel"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Postgres", "Storage", "FleetModel", "HTTP", "Simulator"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
@@ -121,11 +121,11 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Simulator", "Postgres", "TestSupport"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
-        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: [
             "Coordinator", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
         ]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
         ]),

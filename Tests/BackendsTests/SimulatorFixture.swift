@@ -2,6 +2,7 @@ import Backends
 import Foundation
 import HTTP
 import Simulator
+import TestSupport
 
 /// Runs `body` against a fresh simulator server and HTTP client, then shuts both down.
 func withSimulator(
@@ -9,18 +10,10 @@ func withSimulator(
     _ body: (_ client: HTTPClient, _ origin: String, _ simulator: PlatformSimulator) async throws -> Void
 ) async throws {
     let simulator = PlatformSimulator(configuration: configuration)
-    let server = SimulatorServer { simulator.register(on: $0) }
-    let port = try await server.start()
-    let client = HTTPClient(configuration: .init(timeout: .seconds(5)))
-    do {
-        try await body(client, "http://127.0.0.1:\(port)", simulator)
-    } catch {
-        await client.shutdown()
-        await server.stop()
-        throw error
+    try await withLoopbackServer(SimulatorServer { simulator.register(on: $0) },
+                                 client: .init(timeout: .seconds(5))) { client, origin in
+        try await body(client, origin, simulator)
     }
-    await client.shutdown()
-    await server.stop()
 }
 
 /// Fast retries for tests.

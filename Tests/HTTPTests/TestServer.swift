@@ -1,5 +1,6 @@
 import HTTP
 import Simulator
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -12,18 +13,9 @@ func withDiagnosticServer(
     _ body: (_ client: HTTPClient, _ baseURL: String, _ routes: DiagnosticRoutes) async throws -> Void
 ) async throws {
     let routes = DiagnosticRoutes()
-    let server = SimulatorServer { routes.register(on: $0) }
-    let port = try await server.start()
-    let client = HTTPClient(configuration: configuration)
-    do {
-        try await body(client, "http://127.0.0.1:\(port)", routes)
-    } catch {
-        await client.shutdown()
-        await server.stop()
-        throw error
+    try await withLoopbackServer(SimulatorServer { routes.register(on: $0) }, client: configuration) { client, baseURL in
+        try await body(client, baseURL, routes)
     }
-    await client.shutdown()
-    await server.stop()
 }
 
 /// A loopback port with nothing listening: bound to find a free one, then closed.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 @testable import Simulator
+import TestSupport
 import XCTest
 
 final class PlatformSimulatorTests: XCTestCase {
@@ -9,18 +10,9 @@ final class PlatformSimulatorTests: XCTestCase {
         _ body: (HTTPClient, String, PlatformSimulator) async throws -> Void
     ) async throws {
         let simulator = PlatformSimulator(configuration: configuration)
-        let server = SimulatorServer { simulator.register(on: $0) }
-        let port = try await server.start()
-        let client = HTTPClient()
-        do {
-            try await body(client, "http://127.0.0.1:\(port)", simulator)
-        } catch {
-            await client.shutdown()
-            await server.stop()
-            throw error
+        try await withLoopbackServer(SimulatorServer { simulator.register(on: $0) }) { client, origin in
+            try await body(client, origin, simulator)
         }
-        await client.shutdown()
-        await server.stop()
     }
 
     private func authorized(_ url: String, method: HTTPClient.Method = .get, body: String? = nil) -> HTTPClient.Request {
