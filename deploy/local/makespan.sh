@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Makespan of N simulator jobs of D seconds through the whole fleet with max_active M (defaults:
+# 200 jobs of 1 s, max_active 20 — the ideal is N × D / M = 10 s). Needs the local services
+# (eval "$(deploy/local/services.sh env)") and a release build. Stops what it started, by PID.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${TILEFLEET_BIN:-$root/.build/release/tilefleet}
+jobs=${1:-200} seconds=${2:-1} max_active=${3:-20} port=${TILEFLEET_SIM_PORT:-8091}
+dir=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+"$bin" migrate >/dev/null
+"$bin" simulate --port "$port" --duration "$seconds" --queue-seconds 0 >"$dir/sim.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/openeo/" 2>/dev/null && break; sleep 0.1; done
+prefix=makespan-$$
+backend=sim-$$   # its own backend name, so no other task's tiles count against max_active
+cat >"$dir/fleet.yaml" <<YAML
+topology: { prefix: $prefix, wait_tiers: [1, 2, 5] }
+coordinator: { interval: 1s }
+backends:
+  - name: $backend
+    kind: openeo
+    url: http://127.0.0.1:$port/openeo
+    max_active: $max_active
+    poll: { min_interval: 1s, max_interval: 1s }
+    auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
+YAML
+values=$(seq -s, 1 "$jobs")
+cat >"$dir/task.yaml" <<YAML
+id: $prefix
+title: makespan
+backend: $backend
+service: { udp: "https://example.org/udp/noop.json", id: noop }
+split:
+  aoi: "16.30,48.10,16.31,48.11"
+  grid: km:20
+  dimensions: [{ name: run, values: [$values] }]
+YAML
+export TILEFLEET_CONFIG=$dir/fleet.yaml TILEFLEET_SIM_PASSWORD=tilefleet
+"$bin" recorder >"$dir/recorder.log" 2>&1 & pids+=($!)
+"$bin" coordinator >"$dir/coordinator.log" 2>&1 & pids+=($!)
+"$bin" worker --no-metrics >"$dir/worker.log" 2>&1 & pids+=($!)
+sleep 1
+start=$(date +%s.%N)
+"$bin" submit "$dir/task.yaml" >/dev/null
+while [ "$(psql "$TILEFLEET_DATABASE_URL" -tAc "SELECT count(*) FROM tiles WHERE task_id = '$prefix' AND status NOT IN ('finished', 'failed', 'canceled')")" != 0 ]; do
+    sleep 0.1
+done
+end=$(date +%s.%N)
+ideal=$(echo "$jobs * $seconds / $max_active" | bc -l)
+printf 'makespan: %.1f s for %d jobs of %s s with max_active %d (ideal %.1f s)\n' \
+    "$(echo "$end - $start" | bc -l)" "$jobs" "$seconds" "$max_active" "$ideal"
