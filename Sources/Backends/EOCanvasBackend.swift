@@ -73,15 +73,9 @@ public struct EOCanvasBackend: Backend {
         guard let url = URL(string: self.baseURL), let scheme = url.scheme, let host = url.host else { return self.baseURL }
         return "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
     }
-
-    private func url(_ path: String) -> String {
-        BackendTransport.join(self.baseURL, path)
-    }
-
-    private func get(_ path: String) -> HTTPClient.Request {
-        HTTPClient.Request(self.url(path), headers: ["Accept": "application/json"])
-    }
 }
+
+extension EOCanvasBackend: RESTAdapter {}
 
 extension EOCanvasBackend {
     /// The execute body: `{"inputs": {"snap_graph": base64, "eo_input": "[…]", "eo_config": "[…]"}}` (or

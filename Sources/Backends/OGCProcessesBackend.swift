@@ -96,15 +96,9 @@ public struct OGCProcessesBackend: Backend {
     public func logs(of jobID: String) async throws -> [BackendLogEntry] {
         throw BackendError.unsupported(message: "OGC API – Processes defines no job logs; see the status message")
     }
-
-    private func url(_ path: String) -> String {
-        BackendTransport.join(self.baseURL, path)
-    }
-
-    private func get(_ path: String) -> HTTPClient.Request {
-        HTTPClient.Request(self.url(path), headers: ["Accept": "application/json"])
-    }
 }
+
+extension OGCProcessesBackend: RESTAdapter {}
 
 extension OGCProcessesBackend {
     /// The execute request: `inputs`, `response: document`, the job title (carrying the key),

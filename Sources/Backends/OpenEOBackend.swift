@@ -132,15 +132,9 @@ public struct OpenEOBackend: Backend {
         let response = try await self.transport.send(self.get("jobs/\(BackendTransport.segment(jobID))/logs?level=error"))
         return try Self.parseLogs(response.body).entries.last { $0.level == nil || $0.level == "error" }?.message
     }
-
-    private func url(_ path: String) -> String {
-        BackendTransport.join(self.baseURL, path)
-    }
-
-    private func get(_ path: String) -> HTTPClient.Request {
-        HTTPClient.Request(self.url(path), headers: ["Accept": "application/json"])
-    }
 }
+
+extension OpenEOBackend: RESTAdapter {}
 
 extension OpenEOBackend {
     /// The `POST /jobs` body: title with the key, the process (a full graph with arguments filled in,
