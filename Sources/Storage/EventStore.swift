@@ -104,9 +104,11 @@ public struct EventStore: Sendable {
     /// batch's new events, and notifies `tilefleet_tiles` for tiles that reached a terminal status.
     ///
     /// Every step is a merge that is commutative and idempotent — the greatest position, the
-    /// earliest timestamp of the tile's current attempt, the latest error — so the state after any
-    /// set of batches is the same whatever their order; and each step costs in proportion to the
-    /// batch, not to the history.
+    /// earliest timestamp of the tile's current attempt, the latest error, the greatest job id —
+    /// so the state after any set of batches is the same whatever their order; and each step costs
+    /// in proportion to the batch, not to the history. A tile row is written at most once per
+    /// batch, and a backend job only when its status, timestamps or error change, so a stream of
+    /// progress reports costs one tile update each.
     static let applyToTiles = """
         TRUNCATE fresh;
 
@@ -120,55 +122,68 @@ public struct EventStore: Sendable {
 
         ANALYZE fresh;
 
-        WITH positioned AS (
-            SELECT f.task_id, f.tile_id,
-                   f.attempt + CASE WHEN f.status = 'retrying' THEN 1 ELSE 0 END AS attempt,
-                   CASE WHEN f.status = 'retrying' THEN 'queued' ELSE f.status END AS status,
-                   f.raw_status, f.progress, f.message, f.occurred_at, f.event_id
-            FROM fresh f
+        WITH best AS (
+            SELECT DISTINCT ON (task_id, tile_id)
+                   task_id, tile_id,
+                   attempt + (status = 'retrying')::int AS attempt,
+                   CASE WHEN status = 'retrying' THEN 'queued' ELSE status END AS status,
+                   raw_status, progress, message, occurred_at, event_id
+            FROM fresh
+            ORDER BY task_id, tile_id, attempt + (status = 'retrying')::int DESC,
+                     tilefleet_status_rank(CASE WHEN status = 'retrying' THEN 'queued' ELSE status END) DESC,
+                     occurred_at DESC, event_id DESC
         ),
-        best AS (
-            SELECT DISTINCT ON (task_id, tile_id) *
-            FROM positioned
-            ORDER BY task_id, tile_id, attempt DESC, tilefleet_status_rank(status) DESC, occurred_at DESC, event_id DESC
-        ),
-        moved AS (
-            UPDATE tiles t
-            SET status = b.status, attempt = b.attempt, raw_status = b.raw_status, progress = b.progress,
-                message = b.message, status_at = b.occurred_at, last_event_id = b.event_id, updated_at = now(),
-                submitted_at = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.submitted_at END,
-                started_at = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.started_at END,
-                finished_at = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.finished_at END,
-                backend_job_id = CASE WHEN b.attempt > t.attempt THEN NULL ELSE t.backend_job_id END
-            FROM best b
-            WHERE t.task_id = b.task_id AND t.tile_id = b.tile_id
-              AND (b.attempt, tilefleet_status_rank(b.status), b.occurred_at, b.event_id::text)
-                > (t.attempt, tilefleet_status_rank(t.status), coalesce(t.status_at, '-infinity'),
-                   coalesce(t.last_event_id::text, ''))
-            RETURNING t.task_id, t.backend, t.status
-        )
-        SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
-        FROM (SELECT DISTINCT task_id, backend FROM moved WHERE status IN ('finished', 'failed', 'canceled')) done;
-
-        WITH batch AS (
+        stamps AS (
             SELECT task_id, tile_id, attempt,
                    min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
                    min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
                    min(occurred_at) FILTER (WHERE status IN ('finished', 'failed', 'canceled')) AS finished_at,
-                   (array_agg(backend_job_id ORDER BY occurred_at DESC, event_id DESC)
-                       FILTER (WHERE backend_job_id IS NOT NULL))[1] AS backend_job_id
+                   max(backend_job_id) AS backend_job_id
             FROM fresh
             GROUP BY task_id, tile_id, attempt
+        ),
+        merged AS (
+            SELECT b.*, s.submitted_at, s.started_at, s.finished_at, s.backend_job_id
+            FROM best b LEFT JOIN stamps s USING (task_id, tile_id, attempt)
+        ),
+        changed AS (
+            UPDATE tiles t
+            SET (status, attempt, raw_status, progress, message, status_at, last_event_id) = (
+                    SELECT m.status, m.attempt, m.raw_status, m.progress, m.message, m.occurred_at, m.event_id
+                    WHERE (m.attempt, tilefleet_status_rank(m.status), m.occurred_at, m.event_id::text)
+                        > (t.attempt, tilefleet_status_rank(t.status), coalesce(t.status_at, '-infinity'),
+                           coalesce(t.last_event_id::text, ''))
+                    UNION ALL
+                    SELECT t.status, t.attempt, t.raw_status, t.progress, t.message, t.status_at, t.last_event_id
+                    LIMIT 1),
+                updated_at = now(),
+                submitted_at = CASE WHEN m.attempt > t.attempt THEN m.submitted_at
+                                    WHEN m.attempt = t.attempt THEN least(t.submitted_at, m.submitted_at)
+                                    ELSE t.submitted_at END,
+                started_at = CASE WHEN m.attempt > t.attempt THEN m.started_at
+                                  WHEN m.attempt = t.attempt THEN least(t.started_at, m.started_at)
+                                  ELSE t.started_at END,
+                finished_at = CASE WHEN m.attempt > t.attempt THEN m.finished_at
+                                   WHEN m.attempt = t.attempt THEN least(t.finished_at, m.finished_at)
+                                   ELSE t.finished_at END,
+                backend_job_id = CASE WHEN m.attempt > t.attempt THEN m.backend_job_id
+                                      WHEN m.attempt = t.attempt THEN greatest(t.backend_job_id, m.backend_job_id)
+                                      ELSE t.backend_job_id END
+            FROM merged m
+            WHERE t.task_id = m.task_id AND t.tile_id = m.tile_id
+              AND ((m.attempt, tilefleet_status_rank(m.status), m.occurred_at, m.event_id::text)
+                     > (t.attempt, tilefleet_status_rank(t.status), coalesce(t.status_at, '-infinity'),
+                        coalesce(t.last_event_id::text, ''))
+                   OR (m.attempt = t.attempt
+                       AND (m.submitted_at < coalesce(t.submitted_at, 'infinity')
+                            OR m.started_at < coalesce(t.started_at, 'infinity')
+                            OR m.finished_at < coalesce(t.finished_at, 'infinity')
+                            OR m.backend_job_id > coalesce(t.backend_job_id, ''))))
+            RETURNING t.task_id, t.backend, t.status, t.last_event_id = m.event_id AS moved
         )
-        UPDATE tiles t
-        SET submitted_at = least(t.submitted_at, b.submitted_at), started_at = least(t.started_at, b.started_at),
-            finished_at = least(t.finished_at, b.finished_at),
-            backend_job_id = coalesce(b.backend_job_id, t.backend_job_id)
-        FROM batch b
-        WHERE t.task_id = b.task_id AND t.tile_id = b.tile_id AND t.attempt = b.attempt
-          AND (b.submitted_at < coalesce(t.submitted_at, 'infinity') OR b.started_at < coalesce(t.started_at, 'infinity')
-               OR b.finished_at < coalesce(t.finished_at, 'infinity')
-               OR (b.backend_job_id IS NOT NULL AND b.backend_job_id IS DISTINCT FROM t.backend_job_id));
+        SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
+        FROM (SELECT DISTINCT task_id, backend FROM changed
+              WHERE moved AND status IN ('finished', 'failed', 'canceled')) done;
 
         WITH errors AS (
             SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
@@ -183,55 +198,64 @@ public struct EventStore: Sendable {
           AND (e.attempt, e.occurred_at) > (coalesce(t.last_error_attempt, 0), coalesce(t.last_error_at, '-infinity'));
 
         WITH normalised AS (
-            SELECT f.*, CASE WHEN f.status = 'retrying' THEN 'failed' ELSE f.status END AS job_status FROM fresh f
+            SELECT task_id, tile_id, attempt, backend, backend_job_id, raw_status, occurred_at, status,
+                   coalesce(error, message) AS error,
+                   CASE WHEN status = 'retrying' THEN 'failed' ELSE status END AS job_status
+            FROM fresh
         ),
-        batch AS (
-            SELECT task_id, tile_id, attempt,
-                   (array_agg(backend ORDER BY occurred_at DESC, event_id DESC) FILTER (WHERE backend IS NOT NULL))[1] AS backend,
-                   (array_agg(backend_job_id ORDER BY occurred_at DESC, event_id DESC)
-                       FILTER (WHERE backend_job_id IS NOT NULL))[1] AS job_id,
-                   (array_agg(job_status ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC))[1] AS status,
-                   (array_agg(raw_status ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC))[1] AS raw_status,
-                   (array_agg(occurred_at ORDER BY tilefleet_status_rank(job_status) DESC, occurred_at DESC, event_id DESC))[1] AS status_at,
+        top AS (
+            SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, job_status, raw_status, occurred_at
+            FROM normalised
+            ORDER BY task_id, tile_id, attempt, tilefleet_status_rank(job_status) DESC, occurred_at, raw_status DESC
+        ),
+        stamps AS (
+            SELECT task_id, tile_id, attempt, max(backend) AS backend, max(backend_job_id) AS job_id,
                    min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
                    min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
-                   min(occurred_at) FILTER (WHERE job_status IN ('finished', 'failed', 'canceled')) AS finished_at,
-                   (array_agg(coalesce(error, message) ORDER BY occurred_at DESC, event_id DESC)
-                       FILTER (WHERE job_status = 'failed'))[1] AS error,
-                   max(occurred_at) FILTER (WHERE job_status = 'failed') AS error_at
+                   min(occurred_at) FILTER (WHERE job_status IN ('finished', 'failed', 'canceled')) AS finished_at
             FROM normalised
             GROUP BY task_id, tile_id, attempt
+        ),
+        errors AS (
+            SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, error, occurred_at AS error_at
+            FROM normalised
+            WHERE job_status = 'failed'
+            ORDER BY task_id, tile_id, attempt, occurred_at DESC, error DESC
         )
         INSERT INTO backend_jobs AS j (task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status,
                                        status_at, submitted_at, started_at, finished_at, error, error_at)
-        SELECT task_id, tile_id, attempt, backend, job_id, 'tilefleet:' || task_id || ':' || tile_id || ':' || attempt,
-               status, raw_status, status_at, submitted_at, started_at, finished_at, error, error_at
-        FROM batch
+        SELECT task_id, tile_id, attempt, s.backend, s.job_id, 'tilefleet:' || task_id || ':' || tile_id || ':' || attempt,
+               t.job_status, t.raw_status, t.occurred_at, s.submitted_at, s.started_at, s.finished_at, e.error, e.error_at
+        FROM top t JOIN stamps s USING (task_id, tile_id, attempt) LEFT JOIN errors e USING (task_id, tile_id, attempt)
         ON CONFLICT (task_id, tile_id, attempt) DO UPDATE
-        SET backend = coalesce(excluded.backend, j.backend),
-            job_id = coalesce(excluded.job_id, j.job_id),
-            status = CASE WHEN (tilefleet_status_rank(excluded.status), excluded.status_at)
-                               > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
-                          THEN excluded.status ELSE j.status END,
-            raw_status = CASE WHEN (tilefleet_status_rank(excluded.status), excluded.status_at)
-                                   > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
-                              THEN excluded.raw_status ELSE j.raw_status END,
-            status_at = CASE WHEN (tilefleet_status_rank(excluded.status), excluded.status_at)
-                                  > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
-                             THEN excluded.status_at ELSE j.status_at END,
+        SET backend = coalesce(j.backend, excluded.backend),
+            job_id = greatest(j.job_id, excluded.job_id),
+            (status, raw_status, status_at) = (
+                SELECT excluded.status, excluded.raw_status, excluded.status_at
+                WHERE (tilefleet_status_rank(excluded.status), j.status_at, excluded.raw_status)
+                    > (tilefleet_status_rank(j.status), excluded.status_at, j.raw_status)
+                UNION ALL
+                SELECT j.status, j.raw_status, j.status_at
+                LIMIT 1),
             submitted_at = least(j.submitted_at, excluded.submitted_at),
             started_at = least(j.started_at, excluded.started_at),
             finished_at = least(j.finished_at, excluded.finished_at),
-            error = CASE WHEN excluded.error_at > coalesce(j.error_at, '-infinity') THEN excluded.error ELSE j.error END,
-            error_at = greatest(j.error_at, excluded.error_at)
-        WHERE (tilefleet_status_rank(excluded.status), excluded.status_at)
-                > (tilefleet_status_rank(j.status), coalesce(j.status_at, '-infinity'))
+            (error, error_at) = (
+                SELECT excluded.error, excluded.error_at
+                WHERE (excluded.error_at, excluded.error) > (j.error_at, j.error)
+                   OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
+                UNION ALL
+                SELECT j.error, j.error_at
+                LIMIT 1)
+        WHERE (tilefleet_status_rank(excluded.status), j.status_at, excluded.raw_status)
+                > (tilefleet_status_rank(j.status), excluded.status_at, j.raw_status)
            OR excluded.submitted_at < coalesce(j.submitted_at, 'infinity')
            OR excluded.started_at < coalesce(j.started_at, 'infinity')
            OR excluded.finished_at < coalesce(j.finished_at, 'infinity')
-           OR excluded.error_at > coalesce(j.error_at, '-infinity')
-           OR (excluded.job_id IS NOT NULL AND excluded.job_id IS DISTINCT FROM j.job_id)
-           OR (excluded.backend IS NOT NULL AND excluded.backend IS DISTINCT FROM j.backend);
+           OR (excluded.error_at, excluded.error) > (j.error_at, j.error)
+           OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
+           OR excluded.job_id > coalesce(j.job_id, '')
+           OR (j.backend IS NULL AND excluded.backend IS NOT NULL);
 
         INSERT INTO assets (task_id, tile_id, attempt, href, type, roles, title, size)
         SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')

@@ -15,6 +15,7 @@ public struct Migration: Sendable {
         Migration(version: 1, name: "tasks, tiles, backend jobs, events, assets", sql: Migrations.v1Tables),
         Migration(version: 2, name: "reporting views", sql: Migrations.v2Views),
         Migration(version: 3, name: "post-job runs", sql: Migrations.v3PostJobs),
+        Migration(version: 4, name: "room for heap-only updates of tiles and backend jobs", sql: Migrations.v4HotUpdates),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

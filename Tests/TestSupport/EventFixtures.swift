@@ -45,8 +45,8 @@ public enum EventFixtures {
     public static func finalState(_ db: PostgresConnection) async throws -> [String] {
         var lines: [String] = []
         for sql: PostgresQuery in [
-            "SELECT task_id, tile_id, status, attempt, backend_job_id, raw_status, progress, last_error, submitted_at, started_at, finished_at, status_at, last_event_id FROM tiles ORDER BY 1, 2",
-            "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, submitted_at, started_at, finished_at, error FROM backend_jobs ORDER BY 1, 2, 3",
+            "SELECT task_id, tile_id, status, attempt, backend_job_id, raw_status, progress, last_error, last_error_attempt, last_error_at, submitted_at, started_at, finished_at, status_at, last_event_id FROM tiles ORDER BY 1, 2",
+            "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, status_at, submitted_at, started_at, finished_at, error, error_at FROM backend_jobs ORDER BY 1, 2, 3",
             "SELECT task_id, tile_id, attempt, href, type, roles, title, size FROM assets ORDER BY 1, 2, 3, 4",
             "SELECT count(*) FROM events",
         ] {

@@ -60,6 +60,8 @@ rmq_env() {
     export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
     export RABBITMQ_NODE_PORT=$amqp_port
     export RABBITMQ_DIST_PORT=$amqp_dist_port
+    # The broker shares the host with PostgreSQL and the fleet: no busy-waiting schedulers.
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
     export ERL_EPMD_PORT=$epmd_port
     export ERL_EPMD_ADDRESS=127.0.0.1
 }
@@ -80,6 +82,7 @@ log.console = false
 log.file.level = warning
 vm_memory_high_watermark.relative = 0.4
 disk_free_limit.absolute = 50MB
+classic_queue.default_version = 2
 CONF
     if [ ! -f "$rmq_dir/.erlang.cookie" ]; then
         head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$rmq_dir/.erlang.cookie"

@@ -27,6 +27,9 @@ struct BenchRecorder: AsyncParsableCommand {
     @Flag(help: "Also write the same batches straight through the event store, without the broker, to separate the database's share.")
     var direct = false
 
+    @Flag(help: "Also measure draining a backlog: publish every event first, then time the recorder alone from its start to the last commit.")
+    var backlog = false
+
     func run() async throws {
         let databaseURL = try connection.resolvedDatabaseURL()
         let amqpURL = try connection.resolvedAMQPURL()
@@ -37,6 +40,11 @@ struct BenchRecorder: AsyncParsableCommand {
         for batchSize in batchSizes {
             let rate = try await measure(batchSize: batchSize, db: db, databaseURL: databaseURL, amqpURL: amqpURL, logger: logger)
             print("recorder, batch \(batchSize): \(BenchReport.format(rate)) events/s (\(events) events, publish → committed)")
+            if backlog {
+                let drain = try await measure(batchSize: batchSize, db: db, databaseURL: databaseURL, amqpURL: amqpURL,
+                                              logger: logger, backlog: true)
+                print("recorder draining a backlog, batch \(batchSize): \(BenchReport.format(drain)) events/s (consume → committed)")
+            }
             if direct {
                 let storeRate = try await measureStore(batchSize: batchSize, db: db)
                 print("event store alone, batch \(batchSize): \(BenchReport.format(storeRate)) events/s")
@@ -76,39 +84,53 @@ struct BenchRecorder: AsyncParsableCommand {
         return Double(bodies.count) / elapsed.seconds
     }
 
+    /// Waits for the last event: every tile finished (a cheap index count), then every event stored.
+    private func waitUntilStored(task: String, tiles: Int, db: PostgresConnection) async throws {
+        while true {
+            try await Task.sleep(for: .milliseconds(10))
+            let finished = try await db.query("SELECT count(*) FROM tiles WHERE task_id = \(task) AND status = 'finished'")[0]
+                .decode(Int.self, at: 0)
+            guard finished == tiles else { continue }
+            let stored = try await db.query("SELECT count(*) FROM events WHERE task_id = \(task)")[0].decode(Int.self, at: 0)
+            if stored == events { return }
+        }
+    }
+
     private func measure(batchSize: Int, db: PostgresConnection, databaseURL: String, amqpURL: String,
-                         logger: Logger) async throws -> Double {
+                         logger: Logger, backlog: Bool = false) async throws -> Double {
         let (task, bodies) = try await makeTask(db)
         let topology = Topology(prefix: "bench-\(UUID().uuidString.prefix(8))")
+        // The publisher has a connection of its own, as workers do.
         let amqp = try await AMQPConnection.connect(url: amqpURL, logger: logger)
+        let publisher = try await AMQPConnection.connect(url: amqpURL, logger: logger)
         let recorderDB = try await PostgresConnection.connect(to: databaseURL, logger: logger)
-        let channel = try await amqp.openChannel()
+        let channel = try await publisher.openChannel()
         try await topology.declare(on: channel)
         try await channel.enablePublisherConfirms(window: 1_000)
         let recorder = RecorderService(amqp: amqp, database: recorderDB, topology: topology,
                                        configuration: RecorderConfiguration(batchSize: batchSize), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: recorder)], logger: logger))
-        let running = Task { try await group.run() }
-
         let clock = ContinuousClock()
-        let began = clock.now
+        var began = clock.now
         let publishing = Task {
             for event in bodies {
                 try await channel.publish(event.encoded(), exchange: topology.eventsExchange, routingKey: event.routingKey)
             }
             try await channel.waitForConfirms()
         }
-        var stored = 0
-        while stored < events {
-            try await Task.sleep(for: .milliseconds(20))
-            stored = try await db.query("SELECT count(*) FROM events WHERE task_id = \(task)")[0].decode(Int.self, at: 0)
+        if backlog {
+            try await publishing.value
+            began = clock.now
         }
+        let running = Task { try await group.run() }
+        try await waitUntilStored(task: task, tiles: max(1, events / 10), db: db)
         let elapsed = clock.now - began
         try await publishing.value
         await group.triggerGracefulShutdown()
         try await running.value
         try await topology.delete(on: channel)
         await amqp.close()
+        await publisher.close()
         await recorderDB.close()
         try await db.execute("DELETE FROM events WHERE task_id = \(task)")
         try await db.execute("DELETE FROM tasks WHERE id = \(task)")
