@@ -33,7 +33,6 @@ final class PostgresConnectionLoop: Sendable {
         let thread = Thread { [self] in
             let session = PostgresSession(url: url, logger: logger, reconnectTimeout: reconnectTimeout)
             run(session)
-            session.close()
         }
         thread.name = "tilefleet-postgres"
         thread.start()
@@ -112,6 +111,9 @@ final class PostgresConnectionLoop: Sendable {
             if closing { break }
             waitIdle(session)
         }
+        // Closed before anyone waiting in `close()` resumes: a process that exits right after
+        // `close()` must not tear down libpq's TLS state while this thread is still in PQfinish.
+        session.close()
         let waiters = finished.withLock { waiters -> [CheckedContinuation<Void, Never>] in
             defer { waiters = nil }
             return waiters ?? []

@@ -17,6 +17,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     static let knownParameters: Set<String> = [
         "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "connect_timeout", "application_name",
         "host", "options", "target_session_attrs", "keepalives", "keepalives_idle", "channel_binding",
+        "gssencmode",
     ]
 
     public init(user: String? = nil, password: String? = nil, host: String, port: Int = 5432,
@@ -158,6 +159,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         if let database { pairs.append(("dbname", database)) }
         if let sslMode { pairs.append(("sslmode", sslMode)) }
         if parameters["application_name"] == nil { pairs.append(("application_name", "tilefleet")) }
+        // libpq's default (`prefer`) calls into Kerberos on every connect, and Kerberos asserts
+        // when a process exits while another thread is connecting; ask for it explicitly instead.
+        if parameters["gssencmode"] == nil { pairs.append(("gssencmode", "disable")) }
         for (key, value) in parameters.sorted(by: { $0.key < $1.key }) { pairs.append((key, value)) }
         return pairs
     }

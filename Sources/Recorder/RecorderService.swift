@@ -7,40 +7,54 @@ import Postgres
 import ServiceLifecycle
 import Storage
 
-/// The single writer of status events: consumes `tilefleet.recorder` in batches, writes each
-/// batch in one transaction, and acks it with one multiple-ack only after the commit.
+/// The writer of status events: consumes `tilefleet.recorder` in batches, writes each batch in
+/// one transaction, and acknowledges only after the commit.
 ///
-/// Malformed events and events for unknown tiles are stored in `rejected_events` and published
-/// to `tilefleet.dead` with the reason before the batch is acked. While the database is down the
-/// batch is retried and nothing is acked; a lost broker connection leaves the batch unacked, so
-/// the broker redelivers it and the idempotent store absorbs the repeat.
+/// With several database connections, that many batches are written at once; the writes
+/// commute, so batches may commit in any order, while acknowledgements go out in delivery order
+/// (a multiple-ack for a batch is sent once every earlier batch has committed). Malformed events
+/// and events for unknown tiles are stored in `rejected_events` and published to `tilefleet.dead`
+/// with the reason before the batch is acknowledged. While the database is down the batch is
+/// retried and nothing is acknowledged; a lost broker connection leaves the batch unacknowledged,
+/// so the broker redelivers it and the idempotent store absorbs the repeat.
 public struct RecorderService: Service {
     public let amqp: AMQPConnection
-    public let database: PostgresConnection
+    public let databases: [PostgresConnection]
     public let topology: Topology
     public let configuration: RecorderConfiguration
     public let logger: Logger
 
-    public init(amqp: AMQPConnection, database: PostgresConnection, topology: Topology = Topology(),
+    /// A recorder writing through `databases`, one batch in flight per connection.
+    public init(amqp: AMQPConnection, databases: [PostgresConnection], topology: Topology = Topology(),
                 configuration: RecorderConfiguration = RecorderConfiguration(),
                 logger: Logger = Logger(label: "tilefleet.recorder")) {
+        precondition(!databases.isEmpty, "the recorder needs at least one database connection")
         self.amqp = amqp
-        self.database = database
+        self.databases = databases
         self.topology = topology
         self.configuration = configuration
         self.logger = logger
     }
 
+    /// A recorder writing one batch at a time through `database`.
+    public init(amqp: AMQPConnection, database: PostgresConnection, topology: Topology = Topology(),
+                configuration: RecorderConfiguration = RecorderConfiguration(),
+                logger: Logger = Logger(label: "tilefleet.recorder")) {
+        self.init(amqp: amqp, databases: [database], topology: topology, configuration: configuration, logger: logger)
+    }
+
     public func run() async throws {
         let consumeChannel = try await amqp.openChannel()
         try await topology.declare(on: consumeChannel)
-        try await consumeChannel.setPrefetch(UInt16(configuration.prefetch))
+        try await consumeChannel.setPrefetch(UInt16(configuration.prefetch(writers: databases.count)))
         let deadChannel = try await amqp.openChannel()
         try await deadChannel.enablePublisherConfirms()
         let consumer = try await consumeChannel.consume(queue: topology.recorderQueue)
         let buffer = DeliveryBuffer()
-        let store = EventStore(connection: database)
-        logger.info("recorder consuming", metadata: ["queue": "\(topology.recorderQueue)", "batch": "\(configuration.batchSize)"])
+        let acks = OrderedAcknowledgements(channel: consumeChannel)
+        logger.info("recorder consuming", metadata: [
+            "queue": "\(topology.recorderQueue)", "batch": "\(configuration.batchSize)", "writers": "\(databases.count)",
+        ])
 
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
@@ -48,8 +62,19 @@ public struct RecorderService: Service {
                     for await delivery in consumer { buffer.append(ParsedDelivery(delivery)) }
                     buffer.finish()
                 }
-                while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {
-                    try await write(batch, store: store, consumeChannel: consumeChannel, deadChannel: deadChannel)
+                try await withThrowingTaskGroup(of: EventStore.self) { writes in
+                    var idle = databases.map(EventStore.init(connection:))
+                    while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {
+                        if idle.isEmpty, let store = try await writes.next() { idle.append(store) }
+                        let store = idle.removeLast()
+                        let number = acks.begin()
+                        writes.addTask {
+                            try await write(batch, store: store, deadChannel: deadChannel)
+                            acks.committed(number, last: batch[batch.count - 1].delivery)
+                            return store
+                        }
+                    }
+                    try await writes.waitForAll()
                 }
             }
         } onGracefulShutdown: {
@@ -59,8 +84,9 @@ public struct RecorderService: Service {
         logger.info("recorder stopped")
     }
 
-    private func write(_ batch: [ParsedDelivery], store: EventStore, consumeChannel: AMQPChannel,
-                       deadChannel: AMQPChannel) async throws {
+    /// Stores `batch` (or, if the database refuses it, each event on its own), dead-letters what
+    /// cannot be stored, and returns once all of it is committed. Acknowledging is the caller's.
+    private func write(_ batch: [ParsedDelivery], store: EventStore, deadChannel: AMQPChannel) async throws {
         let plan = RecorderBatch(batch)
         var attempt = 0
         while true {
@@ -76,7 +102,6 @@ public struct RecorderService: Service {
                 for (delivery, reason) in dead {
                     try await deadLetter(delivery, reason: reason, on: deadChannel)
                 }
-                try? consumeChannel.ack(batch[batch.count - 1].delivery, multiple: true)
                 if !dead.isEmpty {
                     logger.warning("events rejected", metadata: ["count": "\(dead.count)", "first_reason": "\(dead[0].1)"])
                 }
@@ -85,11 +110,15 @@ public struct RecorderService: Service {
                 logger.warning("database unavailable; batch kept unacked, retrying",
                                metadata: ["error": "\(error)", "attempt": "\(attempt)", "events": "\(batch.count)"])
                 try await Task.sleep(for: configuration.retryDelay)
+            } catch let error as StorageError where error.isConflict {
+                // Rolled back after a deadlock with another writer; the merge commutes, so just rerun it.
+                logger.notice("batch lost a race with a concurrent writer; rerunning",
+                              metadata: ["error": "\(error)", "attempt": "\(attempt)"])
             } catch let error as StorageError where batch.count > 1 {
                 // One bad event must not hold back the rest: write them one by one.
                 logger.error("batch failed; isolating the failing event", metadata: ["error": "\(error)"])
                 for delivery in batch {
-                    try await write([delivery], store: store, consumeChannel: consumeChannel, deadChannel: deadChannel)
+                    try await write([delivery], store: store, deadChannel: deadChannel)
                 }
                 return
             } catch let error as StorageError {
@@ -97,7 +126,6 @@ public struct RecorderService: Service {
                 let delivery = batch[0].delivery
                 try await store.apply([], rejections: [EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey)])
                 try await deadLetter(delivery, reason: reason, on: deadChannel)
-                try? consumeChannel.ack(delivery)
                 return
             }
         }

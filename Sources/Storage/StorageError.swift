@@ -16,5 +16,11 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True when the transaction lost a race with a concurrent one (deadlock or serialization
+    /// failure) and was rolled back: running it again is safe and expected to succeed.
+    public var isConflict: Bool {
+        underlying.sqlState == "40P01" || underlying.sqlState == "40001"
+    }
+
     public var description: String { underlying.description }
 }

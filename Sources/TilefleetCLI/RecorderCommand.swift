@@ -21,17 +21,23 @@ struct RecorderCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds to wait for a batch to fill.")
     var maxWaitMs = 50
 
+    @Option(help: "Batches written at the same time, each on its own database connection.")
+    var writers = 2
+
     @Option(help: "Name prefix of the fleet's exchanges and queues (default: topology.prefix in the config, else tilefleet).")
     var prefix: String?
 
     func run() async throws {
         let logger = Logger(label: "tilefleet.recorder")
-        let database = try await PostgresConnection.connect(to: connection.resolvedDatabaseURL(), logger: logger)
+        guard writers >= 1 else { throw ValidationError("--writers must be at least 1, got \(writers)") }
+        let databaseURL = try connection.resolvedDatabaseURL()
+        var databases: [PostgresConnection] = []
+        for _ in 0..<writers { databases.append(try await PostgresConnection.connect(to: databaseURL, logger: logger)) }
         let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: logger)
         var topology = try connection.fleetConfiguration().topology
         if let prefix { topology.prefix = prefix }
         let recorder = RecorderService(
-            amqp: amqp, database: database, topology: topology,
+            amqp: amqp, databases: databases, topology: topology,
             configuration: RecorderConfiguration(batchSize: batchSize, maxWait: .milliseconds(maxWaitMs)),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
@@ -40,6 +46,6 @@ struct RecorderCommand: AsyncParsableCommand {
             logger: logger))
         try await group.run()
         await amqp.close()
-        await database.close()
+        for database in databases { await database.close() }
     }
 }

@@ -85,7 +85,7 @@ import Glibc
         let maxActive = 20
         let fleet = try await Fleet.start(maxActive: maxActive, simulator: SimulatorConfiguration(
             duration: .init(distribution: "fixed", seconds: 0.3), queueSeconds: 0, failureRate: 0))
-        defer { Task { await fleet.stop() } }
+        defer { TestCleanup.later { await fleet.stop() } }
         let task = fleet.directory + "/task.yaml"
         try """
         id: e2e

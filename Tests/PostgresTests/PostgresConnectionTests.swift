@@ -13,7 +13,7 @@ import TestSupport
 
     @Test func roundTripsEveryTypeTheFleetUses() async throws {
         let db = try await connect()
-        defer { Task { await db.close() } }
+        defer { TestCleanup.later { await db.close() } }
         let now = Date(timeIntervalSince1970: 1_732_190_400.123456)
         let json = try PostgresJSON(["status": "finished", "tile": "32633-E400-N5320"])
         let noText: String? = nil
@@ -38,7 +38,7 @@ import TestSupport
 
     @Test func copiesAHundredThousandRows() async throws {
         let db = try await connect()
-        defer { Task { await db.close() } }
+        defer { TestCleanup.later { await db.close() } }
         let table = uniqueTable()
         try await db.executeScript("CREATE TABLE \(table) (id bigint PRIMARY KEY, name text, score float8, note text)")
         var buffer = PostgresCopyBuffer()
@@ -59,7 +59,7 @@ import TestSupport
 
     @Test func aFailingStatementReportsItsSQLState() async throws {
         let db = try await connect()
-        defer { Task { await db.close() } }
+        defer { TestCleanup.later { await db.close() } }
         let table = uniqueTable()
         try await db.executeScript("CREATE TABLE \(table) (id int PRIMARY KEY)")
         try await db.execute("INSERT INTO \(unescaped: table) VALUES (\(Int32(1)))")
@@ -81,7 +81,7 @@ import TestSupport
 
     @Test func aTransactionRollsBackOnError() async throws {
         let db = try await connect()
-        defer { Task { await db.close() } }
+        defer { TestCleanup.later { await db.close() } }
         let table = uniqueTable()
         try await db.executeScript("CREATE TABLE \(table) (id int PRIMARY KEY)")
         await #expect(throws: PostgresError.self) {
@@ -100,7 +100,7 @@ import TestSupport
 
     @Test func preparedStatementsRunWithParameters() async throws {
         let db = try await connect()
-        defer { Task { await db.close() } }
+        defer { TestCleanup.later { await db.close() } }
         let sum = try await db.withSession { session throws(PostgresError) in
             try session.prepare(name: "add", sql: "SELECT $1::bigint + $2::bigint", types: [.int8, .int8])
             var total = 0
@@ -115,7 +115,7 @@ import TestSupport
     @Test func listenReceivesNotify() async throws {
         let listener = try await connect()
         let sender = try await connect()
-        defer { Task { await listener.close(); await sender.close() } }
+        defer { TestCleanup.later { await listener.close(); await sender.close() } }
         let channel = "tilefleet_test_\(UInt32.random(in: 0...UInt32.max))"
         let stream = try await listener.listen(channel)
         try await sender.notify(channel: channel, payload: "task-1 openeo")
@@ -151,7 +151,7 @@ import TestSupport
         defer { try? server.stop() }
         let db = try await PostgresConnection.connect(to: server.databaseURL)
         let listener = try await PostgresConnection.connect(to: server.databaseURL)
-        defer { Task { await db.close(); await listener.close() } }
+        defer { TestCleanup.later { await db.close(); await listener.close() } }
         let stream = try await listener.listen("tilefleet_restart")
         let before = try await db.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
 
@@ -180,7 +180,7 @@ import TestSupport
         try await server.start()
         defer { try? server.stop() }
         let db = try await PostgresConnection.connect(to: server.databaseURL, reconnectTimeout: .seconds(60))
-        defer { Task { await db.close() } }
+        defer { TestCleanup.later { await db.close() } }
         try server.stop()
         let restarter = Task.detached { try await Task.sleep(for: .seconds(2)); try await server.start() }
         // Issued while the server is down: reconnects with backoff until it is back.

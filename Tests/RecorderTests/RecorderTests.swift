@@ -50,8 +50,9 @@ import TestSupport
     static func withRecorder(database: PostgresURL, topology: Topology, batchSize: Int = 200,
                              _ body: () async throws -> Void) async throws {
         let amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
-        let db = try await PostgresConnection.connect(to: database)
-        let recorder = RecorderService(amqp: amqp, database: db, topology: topology,
+        // Two writers, so batches commit out of order as they do in production.
+        let databases = [try await PostgresConnection.connect(to: database), try await PostgresConnection.connect(to: database)]
+        let recorder = RecorderService(amqp: amqp, databases: databases, topology: topology,
                                        configuration: RecorderConfiguration(batchSize: batchSize, retryDelay: .milliseconds(200)))
         let group = ServiceGroup(configuration: .init(services: [.init(service: recorder)], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
@@ -65,13 +66,13 @@ import TestSupport
         await group.triggerGracefulShutdown()
         try await running.value
         await amqp.close()
-        await db.close()
+        for db in databases { await db.close() }
     }
 
     @Test func aPoisonMessageIsKeptWhileItsNeighboursAreApplied() async throws {
         let db = try await TestDatabase.create()
         let topology = Topology(prefix: "test-\(UUID().uuidString.prefix(8))")
-        defer { Task { await db.drop(); await Self.cleanUp(topology) } }
+        defer { TestCleanup.later { await db.drop(); await Self.cleanUp(topology) } }
         try await db.makeTask("poison", tiles: 10)
         let events = EventFixtures.lifeEvents(task: "poison", tiles: 10)
         let ghost = StatusEvent(task: "no-such-task", tile: "x", attempt: 1, status: .running)
@@ -111,7 +112,7 @@ import TestSupport
         let db = try await TestDatabase.create()
         let reference = try await TestDatabase.create()
         let topology = Topology(prefix: "test-\(UUID().uuidString.prefix(8))")
-        defer { Task { await db.drop(); await reference.drop(); await Self.cleanUp(topology) } }
+        defer { TestCleanup.later { await db.drop(); await reference.drop(); await Self.cleanUp(topology) } }
         let tiles = 1_400
         for d in [db, reference] { try await d.makeTask("kill", tiles: tiles) }
         let events = EventFixtures.lifeEvents(task: "kill", tiles: tiles)
@@ -143,7 +144,7 @@ import TestSupport
         let db = try await TestDatabase.create(serverURL: server.databaseURL)
         let reference = try await TestDatabase.create()
         let topology = Topology(prefix: "test-\(UUID().uuidString.prefix(8))")
-        defer { Task { await reference.drop(); await Self.cleanUp(topology) } }
+        defer { TestCleanup.later { await reference.drop(); await Self.cleanUp(topology) } }
         let tiles = 1_400
         for d in [db, reference] { try await d.makeTask("pgrestart", tiles: tiles) }
         let events = EventFixtures.lifeEvents(task: "pgrestart", tiles: tiles)

@@ -9,7 +9,7 @@ import TestSupport
     @Test func replayingTenThousandEventsTwiceAndShuffledGivesTheSameState() async throws {
         let inOrder = try await TestDatabase.create()
         let shuffled = try await TestDatabase.create()
-        defer { Task { await inOrder.drop(); await shuffled.drop() } }
+        defer { TestCleanup.later { await inOrder.drop(); await shuffled.drop() } }
         let tiles = 1_400
         let events = EventFixtures.lifeEvents(task: "replay", tiles: tiles)
         #expect(events.count >= 10_000)
@@ -41,9 +41,44 @@ import TestSupport
         #expect(try summary.decode(Int.self, at: 3) == 2 * (tiles - failed))
     }
 
+    @Test func twoWritersRacingOnTheSameTilesGiveTheSameStateAsOne() async throws {
+        let sequential = try await TestDatabase.create()
+        let racing = try await TestDatabase.create()
+        defer { TestCleanup.later { await sequential.drop(); await racing.drop() } }
+        let tiles = 600
+        let events = EventFixtures.lifeEvents(task: "race", tiles: tiles)
+        for db in [sequential, racing] { try await db.makeTask("race", tiles: tiles) }
+        for chunk in events.chunked(400) { try await EventStore(connection: sequential.connection).apply(chunk) }
+
+        // Every batch of one writer overlaps the other's tiles; a deadlock between them is
+        // rerun, as the recorder does.
+        var rng = SeededGenerator(seed: 7)
+        let halves = events.shuffled(using: &rng).chunked(events.count / 2 + 1)
+        let second = try await PostgresConnection.connect(to: racing.url)
+        defer { TestCleanup.later { await second.close() } }
+        var reruns = 0
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for (half, connection) in zip(halves, [racing.connection, second]) {
+                group.addTask {
+                    let store = EventStore(connection: connection)
+                    var conflicts = 0
+                    for chunk in Array(half).chunked(200) {
+                        while true {
+                            do { try await store.apply(chunk); break } catch let error as StorageError where error.isConflict { conflicts += 1 }
+                        }
+                    }
+                    return conflicts
+                }
+            }
+            for try await conflicts in group { reruns += conflicts }
+        }
+        #expect(try await EventFixtures.finalState(racing.connection) == EventFixtures.finalState(sequential.connection))
+        print("racing writers: \(reruns) batch(es) rerun after a deadlock")
+    }
+
     @Test func aStaleRunningAfterFinishedChangesNothing() async throws {
         let db = try await TestDatabase.create()
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("stale", tiles: 1)
         let store = EventStore(connection: db.connection)
         let t = Date(timeIntervalSince1970: 1_780_000_000)
@@ -69,7 +104,7 @@ import TestSupport
 
     @Test func anOlderAttemptNeverOverridesARetry() async throws {
         let db = try await TestDatabase.create()
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("retry", tiles: 1)
         let store = EventStore(connection: db.connection)
         let tile = TestDatabase.tileID(0)
@@ -91,7 +126,7 @@ import TestSupport
 
     @Test func unknownTilesAndRejectionsAreKeptNotLost() async throws {
         let db = try await TestDatabase.create()
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("known", tiles: 2)
         let store = EventStore(connection: db.connection)
         let ghost = StatusEvent(task: "nope", tile: "x", attempt: 1, status: .running)
@@ -113,10 +148,10 @@ import TestSupport
 
     @Test func terminalTilesAreAnnouncedOnTilefleetTiles() async throws {
         let db = try await TestDatabase.create()
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("notify", tiles: 3, backend: "openeo-sim")
         let listener = try await PostgresConnection.connect(to: db.url)
-        defer { Task { await listener.close() } }
+        defer { TestCleanup.later { await listener.close() } }
         let stream = try await listener.listen("tilefleet_tiles")
         let store = EventStore(connection: db.connection)
         try await store.apply([
@@ -131,7 +166,7 @@ import TestSupport
 
     @Test func reportViewsAnswer() async throws {
         let db = try await TestDatabase.create()
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("report", tiles: 100)
         try await EventStore(connection: db.connection).apply(EventFixtures.lifeEvents(task: "report", tiles: 100))
         let progress = try await db.connection.query(

@@ -6,7 +6,7 @@ import TestSupport
 @Suite struct MigratorTests {
     @Test func migratesOnceAndIsIdempotent() async throws {
         let db = try await TestDatabase.create(migrate: false)
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         let first = try await Migrator().migrate(db.connection)
         #expect(first.applied == Migration.all.map(\.version))
         #expect(first.version == Migration.latestVersion)
@@ -20,7 +20,7 @@ import TestSupport
 
     @Test func refusesANewerSchemaAndChangesNothing() async throws {
         let db = try await TestDatabase.create()
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         try await db.connection.execute("INSERT INTO schema_migrations (version, name) VALUES (\(999), \("from the future"))")
         await #expect {
             try await Migrator().migrate(db.connection)
@@ -32,7 +32,7 @@ import TestSupport
 
     @Test func aFailingMigrationLeavesNothingBehind() async throws {
         let db = try await TestDatabase.create(migrate: false)
-        defer { Task { await db.drop() } }
+        defer { TestCleanup.later { await db.drop() } }
         let broken = Migrator(migrations: Migration.all + [Migration(version: 3, name: "broken", sql: "CREATE TABLE x (); SELEC 1")])
         await #expect(throws: StorageError.self) { try await broken.migrate(db.connection) }
         #expect(try await Migrator().currentVersion(db.connection) == 0)

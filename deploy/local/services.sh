@@ -82,7 +82,6 @@ log.console = false
 log.file.level = warning
 vm_memory_high_watermark.relative = 0.4
 disk_free_limit.absolute = 50MB
-classic_queue.default_version = 2
 CONF
     if [ ! -f "$rmq_dir/.erlang.cookie" ]; then
         head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$rmq_dir/.erlang.cookie"

@@ -24,6 +24,9 @@ struct BenchRecorder: AsyncParsableCommand {
     @Option(parsing: .upToNextOption, help: "Recorder batch sizes to measure.")
     var batchSizes: [Int] = [1, 100, 1_000]
 
+    @Option(help: "Recorder database connections, each writing one batch at a time.")
+    var writers = 2
+
     @Flag(help: "Also write the same batches straight through the event store, without the broker, to separate the database's share.")
     var direct = false
 
@@ -39,11 +42,11 @@ struct BenchRecorder: AsyncParsableCommand {
         try await Migrator().migrate(db)
         for batchSize in batchSizes {
             let rate = try await measure(batchSize: batchSize, db: db, databaseURL: databaseURL, amqpURL: amqpURL, logger: logger)
-            print("recorder, batch \(batchSize): \(BenchReport.format(rate)) events/s (\(events) events, publish → committed)")
+            print("recorder, batch \(batchSize), \(writers) writer(s): \(BenchReport.format(rate)) events/s (\(events) events, publish → committed)")
             if backlog {
                 let drain = try await measure(batchSize: batchSize, db: db, databaseURL: databaseURL, amqpURL: amqpURL,
                                               logger: logger, backlog: true)
-                print("recorder draining a backlog, batch \(batchSize): \(BenchReport.format(drain)) events/s (consume → committed)")
+                print("recorder draining a backlog, batch \(batchSize), \(writers) writer(s): \(BenchReport.format(drain)) events/s (consume → committed)")
             }
             if direct {
                 let storeRate = try await measureStore(batchSize: batchSize, db: db)
@@ -79,9 +82,15 @@ struct BenchRecorder: AsyncParsableCommand {
             try await store.apply(bodies[start..<min(start + batchSize, bodies.count)])
         }
         let elapsed = clock.now - began
+        try await removeTask(task, db: db)
+        return Double(bodies.count) / elapsed.seconds
+    }
+
+    /// Deletes the run's task and vacuums, so the next run does not scan this one's dead rows.
+    private func removeTask(_ task: String, db: PostgresConnection) async throws {
         try await db.execute("DELETE FROM events WHERE task_id = \(task)")
         try await db.execute("DELETE FROM tasks WHERE id = \(task)")
-        return Double(bodies.count) / elapsed.seconds
+        try await db.executeScript("VACUUM events, tiles, backend_jobs, assets")
     }
 
     /// Waits for the last event: every tile finished (a cheap index count), then every event stored.
@@ -103,11 +112,12 @@ struct BenchRecorder: AsyncParsableCommand {
         // The publisher has a connection of its own, as workers do.
         let amqp = try await AMQPConnection.connect(url: amqpURL, logger: logger)
         let publisher = try await AMQPConnection.connect(url: amqpURL, logger: logger)
-        let recorderDB = try await PostgresConnection.connect(to: databaseURL, logger: logger)
+        var recorderDBs: [PostgresConnection] = []
+        for _ in 0..<writers { recorderDBs.append(try await PostgresConnection.connect(to: databaseURL, logger: logger)) }
         let channel = try await publisher.openChannel()
         try await topology.declare(on: channel)
         try await channel.enablePublisherConfirms(window: 1_000)
-        let recorder = RecorderService(amqp: amqp, database: recorderDB, topology: topology,
+        let recorder = RecorderService(amqp: amqp, databases: recorderDBs, topology: topology,
                                        configuration: RecorderConfiguration(batchSize: batchSize), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: recorder)], logger: logger))
         let clock = ContinuousClock()
@@ -131,9 +141,8 @@ struct BenchRecorder: AsyncParsableCommand {
         try await topology.delete(on: channel)
         await amqp.close()
         await publisher.close()
-        await recorderDB.close()
-        try await db.execute("DELETE FROM events WHERE task_id = \(task)")
-        try await db.execute("DELETE FROM tasks WHERE id = \(task)")
+        for connection in recorderDBs { await connection.close() }
+        try await removeTask(task, db: db)
         return Double(events) / elapsed.seconds
     }
 }
