@@ -41,9 +41,10 @@ bench: deps
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
 	status=0; $(SWIFT) build -c release --product tilefleet || status=1; \
-	for b in amqp postgres recorder http tiles; do \
+	for b in amqp postgres http tiles; do \
 		[ $$status = 0 ] && { .build/release/tilefleet bench $$b || status=1; }; \
 	done; \
+	[ $$status = 0 ] && { .build/release/tilefleet bench recorder --backlog --direct || status=1; }; \
 	[ $$status = 0 ] && { .build/release/tilefleet simulate --bench || status=1; }; \
 	$(SERVICES) stop; exit $$status
 

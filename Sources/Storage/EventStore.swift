@@ -110,8 +110,6 @@ public struct EventStore: Sendable {
     /// batch, and a backend job only when its status, timestamps or error change, so a stream of
     /// progress reports costs one tile update each.
     static let applyToTiles = """
-        TRUNCATE fresh;
-
         WITH ins AS (
             INSERT INTO events (\(incomingColumns))
             SELECT \(incomingColumns) FROM incoming

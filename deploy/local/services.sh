@@ -60,8 +60,6 @@ rmq_env() {
     export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
     export RABBITMQ_NODE_PORT=$amqp_port
     export RABBITMQ_DIST_PORT=$amqp_dist_port
-    # The broker shares the host with PostgreSQL and the fleet: no busy-waiting schedulers.
-    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
     export ERL_EPMD_PORT=$epmd_port
     export ERL_EPMD_ADDRESS=127.0.0.1
 }
