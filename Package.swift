@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: [
             "Coordinator", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
         ]),
-        .testTarget(name: "DeployTests", dependencies: ["TestSupport", "Messaging"]),
+        .testTarget(name: "DeployTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",

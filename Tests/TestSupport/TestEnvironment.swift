@@ -30,14 +30,19 @@ public enum TestEnvironment {
     /// Runs `services.sh <action> <service>` on a dedicated thread and fails with its output if
     /// it does not succeed.
     public static func services(_ action: String, _ service: String, environment: [String: String] = [:]) async throws {
-        let script = servicesScript
-        let (status, output) = try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try run(["/bin/bash", script, action, service], environment: environment) })
-            }.start()
-        }
+        let (status, output) = try await runOnThread(["/bin/bash", servicesScript, action, service], environment: environment)
         guard status == 0 else {
             throw ServicesError(action: action, service: service, output: output)
+        }
+    }
+
+    /// ``run(_:environment:)`` on a dedicated thread, so a long command does not hold one of the
+    /// cooperative pool's threads.
+    public static func runOnThread(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try run(arguments, environment: environment) })
+            }.start()
         }
     }
 

@@ -9,6 +9,7 @@ root=$(cd "$here/../.." && pwd)
 bin=${TILEFLEET_BIN:-$root/.build/release/tilefleet}
 out=${TILEFLEET_DEMO_OUT:-$root/demo-output}
 sim_port=${TILEFLEET_SIM_PORT:-8080}
+prefix=${TILEFLEET_DEMO_PREFIX:-tilefleet-demo}
 : "${TILEFLEET_AMQP_URL:?start the services first: eval \"\$(deploy/local/services.sh env)\"}"
 : "${TILEFLEET_DATABASE_URL:?start the services first}"
 rm -rf "$out"
@@ -40,7 +41,7 @@ done
 
 # The fleet config: the shared services, the simulator as the backend, a topology of its own.
 cat >"$out/fleet.yaml" <<YAML
-topology: { prefix: tilefleet-demo, wait_tiers: [1, 2, 5] }
+topology: { prefix: $prefix, wait_tiers: [1, 2, 5] }
 coordinator: { interval: 2s }
 backends:
   - name: sim
