@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput of the fleet's parts on this machine.",
-        subcommands: [BenchAMQP.self, BenchPostgres.self, BenchRecorder.self, BenchHTTP.self, BenchTiles.self, BenchSubmit.self, BenchWorker.self]
+        subcommands: [BenchAMQP.self, BenchPostgres.self, BenchRecorder.self, BenchMessages.self, BenchHTTP.self, BenchTiles.self, BenchSubmit.self, BenchWorker.self]
     )
 }
