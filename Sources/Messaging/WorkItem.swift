@@ -7,7 +7,8 @@ import Foundation
 ///
 /// The coordinator publishes `submit` items to `tilefleet.work` with the backend name as routing
 /// key; a worker turns a submitted job into `poll` items that travel through the delay tiers; a
-/// `cancel` item asks for a live backend job to be cancelled.
+/// `cancel` item asks for an attempt's backend job to be cancelled (found by idempotency key when
+/// the item carries no job id).
 public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     /// The wire schema this type reads and writes.
     public static let schema = "tilefleet.work-item/1"
@@ -89,8 +90,9 @@ extension WorkItem {
         guard item.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(item.attempt)") }
         guard item.maxAttempts >= 1 else { throw MessageRejection("field 'max_attempts' must be ≥ 1") }
         guard !item.backend.isEmpty else { throw MessageRejection("field 'backend' is empty") }
-        if item.kind != .submit && item.backendJobID == nil {
-            throw MessageRejection("a \(item.kind.rawValue) item needs 'backend_job_id'")
+        // A cancel may come before its attempt's job is known; the worker then looks it up.
+        if item.kind == .poll && item.backendJobID == nil {
+            throw MessageRejection("a poll item needs 'backend_job_id'")
         }
         return item
     }

@@ -23,8 +23,9 @@ struct CancelCommand: AsyncParsableCommand {
         let canceller = Canceller(store: TaskStore(connection: database), publisher: WorkPublisher(channel: channel, topology: configuration.topology))
         do {
             let outcome = try await canceller.cancel(task: task, tiles: CoordinatorSupport.tileList(tiles))
-            print("canceled \(outcome.canceled) pending tiles; sent \(outcome.cancelItems) cancel items for live backend jobs"
-                  + (outcome.notYetSubmitted > 0 ? "; \(outcome.notYetSubmitted) queued tiles have no backend job yet (run cancel again once submitted)" : ""))
+            print("canceled \(outcome.canceled) pending tiles; sent \(outcome.cancelItems) cancel items for dispatched tiles"
+                  + (outcome.notYetSubmitted > 0
+                     ? " (\(outcome.notYetSubmitted) of them have no backend job yet: workers find it by idempotency key once submitted)" : ""))
         } catch let error as TaskStoreError {
             CoordinatorSupport.printError(error.description)
             throw ExitCode(2)

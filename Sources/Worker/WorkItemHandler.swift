@@ -18,7 +18,9 @@ import Messaging
 /// - poll: one status call; an event when the platform's status changed; on `finished` the result
 ///   links; on `failed` the error text and a log excerpt, then a retry (`retrying` + a submit of
 ///   the next attempt) while attempts remain; a job beyond `max_runtime` is cancelled and counts as failed.
-/// - cancel: cancel the job, publish `canceled`.
+/// - cancel: cancel the job, publish `canceled`. A cancel for an attempt whose job is not known yet
+///   (its submit was still queued) looks the job up by idempotency key, again after the poll delay
+///   while none is found, up to `cancelLookups` times.
 /// - "try later" (concurrency limit, 429) and transient failures re-enqueue the same item after a
 ///   delay; they never fail a tile.
 public struct WorkItemHandler: Sendable {
@@ -36,7 +38,8 @@ public struct WorkItemHandler: Sendable {
         case fetchingResults(BackendJobStatus)
         case fetchingLogs(BackendJobStatus)
         case cancelingOverdue(BackendJobStatus)
-        case canceling
+        case findingToCancel
+        case canceling(jobID: String)
         case done
     }
 
@@ -81,7 +84,11 @@ public struct WorkItemHandler: Sendable {
             state = .polling
             return .call(.status(jobID: jobID))
         case .cancel:
-            state = .canceling
+            guard let jobID = item.backendJobID else {
+                state = .findingToCancel
+                return .call(.find(idempotencyKey: item.idempotencyKey))
+            }
+            state = .canceling(jobID: jobID)
             return .call(.cancel(jobID: jobID))
         }
     }
@@ -128,14 +135,35 @@ public struct WorkItemHandler: Sendable {
             return finish(attemptFailed(error: "exceeded the maximum run time of \(item.maxRuntimeSeconds ?? 0) s; cancel failed: \(error)",
                                         rawStatus: status.rawStatus, now: now))
 
-        case (.canceling, .canceled), (.canceling, .failed(.notFound)):
-            return finish(WorkerDecision(events: [event(.canceled, now: now)], outcome: .canceled))
-        case (.canceling, .failed(let error)) where Self.isTransient(error):
+        case (.findingToCancel, .found(let id?)):
+            state = .canceling(jobID: id)
+            return .call(.cancel(jobID: id))
+        case (.findingToCancel, .found(nil)):
+            guard item.pollCount + 1 < policy.cancelLookups else {
+                return finish(WorkerDecision(events: [event(.canceled, now: now, message:
+                    "no backend job was found for this attempt after \(policy.cancelLookups) lookups; none was canceled")], outcome: .canceled))
+            }
+            var again = item
+            again.pollCount += 1
+            return finish(deferred(again, delay: policy.pollDelay(after: item.pollCount), now: now))
+        case (.findingToCancel, .failed(let error)) where Self.isTransient(error):
             var again = item
             again.pollCount += 1
             return finish(deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now))
-        case (.canceling, .failed(let error)):
-            return finish(WorkerDecision(events: [event(.canceled, now: now, message: "the backend refused the cancel: \(error)")], outcome: .canceled))
+        case (.findingToCancel, .failed(let error)):
+            return finish(WorkerDecision(events: [event(.canceled, now: now, message: "could not look up the job to cancel it: \(error)")],
+                                         outcome: .canceled))
+
+        case (.canceling(let id), .canceled), (.canceling(let id), .failed(.notFound)):
+            return finish(WorkerDecision(events: [event(.canceled, now: now, jobID: id)], outcome: .canceled))
+        case (.canceling(let id), .failed(let error)) where Self.isTransient(error):
+            var again = item
+            again.backendJobID = id
+            again.pollCount += 1
+            return finish(deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now))
+        case (.canceling(let id), .failed(let error)):
+            return finish(WorkerDecision(events: [event(.canceled, now: now, jobID: id, message: "the backend refused the cancel: \(error)")],
+                                         outcome: .canceled))
 
         default:
             return finish(.deadLetter(reason: "internal: unexpected answer \(answer) in state \(state)"))

@@ -20,15 +20,21 @@ public struct WorkerPolicy: Sendable, Equatable {
     /// that request lands would miss the job and submit a second one. The backend's request timeout
     /// bounds how long such a request can be outstanding.
     public var redeliveryGrace: Duration
+    /// How many times a cancel for an attempt with no known job looks the job up by its
+    /// idempotency key, with the poll delay between looks, before concluding that none runs. The
+    /// attempt's submit may still be queued or deferred when the cancel arrives.
+    public var cancelLookups: Int
 
     public init(pollMinimum: Duration = .seconds(10), pollMaximum: Duration = .seconds(300), retryDelay: Duration? = nil,
-                waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5, redeliveryGrace: Duration = .seconds(60)) {
+                waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5, redeliveryGrace: Duration = .seconds(60),
+                cancelLookups: Int = 8) {
         self.pollMinimum = pollMinimum
         self.pollMaximum = max(pollMinimum, pollMaximum)
         self.retryDelay = retryDelay ?? pollMinimum
         self.waitTiers = waitTiers.sorted()
         self.logExcerptLines = logExcerptLines
         self.redeliveryGrace = redeliveryGrace
+        self.cancelLookups = max(1, cancelLookups)
     }
 
     /// The policy of a configured backend (its `poll` interval) on a topology's wait tiers.

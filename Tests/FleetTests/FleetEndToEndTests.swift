@@ -136,4 +136,67 @@ import Glibc
         for pid in pids { #expect(TestEnvironment.stop(pid, signal: SIGTERM) == 0) }
         pids = []
     }
+
+    /// Cancel right after dispatch, before any worker has submitted a job: the cancel items carry
+    /// no job id yet, and the worker that later submits the jobs finds each one by its
+    /// idempotency key and cancels it. Nothing is left running on the platform.
+    @Test func cancelingBeforeTheJobsAreSubmittedStillCancelsThemOnThePlatform() async throws {
+        let maxActive = 8
+        let fleet = try await Fleet.start(maxActive: maxActive, simulator: SimulatorConfiguration(
+            duration: .init(distribution: "fixed", seconds: 120), queueSeconds: 0, failureRate: 0))
+        defer { TestCleanup.later { await fleet.stop() } }
+        let task = fleet.directory + "/task.yaml"
+        try """
+        id: e2e-cancel
+        title: canceled before submission
+        backend: sim
+        service: { udp: "https://example.org/udp/ndvi.json", id: ndvi }
+        split:
+          aoi: "16.1482,48.0326,16.7092,48.3081"
+          grid: km:5
+        """.write(toFile: task, atomically: true, encoding: .utf8)
+
+        var pids = [try fleet.spawn("recorder", ["recorder"]), try fleet.spawn("coordinator", ["coordinator"])]
+        defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
+        let (status, output) = try fleet.run(["submit", task])
+        #expect(status == 0, "\(output)")
+        let tiles = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel'")
+        #expect(tiles > maxActive)
+
+        var queued = 0
+        for _ in 0..<300 where queued < maxActive {
+            try await Task.sleep(for: .milliseconds(100))
+            queued = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel' AND status = 'queued'")
+        }
+        #expect(queued == maxActive, "the coordinator dispatched \(queued) tiles")
+
+        let (cancelStatus, cancelOutput) = try fleet.run(["cancel", "e2e-cancel"])
+        #expect(cancelStatus == 0, "\(cancelOutput)")
+        #expect(cancelOutput.contains("canceled \(tiles - maxActive) pending tiles"), "\(cancelOutput)")
+        #expect(cancelOutput.contains("\(maxActive) of them have no backend job yet"), "\(cancelOutput)")
+
+        // Only now a worker: it takes the submits and the cancels from the same queue.
+        pids.append(try fleet.spawn("worker", ["worker", "--no-metrics"]))
+        var canceled = 0
+        for _ in 0..<600 where canceled < tiles {
+            try await Task.sleep(for: .milliseconds(100))
+            canceled = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel' AND status = 'canceled'")
+        }
+        #expect(canceled == tiles)
+
+        var stats = fleet.simulator.stats()
+        for _ in 0..<100 where stats.activeByUser.values.contains(where: { $0 > 0 }) {
+            try await Task.sleep(for: .milliseconds(100))
+            stats = fleet.simulator.stats()
+        }
+        // The worker cannot know the task was canceled: it submits every dispatched tile, then
+        // its cancels find those jobs and stop them.
+        #expect(stats.jobsCreated == maxActive)
+        #expect(stats.activeByUser.values.allSatisfy { $0 == 0 }, "jobs still running on the platform: \(stats.activeByUser)")
+        #expect(stats.duplicateKeys.isEmpty)
+        #expect(try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel' AND status = 'pending'") == 0)
+
+        for pid in pids { #expect(TestEnvironment.stop(pid, signal: SIGTERM) == 0) }
+        pids = []
+    }
 }

@@ -204,6 +204,31 @@ import Worker
         #expect(throttled?.items.first?.item.kind == .cancel)
     }
 
+    @Test func aCancelForAJobNotKnownYetFindsItByKeyAndCancelsIt() throws {
+        let item = Self.item(.cancel)
+        let (calls, decision) = Self.run(item, answers: [.found(jobID: "j-7"), .canceled])
+        #expect(calls == [.find(idempotencyKey: item.idempotencyKey), .cancel(jobID: "j-7")])
+        #expect(decision?.outcome == .canceled)
+        #expect(decision?.events.first?.backendJobID == "j-7")
+    }
+
+    @Test func aCancelLooksAgainWhileTheSubmitHasNotLandedThenGivesUp() throws {
+        // Not found yet: the same cancel comes back after the poll delay.
+        let (_, early) = Self.run(Self.item(.cancel), answers: [.found(jobID: nil)])
+        #expect(early?.outcome == .deferred)
+        #expect(early?.events.isEmpty == true)
+        let again = try #require(early?.items.first)
+        #expect(again.item.kind == .cancel && again.item.backendJobID == nil && again.item.pollCount == 1)
+        #expect(again.tier == 5)
+
+        // After the last lookup: canceled, saying that no job was found.
+        let last = Self.item(.cancel, pollCount: Self.policy.cancelLookups - 1)
+        let (_, done) = Self.run(last, answers: [.found(jobID: nil)])
+        #expect(done?.outcome == .canceled)
+        #expect(done?.items.isEmpty == true)
+        #expect(done?.events.first?.message?.contains("no backend job was found") == true)
+    }
+
     @Test func aCanceledJobEndsTheTileAsCanceled() {
         let (_, decision) = Self.run(Self.item(.poll, jobID: "j"), answers: [.status(BackendJobStatus(status: .canceled, rawStatus: "canceled"))])
         #expect(decision?.outcome == .canceled)
