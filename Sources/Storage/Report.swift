@@ -15,7 +15,8 @@ public struct Report: Sendable {
         self.connection = connection
     }
 
-    /// Progress, failures and the slowest tiles of `task` (or of every task), plus the backends.
+    /// Progress, failures and the slowest tiles of `task` (or of every task), plus the backends:
+    /// for a task, only its own backend, whose figures cover every task that ran on it.
     public func tables(task: String?) async throws(StorageError) -> [Table] {
         do {
             return [
@@ -24,13 +25,15 @@ public struct Report: Sendable {
                            canceled, percent_done, tiles_per_hour, date_trunc('second', eta) AS eta
                     FROM task_progress WHERE \(task) IS NULL OR task_id = \(task) ORDER BY created_at
                     """),
-                try await table("backends", task: nil, """
+                try await table(task == nil ? "backends" : "backend (all tasks on it)", task: nil, """
                     SELECT backend, jobs, finished, failed, success_rate,
                            round(queue_wait_p50_s::numeric, 1) AS queue_wait_p50_s,
                            round(queue_wait_p95_s::numeric, 1) AS queue_wait_p95_s,
                            round(run_time_p50_s::numeric, 1) AS run_time_p50_s,
                            round(run_time_p95_s::numeric, 1) AS run_time_p95_s, retries, errors_last_hour
-                    FROM backend_stats ORDER BY backend
+                    FROM backend_stats
+                    WHERE \(task) IS NULL OR backend = (SELECT backend FROM tasks WHERE id = \(task))
+                    ORDER BY backend
                     """),
                 try await table("failures", task: task, """
                     SELECT task_id, tiles, pattern, array_to_string(example_tiles, ' ') AS example_tiles
