@@ -11,7 +11,7 @@ import TestSupport
 @Suite struct DemoTests {
     static let demoScript = TestEnvironment.projectRoot.appendingPathComponent("deploy/local/demo.sh").path
 
-    @Test func theDemoRunsEndToEndAndWritesValidGeoJSONAndSTAC() async throws {
+    @Test func theDemoRunsEndToEndTwiceAndWritesValidGeoJSONAndSTAC() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-demo-\(UUID().uuidString.prefix(8))")
         let prefix = "test-demo-\(UUID().uuidString.prefix(8).lowercased())"
         let port = 18_500 + Int.random(in: 0..<400)
@@ -19,29 +19,32 @@ import TestSupport
             try? FileManager.default.removeItem(at: out)
             TestCleanup.later { await Self.deleteTopology(prefix) }
         }
-        let (status, output) = try await TestEnvironment.runOnThread(["/bin/bash", Self.demoScript], environment: [
-            "TILEFLEET_BIN": TestEnvironment.tilefleetBinary,
-            "TILEFLEET_DEMO_OUT": out.path,
-            "TILEFLEET_SIM_PORT": String(port),
-            "TILEFLEET_DEMO_PREFIX": prefix,
-        ])
-        #expect(status == 0, "demo.sh exited \(status):\n\(output.suffix(4000))")
-        #expect(output.contains("Done. In \(out.path)"))
-        for marker in ["Backtracing", "Fatal error", "Program crashed", "Stack dump"] {
-            #expect(!output.contains(marker), "the demo printed '\(marker)':\n\(output.suffix(4000))")
-        }
-        let logs = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("logs").path)
-        #expect(Set(logs) == ["simulator.log", "recorder.log", "coordinator.log", "worker-1.log", "worker-2.log"])
-        for log in logs {
-            let text = try String(contentsOf: out.appendingPathComponent("logs/\(log)"), encoding: .utf8)
-            #expect(!text.contains("Backtracing") && !text.contains("Fatal error"), "\(log):\n\(text.suffix(3000))")
-        }
+        // A second run on the same machine works too: nothing of the first is left in its way.
+        for run in 1...2 {
+            let (status, output) = try await TestEnvironment.runOnThread(["/bin/bash", Self.demoScript], environment: [
+                "TILEFLEET_BIN": TestEnvironment.tilefleetBinary,
+                "TILEFLEET_DEMO_OUT": out.path,
+                "TILEFLEET_SIM_PORT": String(port),
+                "TILEFLEET_DEMO_PREFIX": prefix,
+            ])
+            #expect(status == 0, "run \(run): demo.sh exited \(status):\n\(output.suffix(4000))")
+            #expect(output.contains("Done. In \(out.path)"), "run \(run)")
+            for marker in ["Backtracing", "Fatal error", "Program crashed", "Stack dump"] {
+                #expect(!output.contains(marker), "run \(run): the demo printed '\(marker)':\n\(output.suffix(4000))")
+            }
+            let logs = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("logs").path)
+            #expect(Set(logs) == ["simulator.log", "recorder.log", "coordinator.log", "worker-1.log", "worker-2.log"])
+            for log in logs {
+                let text = try String(contentsOf: out.appendingPathComponent("logs/\(log)"), encoding: .utf8)
+                #expect(!text.contains("Backtracing") && !text.contains("Fatal error"), "run \(run), \(log):\n\(text.suffix(3000))")
+            }
 
-        // Everything it started is stopped: the simulator's port is closed again.
-        #expect(!Self.isListening(port: port), "the simulator still listens on \(port) after the demo")
+            // Everything it started is stopped: the simulator's port is closed again.
+            #expect(!Self.isListening(port: port), "run \(run): the simulator still listens on \(port) after the demo")
 
-        let tiles = try Self.checkTileStatusGeoJSON(out.appendingPathComponent("tiles-status.geojson"))
-        try Self.checkSTAC(collection: out.appendingPathComponent("stac/collection.json"), finishedTiles: tiles.finished)
+            let tiles = try Self.checkTileStatusGeoJSON(out.appendingPathComponent("tiles-status.geojson"))
+            try Self.checkSTAC(collection: out.appendingPathComponent("stac/collection.json"), finishedTiles: tiles.finished)
+        }
     }
 
     /// Valid GeoJSON: a FeatureCollection of polygons in longitude/latitude, every tile terminal.
