@@ -57,24 +57,26 @@ public struct RecorderService: Service {
         ])
 
         try await withGracefulShutdownHandler {
+            // One group for the consumer and every write: a write that fails cancels the consumer,
+            // so the buffer drains, the loop ends and the error surfaces at once.
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     for await delivery in consumer { buffer.append(ParsedDelivery(delivery)) }
                     buffer.finish()
                 }
-                try await withThrowingTaskGroup(of: EventStore.self) { writes in
-                    var idle = databases.map(EventStore.init(connection:))
-                    while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {
-                        if idle.isEmpty, let store = try await writes.next() { idle.append(store) }
-                        let store = idle.removeLast()
-                        let number = acks.begin()
-                        writes.addTask {
-                            try await write(batch, store: store, deadChannel: deadChannel)
-                            acks.committed(number, last: batch[batch.count - 1].delivery)
-                            return store
-                        }
+                let writers = WriterPool(databases.map(EventStore.init(connection:)))
+                while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {
+                    let store = await writers.take()
+                    if group.isCancelled {
+                        writers.give(store)
+                        break
                     }
-                    try await writes.waitForAll()
+                    let number = acks.begin()
+                    group.addTask {
+                        defer { writers.give(store) }
+                        try await write(batch, store: store, deadChannel: deadChannel)
+                        acks.committed(number, last: batch[batch.count - 1].delivery)
+                    }
                 }
             }
         } onGracefulShutdown: {
@@ -122,12 +124,30 @@ public struct RecorderService: Service {
                 }
                 return
             } catch let error as StorageError {
-                let reason = "the database refused it: \(error)"
                 let delivery = batch[0].delivery
-                try await store.apply([], rejections: [EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey)])
+                let reason = "the database refused it: \(error)"
+                try await storeRejection(EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey),
+                                         store: store)
                 try await deadLetter(delivery, reason: reason, on: deadChannel)
                 return
             }
+        }
+    }
+
+    /// Keeps a message the database refused in `rejected_events`, retrying while the database is away.
+    private func storeRejection(_ rejection: EventStore.Rejection, store: EventStore) async throws {
+        while true {
+            let failure: StorageError?
+            do {
+                try await store.apply([], rejections: [rejection])
+                failure = nil
+            } catch {
+                failure = error
+            }
+            guard let failure else { return }
+            guard failure.isConnectionProblem else { throw failure }
+            logger.warning("database unavailable; rejected event kept unacked, retrying", metadata: ["error": "\(failure)"])
+            try await Task.sleep(for: configuration.retryDelay)
         }
     }
 
