@@ -87,6 +87,23 @@ public struct EventStore: Sendable {
         ])
     }
 
+    /// The order in which a backend job's reported statuses win, as a row to compare: the status
+    /// rank first; among terminal statuses the latest report (as for the tile), among the others
+    /// the earliest (so progress reports leave the row alone); then the raw status and the status
+    /// as tie-breaks, so reports with equal times merge the same whatever the order.
+    static func jobPosition(_ status: String, _ at: String, _ raw: String) -> String {
+        "(tilefleet_status_rank(\(status)), \(signedTime(status, at)), coalesce(\(raw), ''), \(status))"
+    }
+
+    /// The same order as an `ORDER BY` list, greatest first.
+    static func jobOrder(_ status: String, _ at: String, _ raw: String) -> String {
+        "tilefleet_status_rank(\(status)) DESC, \(signedTime(status, at)) DESC, coalesce(\(raw), '') DESC, \(status) DESC"
+    }
+
+    private static func signedTime(_ status: String, _ at: String) -> String {
+        "CASE WHEN tilefleet_status_rank(\(status)) = 4 THEN 1 ELSE -1 END * date_part('epoch', \(at))"
+    }
+
     static let incomingColumns =
         "event_id, task_id, tile_id, attempt, status, raw_status, backend, backend_job_id, progress, message, error, worker_id, occurred_at, detail"
 
@@ -110,6 +127,11 @@ public struct EventStore: Sendable {
     /// batch, and a backend job only when its status, timestamps or error change, so a stream of
     /// progress reports costs one tile update each.
     static let applyToTiles = """
+        SELECT 1 FROM tiles
+        WHERE (task_id, tile_id) IN (SELECT task_id, tile_id FROM incoming)
+        ORDER BY task_id, tile_id
+        FOR NO KEY UPDATE;
+
         WITH ins AS (
             INSERT INTO events (\(incomingColumns))
             SELECT \(incomingColumns) FROM incoming
@@ -204,7 +226,7 @@ public struct EventStore: Sendable {
         top AS (
             SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, job_status, raw_status, occurred_at
             FROM normalised
-            ORDER BY task_id, tile_id, attempt, tilefleet_status_rank(job_status) DESC, occurred_at, raw_status DESC
+            ORDER BY task_id, tile_id, attempt, \(jobOrder("job_status", "occurred_at", "raw_status"))
         ),
         stamps AS (
             SELECT task_id, tile_id, attempt, max(backend) AS backend, max(backend_job_id) AS job_id,
@@ -218,7 +240,7 @@ public struct EventStore: Sendable {
             SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, error, occurred_at AS error_at
             FROM normalised
             WHERE job_status = 'failed'
-            ORDER BY task_id, tile_id, attempt, occurred_at DESC, error DESC
+            ORDER BY task_id, tile_id, attempt, occurred_at DESC, coalesce(error, '') DESC
         )
         INSERT INTO backend_jobs AS j (task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status,
                                        status_at, submitted_at, started_at, finished_at, error, error_at)
@@ -226,12 +248,12 @@ public struct EventStore: Sendable {
                t.job_status, t.raw_status, t.occurred_at, s.submitted_at, s.started_at, s.finished_at, e.error, e.error_at
         FROM top t JOIN stamps s USING (task_id, tile_id, attempt) LEFT JOIN errors e USING (task_id, tile_id, attempt)
         ON CONFLICT (task_id, tile_id, attempt) DO UPDATE
-        SET backend = coalesce(j.backend, excluded.backend),
+        SET backend = greatest(j.backend, excluded.backend),
             job_id = greatest(j.job_id, excluded.job_id),
             (status, raw_status, status_at) = (
                 SELECT excluded.status, excluded.raw_status, excluded.status_at
-                WHERE (tilefleet_status_rank(excluded.status), j.status_at, excluded.raw_status)
-                    > (tilefleet_status_rank(j.status), excluded.status_at, j.raw_status)
+                WHERE \(jobPosition("excluded.status", "excluded.status_at", "excluded.raw_status"))
+                    > \(jobPosition("j.status", "j.status_at", "j.raw_status"))
                 UNION ALL
                 SELECT j.status, j.raw_status, j.status_at
                 LIMIT 1),
@@ -240,20 +262,20 @@ public struct EventStore: Sendable {
             finished_at = least(j.finished_at, excluded.finished_at),
             (error, error_at) = (
                 SELECT excluded.error, excluded.error_at
-                WHERE (excluded.error_at, excluded.error) > (j.error_at, j.error)
+                WHERE (excluded.error_at, coalesce(excluded.error, '')) > (j.error_at, coalesce(j.error, ''))
                    OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
                 UNION ALL
                 SELECT j.error, j.error_at
                 LIMIT 1)
-        WHERE (tilefleet_status_rank(excluded.status), j.status_at, excluded.raw_status)
-                > (tilefleet_status_rank(j.status), excluded.status_at, j.raw_status)
+        WHERE \(jobPosition("excluded.status", "excluded.status_at", "excluded.raw_status"))
+                > \(jobPosition("j.status", "j.status_at", "j.raw_status"))
            OR excluded.submitted_at < coalesce(j.submitted_at, 'infinity')
            OR excluded.started_at < coalesce(j.started_at, 'infinity')
            OR excluded.finished_at < coalesce(j.finished_at, 'infinity')
-           OR (excluded.error_at, excluded.error) > (j.error_at, j.error)
+           OR (excluded.error_at, coalesce(excluded.error, '')) > (j.error_at, coalesce(j.error, ''))
            OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
            OR excluded.job_id > coalesce(j.job_id, '')
-           OR (j.backend IS NULL AND excluded.backend IS NOT NULL);
+           OR excluded.backend > coalesce(j.backend, '');
 
         INSERT INTO assets (task_id, tile_id, attempt, href, type, roles, title, size)
         SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')

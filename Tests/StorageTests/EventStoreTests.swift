@@ -76,6 +76,55 @@ import TestSupport
         print("racing writers: \(reruns) batch(es) rerun after a deadlock")
     }
 
+    /// Events of one attempt stamped with the same millisecond, differing only where a NULL or a
+    /// tie could let the first one win: applied one way, the other way and in one batch.
+    @Test func tiesAtTheSameTimeMergeTheSameWhateverTheOrder() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        let t = Date(timeIntervalSince1970: 1_780_000_000)
+        let tile = TestDatabase.tileID(0)
+        let pairs: [(StatusEvent, StatusEvent)] = [
+            (StatusEvent(task: "x", tile: tile, attempt: 1, status: .failed, rawStatus: nil, error: "boom", time: t),
+             StatusEvent(task: "x", tile: tile, attempt: 1, status: .failed, rawStatus: "error", error: "boom", time: t)),
+            (StatusEvent(task: "x", tile: tile, attempt: 1, status: .failed, rawStatus: "x", time: t),
+             StatusEvent(task: "x", tile: tile, attempt: 1, status: .canceled, rawStatus: "x", time: t)),
+            (StatusEvent(task: "x", tile: tile, attempt: 1, status: .failed, time: t),
+             StatusEvent(task: "x", tile: tile, attempt: 1, status: .retrying, error: "boom", time: t)),
+            (StatusEvent(task: "x", tile: tile, attempt: 1, status: .running, backend: nil, backendJobID: "j-1", time: t),
+             StatusEvent(task: "x", tile: tile, attempt: 1, status: .running, backend: "sim", backendJobID: "j-1", time: t)),
+        ]
+        let store = EventStore(connection: db.connection)
+        for (index, (first, second)) in pairs.enumerated() {
+            var states: [[String]] = []
+            for order in ["ab", "ba", "one"] {
+                let task = "\(order)-\(index)"
+                try await db.makeTask(task, tiles: 1)
+                // Fresh ids for each copy, in the same relative order: the tile's last tie-break.
+                let serial = String(format: "%012d", index * 10 + states.count)
+                func copy(_ event: StatusEvent, _ prefix: String) -> StatusEvent {
+                    var copy = event
+                    copy.id = UUID(uuidString: "\(prefix)0000000-0000-0000-0000-\(serial)")!
+                    copy.task = task
+                    return copy
+                }
+                let (a, b) = (copy(first, "1"), copy(second, "2"))
+                switch order {
+                case "ab": try await store.apply([a]); try await store.apply([b])
+                case "ba": try await store.apply([b]); try await store.apply([a])
+                default: try await store.apply([a, b])
+                }
+                let rows = try await db.connection.query("""
+                    SELECT t.status, t.attempt, t.raw_status, t.last_error, j.status, j.raw_status, j.status_at, j.error, j.error_at,
+                           j.backend, j.job_id
+                    FROM tiles t LEFT JOIN backend_jobs j USING (task_id, tile_id) WHERE t.task_id = \(task) ORDER BY j.attempt
+                    """)
+                states.append(rows.map { row in (0..<row.columnCount).map { row[$0] ?? "∅" }.joined(separator: "|") })
+            }
+            #expect(states[0] == states[1], "pair \(index): \(states[0]) vs \(states[1])")
+            #expect(states[0] == states[2], "pair \(index): \(states[0]) vs \(states[2]) (one batch)")
+        }
+    }
+
     @Test func aStaleRunningAfterFinishedChangesNothing() async throws {
         let db = try await TestDatabase.create()
         defer { TestCleanup.later { await db.drop() } }
