@@ -82,6 +82,12 @@ public struct CoordinatorService: Service {
                 } catch {
                     logger.error("dispatch failed; retrying on the next wake", metadata: ["error": "\(error)"])
                 }
+                do {
+                    let strays = try await dispatcher.cancelStrayJobs()
+                    if strays > 0 { logger.notice("canceling backend jobs no tile wants any more", metadata: ["jobs": "\(strays)"]) }
+                } catch {
+                    logger.error("looking for stray jobs failed; retrying on the next wake", metadata: ["error": "\(error)"])
+                }
             }
         } onGracefulShutdown: {
             wake.finish()

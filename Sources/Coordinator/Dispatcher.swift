@@ -53,7 +53,7 @@ public actor Dispatcher {
         }
     }
 
-    private var transactionID: Int64 = 0
+    var transactionID: Int64 = 0
 
     private func claimAndPublish(backend: String, maxActive: Int) async throws -> DispatchOutcome {
         transactionID = try await connection.query("SELECT txid_current()")[0].decode(Int64.self, at: 0)
@@ -110,13 +110,13 @@ public actor Dispatcher {
         return DispatchOutcome(backend: backend, activeBefore: active, published: published.filter { $0.value > 0 })
     }
 
-    private func commit(backend: String) async throws {
+    func commit(backend: String) async throws {
         let current = try await connection.query("SELECT txid_current_if_assigned()")[0].decode(Int64?.self, at: 0)
         guard current == transactionID else { throw DispatchError.transactionLost(backend: backend) }
         try await connection.execute("COMMIT")
     }
 
-    private func spec(of task: String) async throws -> TaskSpec {
+    func spec(of task: String) async throws -> TaskSpec {
         if let spec = specs[task] { return spec }
         let rows = try await connection.query("SELECT spec FROM tasks WHERE id = \(task)")
         let spec = try rows[0].decode(PostgresJSON.self, at: 0).decode(TaskSpec.self)

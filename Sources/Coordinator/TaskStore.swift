@@ -99,8 +99,23 @@ public struct TaskStore: Sendable {
             }
             let canceled = try session.execute("""
                 UPDATE tiles SET status = 'canceled', finished_at = now(), status_at = now(), updated_at = now(),
-                                 message = 'canceled before dispatch'
+                                 message = 'canceled before dispatch', canceled_attempt = attempt
                 WHERE task_id = \(task) AND status = 'pending' AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
+                """)
+            // The fence: from now on, events of later attempts leave these tiles alone.
+            try session.execute("""
+                UPDATE tiles SET canceled_attempt = attempt, updated_at = now()
+                WHERE task_id = \(task) AND status IN ('queued', 'submitted', 'running')
+                  AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
+                """)
+            // Jobs known now get their cancel item from the caller; the coordinator sends the rest.
+            try session.execute("""
+                UPDATE backend_jobs j SET cancel_sent_at = now()
+                FROM tiles t
+                WHERE t.task_id = j.task_id AND t.tile_id = j.tile_id AND t.attempt = j.attempt
+                  AND t.task_id = \(task) AND t.status IN ('queued', 'submitted', 'running')
+                  AND t.backend_job_id IS NOT NULL AND j.job_id = t.backend_job_id
+                  AND (\(list)::text[] IS NULL OR t.tile_id = ANY(\(list)::text[]))
                 """)
             let rows = try session.query("""
                 SELECT tile_id, attempt, status, backend_job_id, parameters FROM tiles
@@ -119,8 +134,10 @@ public struct TaskStore: Sendable {
         }
     }
 
-    /// Starts a new attempt (`attempt + 1`, `pending`) for failed (and, unless `failedOnly`,
-    /// canceled) tiles of `task`, or for the listed ones; reactivates the task. Returns the count.
+    /// Starts a new attempt (`pending`) for failed (and, unless `failedOnly`, canceled) tiles of
+    /// `task`, or for the listed ones; reactivates the task. Returns the count. The new attempt
+    /// comes after every attempt a backend job exists for, so a job started for a canceled tile
+    /// can never pass for the new one.
     public func retry(task: String, tiles: [String]? = nil, failedOnly: Bool = false) async throws -> Int {
         _ = try await spec(of: task)
         let list = tiles.map { "{" + $0.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}" }
@@ -128,9 +145,12 @@ public struct TaskStore: Sendable {
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("UPDATE tasks SET status = 'active', updated_at = now() WHERE id = \(task)")
             return try session.execute("""
-                UPDATE tiles SET attempt = attempt + 1, status = 'pending', backend_job_id = NULL, raw_status = NULL,
-                                 progress = NULL, dispatched_at = NULL, submitted_at = NULL, started_at = NULL,
-                                 finished_at = NULL, status_at = now(), updated_at = now()
+                UPDATE tiles t
+                SET attempt = greatest(t.attempt, (SELECT max(j.attempt) FROM backend_jobs j
+                                                   WHERE j.task_id = t.task_id AND j.tile_id = t.tile_id)) + 1,
+                    status = 'pending', backend_job_id = NULL, raw_status = NULL, canceled_attempt = NULL,
+                    progress = NULL, dispatched_at = NULL, submitted_at = NULL, started_at = NULL,
+                    finished_at = NULL, status_at = now(), updated_at = now()
                 WHERE task_id = \(task) AND status = ANY(\(statuses)::text[])
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
                 """)

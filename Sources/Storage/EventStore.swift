@@ -148,7 +148,11 @@ public struct EventStore: Sendable {
                    attempt + (status = 'retrying')::int AS attempt,
                    CASE WHEN status = 'retrying' THEN 'queued' ELSE status END AS status,
                    raw_status, progress, message, occurred_at, event_id
-            FROM fresh
+            FROM fresh f
+            -- A canceled tile ignores later attempts: a retry started as it was canceled.
+            WHERE NOT EXISTS (SELECT 1 FROM tiles c
+                              WHERE c.task_id = f.task_id AND c.tile_id = f.tile_id
+                                AND c.canceled_attempt < f.attempt + (f.status = 'retrying')::int)
             ORDER BY task_id, tile_id, attempt + (status = 'retrying')::int DESC,
                      tilefleet_status_rank(CASE WHEN status = 'retrying' THEN 'queued' ELSE status END) DESC,
                      occurred_at DESC, event_id DESC

@@ -16,6 +16,7 @@ public struct Migration: Sendable {
         Migration(version: 2, name: "reporting views", sql: Migrations.v2Views),
         Migration(version: 3, name: "post-job runs", sql: Migrations.v3PostJobs),
         Migration(version: 4, name: "room for heap-only updates of tiles and backend jobs", sql: Migrations.v4HotUpdates),
+        Migration(version: 5, name: "cancel fence and cancel bookkeeping", sql: Migrations.v5CancelFence),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

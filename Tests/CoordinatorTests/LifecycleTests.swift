@@ -45,6 +45,54 @@ import TestSupport
         await h.tearDown()
     }
 
+    /// A job fails just as its tile is canceled: the worker starts the next attempt anyway. The
+    /// canceled tile stays canceled, the coordinator cancels the stray job once, and a later
+    /// retry starts past the stray attempt.
+    @Test func aRetryStartedAsTheTileWasCanceledIsCanceledAndCannotReviveTheTile() async throws {
+        let h = try await Harness.make(maxActive: 1)
+        do {
+            _ = try await h.submit(Fixtures.spec(id: "stray"))
+            let dispatcher = try await h.dispatcher()
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 1).total == 1)
+            let tile = try #require(try await h.takeWorkItems(1).first).tile
+            let longAgo = Date().addingTimeInterval(-600)
+            try await h.apply([StatusEvent(task: "stray", tile: tile, attempt: 1, status: .running, backend: "sim",
+                                           backendJobID: "job-1", time: longAgo)])
+
+            let outcome = try await Canceller(store: h.store, publisher: h.publisher).cancel(task: "stray")
+            #expect(outcome.cancelItems == 1 && outcome.notYetSubmitted == 0)
+            #expect(try await h.takeWorkItems(1).first?.backendJobID == "job-1")
+
+            // The job had failed: its worker publishes `retrying` and submits attempt 2, whose job
+            // runs — and only then does the cancel of attempt 1 land.
+            try await h.apply([
+                StatusEvent(task: "stray", tile: tile, attempt: 1, status: .retrying, backend: "sim", backendJobID: "job-1",
+                            error: "boom", time: longAgo.addingTimeInterval(1)),
+                StatusEvent(task: "stray", tile: tile, attempt: 2, status: .running, backend: "sim", backendJobID: "job-2",
+                            time: longAgo.addingTimeInterval(2)),
+            ])
+            try await h.apply([StatusEvent(task: "stray", tile: tile, attempt: 1, status: .canceled, backend: "sim",
+                                           backendJobID: "job-1", time: longAgo.addingTimeInterval(3))])
+            #expect(try await h.count("""
+                SELECT count(*) FROM tiles WHERE task_id = 'stray' AND tile_id = \(tile) AND status = 'canceled' AND attempt = 1
+                """) == 1, "attempt 2 must not move the canceled tile")
+
+            #expect(try await dispatcher.cancelStrayJobs() == 1)
+            let cancel = try #require(try await h.takeWorkItems(1).first)
+            #expect(cancel.kind == .cancel && cancel.attempt == 2 && cancel.backendJobID == "job-2")
+            #expect(try await dispatcher.cancelStrayJobs() == 0, "one cancel per stray job")
+
+            #expect(try await h.store.retry(task: "stray", tiles: [tile]) == 1)
+            #expect(try await h.count("""
+                SELECT count(*) FROM tiles WHERE task_id = 'stray' AND tile_id = \(tile) AND status = 'pending' AND attempt = 3
+                """) == 1, "the new attempt comes after the stray attempt 2")
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
     @Test func retryStartsANewAttemptForFailedTiles() async throws {
         let h = try await Harness.make(maxActive: 50)
         do {

@@ -1,0 +1,55 @@
+import AMQP
+import Geo
+import Messaging
+import Postgres
+
+extension Dispatcher {
+    /// Sends a cancel item for every backend job still queued or running that no tile wants any
+    /// more: a job of a canceled tile, or of an attempt that is not its tile's current one (a
+    /// retry a worker started as the tile was canceled, a submit that landed after its cancel
+    /// gave up). Each job gets one cancel: `cancel_sent_at` is set in the transaction that is
+    /// committed only after the broker confirmed the items. Jobs younger than `grace` are left to
+    /// the cancel already on its way for them.
+    public func cancelStrayJobs(grace: Duration = .seconds(60)) async throws -> Int {
+        try await connection.execute("BEGIN")
+        do {
+            transactionID = try await connection.query("SELECT txid_current()")[0].decode(Int64.self, at: 0)
+            let rows = try await connection.query("""
+                SELECT j.task_id, j.tile_id, j.attempt, j.job_id, t.backend, t.parameters
+                FROM backend_jobs j JOIN tiles t USING (task_id, tile_id)
+                WHERE j.status IN ('queued', 'submitted', 'running') AND j.job_id IS NOT NULL AND j.cancel_sent_at IS NULL
+                  AND (j.attempt <> t.attempt OR t.status = 'canceled' OR t.canceled_attempt IS NOT NULL)
+                  AND j.status_at < now() - make_interval(secs => \(Self.seconds(grace)))
+                ORDER BY j.task_id, j.tile_id, j.attempt
+                FOR UPDATE OF j SKIP LOCKED
+                """)
+            for row in rows {
+                let task = try row.decode(String.self, at: 0)
+                let tile = try row.decode(String.self, at: 1)
+                let attempt = try row.decode(Int.self, at: 2)
+                let backend = try row.decode(String.self, at: 4)
+                let spec = try await spec(of: task)
+                let parameters = try row.decode(PostgresJSON.self, at: 5).decode([String: JSONValue].self)
+                let item = WorkItem(kind: .cancel, task: task, tile: tile, attempt: attempt, maxAttempts: spec.maxAttempts,
+                                    backend: backend, job: spec.backendJob(tileID: tile, tileParameters: parameters),
+                                    backendJobID: try row.decode(String.self, at: 3))
+                try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: backend,
+                                          properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
+                try await connection.execute("""
+                    UPDATE backend_jobs SET cancel_sent_at = now()
+                    WHERE task_id = \(task) AND tile_id = \(tile) AND attempt = \(attempt)
+                    """)
+            }
+            if !rows.isEmpty { try await channel.waitForConfirms() }
+            try await commit(backend: "stray jobs")
+            return rows.count
+        } catch {
+            _ = try? await connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
