@@ -33,6 +33,7 @@ public struct Canceller: Sendable {
                      backendJobID: tile.backendJobID)
         }
         try await publisher.publish(items)
+        try await store.markCancelSent(task: task, jobs: live.filter { $0.backendJobID != nil }.map { ($0.tile, $0.attempt) })
         return Outcome(canceled: canceled, cancelItems: items.count, notYetSubmitted: live.filter { $0.backendJobID == nil }.count)
     }
 }

@@ -72,6 +72,7 @@ public struct CoordinatorService: Service {
             postJobLoop.cancel()
         }
         logger.info("coordinator dispatching", metadata: ["backends": "\(limits.keys.sorted().joined(separator: ","))"])
+        var lastStrayPass = ContinuousClock.now - interval
         await withGracefulShutdownHandler {
             for await _ in wakes {
                 do {
@@ -82,6 +83,9 @@ public struct CoordinatorService: Service {
                 } catch {
                     logger.error("dispatch failed; retrying on the next wake", metadata: ["error": "\(error)"])
                 }
+                // On the timer's cadence, not on every notification: a scan, not a reaction.
+                guard ContinuousClock.now - lastStrayPass >= interval else { continue }
+                lastStrayPass = ContinuousClock.now
                 do {
                     let strays = try await dispatcher.cancelStrayJobs()
                     if strays > 0 { logger.notice("canceling backend jobs no tile wants any more", metadata: ["jobs": "\(strays)"]) }

@@ -3,7 +3,8 @@ import Messaging
 
 /// Rebuilds the work queues from PostgreSQL after a broker loss: every tile dispatched and not yet
 /// terminal gets one item — `poll` when its backend job id is known, `submit` otherwise (a worker
-/// then finds an existing job by the idempotency key before submitting again).
+/// then finds an existing job by the idempotency key before submitting again), and `cancel` when
+/// the tile was canceled and its job not stopped yet.
 public struct Resumer: Sendable {
     public let store: TaskStore
     public let publisher: WorkPublisher
@@ -17,10 +18,12 @@ public struct Resumer: Sendable {
     public struct Outcome: Sendable, Hashable {
         public var polls: Int
         public var submits: Int
+        public var cancels: Int
 
-        public init(polls: Int, submits: Int) {
+        public init(polls: Int, submits: Int, cancels: Int = 0) {
             self.polls = polls
             self.submits = submits
+            self.cancels = cancels
         }
     }
 
@@ -36,7 +39,11 @@ public struct Resumer: Sendable {
             if specs[taskID] == nil { specs[taskID] = try await store.spec(of: taskID) }
             let spec = specs[taskID]!
             let job = spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters)
-            if let jobID = tile.backendJobID {
+            if tile.canceled {
+                items.append(WorkItem(kind: .cancel, task: taskID, tile: tile.tile, attempt: tile.attempt, maxAttempts: spec.maxAttempts,
+                                      backend: backend, job: job, backendJobID: tile.backendJobID))
+                outcome.cancels += 1
+            } else if let jobID = tile.backendJobID {
                 items.append(WorkItem(kind: .poll, task: taskID, tile: tile.tile, attempt: tile.attempt, maxAttempts: spec.maxAttempts,
                                       backend: backend, job: job, backendJobID: jobID, maxRuntimeSeconds: spec.maxRuntimeSeconds))
                 outcome.polls += 1

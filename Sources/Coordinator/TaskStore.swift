@@ -85,6 +85,8 @@ public struct TaskStore: Sendable {
         public var status: String
         public var backendJobID: String?
         public var parameters: [String: JSONValue]
+        /// Canceled (`tilefleet cancel`) but its job not stopped yet.
+        public var canceled: Bool = false
     }
 
     /// Cancels `tiles` of `task` (all when nil): pending ones become `canceled` at once; the live
@@ -97,6 +99,14 @@ public struct TaskStore: Sendable {
             if tiles == nil {
                 try session.execute("UPDATE tasks SET status = 'canceled', updated_at = now() WHERE id = \(task)")
             }
+            // In key order, as the recorder takes them, so the two never deadlock.
+            try session.execute("""
+                SELECT 1 FROM tiles
+                WHERE task_id = \(task) AND status IN ('pending', 'queued', 'submitted', 'running')
+                  AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
+                ORDER BY tile_id
+                FOR NO KEY UPDATE
+                """)
             let canceled = try session.execute("""
                 UPDATE tiles SET status = 'canceled', finished_at = now(), status_at = now(), updated_at = now(),
                                  message = 'canceled before dispatch', canceled_attempt = attempt
@@ -107,15 +117,6 @@ public struct TaskStore: Sendable {
                 UPDATE tiles SET canceled_attempt = attempt, updated_at = now()
                 WHERE task_id = \(task) AND status IN ('queued', 'submitted', 'running')
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
-                """)
-            // Jobs known now get their cancel item from the caller; the coordinator sends the rest.
-            try session.execute("""
-                UPDATE backend_jobs j SET cancel_sent_at = now()
-                FROM tiles t
-                WHERE t.task_id = j.task_id AND t.tile_id = j.tile_id AND t.attempt = j.attempt
-                  AND t.task_id = \(task) AND t.status IN ('queued', 'submitted', 'running')
-                  AND t.backend_job_id IS NOT NULL AND j.job_id = t.backend_job_id
-                  AND (\(list)::text[] IS NULL OR t.tile_id = ANY(\(list)::text[]))
                 """)
             let rows = try session.query("""
                 SELECT tile_id, attempt, status, backend_job_id, parameters FROM tiles
@@ -134,10 +135,25 @@ public struct TaskStore: Sendable {
         }
     }
 
+    /// Records that cancel items for these jobs were confirmed by the broker, so the coordinator's
+    /// stray-job pass does not send them again. Until then, that pass sends them itself.
+    public func markCancelSent(task: String, jobs: [(tile: String, attempt: Int)]) async throws {
+        guard !jobs.isEmpty else { return }
+        let tiles = "{" + jobs.map { "\"" + $0.tile.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+        let attempts = "{" + jobs.map { String($0.attempt) }.joined(separator: ",") + "}"
+        try await connection.execute("""
+            UPDATE backend_jobs j SET cancel_sent_at = now()
+            FROM unnest(\(tiles)::text[], \(attempts)::int[]) AS x(tile_id, attempt)
+            WHERE j.task_id = \(task) AND j.tile_id = x.tile_id AND j.attempt = x.attempt
+            """)
+    }
+
     /// Starts a new attempt (`pending`) for failed (and, unless `failedOnly`, canceled) tiles of
     /// `task`, or for the listed ones; reactivates the task. Returns the count. The new attempt
     /// comes after every attempt a backend job exists for, so a job started for a canceled tile
-    /// can never pass for the new one.
+    /// can never pass for the new one; a tile with a job still queued or running (a stray being
+    /// canceled) is left for a later retry.
     public func retry(task: String, tiles: [String]? = nil, failedOnly: Bool = false) async throws -> Int {
         _ = try await spec(of: task)
         let list = tiles.map { "{" + $0.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}" }
@@ -153,6 +169,9 @@ public struct TaskStore: Sendable {
                     finished_at = NULL, status_at = now(), updated_at = now()
                 WHERE task_id = \(task) AND status = ANY(\(statuses)::text[])
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
+                  AND NOT EXISTS (SELECT 1 FROM backend_jobs j
+                                  WHERE j.task_id = t.task_id AND j.tile_id = t.tile_id
+                                    AND j.status IN ('queued', 'submitted', 'running'))
                 """)
         }
     }
@@ -160,7 +179,7 @@ public struct TaskStore: Sendable {
     /// Tiles dispatched and not terminal, for `resume` (all tasks, or one).
     public func liveTiles(task: String? = nil) async throws -> [(task: String, backend: String, tile: LiveTile)] {
         let rows = try await connection.query("""
-            SELECT task_id, backend, tile_id, attempt, status, backend_job_id, parameters FROM tiles
+            SELECT task_id, backend, tile_id, attempt, status, backend_job_id, parameters, canceled_attempt IS NOT NULL FROM tiles
             WHERE status IN ('queued', 'submitted', 'running') AND (\(task)::text IS NULL OR task_id = \(task))
             ORDER BY task_id, tile_id
             """)
@@ -169,7 +188,7 @@ public struct TaskStore: Sendable {
             return (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1),
                     LiveTile(tile: try row.decode(String.self, at: 2), attempt: try row.decode(Int.self, at: 3),
                              status: try row.decode(String.self, at: 4), backendJobID: try row.decode(String?.self, at: 5),
-                             parameters: parameters))
+                             parameters: parameters, canceled: try row.decode(Bool.self, at: 7)))
         }
     }
 

@@ -164,6 +164,8 @@ public struct EventStore: Sendable {
                    min(occurred_at) FILTER (WHERE status IN ('finished', 'failed', 'canceled')) AS finished_at,
                    max(backend_job_id) AS backend_job_id
             FROM fresh
+            -- A retrying event speaks for the next attempt, which a canceled tile may refuse.
+            WHERE status <> 'retrying'
             GROUP BY task_id, tile_id, attempt
         ),
         merged AS (
@@ -211,8 +213,10 @@ public struct EventStore: Sendable {
 
         WITH errors AS (
             SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
-            FROM fresh
+            FROM fresh f
             WHERE status IN ('failed', 'retrying') AND coalesce(error, message) IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM tiles c
+                              WHERE c.task_id = f.task_id AND c.tile_id = f.tile_id AND c.canceled_attempt < f.attempt)
             ORDER BY task_id, tile_id, attempt DESC, occurred_at DESC, event_id DESC
         )
         UPDATE tiles t

@@ -19,7 +19,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
         let outcome = try await Resumer(store: TaskStore(connection: database), publisher: WorkPublisher(channel: channel, topology: configuration.topology))
             .resume(task: task)
-        print("republished \(outcome.polls) poll items and \(outcome.submits) submit items")
+        print("republished \(outcome.polls) poll items, \(outcome.submits) submit items and \(outcome.cancels) cancel items (canceled tiles whose job had not stopped)")
         await amqp.close()
         await database.close()
     }

@@ -63,6 +63,12 @@ import TestSupport
             #expect(outcome.cancelItems == 1 && outcome.notYetSubmitted == 0)
             #expect(try await h.takeWorkItems(1).first?.backendJobID == "job-1")
 
+            // Should the broker lose that cancel, `resume` sends it again rather than a poll.
+            let resumed = try await Resumer(store: h.store, publisher: h.publisher).resume(task: "stray")
+            #expect(resumed == Resumer.Outcome(polls: 0, submits: 0, cancels: 1))
+            let again = try #require(try await h.takeWorkItems(1).first)
+            #expect(again.kind == .cancel && again.backendJobID == "job-1")
+
             // The job had failed: its worker publishes `retrying` and submits attempt 2, whose job
             // runs — and only then does the cancel of attempt 1 land.
             try await h.apply([
@@ -77,11 +83,17 @@ import TestSupport
                 SELECT count(*) FROM tiles WHERE task_id = 'stray' AND tile_id = \(tile) AND status = 'canceled' AND attempt = 1
                 """) == 1, "attempt 2 must not move the canceled tile")
 
-            #expect(try await dispatcher.cancelStrayJobs() == 1)
+            // Within the grace after the cancel, the stray pass waits for the cancels on their way.
+            #expect(try await dispatcher.cancelStrayJobs() == 0)
+            #expect(try await dispatcher.cancelStrayJobs(grace: .zero) == 1)
             let cancel = try #require(try await h.takeWorkItems(1).first)
             #expect(cancel.kind == .cancel && cancel.attempt == 2 && cancel.backendJobID == "job-2")
-            #expect(try await dispatcher.cancelStrayJobs() == 0, "one cancel per stray job")
+            #expect(try await dispatcher.cancelStrayJobs(grace: .zero) == 0, "one cancel per stray job")
 
+            // No retry while the stray job still runs; once it is canceled, the retry starts past it.
+            #expect(try await h.store.retry(task: "stray", tiles: [tile]) == 0)
+            try await h.apply([StatusEvent(task: "stray", tile: tile, attempt: 2, status: .canceled, backend: "sim",
+                                           backendJobID: "job-2", time: longAgo.addingTimeInterval(4))])
             #expect(try await h.store.retry(task: "stray", tiles: [tile]) == 1)
             #expect(try await h.count("""
                 SELECT count(*) FROM tiles WHERE task_id = 'stray' AND tile_id = \(tile) AND status = 'pending' AND attempt = 3

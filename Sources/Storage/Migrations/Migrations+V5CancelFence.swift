@@ -8,7 +8,10 @@ extension Migrations {
     ALTER TABLE tiles ADD COLUMN canceled_attempt int;
     ALTER TABLE backend_jobs ADD COLUMN cancel_sent_at timestamptz;
     CREATE INDEX tiles_cancel_fence ON tiles (task_id, tile_id) WHERE canceled_attempt IS NOT NULL;
+    -- Jobs not ended and not yet sent a cancel. The predicate uses only columns whose change
+    -- already costs an index update (`finished_at` is in backend_jobs_by_backend), so progress
+    -- and status changes stay heap-only.
     CREATE INDEX backend_jobs_live ON backend_jobs (task_id, tile_id, attempt)
-        WHERE status IN ('queued', 'submitted', 'running') AND job_id IS NOT NULL AND cancel_sent_at IS NULL;
+        WHERE finished_at IS NULL AND cancel_sent_at IS NULL;
     """
 }
