@@ -162,10 +162,9 @@ public struct EventStore: Sendable {
                    min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
                    min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
                    min(occurred_at) FILTER (WHERE status IN ('finished', 'failed', 'canceled')) AS finished_at,
-                   max(backend_job_id) AS backend_job_id
+                   -- A retrying event speaks for the next attempt, which a canceled tile may refuse.
+                   max(backend_job_id) FILTER (WHERE status <> 'retrying') AS backend_job_id
             FROM fresh
-            -- A retrying event speaks for the next attempt, which a canceled tile may refuse.
-            WHERE status <> 'retrying'
             GROUP BY task_id, tile_id, attempt
         ),
         merged AS (
