@@ -28,9 +28,8 @@ public struct Canceller: Sendable {
         let spec = try await store.spec(of: task)
         let (canceled, live) = try await store.cancel(task: task, tiles: tiles)
         let items = live.map { tile in
-            WorkItem(kind: .cancel, task: task, tile: tile.tile, attempt: tile.attempt, maxAttempts: spec.maxAttempts,
-                     backend: spec.backend, job: spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters),
-                     backendJobID: tile.backendJobID)
+            spec.cancelItem(task: task, tile: tile.tile, attempt: tile.attempt, backend: spec.backend,
+                            tileParameters: tile.parameters, backendJobID: tile.backendJobID)
         }
         try await publisher.publish(items)
         try await store.markCancelSent(task: task, jobs: live.filter { $0.backendJobID != nil }.map { ($0.tile, $0.attempt) })

@@ -21,7 +21,7 @@ extension Dispatcher {
                 WHERE j.finished_at IS NULL AND j.cancel_sent_at IS NULL
                   AND j.status IN ('queued', 'submitted', 'running') AND j.job_id IS NOT NULL
                   AND (j.attempt <> t.attempt OR t.status = 'canceled' OR t.canceled_attempt IS NOT NULL)
-                  AND greatest(j.status_at, t.updated_at) < now() - make_interval(secs => \(Self.seconds(grace)))
+                  AND greatest(j.status_at, t.updated_at) < now() - make_interval(secs => \(grace.components.seconds))
                 ORDER BY j.task_id, j.tile_id, j.attempt
                 LIMIT \(limit)
                 FOR NO KEY UPDATE OF j SKIP LOCKED
@@ -33,9 +33,8 @@ extension Dispatcher {
                 let backend = try row.decode(String.self, at: 4)
                 let spec = try await spec(of: task)
                 let parameters = try row.decode(PostgresJSON.self, at: 5).decode([String: JSONValue].self)
-                let item = WorkItem(kind: .cancel, task: task, tile: tile, attempt: attempt, maxAttempts: spec.maxAttempts,
-                                    backend: backend, job: spec.backendJob(tileID: tile, tileParameters: parameters),
-                                    backendJobID: try row.decode(String.self, at: 3))
+                let item = spec.cancelItem(task: task, tile: tile, attempt: attempt, backend: backend, tileParameters: parameters,
+                                           backendJobID: try row.decode(String.self, at: 3))
                 try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: backend,
                                           properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
                 try await connection.execute("""
@@ -50,9 +49,5 @@ extension Dispatcher {
             _ = try? await connection.execute("ROLLBACK")
             throw error
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

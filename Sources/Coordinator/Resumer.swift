@@ -40,8 +40,8 @@ public struct Resumer: Sendable {
             let spec = specs[taskID]!
             let job = spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters)
             if tile.canceled {
-                items.append(WorkItem(kind: .cancel, task: taskID, tile: tile.tile, attempt: tile.attempt, maxAttempts: spec.maxAttempts,
-                                      backend: backend, job: job, backendJobID: tile.backendJobID))
+                items.append(spec.cancelItem(task: taskID, tile: tile.tile, attempt: tile.attempt, backend: backend,
+                                             tileParameters: tile.parameters, backendJobID: tile.backendJobID))
                 outcome.cancels += 1
             } else if let jobID = tile.backendJobID {
                 items.append(WorkItem(kind: .poll, task: taskID, tile: tile.tile, attempt: tile.attempt, maxAttempts: spec.maxAttempts,

@@ -94,7 +94,7 @@ public struct TaskStore: Sendable {
     /// coordinator dispatches more of it.
     public func cancel(task: String, tiles: [String]? = nil) async throws -> (canceled: Int, live: [LiveTile]) {
         _ = try await spec(of: task)
-        let list = tiles.map { "{" + $0.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}" }
+        let list = tiles.map(Self.textArray)
         return try await connection.transaction { session throws(PostgresError) in
             if tiles == nil {
                 try session.execute("UPDATE tasks SET status = 'canceled', updated_at = now() WHERE id = \(task)")
@@ -139,8 +139,7 @@ public struct TaskStore: Sendable {
     /// stray-job pass does not send them again. Until then, that pass sends them itself.
     public func markCancelSent(task: String, jobs: [(tile: String, attempt: Int)]) async throws {
         guard !jobs.isEmpty else { return }
-        let tiles = "{" + jobs.map { "\"" + $0.tile.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+        let tiles = Self.textArray(jobs.map(\.tile))
         let attempts = "{" + jobs.map { String($0.attempt) }.joined(separator: ",") + "}"
         try await connection.execute("""
             UPDATE backend_jobs j SET cancel_sent_at = now()
@@ -156,7 +155,7 @@ public struct TaskStore: Sendable {
     /// canceled) is left for a later retry.
     public func retry(task: String, tiles: [String]? = nil, failedOnly: Bool = false) async throws -> Int {
         _ = try await spec(of: task)
-        let list = tiles.map { "{" + $0.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ",") + "}" }
+        let list = tiles.map(Self.textArray)
         let statuses = failedOnly ? "{failed}" : "{failed,canceled}"
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("UPDATE tasks SET status = 'active', updated_at = now() WHERE id = \(task)")
@@ -174,6 +173,14 @@ public struct TaskStore: Sendable {
                                     AND j.status IN ('queued', 'submitted', 'running'))
                 """)
         }
+    }
+
+    /// A PostgreSQL array literal of `values`, to bind as one `text[]` parameter.
+    static func textArray(_ values: [String]) -> String {
+        let quoted = values.map { value in
+            "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return "{" + quoted.joined(separator: ",") + "}"
     }
 
     /// Tiles dispatched and not terminal, for `resume` (all tasks, or one).

@@ -147,9 +147,7 @@ public struct WorkItemHandler: Sendable {
             again.pollCount += 1
             return finish(deferred(again, delay: policy.pollDelay(after: item.pollCount), now: now))
         case (.findingToCancel, .failed(let error)) where Self.isTransient(error):
-            var again = item
-            again.pollCount += 1
-            return finish(deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now))
+            return finish(triedAgainLater(item, after: error, now: now))
         case (.findingToCancel, .failed(let error)):
             return finish(WorkerDecision(events: [event(.canceled, now: now, message: "could not look up the job to cancel it: \(error)")],
                                          outcome: .canceled))
@@ -159,8 +157,7 @@ public struct WorkItemHandler: Sendable {
         case (.canceling(let id), .failed(let error)) where Self.isTransient(error):
             var again = item
             again.backendJobID = id
-            again.pollCount += 1
-            return finish(deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now))
+            return finish(triedAgainLater(again, after: error, now: now))
         case (.canceling(let id), .failed(let error)):
             return finish(WorkerDecision(events: [event(.canceled, now: now, jobID: id, message: "the backend refused the cancel: \(error)")],
                                          outcome: .canceled))
@@ -194,9 +191,7 @@ public struct WorkItemHandler: Sendable {
 
     private func submitFailed(_ error: BackendError, now: Date) -> WorkerDecision {
         if Self.isTransient(error) {
-            var again = item
-            again.pollCount += 1
-            return deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now)
+            return triedAgainLater(item, after: error, now: now)
         }
         return attemptFailed(error: "submit failed: \(error)", rawStatus: nil, now: now)
     }
@@ -234,6 +229,13 @@ public struct WorkItemHandler: Sendable {
         next.lastRawStatus = rawStatus
         next.notBefore = now.addingTimeInterval(WorkerPolicy.seconds(policy.pollDelay(after: item.pollCount)))
         return next
+    }
+
+    /// `again` back after a "try later" or a transient failure, with the growing defer delay.
+    private func triedAgainLater(_ again: WorkItem, after error: BackendError, now: Date) -> WorkerDecision {
+        var again = again
+        again.pollCount = item.pollCount + 1
+        return deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now)
     }
 
     private func deferred(_ again: WorkItem, now: Date) -> WorkerDecision {
