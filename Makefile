@@ -7,7 +7,7 @@ SWIFT ?= swift
 DEB_PACKAGES := curl pkg-config librabbitmq-dev libpq-dev libcurl4-openssl-dev libproj-dev proj-data \
                 libgeos-dev rabbitmq-server postgresql postgresql-client
 
-.PHONY: deps build test demo bench services-start services-stop services-status clean
+.PHONY: deps build test test-unit demo bench services-start services-stop services-status clean
 
 ## deps: install the Debian packages the build, the tests and the local services need (if missing)
 deps:
@@ -20,6 +20,11 @@ deps:
 
 build: deps
 	$(SWIFT) build
+
+## test-unit: the pure tests only (targets named *Tests, not *IntegrationTests): no RabbitMQ,
+## PostgreSQL or sockets, so they run with no service up and no TILEFLEET_* variable set
+test-unit: deps
+	env -u TILEFLEET_AMQP_URL -u TILEFLEET_DATABASE_URL $(SWIFT) test --skip 'IntegrationTests\.'
 
 ## test: deps, start RabbitMQ + PostgreSQL, run `swift test`, stop them, exit with the tests' status
 test: deps
@@ -36,16 +41,16 @@ demo: deps
 	deploy/local/demo.sh; status=$$?; \
 	$(SERVICES) stop; exit $$status
 
-## bench: the figures in docs/benchmarks.md
+## bench: the figures in docs/benchmarks.md, from the opt-in tilefleet-bench executable
 bench: deps
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
-	status=0; $(SWIFT) build -c release --product tilefleet || status=1; \
+	status=0; $(SWIFT) build -c release --product tilefleet && $(SWIFT) build -c release --product tilefleet-bench || status=1; \
 	for b in amqp postgres http tiles; do \
-		[ $$status = 0 ] && { .build/release/tilefleet bench $$b || status=1; }; \
+		[ $$status = 0 ] && { .build/release/tilefleet-bench $$b || status=1; }; \
 	done; \
-	[ $$status = 0 ] && { .build/release/tilefleet bench recorder --backlog --direct || status=1; }; \
-	[ $$status = 0 ] && { .build/release/tilefleet simulate --bench || status=1; }; \
+	[ $$status = 0 ] && { .build/release/tilefleet-bench recorder --backlog --direct || status=1; }; \
+	[ $$status = 0 ] && { .build/release/tilefleet-bench simulator || status=1; }; \
 	$(SERVICES) stop; exit $$status
 
 services-start:

@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tilefleet", targets: ["tilefleet"]),
+        // Opt-in: the benchmarks behind docs/benchmarks.md (`make bench`), not part of what operators install.
+        .executable(name: "tilefleet-bench", targets: ["TilefleetBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -52,7 +54,7 @@ let package = Package(
             "CCurl",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Geo", dependencies: ["CProj", "CGEOS"]),
+        .target(name: "Geo", dependencies: ["CProj", "CGEOS", "FleetModel"]),
 
         // The bundled platform simulator: openEO, OGC API – Processes and EOCanvas subsets, jobs in memory.
         .target(name: "Simulator", dependencies: [
@@ -64,7 +66,7 @@ let package = Package(
         // The fleet: message schemas and statuses shared by every role; PostgreSQL storage.
         .target(name: "FleetModel"),
         .target(name: "Storage", dependencies: ["FleetModel", "Postgres"]),
-        .target(name: "Messaging", dependencies: ["AMQP", "FleetModel", "Backends"]),
+        .target(name: "Messaging", dependencies: ["AMQP", "FleetModel"]),
         .target(name: "Recorder", dependencies: [
             "Messaging", "Storage", "FleetModel", "AMQP", "Postgres",
             .product(name: "Logging", package: "swift-log"),
@@ -91,7 +93,7 @@ let package = Package(
 
         // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
         .target(name: "Backends", dependencies: [
-            "HTTP", "Geo",
+            "HTTP", "FleetModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -110,26 +112,42 @@ let package = Package(
             "TilefleetCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "TilefleetBench", dependencies: [
+            "TilefleetCLI", "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging",
+            "Recorder", "Coordinator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
-        // Tests.
-        .target(name: "TestSupport", dependencies: ["Postgres", "Storage", "FleetModel", "HTTP", "Simulator"], path: "Tests/TestSupport"),
-        .testTarget(name: "AMQPTests", dependencies: ["AMQP", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
-        .testTarget(name: "GeoTests", dependencies: ["Geo"]),
+        // Tests, in two layers. `<Target>Tests` are pure: no RabbitMQ, PostgreSQL or sockets
+        // (`make test-unit`). `<Target>IntegrationTests` talk to the real services started by
+        // `deploy/local/services.sh`, to loopback servers and to spawned processes (`make test`).
+        .target(name: "TestSupport", dependencies: ["Postgres", "Storage", "FleetModel", "HTTP", "Simulator", "Coordinator"], path: "Tests/TestSupport"),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "GeoTests", dependencies: ["Geo", "FleetModel"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
-        .testTarget(name: "FleetTests", dependencies: ["Simulator", "Postgres", "TestSupport"]),
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: [
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Backends", "Geo", "FleetModel", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "Backends", "FleetModel"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
+
+        .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
+        .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "HTTPIntegrationTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
+        .testTarget(name: "StorageIntegrationTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
+        .testTarget(name: "RecorderIntegrationTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
+        .testTarget(name: "CoordinatorIntegrationTests", dependencies: [
             "Coordinator", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
         ]),
-        .testTarget(name: "DeployTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: [
+        .testTarget(name: "WorkerIntegrationTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
         ]),
+        .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport"]),
+        .testTarget(name: "DeployIntegrationTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),
     ],
     swiftLanguageModes: [.v6]
 )

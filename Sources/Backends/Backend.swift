@@ -1,3 +1,4 @@
+import FleetModel
 /// A processing platform as a worker sees it: one adapter per platform kind (openEO, OGC API –
 /// Processes, EOCanvas), all speaking the unified vocabulary of ``BackendStatus``.
 ///

@@ -1,5 +1,5 @@
+import FleetModel
 import Foundation
-import Geo
 
 /// A job written by hand for `tilefleet try --job job.json`:
 ///

@@ -1,5 +1,5 @@
+import FleetModel
 import Foundation
-import Geo
 import HTTP
 
 /// WEkEO's EOCanvas serverless functions (`…/serverless`): SNAP graphs (`snap-function`) and Data

@@ -1,5 +1,5 @@
+import FleetModel
 import Foundation
-import Geo
 import HTTP
 
 /// An OGC API – Processes 1.0 server (ZOO-Project, pygeoapi, HPGC, the simulator).

@@ -1,5 +1,5 @@
+import FleetModel
 import Foundation
-import Geo
 import HTTP
 
 /// The OpenID Connect calls tilefleet makes: discovery of a provider's token endpoint and the

@@ -1,5 +1,5 @@
+import FleetModel
 import Foundation
-import Geo
 import HTTP
 
 /// Builds the authenticator of an openEO backend for each way openEO authenticates:

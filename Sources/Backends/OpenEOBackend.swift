@@ -1,5 +1,5 @@
+import FleetModel
 import Foundation
-import Geo
 import HTTP
 
 /// An openEO API 1.x backend (CDSE, VITO/Terrascope, EODC, the simulator).

@@ -1,5 +1,5 @@
+import FleetModel
 import Foundation
-import Geo
 
 /// The text a platform put in an error body: openEO `{code, message}`, RFC 7807
 /// `{type, title, detail}`, OGC `{code, description}`, or the start of a non-JSON body.

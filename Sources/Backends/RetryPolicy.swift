@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 import HTTP
 
@@ -109,17 +110,9 @@ public struct RetryPolicy: Sendable, Hashable, Codable {
 
     /// `initialDelay × multiplier^(attempt-1)`, capped at ``maxDelay``, ± ``jitter``.
     public func backoff(attempt: Int, unit: Double) -> Duration {
-        let base = self.initialDelay.seconds * pow(self.multiplier, Double(max(0, attempt - 1)))
-        let capped = min(base, self.maxDelay.seconds)
+        let base = self.initialDelay.inSeconds * pow(self.multiplier, Double(max(0, attempt - 1)))
+        let capped = min(base, self.maxDelay.inSeconds)
         let spread = capped * self.jitter * (2 * unit - 1)
         return .milliseconds(Int64(max(0, capped + spread) * 1000))
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var seconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

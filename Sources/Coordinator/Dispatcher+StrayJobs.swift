@@ -1,4 +1,5 @@
 import AMQP
+import FleetModel
 import Geo
 import Messaging
 import Postgres

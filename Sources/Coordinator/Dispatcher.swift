@@ -1,4 +1,5 @@
 import AMQP
+import FleetModel
 import Foundation
 import Geo
 import Logging

@@ -1,3 +1,4 @@
+import FleetModel
 import Geo
 
 /// A task spec cut into its jobs: what `submit` stores and `--dry-run` prints.

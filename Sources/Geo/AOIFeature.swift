@@ -1,3 +1,4 @@
+import FleetModel
 /// One feature of an area of interest or sample set: a geometry with its GeoJSON id and properties.
 public struct AOIFeature: Sendable, Hashable {
     /// Position in the input (FeatureCollection order); used in error messages and as a default id.

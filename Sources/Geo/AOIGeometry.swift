@@ -1,3 +1,4 @@
+import FleetModel
 /// The geometry of an ``AOIFeature`` in WGS84.
 public enum AOIGeometry: Sendable, Hashable {
     /// A sample point.

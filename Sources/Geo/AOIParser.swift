@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 
 /// Reads and validates an area of interest or sample set.

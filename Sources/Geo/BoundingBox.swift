@@ -1,3 +1,4 @@
+import FleetModel
 /// An axis-aligned bounding box in a CRS given by its EPSG code (x = easting or longitude).
 public struct BoundingBox: Sendable, Hashable, Codable {
     public var west: Double

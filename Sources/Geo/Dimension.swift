@@ -1,3 +1,4 @@
+import FleetModel
 /// A job parameter with a list of values (the APEx `dimension {name, values}`); the job set takes
 /// every value once.
 public struct Dimension: Sendable, Hashable, Codable {

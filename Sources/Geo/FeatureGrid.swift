@@ -1,3 +1,4 @@
+import FleetModel
 /// The `features` grid: every feature of the input is one tile; its properties travel with it.
 ///
 /// Tile ids are the features' GeoJSON `id` (string or number) or `feature-<index>`; duplicates

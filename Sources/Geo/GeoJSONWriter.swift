@@ -1,3 +1,4 @@
+import FleetModel
 /// Writes GeoJSON geometry text (RFC 7946): WGS84 lon, lat; shells counter-clockwise, holes clockwise.
 enum GeoJSONWriter {
     /// A Polygon (one part) or MultiPolygon from rings of interleaved lon, lat.

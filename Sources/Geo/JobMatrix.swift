@@ -1,3 +1,4 @@
+import FleetModel
 /// The job set of an upscaling task: tiles × time windows × every dimension's values.
 ///
 /// Jobs are enumerated lazily by index (tile-major, then window, then dimensions in declaration

@@ -1,3 +1,4 @@
+import FleetModel
 /// One job of a ``JobMatrix``: a tile × a time window × one value of each dimension.
 public struct JobSpec: Sendable, Hashable, Codable {
     /// Deterministic key: 16 hex digits of FNV-1a over the tile id, window and values; the same

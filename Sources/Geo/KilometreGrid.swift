@@ -1,3 +1,4 @@
+import FleetModel
 /// The `km:<size>` grid: true-size squares in each UTM zone's own projection.
 ///
 /// The area is split at the zone borders (6° meridians) and the equator; each part is gridded in

@@ -1,3 +1,4 @@
+import FleetModel
 @preconcurrency import CGEOS
 
 /// The `group:<grid>` mode: point or polygon samples grouped by the grid cell their centroid falls

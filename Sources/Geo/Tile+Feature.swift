@@ -1,3 +1,4 @@
+import FleetModel
 extension Tile {
     /// The tile as a GeoJSON Feature (WGS84): id, CRS, zone, area in km², full-cell flag, the
     /// native bbox and the tile's own properties, ready for QGIS or PostgreSQL.

@@ -1,3 +1,4 @@
+import FleetModel
 /// One unit of spatial work: a grid cell clipped to the area of interest, an MGRS / Sentinel-2
 /// tile, an input feature, or a group of samples.
 ///

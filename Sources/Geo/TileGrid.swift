@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 
 /// How an area of interest is cut into tiles.

@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 
 /// How a tile enters a backend job's spatial parameter.

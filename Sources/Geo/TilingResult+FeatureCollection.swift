@@ -1,3 +1,4 @@
+import FleetModel
 extension TilingResult {
     /// All tiles as one GeoJSON FeatureCollection (WGS84), one feature per line.
     public var geoJSON: String {

@@ -1,3 +1,4 @@
+import FleetModel
 /// A time window with both ends inclusive, labelled for job keys and output paths.
 public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
     /// e.g. `2016-winter`, `2023-05`, `2023-Q2`, `2023`, or `2023-05-01/2023-09-30`.

@@ -2,60 +2,88 @@ import Synchronization
 
 /// Deliveries waiting to be written, handed out in batches: a full batch at once, a partial one
 /// after the wait, nothing while idle.
-final class DeliveryBuffer: Sendable {
+///
+/// The one reader waits on a continuation that `append` resumes once enough deliveries are in
+/// (or `finish` is called); a partial batch's deadline cancels that wait. Nothing polls.
+final class DeliveryBuffer<Element: Sendable>: Sendable {
+    private struct Waiter {
+        var continuation: CheckedContinuation<Void, Never>
+        /// Deliveries that make the wait end.
+        var count: Int
+    }
+
     private struct State {
-        var items: [ParsedDelivery] = []
+        var items: [Element] = []
         var finished = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiter: Waiter?
+
+        func satisfies(_ count: Int) -> Bool { finished || items.count >= count }
+
+        /// The waiter to resume now that the state changed, removed from the state.
+        mutating func takeSatisfiedWaiter() -> CheckedContinuation<Void, Never>? {
+            guard let waiter, satisfies(waiter.count) else { return nil }
+            self.waiter = nil
+            return waiter.continuation
+        }
     }
 
     private let state = Mutex(State())
 
-    func append(_ delivery: ParsedDelivery) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    func append(_ delivery: Element) {
+        let ready = state.withLock { state in
             state.items.append(delivery)
-            defer { state.waiter = nil }
-            return state.waiter
+            return state.takeSatisfiedWaiter()
         }
-        waiter?.resume()
+        ready?.resume()
     }
 
     func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let ready = state.withLock { state in
             state.finished = true
-            defer { state.waiter = nil }
-            return state.waiter
+            return state.takeSatisfiedWaiter()
         }
-        waiter?.resume()
+        ready?.resume()
     }
 
-    /// The next batch, or nil once finished and drained.
-    func nextBatch(max size: Int, maxWait: Duration) async -> [ParsedDelivery]? {
-        while true {
-            let ready = state.withLock { state -> Bool in state.finished || !state.items.isEmpty }
-            if ready { break }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.finished || !state.items.isEmpty { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
+    /// The next batch, or nil once finished and drained: waits for a first delivery as long as it
+    /// takes, then up to `maxWait` for the batch to fill.
+    func nextBatch(max size: Int, maxWait: Duration) async -> [Element]? {
+        await waitFor(count: 1)
+        if !state.withLock({ $0.satisfies(size) }) {
+            let deadline = ContinuousClock.now + maxWait
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.waitFor(count: size) }
+                group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
+                await group.next()
+                group.cancelAll()
             }
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now + maxWait
-        while clock.now < deadline {
-            let full = state.withLock { $0.items.count >= size || $0.finished }
-            if full { break }
-            try? await Task.sleep(for: .milliseconds(1))
-        }
-        return state.withLock { state -> [ParsedDelivery]? in
+        return state.withLock { state -> [Element]? in
             if state.items.isEmpty { return nil }
             let count = min(size, state.items.count)
             let batch = Array(state.items.prefix(count))
             state.items.removeFirst(count)
             return batch
+        }
+    }
+
+    /// Returns once `count` deliveries are buffered, the buffer is finished, or the task is cancelled.
+    private func waitFor(count: Int) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.satisfies(count) || Task.isCancelled { return true }
+                    state.waiter = Waiter(continuation: continuation, count: count)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiting = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter?.continuation
+            }
+            waiting?.resume()
         }
     }
 }

@@ -50,7 +50,7 @@ public struct RecorderService: Service {
         let deadChannel = try await amqp.openChannel()
         try await deadChannel.enablePublisherConfirms()
         let consumer = try await consumeChannel.consume(queue: topology.recorderQueue)
-        let buffer = DeliveryBuffer()
+        let buffer = DeliveryBuffer<ParsedDelivery>()
         let acks = OrderedAcknowledgements(channel: consumeChannel)
         logger.info("recorder consuming", metadata: [
             "queue": "\(topology.recorderQueue)", "batch": "\(configuration.batchSize)", "writers": "\(databases.count)",
@@ -108,28 +108,29 @@ public struct RecorderService: Service {
                     logger.warning("events rejected", metadata: ["count": "\(dead.count)", "first_reason": "\(dead[0].1)"])
                 }
                 return
-            } catch let error as StorageError where error.isConnectionProblem {
-                logger.warning("database unavailable; batch kept unacked, retrying",
-                               metadata: ["error": "\(error)", "attempt": "\(attempt)", "events": "\(batch.count)"])
-                try await Task.sleep(for: configuration.retryDelay)
-            } catch let error as StorageError where error.isConflict {
-                // Rolled back after a deadlock with another writer; the merge commutes, so just rerun it.
-                logger.notice("batch lost a race with a concurrent writer; rerunning",
-                              metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-            } catch let error as StorageError where batch.count > 1 {
-                // One bad event must not hold back the rest: write them one by one.
-                logger.error("batch failed; isolating the failing event", metadata: ["error": "\(error)"])
-                for delivery in batch {
-                    try await write([delivery], store: store, deadChannel: deadChannel)
-                }
-                return
             } catch let error as StorageError {
-                let delivery = batch[0].delivery
-                let reason = "the database refused it: \(error)"
-                try await storeRejection(EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey),
-                                         store: store)
-                try await deadLetter(delivery, reason: reason, on: deadChannel)
-                return
+                switch WriteFailurePolicy.decide(WriteFailurePolicy.failure(of: error), batchCount: batch.count) {
+                case .waitAndRetry:
+                    logger.warning("database unavailable; batch kept unacked, retrying",
+                                   metadata: ["error": "\(error)", "attempt": "\(attempt)", "events": "\(batch.count)"])
+                    try await Task.sleep(for: configuration.retryDelay)
+                case .rerun:
+                    logger.notice("batch lost a race with a concurrent writer; rerunning",
+                                  metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                case .split:
+                    logger.error("batch failed; isolating the failing event", metadata: ["error": "\(error)"])
+                    for delivery in batch {
+                        try await write([delivery], store: store, deadChannel: deadChannel)
+                    }
+                    return
+                case .reject:
+                    let delivery = batch[0].delivery
+                    let reason = "the database refused it: \(error)"
+                    try await storeRejection(EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey),
+                                             store: store)
+                    try await deadLetter(delivery, reason: reason, on: deadChannel)
+                    return
+                }
             }
         }
     }

@@ -6,18 +6,20 @@ import Postgres
 /// The fleet configuration file and where the broker and the database are: a flag wins over the
 /// environment (`TILEFLEET_DATABASE_URL`, `TILEFLEET_AMQP_URL`), which wins over the file
 /// (`--config`, else `$TILEFLEET_CONFIG`, else `./tilefleet.yaml`).
-struct ConnectionOptions: ParsableArguments {
+package struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "The fleet configuration (default: $TILEFLEET_CONFIG, else ./tilefleet.yaml).")
-    var config: String?
+    package var config: String?
 
     @Option(name: .customLong("database-url"), help: "PostgreSQL URL (default: $TILEFLEET_DATABASE_URL, else database.url in the config).")
-    var databaseURL: String?
+    package var databaseURL: String?
 
     @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (default: $TILEFLEET_AMQP_URL, else broker.url in the config).")
-    var amqpURL: String?
+    package var amqpURL: String?
+
+    package init() {}
 
     /// The fleet configuration; problems are printed with the file and key, then exit status 2.
-    func fleetConfiguration() throws -> FleetConfiguration {
+    package func fleetConfiguration() throws -> FleetConfiguration {
         do {
             return try FleetConfiguration.load(explicit: config)
         } catch {
@@ -26,7 +28,7 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    func resolvedDatabaseURL() throws -> String {
+    package func resolvedDatabaseURL() throws -> String {
         guard let url = try fleetConfiguration().resolvedDatabaseURL(flag: databaseURL) else {
             throw ValidationError("no database URL: pass --database-url, set TILEFLEET_DATABASE_URL or database.url in the fleet configuration")
         }
@@ -38,7 +40,7 @@ struct ConnectionOptions: ParsableArguments {
         return url
     }
 
-    func resolvedAMQPURL() throws -> String {
+    package func resolvedAMQPURL() throws -> String {
         guard let url = try fleetConfiguration().resolvedBrokerURL(flag: amqpURL) else {
             throw ValidationError("no broker URL: pass --amqp-url, set TILEFLEET_AMQP_URL or broker.url in the fleet configuration")
         }

@@ -1,12 +1,9 @@
 import ArgumentParser
 import Foundation
-import Geo
-import HTTP
 import Simulator
 import Yams
 
-/// `tilefleet simulate`: the bundled openEO + OGC API – Processes simulator as a real HTTP server, or
-/// (`--bench`) a measurement of its status-request throughput.
+/// `tilefleet simulate`: the bundled openEO + OGC API – Processes simulator as a real HTTP server.
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
@@ -69,26 +66,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Accept requests without credentials.")
     var noAuth = false
 
-    @Flag(help: "Measure status-request throughput against an in-process simulator, then exit.")
-    var bench = false
-
-    @Option(help: "--bench: status requests to send.")
-    var benchRequests = 50_000
-
-    @Option(help: "--bench: requests in flight at once.")
-    var benchConcurrency = 64
-
-    @Option(help: "--bench: jobs to create first (status requests cycle over them).")
-    var benchJobs = 1000
-
     func run() async throws {
-        var configuration = try self.configurationFromFileAndFlags()
-        if self.bench {
-            configuration.bearerTokens["bench-token"] = "bench"
-            configuration.duration = .fixed(3600)
-            try await self.runBench(configuration)
-            return
-        }
+        let configuration = try self.configurationFromFileAndFlags()
         let simulator = PlatformSimulator(configuration: configuration)
         let server = SimulatorServer(host: self.host, port: self.port) { simulator.register(on: $0) }
         let port = try await server.start()
@@ -135,56 +114,5 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("the \(name) rate must be between 0 and 1")
         }
         return configuration
-    }
-
-    /// Creates jobs, then sends `GET /openeo/jobs/{id}` at a fixed concurrency and reports requests/s.
-    func runBench(_ configuration: SimulatorConfiguration) async throws {
-        let simulator = PlatformSimulator(configuration: configuration)
-        let server = SimulatorServer(host: "127.0.0.1", port: 0) { simulator.register(on: $0) }
-        let port = try await server.start()
-        let client = HTTPClient()
-        let base = "http://127.0.0.1:\(port)/openeo"
-        let headers: HTTPClient.Headers = ["Authorization": "Bearer bench-token", "Accept": "application/json"]
-        var ids: [String] = []
-        for index in 0..<max(1, self.benchJobs) {
-            var request = try HTTPClient.Request(
-                base + "/jobs", method: .post,
-                json: JSONValue.object([
-                    "title": .string("bench [tilefleet:bench-\(index)]"),
-                    "process": .object(["process_graph": .object(["n": .object(["process_id": .string("x"), "arguments": .object([:]), "result": .bool(true)])])]),
-                ])
-            )
-            request.headers.replaceOrAdd(name: "Authorization", value: "Bearer bench-token")
-            let response = try await client.execute(request)
-            guard let id = response.headers["OpenEO-Identifier"] else { throw ValidationError("job creation failed: \(response.status)") }
-            ids.append(id)
-        }
-        let requests = ids.map { HTTPClient.Request(base + "/jobs/\($0)", headers: headers) }
-        for round in ["warm-up", "measured"] {
-            let count = round == "warm-up" ? min(2000, self.benchRequests) : self.benchRequests
-            let clock = ContinuousClock()
-            let start = clock.now
-            var failures = 0
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                var next = 0
-                func add() {
-                    let request = requests[next % requests.count]
-                    next += 1
-                    group.addTask { try await client.execute(request).status == 200 }
-                }
-                while next < min(self.benchConcurrency, count) { add() }
-                while let ok = try await group.next() {
-                    if !ok { failures += 1 }
-                    if next < count { add() }
-                }
-            }
-            let seconds = (clock.now - start).seconds
-            if round == "measured" {
-                print("simulator: \(count) GET /openeo/jobs/{id} over \(ids.count) jobs, concurrency \(self.benchConcurrency)")
-                print("  throughput: \(Int(Double(count) / seconds)) status requests/s (\(String(format: "%.2f", seconds)) s), non-200: \(failures)")
-            }
-        }
-        await client.shutdown()
-        await server.stop()
     }
 }

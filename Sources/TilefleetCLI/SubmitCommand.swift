@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import FleetModel
 import Foundation
 import Geo
 import Messaging
@@ -70,7 +71,7 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     static func ms(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         return String(format: "%.0f ms", seconds * 1000)
     }
 

@@ -10,7 +10,7 @@ public struct Tilefleet: AsyncParsableCommand {
         version: version,
         subcommands: [
             MigrateCommand.self, RecorderCommand.self, ReportCommand.self, TilesCommand.self,
-            SimulateCommand.self, TryCommand.self, WorkerCommand.self, Bench.self,
+            SimulateCommand.self, TryCommand.self, WorkerCommand.self,
             SubmitCommand.self, CoordinatorCommand.self, StatusCommand.self, ListCommand.self, WatchCommand.self,
             CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, ExportCommand.self,
         ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backends
 import Coordinator
+import FleetModel
 import Foundation
 import HTTP
 import Logging

@@ -1,4 +1,5 @@
 import Backends
+import FleetModel
 
 /// One call a ``WorkItemHandler`` asks the service to make on the backend.
 public enum BackendCall: Sendable, Equatable {

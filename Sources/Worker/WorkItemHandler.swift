@@ -184,7 +184,7 @@ public struct WorkItemHandler: Sendable {
         poll.lastRawStatus = nil
         poll.submittedAt = now
         let delay = policy.pollDelay(after: 0)
-        poll.notBefore = now.addingTimeInterval(WorkerPolicy.seconds(delay))
+        poll.notBefore = now.addingTimeInterval(delay.inSeconds)
         let event = self.event(.submitted, now: now, jobID: jobID)
         return WorkerDecision(events: [event], items: [.init(item: poll, tier: policy.tier(for: delay))], outcome: .submitted)
     }
@@ -227,7 +227,7 @@ public struct WorkItemHandler: Sendable {
         var next = item
         next.pollCount += 1
         next.lastRawStatus = rawStatus
-        next.notBefore = now.addingTimeInterval(WorkerPolicy.seconds(policy.pollDelay(after: item.pollCount)))
+        next.notBefore = now.addingTimeInterval(policy.pollDelay(after: item.pollCount).inSeconds)
         return next
     }
 
@@ -244,7 +244,7 @@ public struct WorkItemHandler: Sendable {
 
     private func deferred(_ again: WorkItem, delay: Duration, now: Date) -> WorkerDecision {
         var again = again
-        again.notBefore = now.addingTimeInterval(WorkerPolicy.seconds(delay))
+        again.notBefore = now.addingTimeInterval(delay.inSeconds)
         return WorkerDecision(items: [.init(item: again, tier: policy.tier(for: delay) ?? policy.waitTiers.first)], outcome: .deferred)
     }
 
@@ -254,7 +254,7 @@ public struct WorkItemHandler: Sendable {
             return WorkerDecision(events: [event(.failed, now: now, rawStatus: rawStatus, error: error)], outcome: .failed)
         }
         let next = WorkItem(kind: .submit, task: item.task, tile: item.tile, attempt: item.attempt + 1, maxAttempts: item.maxAttempts,
-                            backend: item.backend, job: item.job, notBefore: now.addingTimeInterval(WorkerPolicy.seconds(policy.retryDelay)),
+                            backend: item.backend, job: item.job, notBefore: now.addingTimeInterval(policy.retryDelay.inSeconds),
                             maxRuntimeSeconds: item.maxRuntimeSeconds)
         return WorkerDecision(events: [event(.retrying, now: now, rawStatus: rawStatus, error: error)],
                               items: [.init(item: next, tier: policy.tier(for: policy.retryDelay))], outcome: .retrying)

@@ -1,4 +1,5 @@
 import Backends
+import FleetModel
 import Foundation
 
 /// How long a worker lets an item wait before it comes back: the growing poll interval, the delay
@@ -61,17 +62,13 @@ public struct WorkerPolicy: Sendable, Equatable {
     /// (straight back to the work queue).
     public func tier(for delay: Duration) -> Int? {
         guard delay > .zero, let shortest = waitTiers.first else { return nil }
-        let seconds = Self.seconds(delay)
+        let seconds = delay.inSeconds
         return waitTiers.last { Double($0) <= seconds + 0.001 } ?? shortest
     }
 
     static func grow(_ base: Duration, times: Int, limit: Duration) -> Duration {
         let factor = pow(2.0, Double(min(max(times, 0), 30)))
-        let value = seconds(base) * factor
-        return value >= seconds(limit) ? limit : .milliseconds(Int64(value * 1000))
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let value = base.inSeconds * factor
+        return value >= limit.inSeconds ? limit : .milliseconds(Int64(value * 1000))
     }
 }

@@ -1,4 +1,5 @@
 @testable import Backends
+import FleetModel
 import Foundation
 import Geo
 import HTTP

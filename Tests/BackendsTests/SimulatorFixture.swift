@@ -1,4 +1,5 @@
 import Backends
+import FleetModel
 import Foundation
 import HTTP
 import Simulator

@@ -2,11 +2,12 @@ import Backends
 import Coordinator
 import Foundation
 import Geo
+import TestSupport
 import Testing
 
 struct TaskSpecTests {
     @Test func theExampleFleetConfigurationLoads() throws {
-        let configuration = try Fixtures.exampleConfiguration()
+        let configuration = try TaskFixtures.exampleConfiguration()
         #expect(configuration.backends.backends.map(\.name) == ["cdse", "hpgc", "wekeo", "sim"])
         #expect(configuration.topology.prefix == "tilefleet")
         #expect(configuration.defaults.backend == "sim")
@@ -36,8 +37,8 @@ struct TaskSpecTests {
     }
 
     @Test func viennaPVDryRunGivesSixTiles() throws {
-        let configuration = try Fixtures.exampleConfiguration()
-        let spec = try TaskSpecParser(configuration: configuration).load(path: Fixtures.path("config/tasks/vienna-pv.yaml"))
+        let configuration = try TaskFixtures.exampleConfiguration()
+        let spec = try TaskSpecParser(configuration: configuration).load(path: TaskFixtures.path("config/tasks/vienna-pv.yaml"))
         #expect(spec.id == "vienna-pv")
         #expect(spec.backend == "cdse")
         #expect(spec.process == .named(id: "eurac_pv_farm_detection", namespace: spec.serviceSource))
@@ -54,8 +55,8 @@ struct TaskSpecTests {
     }
 
     @Test func everyShippedTaskExampleIsValid() throws {
-        let configuration = try Fixtures.exampleConfiguration()
-        let directory = Fixtures.path("config/tasks")
+        let configuration = try TaskFixtures.exampleConfiguration()
+        let directory = TaskFixtures.path("config/tasks")
         for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         where name.hasSuffix(".yaml") || name.hasSuffix("apex.json") {
             let spec = try TaskSpecParser(configuration: configuration).load(path: directory + "/" + name)
@@ -65,8 +66,8 @@ struct TaskSpecTests {
     }
 
     @Test func anAPExUpscaleTaskIsAcceptedAsItIs() throws {
-        let configuration = try Fixtures.exampleConfiguration()
-        let spec = try TaskSpecParser(configuration: configuration).load(path: Fixtures.path("config/tasks/vienna-pv-apex.json"))
+        let configuration = try TaskFixtures.exampleConfiguration()
+        let spec = try TaskSpecParser(configuration: configuration).load(path: TaskFixtures.path("config/tasks/vienna-pv-apex.json"))
         #expect(spec.title == "Upscaling - PV Detection")
         #expect(spec.backend == "cdse")   // matched by the endpoint's host
         #expect(spec.process == .named(id: "eurac_pv_farm_detection", namespace: spec.serviceSource))
@@ -98,7 +99,7 @@ struct TaskSpecTests {
     @Test(arguments: badSpecs.indices)
     func aBadSpecGivesItsClearError(_ index: Int) throws {
         let (text, expected) = Self.badSpecs[index]
-        let parser = TaskSpecParser(configuration: try Fixtures.configuration())
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
         do {
             _ = try parser.parse(text, file: "bad.yaml")
             Issue.record("accepted: \(text)")
@@ -108,7 +109,7 @@ struct TaskSpecTests {
     }
 
     @Test func everyProblemIsReportedAtOnce() throws {
-        let parser = TaskSpecParser(configuration: try Fixtures.configuration())
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
         do {
             _ = try parser.parse("""
                 title: x

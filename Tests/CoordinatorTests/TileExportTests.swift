@@ -1,4 +1,5 @@
 import Coordinator
+import FleetModel
 import Foundation
 import Geo
 import Testing

@@ -1,21 +1,20 @@
 import Backends
 import Coordinator
 import Foundation
-import TestSupport
 
-/// Shared configuration and files for the coordinator tests.
-enum Fixtures {
-    static let projectRoot = TestEnvironment.projectRoot
+/// Shared configuration and task specs for the coordinator tests.
+public enum TaskFixtures {
+    public static let projectRoot = TestEnvironment.projectRoot
 
-    static func path(_ relative: String) -> String { projectRoot.appendingPathComponent(relative).path }
+    public static func path(_ relative: String) -> String { projectRoot.appendingPathComponent(relative).path }
 
     /// The shipped example configuration.
-    static func exampleConfiguration() throws -> FleetConfiguration {
+    public static func exampleConfiguration() throws -> FleetConfiguration {
         try FleetConfiguration.load(explicit: path("config/fleet.example.yaml"), environment: [:])
     }
 
     /// A configuration with one backend `sim` limited to `maxActive` and a test topology prefix.
-    static func configuration(maxActive: Int = 5, prefix: String = "test-\(UUID().uuidString.prefix(8))") throws -> FleetConfiguration {
+    public static func configuration(maxActive: Int = 5, prefix: String = "test-\(UUID().uuidString.prefix(8))") throws -> FleetConfiguration {
         try FleetConfiguration.parse(yaml: """
             topology:
               prefix: \(prefix)
@@ -30,7 +29,7 @@ enum Fixtures {
     }
 
     /// A task spec over `tiles` km:10 cells of an area in Belgium (simple, fast to tile).
-    static func spec(id: String, columns: Int = 4, rows: Int = 3, priority: Int = 0) -> String {
+    public static func spec(id: String, columns: Int = 4, rows: Int = 3, priority: Int = 0) -> String {
         // km:10 cells in UTM 31N around 4°E 50.5°N; about 0.14° by 0.09° per cell.
         let west = 4.0, south = 50.3
         let east = west + Double(columns) * 0.138, north = south + Double(rows) * 0.0895

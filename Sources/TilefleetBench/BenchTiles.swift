@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetModel
 import Foundation
 import Geo
 
@@ -97,7 +98,6 @@ struct BenchTiles: AsyncParsableCommand {
     }
 
     private func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        String(format: "%.1f", duration.inSeconds * 1000)
     }
 }

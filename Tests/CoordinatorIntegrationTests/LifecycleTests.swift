@@ -12,7 +12,7 @@ import TestSupport
     @Test func cancelCancelsPendingTilesAtOnceAndSendsCancelItemsForLiveJobs() async throws {
         let h = try await Harness.make(maxActive: 3)
         do {
-            let total = try await h.submit(Fixtures.spec(id: "cancel-me")).records.count
+            let total = try await h.submit(TaskFixtures.spec(id: "cancel-me")).records.count
             let dispatched = try await h.dispatcher().dispatch(backend: "sim", maxActive: 3)
             #expect(dispatched.total == 3)
             let submitted = try await h.takeWorkItems(3)
@@ -51,7 +51,7 @@ import TestSupport
     @Test func aRetryStartedAsTheTileWasCanceledIsCanceledAndCannotReviveTheTile() async throws {
         let h = try await Harness.make(maxActive: 1)
         do {
-            _ = try await h.submit(Fixtures.spec(id: "stray"))
+            _ = try await h.submit(TaskFixtures.spec(id: "stray"))
             let dispatcher = try await h.dispatcher()
             #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 1).total == 1)
             let tile = try #require(try await h.takeWorkItems(1).first).tile
@@ -108,7 +108,7 @@ import TestSupport
     @Test func retryStartsANewAttemptForFailedTiles() async throws {
         let h = try await Harness.make(maxActive: 50)
         do {
-            let total = try await h.submit(Fixtures.spec(id: "flaky")).records.count
+            let total = try await h.submit(TaskFixtures.spec(id: "flaky")).records.count
             #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 50).total == total)
             let items = try await h.takeWorkItems(total)
             var events: [StatusEvent] = []
@@ -140,7 +140,7 @@ import TestSupport
     @Test func resumeRebuildsTheQueuesAfterEveryQueueWasDeleted() async throws {
         let h = try await Harness.make(maxActive: 4)
         do {
-            _ = try await h.submit(Fixtures.spec(id: "survivor"))
+            _ = try await h.submit(TaskFixtures.spec(id: "survivor"))
             #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 4).total == 4)
             let items = try await h.takeWorkItems(4)
             try await h.apply([

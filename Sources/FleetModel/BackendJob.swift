@@ -1,5 +1,3 @@
-import Geo
-
 /// What one backend job runs, independent of the platform: filled by the coordinator from a task and a
 /// tile, turned into a request body by each adapter.
 public struct BackendJob: Sendable, Hashable, Codable {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetModel
 import Foundation
 import Postgres
 
@@ -50,8 +51,8 @@ struct BenchPostgres: AsyncParsableCommand {
             let copied = try await db.copyIn("COPY \(table) (id, tile, status, progress) FROM STDIN", buffer)
             let done = clock.now
             guard copied == rows else { throw ValidationError("copied \(copied) rows, expected \(rows)") }
-            encodeRates.append(Double(rows) / (encoded - start).seconds)
-            copyRates.append(Double(rows) / (done - start).seconds)
+            encodeRates.append(Double(rows) / (encoded - start).inSeconds)
+            copyRates.append(Double(rows) / (done - start).inSeconds)
         }
         try await db.executeScript("DROP TABLE \(table)")
         await db.close()

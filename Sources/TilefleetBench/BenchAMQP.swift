@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import FleetModel
 import Foundation
 import Logging
 
@@ -74,7 +75,7 @@ struct BenchAMQP: ParsableCommand {
             try await channel.publish(body, routingKey: queue, properties: properties)
         }
         try await channel.waitForConfirms()
-        let publishSeconds = Self.seconds(clock.now - publishStart)
+        let publishSeconds = (clock.now - publishStart).inSeconds
         print(String(format: "publish with confirms: %.0f msg/s (%.2f s)", Double(messages) / publishSeconds, publishSeconds))
 
         let consumerChannel = try await connection.openChannel()
@@ -89,7 +90,7 @@ struct BenchAMQP: ParsableCommand {
             }
             if received == messages { break }
         }
-        let consumeSeconds = Self.seconds(clock.now - consumeStart)
+        let consumeSeconds = (clock.now - consumeStart).inSeconds
         print(String(format: "consume with batched acks: %.0f msg/s (%.2f s)", Double(received) / consumeSeconds, consumeSeconds))
 
         try await consumer.cancel()
@@ -100,10 +101,5 @@ struct BenchAMQP: ParsableCommand {
     /// Carries the async body's error back to the waiting thread.
     private final class Outcome: @unchecked Sendable {
         var error: (any Error)?
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }

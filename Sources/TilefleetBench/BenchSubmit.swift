@@ -1,11 +1,13 @@
 import AMQP
 import ArgumentParser
 import Coordinator
+import FleetModel
 import Foundation
 import Logging
 import Messaging
 import Postgres
 import Storage
+import TilefleetCLI
 
 /// `tilefleet bench submit`: a large task from spec to stored tiles and first dispatch.
 struct BenchSubmit: AsyncParsableCommand {
@@ -65,11 +67,10 @@ struct BenchSubmit: AsyncParsableCommand {
         let dispatched = clock.now
 
         let count = plan.records.count
-        func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         print("submit of \(count) tiles (\(grid) over \(aoi)):")
-        print("  tiling          \(String(format: "%.2f", seconds(tiled - start))) s")
-        print("  stored          \(String(format: "%.2f", seconds(stored - start))) s after start (insert \(String(format: "%.2f", seconds(stored - tiled))) s, \(BenchReport.format(Double(count) / seconds(stored - tiled))) tiles/s)")
-        print("  first dispatch  \(String(format: "%.2f", seconds(dispatched - start))) s after start (\(outcome.total) items published with confirms in \(String(format: "%.3f", seconds(dispatched - stored))) s)")
+        print("  tiling          \(String(format: "%.2f", (tiled - start).inSeconds)) s")
+        print("  stored          \(String(format: "%.2f", (stored - start).inSeconds)) s after start (insert \(String(format: "%.2f", (stored - tiled).inSeconds)) s, \(BenchReport.format(Double(count) / (stored - tiled).inSeconds)) tiles/s)")
+        print("  first dispatch  \(String(format: "%.2f", (dispatched - start).inSeconds)) s after start (\(outcome.total) items published with confirms in \(String(format: "%.3f", (dispatched - stored).inSeconds)) s)")
         if !keep {
             try await db.execute("DELETE FROM tasks WHERE id = \(id)")
             try await configuration.topology.delete(on: channel)

@@ -116,14 +116,12 @@ struct HTTPClientTests {
     @Test("a per-request timeout fires as a timeout error")
     func timeout() async throws {
         try await withDiagnosticServer { client, baseURL, _ in
-            let started = ContinuousClock.now
             let error = await #expect(throws: HTTPClientError.self) {
                 try await client.execute(HTTPClient.Request("\(baseURL)/slow?ms=2000", timeout: .milliseconds(300)))
             }
             #expect(error?.code == .timeout)
             #expect(error?.isTimeout == true)
             #expect(error?.requestWasNotSent == false, "the server received this request")
-            #expect(ContinuousClock.now - started < .milliseconds(1500))
 
             let response = try await client.execute(HTTPClient.Request("\(baseURL)/slow?ms=50", timeout: .seconds(5)))
             #expect(response.text == "slow")
@@ -254,7 +252,6 @@ struct HTTPClientTests {
         let (port, descriptors) = saturatedLoopbackListener()
         defer { descriptors.forEach { _ = close($0) } }
         let client = HTTPClient()
-        let started = ContinuousClock.now
         let error = await #expect(throws: HTTPClientError.self) {
             try await client.execute(
                 HTTPClient.Request("http://127.0.0.1:\(port)/jobs", method: .post, connectTimeout: .milliseconds(300))
@@ -263,7 +260,6 @@ struct HTTPClientTests {
         #expect(error?.code == .connectTimeout)
         #expect(error?.isTimeout == true)
         #expect(error?.requestWasNotSent == true)
-        #expect(ContinuousClock.now - started < .seconds(2))
         await client.shutdown()
     }
 
@@ -324,12 +320,10 @@ struct HTTPClientTests {
                 try await client.execute(HTTPClient.Request("\(baseURL)/slow?ms=1500"))
             }
             try await Task.sleep(for: .milliseconds(100))
-            let started = ContinuousClock.now
             task.cancel()
             await #expect(throws: CancellationError.self) {
                 try await task.value
             }
-            #expect(ContinuousClock.now - started < .milliseconds(1000))
             let after = try await client.execute(HTTPClient.Request("\(baseURL)/hello"))
             #expect(after.text == "hello")
         }

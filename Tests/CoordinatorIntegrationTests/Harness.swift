@@ -20,7 +20,7 @@ struct Harness {
 
     static func make(maxActive: Int = 5) async throws -> Harness {
         let db = try await TestDatabase.create()
-        let configuration = try Fixtures.configuration(maxActive: maxActive)
+        let configuration = try TaskFixtures.configuration(maxActive: maxActive)
         let amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
         let channel = try await amqp.openChannel()
         try await configuration.topology.declare(on: channel)

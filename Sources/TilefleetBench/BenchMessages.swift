@@ -39,11 +39,11 @@ struct BenchMessages: AsyncParsableCommand {
         }
         let size = bodies.map(\.count).reduce(0, +) / max(1, bodies.count)
         print("status event, \(size) bytes as JSON (\(events) events, best of \(runs)):")
-        print("  encode: \(BenchReport.format(Double(events) / bestEncode.seconds)) events/s (\(perEvent(bestEncode)) µs each)")
-        print("  decode and validate: \(BenchReport.format(Double(events) / bestDecode.seconds)) events/s (\(perEvent(bestDecode)) µs each)")
+        print("  encode: \(BenchReport.format(Double(events) / bestEncode.inSeconds)) events/s (\(perEvent(bestEncode)) µs each)")
+        print("  decode and validate: \(BenchReport.format(Double(events) / bestDecode.inSeconds)) events/s (\(perEvent(bestDecode)) µs each)")
     }
 
     private func perEvent(_ duration: Duration) -> String {
-        String(format: "%.1f", duration.seconds * 1_000_000 / Double(events))
+        String(format: "%.1f", duration.inSeconds * 1_000_000 / Double(events))
     }
 }

@@ -8,6 +8,7 @@ import Postgres
 import Recorder
 import ServiceLifecycle
 import Storage
+import TilefleetCLI
 
 /// `tilefleet bench recorder`: events persisted per second, publish → recorder → committed.
 struct BenchRecorder: AsyncParsableCommand {
@@ -83,7 +84,7 @@ struct BenchRecorder: AsyncParsableCommand {
         }
         let elapsed = clock.now - began
         try await removeTask(task, db: db)
-        return Double(bodies.count) / elapsed.seconds
+        return Double(bodies.count) / elapsed.inSeconds
     }
 
     /// Deletes the run's task and vacuums, so the next run does not scan this one's dead rows.
@@ -143,6 +144,6 @@ struct BenchRecorder: AsyncParsableCommand {
         await publisher.close()
         for connection in recorderDBs { await connection.close() }
         try await removeTask(task, db: db)
-        return Double(events) / elapsed.seconds
+        return Double(events) / elapsed.inSeconds
     }
 }

@@ -12,10 +12,3 @@ enum BenchReport {
         return Int(rounded).formatted()
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-}

@@ -46,13 +46,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return output
     }
 
-    func write(to output: inout String) {
+    package func write(to output: inout String) {
         var bytes = JSONBytes()
         write(to: &bytes)
         output += bytes.string
     }
 
-    func write(to output: inout JSONBytes) {
+    package func write(to output: inout JSONBytes) {
         switch self {
         case .null:
             output.append("null")
@@ -88,13 +88,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// Integers without a fraction, other numbers in Swift's shortest round-trip form.
-    static func format(_ value: Double) -> String {
+    package static func format(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         if value == value.rounded(), abs(value) < 9e15 { return String(Int64(value)) }
         return String(value)
     }
 
-    static func writeString(_ value: String, to output: inout String) {
+    package static func writeString(_ value: String, to output: inout String) {
         var bytes = JSONBytes(capacity: value.utf8.count + 2)
         bytes.append(quoted: value)
         output += bytes.string

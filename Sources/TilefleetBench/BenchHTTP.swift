@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetModel
 import Foundation
 import HTTP
 import Simulator
@@ -46,7 +47,7 @@ struct BenchHTTP: AsyncParsableCommand {
         await server?.stop()
 
         let latencies = result.latencies.sorted()
-        let seconds = Double(result.elapsed.components.seconds) + Double(result.elapsed.components.attoseconds) / 1e18
+        let seconds = result.elapsed.inSeconds
         print("http: \(self.requests) GETs of \(target), concurrency \(self.concurrency)")
         print("  throughput: \(Self.format(Double(self.requests) / seconds)) requests/s (\(Self.format(seconds)) s)")
         print("  latency: p50 \(Self.milliseconds(Self.percentile(latencies, 0.50))) ms, p99 \(Self.milliseconds(Self.percentile(latencies, 0.99))) ms, max \(Self.milliseconds(latencies.last ?? .zero)) ms")
@@ -100,8 +101,7 @@ struct BenchHTTP: AsyncParsableCommand {
     }
 
     private static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return format(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        format(duration.inSeconds * 1000)
     }
 
     private static func format(_ value: Double) -> String {

@@ -8,8 +8,8 @@ import TestSupport
 
     @Test func dryRunOfViennaPVPrintsSixTilesAndStoresNothing() throws {
         let (status, output) = try TestEnvironment.run([
-            Self.binary, "submit", "--dry-run", "--config", Fixtures.path("config/fleet.example.yaml"),
-            Fixtures.path("config/tasks/vienna-pv.yaml"),
+            Self.binary, "submit", "--dry-run", "--config", TaskFixtures.path("config/fleet.example.yaml"),
+            TaskFixtures.path("config/tasks/vienna-pv.yaml"),
         ], environment: ["TILEFLEET_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("6 cells, 6 jobs"))
@@ -21,7 +21,7 @@ import TestSupport
         try Data("title: x\nbackend: cdsee\nservice: {process: p}\nsplit: {aoi: '16.1,48.0,16.7,48.3', grid: km20}\n".utf8).write(to: spec)
         defer { try? FileManager.default.removeItem(at: spec) }
         let (status, output) = try TestEnvironment.run([
-            Self.binary, "submit", "--config", Fixtures.path("config/fleet.example.yaml"), spec.path,
+            Self.binary, "submit", "--config", TaskFixtures.path("config/fleet.example.yaml"), spec.path,
         ])
         #expect(status == 2)
         #expect(output.contains("backend: unknown backend 'cdsee', did you mean 'cdse'?"))
@@ -39,7 +39,7 @@ import TestSupport
                 """.utf8).write(to: config)
             defer { try? FileManager.default.removeItem(at: config) }
             let spec = FileManager.default.temporaryDirectory.appendingPathComponent("task-\(UUID().uuidString).yaml")
-            try Data(Fixtures.spec(id: "from-cli").utf8).write(to: spec)
+            try Data(TaskFixtures.spec(id: "from-cli").utf8).write(to: spec)
             defer { try? FileManager.default.removeItem(at: spec) }
             let (status, output) = try TestEnvironment.run(
                 [Self.binary, "submit", spec.path, "--database-url", h.db.url.unredactedString],

@@ -130,7 +130,6 @@ struct AMQPIntegrationTests {
         let elapsed = ContinuousClock.now - start
         #expect(delivery.properties.messageID == "delayed")
         #expect(elapsed >= .milliseconds(280))
-        #expect(elapsed < .seconds(5))
         try channel.ack(delivery)
         try await channel.deleteQueue(wait)
         try await channel.deleteQueue(target)

@@ -15,7 +15,7 @@ import TestSupport
     @Test func theServiceReleasesTilesAsTheRecorderAnnouncesFinishedOnes() async throws {
         let h = try await Harness.make(maxActive: 3)
         do {
-            let total = try await h.submit(Fixtures.spec(id: "served")).records.count
+            let total = try await h.submit(TaskFixtures.spec(id: "served")).records.count
             let serviceDB = try await PostgresConnection.connect(to: h.db.url)
             // A long timer: only notifications can wake the service after its first pass.
             let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: h.configuration, interval: .seconds(600))
@@ -62,7 +62,7 @@ import TestSupport
         let h = try await Harness.make(maxActive: 100)
         do {
             let marker = FileManager.default.temporaryDirectory.appendingPathComponent("tf-post-\(UUID().uuidString)").path
-            let spec = Fixtures.spec(id: "post", columns: 2, rows: 1)
+            let spec = TaskFixtures.spec(id: "post", columns: 2, rows: 1)
                 + "\npost_job: 'echo \"$TILEFLEET_TILE $TILEFLEET_ASSETS\" >> \(marker); case $TILEFLEET_TILE in *E5*) exit 3;; esac'"
             let total = try await h.submit(spec).records.count
             _ = try await h.dispatcher().dispatch(backend: "sim", maxActive: 100)

@@ -13,7 +13,7 @@ import TestSupport
     @Test func submitStoresTheTaskAndAllTilesInOneTransactionAndDispatches() async throws {
         let h = try await Harness.make(maxActive: 4)
         do {
-            let plan = try await h.submit(Fixtures.spec(id: "stored"))
+            let plan = try await h.submit(TaskFixtures.spec(id: "stored"))
             let total = plan.records.count
             #expect(total >= 12)
             #expect(try await h.count("SELECT count(*) FROM tasks WHERE id = 'stored'") == 1)
@@ -43,7 +43,7 @@ import TestSupport
     @Test func aFailingInsertStoresNothing() async throws {
         let h = try await Harness.make()
         do {
-            let spec = try TaskSpecParser(configuration: h.configuration).parse(Fixtures.spec(id: "dup"), file: "t.yaml")
+            let spec = try TaskSpecParser(configuration: h.configuration).parse(TaskFixtures.spec(id: "dup"), file: "t.yaml")
             var plan = try TaskPlan(spec: spec)
             plan.records.append(plan.records[0])   // a duplicate tile id makes the COPY fail halfway
             await #expect(throws: (any Error).self) { try await h.store.insert(plan) }
@@ -67,7 +67,7 @@ import TestSupport
         do {
             var total = 0
             for (index, priority) in [0, 0, 3].enumerated() {
-                total += try await h.submit(Fixtures.spec(id: "load-\(index)", columns: 5, rows: 4, priority: priority)).records.count
+                total += try await h.submit(TaskFixtures.spec(id: "load-\(index)", columns: 5, rows: 4, priority: priority)).records.count
             }
             let dispatchers = try await (0..<4).asyncMap { _ in try await h.dispatcher() }
             let done = Flag()
@@ -139,8 +139,8 @@ import TestSupport
     @Test func tasksOnOneBackendShareItFairly() async throws {
         let h = try await Harness.make(maxActive: 6)
         do {
-            try await h.submit(Fixtures.spec(id: "first"))
-            try await h.submit(Fixtures.spec(id: "second"))
+            try await h.submit(TaskFixtures.spec(id: "first"))
+            try await h.submit(TaskFixtures.spec(id: "second"))
             let outcome = try await h.dispatcher().dispatch(backend: "sim", maxActive: 6)
             #expect(outcome.published == ["first": 3, "second": 3])
         } catch {

@@ -8,9 +8,10 @@ import Messaging
 import Simulator
 #if canImport(Glibc)
 import Glibc
+import TilefleetCLI
 #endif
 
-/// `tilefleet bench worker`: end-to-end tiles/s through `tilefleet worker` processes against an
+/// `tilefleet-bench worker`: end-to-end tiles/s through `tilefleet worker` processes against an
 /// in-process simulator whose jobs finish at once; or (`--in-flight`) how many long backend jobs one
 /// worker keeps going at a given poll interval, and its CPU and memory while doing so.
 struct BenchWorker: AsyncParsableCommand {
@@ -101,7 +102,7 @@ struct BenchWorker: AsyncParsableCommand {
     }
 
     private func spawnWorker(_ fleet: Fleet, amqpURL: String, tiers: [Int], log: String) throws -> pid_t {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = TilefleetBench.tilefleetExecutable()
         return try Self.spawn([
             executable, "worker", "--config", fleet.configPath, "--amqp-url", amqpURL, "--prefix", fleet.topology.prefix,
             "--wait-tiers", tiers.map(String.init).joined(separator: ","), "--no-metrics", "--prefetch", "\(prefetch)",
@@ -138,7 +139,7 @@ struct BenchWorker: AsyncParsableCommand {
             let elapsed = clock.now - started
             try? await consumer.cancel()
             await tearDown(fleet, pids: pids)
-            return Double(tiles) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return Double(tiles) / elapsed.inSeconds
         } catch {
             await tearDown(fleet, pids: pids)
             throw error
@@ -169,7 +170,7 @@ struct BenchWorker: AsyncParsableCommand {
                 peakRSS = max(peakRSS, Self.rssKiB(pid))
             }
             let window = clock.now - t0
-            let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+            let seconds = window.inSeconds
             let cpu = (Self.cpuSeconds(pid) - cpu0) / seconds
             let polls = Double(fleet.simulator.stats().statusRequests - requests0) / seconds
             let active = fleet.simulator.stats().activeByUser.values.reduce(0, +)

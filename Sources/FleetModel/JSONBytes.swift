@@ -2,35 +2,35 @@
 ///
 /// Hot loops (tile geometries, sample FeatureCollections) append bytes here instead of going
 /// through `String` appends and interpolation, then turn the buffer into a `String` once.
-struct JSONBytes {
-    private(set) var bytes: [UInt8] = []
+package struct JSONBytes {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 0) {
+    package init(capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
     }
 
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    package var string: String { String(decoding: bytes, as: UTF8.self) }
 
-    mutating func append(_ text: StaticString) {
+    package mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func append(byte: UInt8) {
+    package mutating func append(byte: UInt8) {
         bytes.append(byte)
     }
 
     /// Text copied as it is (already valid JSON).
-    mutating func append(raw text: String) {
+    package mutating func append(raw text: String) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    mutating func append(raw other: JSONBytes) {
+    package mutating func append(raw other: JSONBytes) {
         bytes.append(contentsOf: other.bytes)
     }
 
     /// A decimal integer.
-    mutating func append(integer value: Int64) {
+    package mutating func append(integer value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         append(unsigned: value.magnitude)
     }
@@ -58,14 +58,14 @@ struct JSONBytes {
 
     /// A number as ``JSONValue/format(_:)`` spells it: integers without a fraction, others in
     /// Swift's shortest round-trip form, non-finite values as null.
-    mutating func append(number value: Double) {
+    package mutating func append(number value: Double) {
         guard value.isFinite else { return append("null") }
         if value == value.rounded(), abs(value) < 9e15 { return append(integer: Int64(value)) }
         append(raw: String(value))
     }
 
     /// A coordinate with at most 9 decimals (0.1 mm in degrees), trailing zeros dropped.
-    mutating func append(coordinate value: Double) {
+    package mutating func append(coordinate value: Double) {
         guard value.isFinite, abs(value) < 1e9 else { return append(number: value) }
         let scaled = Int64((value * 1e9).rounded())
         if scaled < 0 { bytes.append(UInt8(ascii: "-")) }
@@ -83,7 +83,7 @@ struct JSONBytes {
     }
 
     /// A quoted, escaped JSON string.
-    mutating func append(quoted value: String) {
+    package mutating func append(quoted value: String) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
