@@ -24,13 +24,13 @@ build: deps
 ## test-unit: the pure tests only (targets named *Tests, not *IntegrationTests): no RabbitMQ,
 ## PostgreSQL or sockets, so they run with no service up and no TILEFLEET_* variable set
 test-unit: deps
-	env -u TILEFLEET_AMQP_URL -u TILEFLEET_DATABASE_URL $(SWIFT) test --skip 'IntegrationTests\.'
+	env -u TILEFLEET_AMQP_URL -u TILEFLEET_DATABASE_URL $(SWIFT) test --disable-xctest --skip 'IntegrationTests\.'
 
 ## test: deps, start RabbitMQ + PostgreSQL, run `swift test`, stop them, exit with the tests' status
 test: deps
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
-	$(SWIFT) test; status=$$?; \
+	$(SWIFT) test --disable-xctest; status=$$?; \
 	$(SERVICES) stop; exit $$status
 
 ## demo: deps, services, build, then the main job on the embedded default

@@ -65,6 +65,13 @@ let package = Package(
 
         // The fleet: message schemas and statuses shared by every role; PostgreSQL storage.
         .target(name: "FleetModel"),
+        // The one subprocess runner (posix_spawn + waitpid): post-job commands, benchmarks, tests.
+        .target(name: "ChildProcess"),
+        // The fleet configuration and task-spec reader every role uses: one reader, one problem type.
+        .target(name: "FleetConfig", dependencies: [
+            "FleetModel",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "Storage", dependencies: ["FleetModel", "Postgres"]),
         .target(name: "Messaging", dependencies: ["AMQP", "FleetModel"]),
         .target(name: "Recorder", dependencies: [
@@ -75,7 +82,7 @@ let package = Package(
 
         // The coordinator: fleet configuration, task specs, tiling into stored tiles, dispatch within max_active.
         .target(name: "Coordinator", dependencies: [
-            "Geo", "Backends", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel",
+            "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -83,7 +90,7 @@ let package = Package(
 
         // The stateless worker: submit, poll, retry and cancel backend jobs from work items.
         .target(name: "Worker", dependencies: [
-            "Messaging", "Backends", "FleetModel", "AMQP",
+            "Messaging", "Backends", "FleetConfig", "FleetModel", "AMQP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -93,14 +100,14 @@ let package = Package(
 
         // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
         .target(name: "Backends", dependencies: [
-            "HTTP", "FleetModel",
+            "HTTP", "FleetModel", "FleetConfig",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Yams", package: "Yams"),
         ]),
 
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
-            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging", "Recorder", "Coordinator", "Worker",
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage", "Messaging", "Recorder",
+            "Coordinator", "Worker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -113,8 +120,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "TilefleetBench", dependencies: [
-            "TilefleetCLI", "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetModel", "Storage", "Messaging",
-            "Recorder", "Coordinator",
+            "TilefleetCLI", "AMQP", "ChildProcess", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage",
+            "Messaging", "Recorder", "Coordinator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -123,25 +130,27 @@ let package = Package(
         // Tests, in two layers. `<Target>Tests` are pure: no RabbitMQ, PostgreSQL or sockets
         // (`make test-unit`). `<Target>IntegrationTests` talk to the real services started by
         // `deploy/local/services.sh`, to loopback servers and to spawned processes (`make test`).
-        .target(name: "TestSupport", dependencies: ["Postgres", "Storage", "FleetModel", "HTTP", "Simulator", "Coordinator"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ChildProcess", "Postgres", "Storage", "FleetModel", "FleetConfig", "HTTP", "Simulator", "Coordinator"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "GeoTests", dependencies: ["Geo", "FleetModel"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres"]),
-        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Simulator", "HTTP", "Geo", "TestSupport"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Backends", "Geo", "FleetModel", "TestSupport"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
+        .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "Backends", "FleetModel"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
 
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "BackendsIntegrationTests", dependencies: ["Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "TestSupport"]),
+        .testTarget(name: "SimulatorIntegrationTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
         .testTarget(name: "HTTPIntegrationTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "StorageIntegrationTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
         .testTarget(name: "RecorderIntegrationTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "CoordinatorIntegrationTests", dependencies: [
-            "Coordinator", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
+            "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
         ]),
         .testTarget(name: "WorkerIntegrationTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",

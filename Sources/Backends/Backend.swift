@@ -1,8 +1,9 @@
+import FleetConfig
 import FleetModel
 /// A processing platform as a worker sees it: one adapter per platform kind (openEO, OGC API –
 /// Processes, EOCanvas), all speaking the unified vocabulary of ``BackendStatus``.
 ///
-/// Calls retry transient failures themselves (see ``RetryPolicy``) and throw ``BackendError`` when they
+/// Calls retry transient failures themselves (see ``RequestRetryPolicy``) and throw ``BackendError`` when they
 /// give up. `submit` never creates a second job for one idempotency key by its own retries.
 public protocol Backend: Sendable {
     /// The configured name (e.g. `cdse`).

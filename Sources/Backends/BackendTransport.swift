@@ -1,15 +1,16 @@
+import FleetConfig
 import Foundation
 import HTTP
 import Logging
 
-/// The HTTP edge every adapter shares: authorization, retries by ``RetryPolicy``, one re-authorization
+/// The HTTP edge every adapter shares: authorization, retries by ``RequestRetryPolicy``, one re-authorization
 /// after a 401, and the mapping of a final failure to ``BackendError`` with the platform's message.
 public struct BackendTransport: Sendable {
     /// Sleeps between attempts; tests pass one that does not wait.
     public typealias Sleep = @Sendable (Duration) async throws -> Void
 
     public let client: HTTPClient
-    public let policy: RetryPolicy
+    public let policy: RequestRetryPolicy
     public let authenticator: (any BackendAuthenticator)?
     public let logger: Logger
     /// Limit on one exchange, for requests that set none; `nil`: the client's default.
@@ -18,7 +19,7 @@ public struct BackendTransport: Sendable {
 
     public init(
         client: HTTPClient,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RequestRetryPolicy = RequestRetryPolicy(),
         authenticator: (any BackendAuthenticator)? = nil,
         logger: Logger = Logger(label: "tilefleet.backend"),
         requestTimeout: Duration? = nil,
@@ -91,7 +92,7 @@ public struct BackendTransport: Sendable {
             } catch let error as HTTPClientError {
                 attemptResult = .failure(error)
             }
-            let decision: RetryPolicy.Decision
+            let decision: RequestRetryPolicy.Decision
             var finalResponse: HTTPClient.Response?
             switch attemptResult {
             case .success(let response):
@@ -109,7 +110,7 @@ public struct BackendTransport: Sendable {
                 }
                 let message = PlatformMessage.extract(from: response.body, status: response.status)
                 finalResponse = response
-                decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RetryPolicy.outcome(of: response, message: message))
+                decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RequestRetryPolicy.outcome(of: response, message: message))
                 if case .giveUp = decision {
                     throw Self.error(for: response, message: message)
                 }
@@ -117,7 +118,7 @@ public struct BackendTransport: Sendable {
                     throw Self.error(for: response, message: message)
                 }
             case .failure(let error):
-                decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RetryPolicy.outcome(of: error))
+                decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RequestRetryPolicy.outcome(of: error))
                 if case .giveUp(let reason) = decision {
                     if !idempotent, !error.requestWasNotSent, let find, let id = try await Self.verify(find) {
                         return .found(id)

@@ -1,5 +1,6 @@
 import Foundation
 import Messaging
+import Storage
 
 /// Cancels a task or some of its tiles: pending tiles become `canceled` in PostgreSQL at once;
 /// dispatched tiles get `cancel` items, which workers turn into the backend's cancel. A tile whose

@@ -1,4 +1,5 @@
 import AMQP
+import FleetConfig
 import Foundation
 import Logging
 import Messaging

@@ -5,6 +5,7 @@ import Geo
 import Logging
 import Messaging
 import Postgres
+import Storage
 
 /// Releases pending tiles to the work queues within each backend's `max_active`, exactly across
 /// the whole fleet: one pass per backend runs in a transaction that holds
@@ -13,11 +14,13 @@ import Postgres
 /// submit items with confirms, and commits only after every confirm. If publishing fails the
 /// transaction rolls back and the tiles stay pending; if the commit is lost after publishing, the
 /// tiles are published again later with the same idempotency key, which workers deduplicate.
+/// The SQL is ``DispatchStore``'s; this type decides and publishes.
 ///
 /// Needs a connection of its own (the transaction spans awaits); run one pass at a time per
 /// dispatcher. Several dispatchers — in one process or many — may run against one database.
 public actor Dispatcher {
     public let connection: PostgresConnection
+    let store: DispatchStore
     public let channel: AMQPChannel
     public let topology: Topology
     private let planner = DispatchPlanner()
@@ -27,6 +30,7 @@ public actor Dispatcher {
     /// `channel` must be in confirm mode.
     public init(connection: PostgresConnection, channel: AMQPChannel, topology: Topology, logger: Logger = Logger(label: "tilefleet.coordinator")) {
         self.connection = connection
+        self.store = DispatchStore(connection: connection)
         self.channel = channel
         self.topology = topology
         self.logger = logger
@@ -43,41 +47,22 @@ public actor Dispatcher {
 
     /// One pass on `backend`: fills its free slots from the pending tiles of its active tasks.
     public func dispatch(backend: String, maxActive: Int) async throws -> DispatchOutcome {
-        try await connection.execute("BEGIN")
-        do {
-            let outcome = try await claimAndPublish(backend: backend, maxActive: maxActive)
-            try await commit(backend: backend)
-            return outcome
-        } catch {
-            _ = try? await connection.execute("ROLLBACK")
-            throw error
+        try await store.fencedTransaction("the dispatch pass on \(backend)") { transaction in
+            try await claimAndPublish(transaction, backend: backend, maxActive: maxActive)
         }
     }
 
-    var transactionID: Int64 = 0
-
-    private func claimAndPublish(backend: String, maxActive: Int) async throws -> DispatchOutcome {
-        transactionID = try await connection.query("SELECT txid_current()")[0].decode(Int64.self, at: 0)
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(backend)))")
-        let loadRows = try await connection.query("""
-            SELECT t.task_id, k.priority,
-                   count(*) FILTER (WHERE t.status = 'pending' AND k.status = 'active'),
-                   count(*) FILTER (WHERE t.status IN ('queued', 'submitted', 'running'))
-            FROM tiles t JOIN tasks k ON k.id = t.task_id
-            WHERE t.backend = \(backend) AND t.status IN ('pending', 'queued', 'submitted', 'running')
-            GROUP BY t.task_id, k.priority
-            """)
-        var loads: [DispatchPlanner.TaskLoad] = []
-        for row in loadRows {
-            loads.append(DispatchPlanner.TaskLoad(task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1),
-                                                  pending: try row.decode(Int.self, at: 2), active: try row.decode(Int.self, at: 3)))
+    private func claimAndPublish(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int) async throws -> DispatchOutcome {
+        try await transaction.lockBackend(backend)
+        let loads = try await transaction.taskLoads(backend: backend).map {
+            DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority, pending: $0.pending, active: $0.inFlight)
         }
         let active = loads.reduce(0) { $0 + $1.active }
         // A task whose stored spec cannot be read must not hold back the others on the backend.
         var readable: [DispatchPlanner.TaskLoad] = []
         for load in loads where load.pending > 0 {
             do {
-                _ = try await spec(of: load.task)
+                _ = try await spec(of: load.task, in: transaction)
                 readable.append(load)
             } catch {
                 logger.error("cannot read the stored spec; its tiles stay pending", metadata: ["task": "\(load.task)", "error": "\(error)"])
@@ -86,41 +71,26 @@ public actor Dispatcher {
         let claims = planner.plan(freeSlots: maxActive - active, tasks: readable)
         var published: [String: Int] = [:]
         for (task, count) in claims.sorted(by: { $0.key < $1.key }) {
-            let spec = try await spec(of: task)
-            let rows = try await connection.query("""
-                WITH claimed AS MATERIALIZED (
-                    SELECT task_id, tile_id FROM tiles WHERE task_id = \(task) AND backend = \(backend) AND status = 'pending'
-                    ORDER BY tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
-                UPDATE tiles t SET status = 'queued', dispatched_at = now(), status_at = now(), updated_at = now()
-                FROM claimed c WHERE t.task_id = c.task_id AND t.tile_id = c.tile_id
-                RETURNING t.tile_id, t.attempt, t.parameters
-                """)
-            for row in rows {
-                let tile = try row.decode(String.self, at: 0)
-                let parameters = try row.decode(PostgresJSON.self, at: 2).decode([String: JSONValue].self)
-                let item = WorkItem(kind: .submit, task: task, tile: tile, attempt: try row.decode(Int.self, at: 1),
+            let spec = try await spec(of: task, in: transaction)
+            let claimed = try await transaction.claimPending(task: task, backend: backend, count: count)
+            for tile in claimed {
+                let item = WorkItem(kind: .submit, task: task, tile: tile.tile, attempt: tile.attempt,
                                     maxAttempts: spec.maxAttempts, backend: backend,
-                                    job: spec.backendJob(tileID: tile, tileParameters: parameters),
+                                    job: spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters),
                                     maxRuntimeSeconds: spec.maxRuntimeSeconds)
                 try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: backend,
                                           properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
             }
-            published[task] = rows.count
+            published[task] = claimed.count
         }
         if !published.isEmpty { try await channel.waitForConfirms() }
         return DispatchOutcome(backend: backend, activeBefore: active, published: published.filter { $0.value > 0 })
     }
 
-    func commit(backend: String) async throws {
-        let current = try await connection.query("SELECT txid_current_if_assigned()")[0].decode(Int64?.self, at: 0)
-        guard current == transactionID else { throw DispatchError.transactionLost(backend: backend) }
-        try await connection.execute("COMMIT")
-    }
-
-    func spec(of task: String) async throws -> TaskSpec {
+    /// The spec of `task`, read once per dispatcher (a task's spec never changes).
+    func spec(of task: String, in transaction: DispatchStore.Transaction) async throws -> TaskSpec {
         if let spec = specs[task] { return spec }
-        let rows = try await connection.query("SELECT spec FROM tasks WHERE id = \(task)")
-        let spec = try rows[0].decode(PostgresJSON.self, at: 0).decode(TaskSpec.self)
+        let spec = try await transaction.spec(of: task, as: TaskSpec.self)
         specs[task] = spec
         return spec
     }

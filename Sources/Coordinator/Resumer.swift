@@ -1,5 +1,6 @@
 import Foundation
 import Messaging
+import Storage
 
 /// Rebuilds the work queues from PostgreSQL after a broker loss: every tile dispatched and not yet
 /// terminal gets one item — `poll` when its backend job id is known, `submit` otherwise (a worker

@@ -1,4 +1,3 @@
-import Backends
 import FleetModel
 import Foundation
 import Geo

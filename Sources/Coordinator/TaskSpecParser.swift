@@ -1,4 +1,4 @@
-import Backends
+import FleetConfig
 import FleetModel
 import Foundation
 import Geo
@@ -17,9 +17,9 @@ public struct TaskSpecParser: Sendable {
     }
 
     /// Reads and parses the spec at `path`.
-    public func load(path: String) throws(SpecValidationError) -> TaskSpec {
+    public func load(path: String) throws(ConfigurationError) -> TaskSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SpecValidationError(file: path, problems: [SpecProblem(path: "", message: "cannot read the task spec")])
+            throw ConfigurationError(file: path, problems: [ConfigurationProblem(path: "", message: "cannot read the task spec")])
         }
         var parser = self
         parser.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -33,28 +33,28 @@ public struct TaskSpecParser: Sendable {
     static let apexKeys: Set<String> = ["title", "label", "service", "format", "parameters", "dimension", "backend", "id", "max_attempts", "max_runtime", "priority"]
 
     /// Parses a document (YAML, or JSON, which is YAML too).
-    public func parse(_ text: String, file: String = "task") throws(SpecValidationError) -> TaskSpec {
+    public func parse(_ text: String, file: String = "task") throws(ConfigurationError) -> TaskSpec {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw SpecValidationError(file: file, problems: [SpecProblem(path: "", message: "neither YAML nor JSON: \(error)")])
+            throw ConfigurationError(file: file, problems: [ConfigurationProblem(path: "", message: "neither YAML nor JSON: \(error)")])
         }
         guard let root, let mapping = root.mapping else {
-            throw SpecValidationError(file: file, problems: [SpecProblem(path: "", message: "a task spec must be a mapping (YAML) or an object (JSON)")])
+            throw ConfigurationError(file: file, problems: [ConfigurationProblem(path: "", message: "a task spec must be a mapping (YAML) or an object (JSON)")])
         }
-        let reader = SpecReader()
+        let reader = ConfigReader()
         let isAPEx = mapping["dimension"] != nil || mapping["label"] != nil || mapping["service"]?.mapping?["application"] != nil
         let spec = isAPEx ? parseAPEx(root, reader) : parseNative(root, reader)
         guard reader.problems.isEmpty, let spec else {
-            throw SpecValidationError(file: file, problems: reader.problems)
+            throw ConfigurationError(file: file, problems: reader.problems)
         }
         return spec
     }
 
     // MARK: tilefleet's own form
 
-    private func parseNative(_ root: Node, _ reader: SpecReader) -> TaskSpec? {
+    private func parseNative(_ root: Node, _ reader: ConfigReader) -> TaskSpec? {
         guard let top = reader.mapping(root, "", allowed: Self.nativeKeys) else { return nil }
         let defaults = configuration.defaults
         let title = reader.string(top["title"], "title", required: true)
@@ -74,7 +74,7 @@ public struct TaskSpecParser: Sendable {
             if let text = reader.string(tile["input"], "tile.input") {
                 if let value = TileInput(rawValue: text) { tileInput = value } else {
                     let names = TileInput.allCases.map(\.rawValue)
-                    let hint = SpecReader.closest(text, in: names).map { ", did you mean '\($0)'?" } ?? " (expected one of: \(names.joined(separator: ", ")))"
+                    let hint = ConfigReader.closest(text, in: names).map { ", did you mean '\($0)'?" } ?? " (expected one of: \(names.joined(separator: ", ")))"
                     reader.report("tile.input", "unknown tile input '\(text)'\(hint)", tile["input"])
                 }
             }
@@ -97,7 +97,7 @@ public struct TaskSpecParser: Sendable {
                         priority: priority, postJob: postJob)
     }
 
-    private func service(_ node: Node?, _ reader: SpecReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {
+    private func service(_ node: Node?, _ reader: ConfigReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {
         guard let node else {
             reader.report("service", "is required (process_graph, udp, process, or function)")
             return (nil, nil, [:])
@@ -156,7 +156,7 @@ public struct TaskSpecParser: Sendable {
         return last.hasSuffix(".json") ? String(last.dropLast(5)) : last
     }
 
-    private func parseSplit(_ node: Node?, _ reader: SpecReader) -> TaskSpec.Split? {
+    private func parseSplit(_ node: Node?, _ reader: ConfigReader) -> TaskSpec.Split? {
         guard let node else {
             reader.report("split", "is required (aoi, grid, and optionally windows and dimensions)")
             return nil
@@ -191,7 +191,7 @@ public struct TaskSpecParser: Sendable {
         return TaskSpec.Split(aoi: aoi.text, aoiSource: aoi.source, grid: grid, windows: windows, dimensions: dimensions, minAreaKm2: minArea)
     }
 
-    private func parseDimensions(_ node: Node?, _ reader: SpecReader) -> [Geo.Dimension] {
+    private func parseDimensions(_ node: Node?, _ reader: ConfigReader) -> [Geo.Dimension] {
         guard let node else { return [] }
         var result: [Geo.Dimension] = []
         if let mapping = node.mapping {
@@ -226,7 +226,7 @@ public struct TaskSpecParser: Sendable {
     }
 
     /// The AOI text from a file path, inline text (bbox, WKT, GeoJSON) or an inline mapping.
-    private func readAOI(_ node: Node?, _ path: String, _ reader: SpecReader) -> (text: String, source: String)? {
+    private func readAOI(_ node: Node?, _ path: String, _ reader: ConfigReader) -> (text: String, source: String)? {
         guard let node else {
             reader.report(path, "is required: a GeoJSON/WKT file, a bbox 'west,south,east,north' or inline GeoJSON")
             return nil
@@ -262,7 +262,7 @@ public struct TaskSpecParser: Sendable {
 
     // MARK: APEx Dispatch API upscale task
 
-    private func parseAPEx(_ root: Node, _ reader: SpecReader) -> TaskSpec? {
+    private func parseAPEx(_ root: Node, _ reader: ConfigReader) -> TaskSpec? {
         guard let top = reader.mapping(root, "", allowed: Self.apexKeys) else { return nil }
         let defaults = configuration.defaults
         let title = reader.string(top["title"], "title", required: true)
@@ -361,14 +361,14 @@ public struct TaskSpecParser: Sendable {
 
     // MARK: Shared pieces
 
-    private func resolveBackend(_ name: String?, node: Node?, _ reader: SpecReader) -> String? {
+    private func resolveBackend(_ name: String?, node: Node?, _ reader: ConfigReader) -> String? {
         let known = configuration.backends.backends.map(\.name)
         guard let name = name ?? configuration.defaults.backend else {
             reader.report("backend", "is required (no defaults.backend in the fleet configuration)")
             return nil
         }
         guard known.contains(name) else {
-            let hint = SpecReader.closest(name, in: known).map { ", did you mean '\($0)'?" }
+            let hint = ConfigReader.closest(name, in: known).map { ", did you mean '\($0)'?" }
                 ?? (known.isEmpty ? " (the fleet configuration has no backends: pass --config)" : " (configured: \(known.joined(separator: ", ")))")
             reader.report("backend", "unknown backend '\(name)'\(hint)", node)
             return nil
@@ -376,7 +376,7 @@ public struct TaskSpecParser: Sendable {
         return name
     }
 
-    private func taskID(_ explicit: String?, title: String?, node: Node?, _ reader: SpecReader) -> String? {
+    private func taskID(_ explicit: String?, title: String?, node: Node?, _ reader: ConfigReader) -> String? {
         if let explicit {
             guard explicit.range(of: "^[a-z0-9][a-z0-9_-]{0,62}$", options: .regularExpression) != nil else {
                 reader.report("id", "'\(explicit)' must be 1–63 characters of a–z, 0–9, '-' and '_' (no dots: it is part of routing keys)", node)
@@ -391,7 +391,7 @@ public struct TaskSpecParser: Sendable {
         return (slug.isEmpty ? "task" : String(slug)) + "-" + suffix
     }
 
-    private func jsonObject(_ node: Node?, _ path: String, _ reader: SpecReader) -> [String: JSONValue] {
+    private func jsonObject(_ node: Node?, _ path: String, _ reader: ConfigReader) -> [String: JSONValue] {
         guard let node else { return [:] }
         guard node.mapping != nil else {
             reader.report(path, "expected a mapping of name → value", node)
@@ -404,7 +404,7 @@ public struct TaskSpecParser: Sendable {
     static let secretWords = ["password", "secret", "token", "api_key", "apikey", "credential"]
 
     /// Secrets never go into `tasks.spec` or messages: they belong in the fleet configuration as references.
-    private func checkSecrets(_ object: [String: JSONValue], _ path: String, _ reader: SpecReader) {
+    private func checkSecrets(_ object: [String: JSONValue], _ path: String, _ reader: ConfigReader) {
         for key in object.keys.sorted() where Self.secretWords.contains(where: key.lowercased().contains) {
             reader.report("\(path).\(key)", "looks like a secret; secrets are never stored with a task — configure them on the backend (auth: …_env / …_file)")
         }
@@ -428,7 +428,7 @@ public struct TaskSpecParser: Sendable {
                 suggestion = "km:" + lower[match].drop { !$0.isNumber }
             } else if lower.range(of: "^[0-9.]+km$", options: .regularExpression) != nil {
                 suggestion = "km:" + lower.dropLast(2)
-            } else if let close = SpecReader.closest(lower, in: ["mgrs", "mgrs:s2", "features"]) {
+            } else if let close = ConfigReader.closest(lower, in: ["mgrs", "mgrs:s2", "features"]) {
                 suggestion = close
             }
             if let suggestion { return "unknown grid '\(text)', did you mean '\(suggestion)'?" }

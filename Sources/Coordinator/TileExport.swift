@@ -1,6 +1,7 @@
 import FleetModel
 import Foundation
 import Geo
+import Storage
 
 /// Tiles as GeoJSON and STAC: the pure formatting behind `export` and `results --stac`.
 public enum TileExport {

@@ -1,4 +1,5 @@
 import AMQP
+import FleetModel
 import Messaging
 
 /// Publishes work items to `<prefix>.work` (routing key = backend), persistent, and waits for the

@@ -25,5 +25,11 @@ public enum TileStatus: String, Sendable, Codable, CaseIterable, Comparable {
 
     public var isTerminal: Bool { rank == 4 }
 
+    /// Dispatched and not terminal: the tile holds one of its backend's `max_active` slots.
+    public static let inFlight: [TileStatus] = allCases.filter { !$0.isTerminal && $0 != .pending }
+
+    /// The end of an attempt.
+    public static let terminal: [TileStatus] = allCases.filter(\.isTerminal)
+
     public static func < (lhs: TileStatus, rhs: TileStatus) -> Bool { lhs.rank < rhs.rank }
 }

@@ -60,10 +60,9 @@ struct BenchRecorder: AsyncParsableCommand {
     private func makeTask(_ db: PostgresConnection) async throws -> (String, [StatusEvent]) {
         let task = "bench-recorder-\(UUID().uuidString.prefix(8))"
         let tiles = max(1, events / 10)
-        try await db.execute("INSERT INTO tasks (id, title, backend, spec) VALUES (\(task), \("recorder benchmark"), \("bench"), \(PostgresJSON(text: "{}")))")
-        var buffer = PostgresCopyBuffer()
-        for i in 0..<tiles { buffer.append([task, "tile-\(i)", "bench"]) }
-        try await db.copyIn("COPY tiles (task_id, tile_id, backend) FROM STDIN", buffer)
+        try await TaskStore(connection: db).insert(
+            TaskStore.NewTask(id: task, title: "recorder benchmark", backend: "bench", spec: PostgresJSON(text: "{}")),
+            tiles: (0..<tiles).lazy.map { TaskStore.NewTile(tileID: "tile-\($0)") })
         let statuses: [EventStatus] = [.queued, .submitted, .running, .running, .running, .running, .running, .running, .running, .finished]
         let start = Date(timeIntervalSince1970: 1_780_000_000)
         let bodies = (0..<events).map { i in
@@ -89,8 +88,7 @@ struct BenchRecorder: AsyncParsableCommand {
 
     /// Deletes the run's task and vacuums, so the next run does not scan this one's dead rows.
     private func removeTask(_ task: String, db: PostgresConnection) async throws {
-        try await db.execute("DELETE FROM events WHERE task_id = \(task)")
-        try await db.execute("DELETE FROM tasks WHERE id = \(task)")
+        try await TaskStore(connection: db).delete(task: task)
         try await db.executeScript("VACUUM events, tiles, backend_jobs, assets")
     }
 

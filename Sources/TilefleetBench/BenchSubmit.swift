@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Coordinator
+import FleetConfig
 import FleetModel
 import Foundation
 import Logging
@@ -72,7 +73,7 @@ struct BenchSubmit: AsyncParsableCommand {
         print("  stored          \(String(format: "%.2f", (stored - start).inSeconds)) s after start (insert \(String(format: "%.2f", (stored - tiled).inSeconds)) s, \(BenchReport.format(Double(count) / (stored - tiled).inSeconds)) tiles/s)")
         print("  first dispatch  \(String(format: "%.2f", (dispatched - start).inSeconds)) s after start (\(outcome.total) items published with confirms in \(String(format: "%.3f", (dispatched - stored).inSeconds)) s)")
         if !keep {
-            try await db.execute("DELETE FROM tasks WHERE id = \(id)")
+            try await TaskStore(connection: db).delete(task: id)
             try await configuration.topology.delete(on: channel)
         }
         await dispatchDB.close()

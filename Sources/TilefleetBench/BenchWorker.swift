@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Backends
+import ChildProcess
 import FleetModel
 import Foundation
 import Logging
@@ -200,23 +201,10 @@ struct BenchWorker: AsyncParsableCommand {
     }
 
     static func spawn(_ arguments: [String], logPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-        guard spawned == 0 else { throw ValidationError("cannot start \(arguments[0]): posix_spawn \(spawned)") }
-        return pid
+        try ChildProcess.spawn(arguments, outputPath: logPath).pid
     }
 
     static func stop(_ pid: pid_t, signal: Int32) {
-        kill(pid, signal)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        ChildProcess(pid: pid).stop(signal: signal)
     }
 }

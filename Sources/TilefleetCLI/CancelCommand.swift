@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Storage
 
 /// `tilefleet cancel TASK [--tiles …]`.
 struct CancelCommand: AsyncParsableCommand {

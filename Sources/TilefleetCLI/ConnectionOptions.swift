@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import FleetConfig
 import Foundation
 import Postgres
 

@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Coordinator
+import FleetConfig
 import Foundation
 import Geo
 import Logging

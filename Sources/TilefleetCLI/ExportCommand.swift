@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Storage
 
 /// `tilefleet export TASK --geojson FILE`.
 struct ExportCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Storage
 
 /// `tilefleet list`: every task, newest first.
 struct ListCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Storage
 
 /// `tilefleet resume [TASK]`: rebuild the queues from PostgreSQL after a broker loss.
 struct ResumeCommand: AsyncParsableCommand {

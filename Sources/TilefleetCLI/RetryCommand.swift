@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Storage
 
 /// `tilefleet retry TASK [--failed | --tiles …]`.
 struct RetryCommand: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import Foundation
 import Geo
 import Messaging
 import Postgres
+import Storage
 
 /// `tilefleet submit TASK`: validate, tile, store the task and its tiles in one transaction, and
 /// dispatch the first tiles.

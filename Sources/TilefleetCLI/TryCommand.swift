@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backends
 import Coordinator
+import FleetConfig
 import FleetModel
 import Foundation
 import HTTP
@@ -63,7 +64,7 @@ struct TryCommand: AsyncParsableCommand {
                 backendJob = plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
             } else {
                 guard let backendName = self.backend else { throw ConfigurationError(path: "", message: "--job needs --backend") }
-                backendConfiguration = try BackendsConfiguration.load(path: configPath).backend(named: backendName)
+                backendConfiguration = try FleetConfiguration.load(explicit: configPath).backend(named: backendName)
                 let jobPath = self.job ?? ""
                 guard let data = FileManager.default.contents(atPath: jobPath) else {
                     throw ConfigurationError(path: "", message: "cannot read the job file \(jobPath)")

@@ -6,6 +6,7 @@ import Foundation
 import Postgres
 #if canImport(Glibc)
 import Glibc
+import Storage
 #endif
 
 /// `tilefleet watch TASK`: live progress from the events exchange.

@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Backends
+import FleetModel
 import Foundation
 import HTTP
 import Logging

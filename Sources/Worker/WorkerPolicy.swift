@@ -1,4 +1,5 @@
 import Backends
+import FleetConfig
 import FleetModel
 import Foundation
 

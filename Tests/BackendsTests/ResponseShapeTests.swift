@@ -1,27 +1,27 @@
 @testable import Backends
 import FleetModel
 import Foundation
-import Geo
 import HTTP
-import XCTest
+import TestSupport
+import Testing
 
 /// Request and response shapes from the openEO API and OGC API – Processes specifications' examples.
-final class ResponseShapeTests: XCTestCase {
-    func testOpenEOCreateBodyCallsTheUDPByNamespace() throws {
+@Suite struct ResponseShapeTests {
+    @Test func openEOCreateBodyCallsTheUDPByNamespace() throws {
         let body = OpenEOBackend.createBody(for: udpJob, idempotencyKey: "task-7.tile-3.a1")
-        XCTAssertEqual(body["title"]?.stringValue, "PV farms [tilefleet:task-7.tile-3.a1]")
-        XCTAssertEqual(body["job_options"]?["executor-memory"]?.stringValue, "2g")
-        let graph = try XCTUnwrap(body["process"]?["process_graph"])
-        let node = try XCTUnwrap(graph["eurac_pv_farm_detection1"])
-        XCTAssertEqual(node["process_id"]?.stringValue, "eurac_pv_farm_detection")
-        XCTAssertEqual(node["namespace"]?.stringValue, "https://example.org/udp/eurac_pv_farm_detection.json")
-        XCTAssertEqual(node["arguments"]?["temporal_extent"], .array([.string("2023-05-01"), .string("2023-09-30")]))
-        XCTAssertEqual(graph["saveresult1"]?["arguments"]?["format"]?.stringValue, "GTiff")
-        XCTAssertEqual(graph["saveresult1"]?["arguments"]?["data"]?["from_node"]?.stringValue, "eurac_pv_farm_detection1")
-        XCTAssertEqual(graph["saveresult1"]?["result"], .bool(true))
+        #expect(body["title"]?.stringValue == "PV farms [tilefleet:task-7.tile-3.a1]")
+        #expect(body["job_options"]?["executor-memory"]?.stringValue == "2g")
+        let graph = try #require(body["process"]?["process_graph"])
+        let node = try #require(graph["eurac_pv_farm_detection1"])
+        #expect(node["process_id"]?.stringValue == "eurac_pv_farm_detection")
+        #expect(node["namespace"]?.stringValue == "https://example.org/udp/eurac_pv_farm_detection.json")
+        #expect(node["arguments"]?["temporal_extent"] == .array([.string("2023-05-01"), .string("2023-09-30")]))
+        #expect(graph["saveresult1"]?["arguments"]?["format"]?.stringValue == "GTiff")
+        #expect(graph["saveresult1"]?["arguments"]?["data"]?["from_node"]?.stringValue == "eurac_pv_farm_detection1")
+        #expect(graph["saveresult1"]?["result"] == .bool(true))
     }
 
-    func testOpenEOProcessGraphArgumentsReplaceParameters() {
+    @Test func openEOProcessGraphArgumentsReplaceParameters() {
         let graph: [String: JSONValue] = [
             "load": .object(["process_id": .string("load_collection"), "arguments": .object([
                 "id": .string("SENTINEL2_L2A"),
@@ -31,22 +31,22 @@ final class ResponseShapeTests: XCTestCase {
         ]
         let job = BackendJob(process: .processGraph(graph), arguments: ["spatial_extent": .string("tile")])
         let result = OpenEOBackend.processGraph(for: job)
-        XCTAssertEqual(result["load"]?["arguments"]?["spatial_extent"], .string("tile"))
-        XCTAssertEqual(result["load"]?["arguments"]?["bands"], .object(["from_parameter": .string("bands")]))
+        #expect(result["load"]?["arguments"]?["spatial_extent"] == .string("tile"))
+        #expect(result["load"]?["arguments"]?["bands"] == .object(["from_parameter": .string("bands")]))
     }
 
-    func testOpenEOJobIDFromHeaders() throws {
+    @Test func openEOJobIDFromHeaders() throws {
         let byHeader = HTTPClient.Response(status: 201, headers: ["OpenEO-Identifier": "a3cca2b2aa1e3b5"], effectiveURL: "https://x/jobs")
-        XCTAssertEqual(try OpenEOBackend.jobID(from: byHeader), "a3cca2b2aa1e3b5")
+        #expect(try OpenEOBackend.jobID(from: byHeader) == "a3cca2b2aa1e3b5")
         let byLocation = HTTPClient.Response(status: 201, headers: ["Location": "https://openeo.example/api/v1/jobs/abc123"], effectiveURL: "https://x/jobs")
-        XCTAssertEqual(try OpenEOBackend.jobID(from: byLocation), "abc123")
-        XCTAssertThrowsError(try OpenEOBackend.jobID(from: HTTPClient.Response(status: 201, effectiveURL: "https://x/jobs")))
+        #expect(try OpenEOBackend.jobID(from: byLocation) == "abc123")
+        #expect(throws: (any Error).self) { try OpenEOBackend.jobID(from: HTTPClient.Response(status: 201, effectiveURL: "https://x/jobs")) }
     }
 
-    func testOpenEOStatusAndSTACResultsFromSpecExample() throws {
+    @Test func openEOStatusAndSTACResultsFromSpecExample() throws {
         let job = Data(#"{"id":"a3cca2b2aa1e3b5","title":"NDVI based on Sentinel 2","status":"running","progress":75.5,"created":"2017-01-01T09:32:12Z"}"#.utf8)
-        XCTAssertEqual(try OpenEOBackend.parseStatus(job), BackendJobStatus(status: .running, rawStatus: "running", progress: 75.5))
-        XCTAssertThrowsError(try OpenEOBackend.parseStatus(Data(#"{"id":"x","status":"paused"}"#.utf8)))
+        #expect(try OpenEOBackend.parseStatus(job) == BackendJobStatus(status: .running, rawStatus: "running", progress: 75.5))
+        #expect(throws: (any Error).self) { try OpenEOBackend.parseStatus(Data(#"{"id":"x","status":"paused"}"#.utf8)) }
         let stac = Data(#"""
             {"stac_version":"1.0.0","id":"a3cca2b2aa1e3b5","type":"Feature","geometry":null,"properties":{"datetime":"2019-08-24T14:15:22Z"},
              "assets":{"preview.png":{"href":"https://example.openeo.org/api/v1/download/583fba8b2ce583fba8b2ce/preview.png","type":"image/png","title":"Thumbnail","roles":["thumbnail"]},
@@ -55,59 +55,59 @@ final class ResponseShapeTests: XCTestCase {
              "links":[]}
             """#.utf8)
         let assets = try OpenEOBackend.parseAssets(stac, baseURL: "https://example.openeo.org/api/v1/jobs/a3cca2b2aa1e3b5/results")
-        XCTAssertEqual(assets.map(\.name), ["1.tif", "preview.png", "process.json"])
-        XCTAssertEqual(assets[0].size, 2048)
-        XCTAssertEqual(assets[2].href, "https://example.openeo.org/api/v1/jobs/a3cca2b2aa1e3b5/process.json")
-        XCTAssertEqual(assets[1].title, "Thumbnail")
+        #expect(assets.map(\.name) == ["1.tif", "preview.png", "process.json"])
+        #expect(assets[0].size == 2048)
+        #expect(assets[2].href == "https://example.openeo.org/api/v1/jobs/a3cca2b2aa1e3b5/process.json")
+        #expect(assets[1].title == "Thumbnail")
     }
 
-    func testOpenEOLogsFromSpecExample() throws {
+    @Test func openEOLogsFromSpecExample() throws {
         let logs = Data(#"{"logs":[{"id":"1","code":"SampleError","level":"error","message":"Can't divide by zero at coordinate X=13.78, Y=40.61.","time":"2019-08-24T14:15:22Z"}],"links":[{"href":"https://example.openeo.org/api/v1/jobs/123/logs?offset=1","rel":"next"}]}"#.utf8)
         let page = try OpenEOBackend.parseLogs(logs)
-        XCTAssertEqual(page.entries.first?.level, "error")
-        XCTAssertEqual(page.next, "https://example.openeo.org/api/v1/jobs/123/logs?offset=1")
+        #expect(page.entries.first?.level == "error")
+        #expect(page.next == "https://example.openeo.org/api/v1/jobs/123/logs?offset=1")
     }
 
-    func testOGCExecuteBodyAndStatusInfo() throws {
+    @Test func ogcExecuteBodyAndStatusInfo() throws {
         var job = ogcJob
         job.subscriber = .init(successUri: "https://cb.example/success", failedUri: "https://cb.example/failed")
         job.options = ["outputs": .object(["out": .object(["transmissionMode": .string("reference")])])]
         let body = OGCProcessesBackend.executeBody(for: job, idempotencyKey: "k1")
-        XCTAssertEqual(body["inputs"]?["tile"]?.stringValue, "31UFS")
-        XCTAssertEqual(body["response"]?.stringValue, "document")
-        XCTAssertEqual(body["subscriber"]?["successUri"]?.stringValue, "https://cb.example/success")
-        XCTAssertNil(body["subscriber"]?["inProgressUri"])
-        XCTAssertEqual(body["outputs"]?["out"]?["transmissionMode"]?.stringValue, "reference")
-        XCTAssertEqual(body["title"]?.stringValue, "ndvi 31UFS [tilefleet:k1]")
+        #expect(body["inputs"]?["tile"]?.stringValue == "31UFS")
+        #expect(body["response"]?.stringValue == "document")
+        #expect(body["subscriber"]?["successUri"]?.stringValue == "https://cb.example/success")
+        #expect(body["subscriber"]?["inProgressUri"] == nil)
+        #expect(body["outputs"]?["out"]?["transmissionMode"]?.stringValue == "reference")
+        #expect(body["title"]?.stringValue == "ndvi 31UFS [tilefleet:k1]")
 
         let info = Data(#"{"jobID":"81574318-1eb1-4d7c-af61-4b3fbcf33c4f","status":"dismissed","message":"Job dismissed","progress":100,"links":[]}"#.utf8)
-        XCTAssertEqual(try OGCProcessesBackend.parseStatus(info), BackendJobStatus(status: .canceled, rawStatus: "dismissed", progress: 100, message: "Job dismissed"))
+        #expect(try OGCProcessesBackend.parseStatus(info) == BackendJobStatus(status: .canceled, rawStatus: "dismissed", progress: 100, message: "Job dismissed"))
     }
 
-    func testOGCResultsDocumentAndRaw() throws {
+    @Test func ogcResultsDocumentAndRaw() throws {
         let document = Data(#"{"out":{"href":"http://geolabs.fr/dl/out.png","type":"image/png"},"count":{"value":42}}"#.utf8)
         let assets = try OGCProcessesBackend.parseResults(document, contentType: "application/json", url: "https://x/jobs/1/results")
-        XCTAssertEqual(assets.map(\.name), ["count", "out"])
-        XCTAssertEqual(assets[1].href, "http://geolabs.fr/dl/out.png")
-        XCTAssertEqual(assets[0].href, "data:application/json;base64," + Data("42".utf8).base64EncodedString())
+        #expect(assets.map(\.name) == ["count", "out"])
+        #expect(assets[1].href == "http://geolabs.fr/dl/out.png")
+        #expect(assets[0].href == "data:application/json;base64," + Data("42".utf8).base64EncodedString())
         let raw = try OGCProcessesBackend.parseResults(Data([0x89, 0x50]), contentType: "image/png", url: "https://x/jobs/1/results")
-        XCTAssertEqual(raw, [BackendAsset(name: "result", href: "https://x/jobs/1/results", mediaType: "image/png", roles: ["data"], size: 2)])
+        #expect(raw == [BackendAsset(name: "result", href: "https://x/jobs/1/results", mediaType: "image/png", roles: ["data"], size: 2)])
     }
 
-    func testOGCJobIDFromLocationAndSyncOutputs() throws {
+    @Test func ogcJobIDFromLocationAndSyncOutputs() throws {
         let created = HTTPClient.Response(status: 201, headers: ["Location": "https://x/ogc-api/jobs/42-b"], body: Data("null".utf8), effectiveURL: "https://x")
-        XCTAssertEqual(try OGCProcessesBackend.jobID(from: created), "42-b")
+        #expect(try OGCProcessesBackend.jobID(from: created) == "42-b")
         let sync = HTTPClient.Response(status: 200, body: Data(#"{"out":{"href":"https://x/o.tif"}}"#.utf8), effectiveURL: "https://x")
-        XCTAssertTrue(try OGCProcessesBackend.jobID(from: sync).hasPrefix("sync:"))
+        #expect(try OGCProcessesBackend.jobID(from: sync).hasPrefix("sync:"))
     }
 
-    func testPlatformMessages() {
+    @Test func platformMessages() {
         func message(_ json: String, status: Int = 400) -> String { PlatformMessage.extract(from: Data(json.utf8), status: status) }
-        XCTAssertEqual(message(#"{"id":"1","code":"ConcurrentJobLimit","message":"limit (2) reached"}"#), "ConcurrentJobLimit: limit (2) reached")
-        XCTAssertEqual(message(#"{"type":"http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job","title":"No such job","detail":"job 7 not found"}"#),
-            "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job: job 7 not found")
-        XCTAssertEqual(message(#"{"code":"NoApplicableCode","description":"ZOO kernel failed"}"#), "NoApplicableCode: ZOO kernel failed")
-        XCTAssertEqual(message("<html>Bad Gateway</html>", status: 502), "<html>Bad Gateway</html>")
-        XCTAssertTrue(PlatformMessage.isTryLater("ConcurrentJobLimit: limit (2) reached"))
+        #expect(message(#"{"id":"1","code":"ConcurrentJobLimit","message":"limit (2) reached"}"#) == "ConcurrentJobLimit: limit (2) reached")
+        #expect(message(#"{"type":"http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job","title":"No such job","detail":"job 7 not found"}"#)
+            == "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job: job 7 not found")
+        #expect(message(#"{"code":"NoApplicableCode","description":"ZOO kernel failed"}"#) == "NoApplicableCode: ZOO kernel failed")
+        #expect(message("<html>Bad Gateway</html>", status: 502) == "<html>Bad Gateway</html>")
+        #expect(PlatformMessage.isTryLater("ConcurrentJobLimit: limit (2) reached"))
     }
 }

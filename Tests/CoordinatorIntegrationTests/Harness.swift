@@ -1,5 +1,6 @@
 import AMQP
 import Coordinator
+import FleetConfig
 import FleetModel
 import Foundation
 import Messaging

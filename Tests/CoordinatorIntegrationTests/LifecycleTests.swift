@@ -4,8 +4,9 @@ import FleetModel
 import Foundation
 import Messaging
 import Postgres
-import Testing
+import Storage
 import TestSupport
+import Testing
 
 /// Cancel, retry and resume against the real broker and database.
 @Suite(.serialized) struct LifecycleTests {

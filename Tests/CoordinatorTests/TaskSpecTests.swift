@@ -1,5 +1,6 @@
 import Backends
 import Coordinator
+import FleetConfig
 import Foundation
 import Geo
 import TestSupport

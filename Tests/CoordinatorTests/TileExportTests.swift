@@ -2,6 +2,7 @@ import Coordinator
 import FleetModel
 import Foundation
 import Geo
+import Storage
 import Testing
 
 struct TileExportTests {

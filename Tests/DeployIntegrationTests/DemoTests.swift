@@ -1,8 +1,9 @@
 import AMQP
+import FleetModel
 import Foundation
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// `deploy/local/demo.sh`, the script behind `make demo`, run as a newcomer runs it: against the
 /// shared RabbitMQ and PostgreSQL, with the bundled simulator, every role in its own process.

@@ -1,7 +1,8 @@
+import FleetModel
 import Foundation
 import Messaging
-import Testing
 import TestSupport
+import Testing
 
 /// Checks the deployment files under deploy/ against the real tools and the real names.
 @Suite struct DeployFilesTests {

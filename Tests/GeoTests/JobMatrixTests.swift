@@ -1,5 +1,6 @@
-import Testing
+import FleetModel
 @testable import Geo
+import Testing
 
 @Suite struct JobMatrixTests {
     @Test func eoCanvasYearsTimesSeasonsIsOneDeclaration() throws {

@@ -1,5 +1,6 @@
 import Backends
 import Coordinator
+import FleetConfig
 import Foundation
 
 /// Shared configuration and task specs for the coordinator tests.

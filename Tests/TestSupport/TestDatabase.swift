@@ -1,7 +1,6 @@
 import Foundation
 import Postgres
 import Storage
-import TestSupport
 
 /// A fresh database per test on the shared server, migrated, dropped at the end.
 public struct TestDatabase: Sendable {
@@ -34,14 +33,9 @@ public struct TestDatabase: Sendable {
 
     /// A task with `count` pending tiles named tile-0000…
     public func makeTask(_ task: String, tiles count: Int, backend: String = "sim") async throws {
-        try await connection.execute("""
-            INSERT INTO tasks (id, title, backend, spec) VALUES (\(task), \("test task"), \(backend), \(PostgresJSON(text: "{}")))
-            """)
-        var buffer = PostgresCopyBuffer()
-        for i in 0..<count {
-            buffer.append([task, Self.tileID(i), backend])
-        }
-        try await connection.copyIn("COPY tiles (task_id, tile_id, backend) FROM STDIN", buffer)
+        try await TaskStore(connection: connection).insert(
+            TaskStore.NewTask(id: task, title: "test task", backend: backend, spec: PostgresJSON(text: "{}")),
+            tiles: (0..<count).lazy.map { TaskStore.NewTile(tileID: Self.tileID($0)) })
     }
 
     public static func tileID(_ i: Int) -> String { "tile-" + String(format: "%04d", i) }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -39,11 +40,8 @@ public enum TestEnvironment {
     /// ``run(_:environment:)`` on a dedicated thread, so a long command does not hold one of the
     /// cooperative pool's threads.
     public static func runOnThread(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try run(arguments, environment: environment) })
-            }.start()
-        }
+        let result = await ChildProcess.runOnThread(arguments, environment: environment)
+        return (result.status, result.output)
     }
 
     /// The same, blocking the caller: only for `defer` blocks, which cannot await.
@@ -54,19 +52,10 @@ public enum TestEnvironment {
         }
     }
 
-    /// Runs a command to completion with posix_spawn and waitpid, its output captured in a file.
-    /// (Foundation's `Process` learns that a child exited when a socket it shares with the child
-    /// closes; daemons started by the child inherit that socket, so it never returns.)
+    /// Runs a command to completion (``ChildProcess``), its output captured.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        let outputPath = FileManager.default.temporaryDirectory
-            .appendingPathComponent("tilefleet-run-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let pid = try spawn(arguments, environment: environment, logPath: outputPath, truncate: true)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exited = status & 0x7f == 0
-        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+        let result = ChildProcess.run(arguments, environment: environment)
+        return (result.status, result.output)
     }
 
     /// The `tilefleet` executable built beside the test bundle.
@@ -78,31 +67,13 @@ public enum TestEnvironment {
     /// Starts a command in the background, its output appended to `logPath`; returns its PID.
     public static func spawn(_ arguments: [String], environment: [String: String] = [:], logPath: String,
                              truncate: Bool = false) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND), 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
-        guard spawned == 0 else {
-            throw ServicesError(action: "spawn", service: arguments[0], output: "posix_spawn failed: \(spawned)")
-        }
-        return pid
+        try ChildProcess.spawn(arguments, environment: environment, outputPath: logPath, truncate: truncate).pid
     }
 
     /// Sends `signal` to `pid` and reaps it; returns its exit status (128 + signal if killed).
     @discardableResult
     public static func stop(_ pid: pid_t, signal: Int32 = SIGKILL) -> Int32 {
-        kill(pid, signal)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        ChildProcess(pid: pid).stop(signal: signal)
     }
 
     public struct ServicesError: Error, CustomStringConvertible {

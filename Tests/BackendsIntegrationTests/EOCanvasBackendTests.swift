@@ -1,13 +1,16 @@
 @testable import Backends
+import FleetConfig
 import FleetModel
 import Foundation
 import Geo
 import HTTP
 import Simulator
-import XCTest
+import Testing
 
-final class EOCanvasBackendTests: XCTestCase {
-    func testSnapExecuteBodyEncodesTheGraphWithTheTilePolygon() throws {
+/// EOCanvas (WEkEO serverless): the execute body, paginated results and logs, token URLs, and the
+/// backend against the simulator.
+@Suite("EOCanvas backend") struct EOCanvasBackendTests {
+    @Test func snapExecuteBodyEncodesTheGraphWithTheTilePolygon() throws {
         let job = BackendJob(process: .named(id: "snap-function", namespace: nil), arguments: [
             "snap_graph": .string("<graph><node><parameters><geoRegion>$polygon</geoRegion></parameters></node></graph>"),
             "eo_input": .array([.object(["img1": .string("https://hda.example/product.zip")])]),
@@ -15,33 +18,35 @@ final class EOCanvasBackendTests: XCTestCase {
             "polygon": .string("POLYGON ((310000 5540000, 310000 5550000, 300000 5550000, 300000 5540000, 310000 5540000))"),
         ])
         let body = try EOCanvasBackend.executeBody(for: job, processID: "snap-function")
-        let graph = try XCTUnwrap(body["inputs"]?["snap_graph"]?.stringValue.flatMap { Data(base64Encoded: $0) })
-        XCTAssertTrue(String(decoding: graph, as: UTF8.self).contains("<geoRegion>POLYGON ((310000 5540000"))
-        XCTAssertEqual(body["inputs"]?["eo_input"]?.stringValue, #"[{"img1":"https://hda.example/product.zip"}]"#)
-        XCTAssertEqual(body["inputs"]?["eo_config"]?.stringValue, #"[{"img1":{"subPath":"","uncompress":false}}]"#)
-        XCTAssertThrowsError(try EOCanvasBackend.executeBody(for: BackendJob(process: .named(id: "dataTailor", namespace: nil)), processID: "dataTailor"))
+        let graph = try #require(body["inputs"]?["snap_graph"]?.stringValue.flatMap { Data(base64Encoded: $0) })
+        #expect(String(decoding: graph, as: UTF8.self).contains("<geoRegion>POLYGON ((310000 5540000"))
+        #expect(body["inputs"]?["eo_input"]?.stringValue == #"[{"img1":"https://hda.example/product.zip"}]"#)
+        #expect(body["inputs"]?["eo_config"]?.stringValue == #"[{"img1":{"subPath":"","uncompress":false}}]"#)
+        #expect(throws: (any Error).self) {
+            try EOCanvasBackend.executeBody(for: BackendJob(process: .named(id: "dataTailor", namespace: nil)), processID: "dataTailor")
+        }
     }
 
-    func testPaginatedResultsAndLogs() throws {
+    @Test func paginatedResultsAndLogs() throws {
         let first = Data(#"[{"href":"/serverless/download/a.nc","title":"out/a.nc","rel":"result"},{"href":"/serverless/jobs/1/results?page=2","title":"next-page","rel":"next"}]"#.utf8)
         let page1 = try EOCanvasBackend.parseResultPage(first, origin: "https://gateway.example")
-        XCTAssertEqual(page1.assets.map(\.name), ["a.nc"])
-        XCTAssertEqual(page1.assets.first?.href, "https://gateway.example/serverless/download/a.nc")
-        XCTAssertEqual(page1.next, "https://gateway.example/serverless/jobs/1/results?page=2")
+        #expect(page1.assets.map(\.name) == ["a.nc"])
+        #expect(page1.assets.first?.href == "https://gateway.example/serverless/download/a.nc")
+        #expect(page1.next == "https://gateway.example/serverless/jobs/1/results?page=2")
         let last = Data(#"[{"href":"/serverless/download/b.nc","title":"out/b.nc"},{"href":"/serverless/jobs/1/results?page=1","title":"prev-page"}]"#.utf8)
         let page2 = try EOCanvasBackend.parseResultPage(last, origin: "https://gateway.example")
-        XCTAssertEqual(page2.assets.map(\.name), ["b.nc"])
-        XCTAssertNil(page2.next)
+        #expect(page2.assets.map(\.name) == ["b.nc"])
+        #expect(page2.next == nil)
         let logs = try EOCanvasBackend.parseLogs(Data(#"[{"timestamp":"2025-04-01T16:49:53.798265123+00:00","message":"Starting Workflow Executor"}]"#.utf8))
-        XCTAssertEqual(logs, [BackendLogEntry(message: "Starting Workflow Executor", time: "2025-04-01T16:49:53.798265123+00:00")])
+        #expect(logs == [BackendLogEntry(message: "Starting Workflow Executor", time: "2025-04-01T16:49:53.798265123+00:00")])
     }
 
-    func testTokenURLs() {
-        XCTAssertEqual(EOCanvasAuthenticator.defaultTokenURL(for: "https://gateway.prod.wekeo2.eu/serverless"), "https://gateway.prod.wekeo2.eu/hda-broker/gettoken")
-        XCTAssertEqual(EOCanvasAuthenticator.refreshURL(for: "https://g.example/hda-broker/gettoken"), "https://g.example/hda-broker/refreshtoken")
+    @Test("token and refresh URLs derived from the gateway") func tokenURLs() {
+        #expect(EOCanvasAuthenticator.defaultTokenURL(for: "https://gateway.prod.wekeo2.eu/serverless") == "https://gateway.prod.wekeo2.eu/hda-broker/gettoken")
+        #expect(EOCanvasAuthenticator.refreshURL(for: "https://g.example/hda-broker/gettoken") == "https://g.example/hda-broker/refreshtoken")
     }
 
-    private func backend(_ client: HTTPClient, _ origin: String, policy: RetryPolicy = testPolicy) throws -> any Backend {
+    private func backend(_ client: HTTPClient, _ origin: String, policy: RequestRetryPolicy = testPolicy) throws -> any Backend {
         let yaml = """
             backends:
               - name: wekeo
@@ -62,37 +67,37 @@ final class EOCanvasBackendTests: XCTestCase {
         ])
     }
 
-    func testAgainstTheSimulatorWithPaginatedResultsAndTokenRefresh() async throws {
+    @Test func againstTheSimulatorWithPaginatedResultsAndTokenRefresh() async throws {
         try await withSimulator(.init(duration: .fixed(0.2))) { client, origin, simulator in
             let backend = try self.backend(client, origin)
             let id = try await backend.submit(self.snapJob, idempotencyKey: "eoc-1")
             simulator.expireTokens()
             let (final, seen) = try await follow(backend, id)
-            XCTAssertEqual(final.status, .finished)
-            XCTAssertEqual(seen.last, "successful")
+            #expect(final.status == .finished)
+            #expect(seen.last == "successful")
             let assets = try await backend.results(of: id)
-            XCTAssertEqual(assets.map(\.name), ["result_1.nc", "result_2.nc", "manifest.json"])
+            #expect(assets.map(\.name) == ["result_1.nc", "result_2.nc", "manifest.json"])
             let download = try await client.execute(HTTPClient.Request(assets[0].href))
-            XCTAssertEqual(download.status, 200)
+            #expect(download.status == 200)
             let logs = try await backend.logs(of: id)
-            XCTAssertEqual(logs.first?.message, "Starting Workflow Executor")
+            #expect(logs.first?.message == "Starting Workflow Executor")
         }
     }
 
-    func testUnavailableSubmitIsAmbiguousNeverResent() async throws {
+    @Test func unavailableSubmitIsAmbiguousNeverResent() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = try self.backend(client, origin)
             simulator.inject(SimulatedFault(.status, method: "POST", pathSuffix: "/execution", status: 503))
             do {
                 _ = try await backend.submit(self.snapJob, idempotencyKey: "eoc-2")
-                XCTFail("expected ambiguousSubmit")
+                Issue.record("expected ambiguousSubmit")
             } catch BackendError.ambiguousSubmit(let message) {
-                XCTAssertTrue(message.contains("cannot be searched"), message)
+                #expect(message.contains("cannot be searched"), "\(message)")
             }
-            XCTAssertEqual(simulator.stats().jobsCreated, 0)
+            #expect(simulator.stats().jobsCreated == 0)
             simulator.inject(SimulatedFault(.throttle, method: "POST", pathSuffix: "/execution", retryAfter: 0))
             _ = try await backend.submit(self.snapJob, idempotencyKey: "eoc-3")
-            XCTAssertEqual(simulator.stats().jobsCreated, 1, "a 429 is retried: it was not processed")
+            #expect(simulator.stats().jobsCreated == 1, "a 429 is retried: it was not processed")
         }
     }
 }

@@ -1,16 +1,20 @@
 import Backends
+import FleetConfig
 import Foundation
 import HTTP
 import Simulator
-import XCTest
+import TestSupport
+import Testing
 
-final class AuthenticationTests: XCTestCase {
-    func testOpenEORefreshTokenGrant() async throws {
+/// Authentication configured from YAML against the simulator: OIDC refresh-token and client-credentials
+/// grants, and a Retry-After too long to wait for.
+@Suite struct AuthenticationTests {
+    @Test func openEORefreshTokenGrant() async throws {
         try await withSimulator { client, origin, simulator in
             var form = HTTPClient.Request(origin + "/oidc/token", method: .post, headers: ["Content-Type": "application/x-www-form-urlencoded"])
             form.body = Data("grant_type=client_credentials&client_id=tilefleet-client&client_secret=tilefleet-secret".utf8)
             let issued = try JSONSerialization.jsonObject(with: try await client.execute(form).body) as? [String: Any]
-            let refresh = try XCTUnwrap(issued?["refresh_token"] as? String)
+            let refresh = try #require(issued?["refresh_token"] as? String)
             let yaml = """
                 backends:
                   - name: sim
@@ -23,12 +27,12 @@ final class AuthenticationTests: XCTestCase {
             let id = try await backend.submit(udpJob, idempotencyKey: "refresh-grant")
             simulator.expireTokens()
             let status = try await backend.status(of: id)
-            XCTAssertFalse(status.rawStatus.isEmpty)
-            XCTAssertEqual(simulator.stats().authFailures, 1)
+            #expect(!status.rawStatus.isEmpty)
+            #expect(simulator.stats().authFailures == 1)
         }
     }
 
-    func testOGCWithOIDCClientCredentialsFromTheIssuer() async throws {
+    @Test func ogcWithOIDCClientCredentialsFromTheIssuer() async throws {
         try await withSimulator { client, origin, simulator in
             let yaml = """
                 backends:
@@ -38,8 +42,9 @@ final class AuthenticationTests: XCTestCase {
                     auth: { method: oidc_client_credentials, issuer: \(origin)/oidc, client_id: tilefleet-client, client_secret_file: /dev/null }
                 """
             let configuration = try BackendsConfiguration.parse(yaml: yaml).backend(named: "ogc")
-            XCTAssertThrowsError(try configuration.makeBackend(client: client)) { error in
-                XCTAssertTrue("\(error)".contains("secret file /dev/null"), "\(error)")
+            let error = #expect(throws: (any Error).self) { try configuration.makeBackend(client: client) }
+            if let error {
+                #expect("\(error)".contains("secret file /dev/null"), "\(error)")
             }
             let secretFile = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-client-secret-\(UUID())")
             try "tilefleet-secret\n".write(to: secretFile, atomically: true, encoding: .utf8)
@@ -49,21 +54,21 @@ final class AuthenticationTests: XCTestCase {
             let id = try await backend.submit(ogcJob, idempotencyKey: "ogc-oidc")
             simulator.expireTokens()
             let status = try await backend.status(of: id)
-            XCTAssertEqual(status.status == .submitted || status.status == .running || status.status == .finished, true)
+            #expect(status.status == .submitted || status.status == .running || status.status == .finished)
         }
     }
 
-    func testLongRetryAfterEndsTheCallAsTryLater() async throws {
+    @Test func longRetryAfterEndsTheCallAsTryLater() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "long-retry-after")
             simulator.inject(SimulatedFault(.throttle, method: "GET", pathSuffix: id, retryAfter: 600))
             do {
                 _ = try await backend.status(of: id)
-                XCTFail("expected tryLater")
+                Issue.record("expected tryLater")
             } catch BackendError.tryLater(let retryAfter, let message, _) {
-                XCTAssertEqual(retryAfter, .seconds(600))
-                XCTAssertTrue(message.contains("TooManyRequests"), message)
+                #expect(retryAfter == .seconds(600))
+                #expect(message.contains("TooManyRequests"), "\(message)")
             }
         }
     }

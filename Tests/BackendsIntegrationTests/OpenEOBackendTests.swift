@@ -1,74 +1,80 @@
 import Backends
+import FleetConfig
 import Foundation
 import Geo
 import HTTP
 import Logging
 import Simulator
-import XCTest
+import TestSupport
+import Testing
 
-final class OpenEOBackendTests: XCTestCase {
-    func testHappyPathReportsEveryStatusAndDownloadableResults() async throws {
-        try await withSimulator(.init(duration: .fixed(0.3), queueSeconds: 0.1)) { client, origin, simulator in
+/// The openEO backend against the simulator: the job lifecycle, failures, cancel, limits, transient
+/// faults, lost submit answers, token refresh and credentials that never leak.
+@Suite("openEO backend") struct OpenEOBackendTests {
+    @Test func happyPathReportsEveryStatusAndDownloadableResults() async throws {
+        // Each status lasts two seconds, so polls every 20 ms see all of them even while the rest of
+        // the suite loads the machine.
+        try await withSimulator(.init(duration: .fixed(2), queueSeconds: 2)) { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "t1-tile1-a1")
             let (final, seen) = try await follow(backend, id)
-            XCTAssertEqual(final.status, .finished)
-            XCTAssertEqual(seen, ["queued", "running", "finished"])
+            #expect(final.status == .finished)
+            #expect(seen == ["queued", "running", "finished"])
             let assets = try await backend.results(of: id)
-            let tif = try XCTUnwrap(assets.first { $0.name == "openEO.tif" })
-            XCTAssertEqual(tif.mediaType, "image/tiff; application=geotiff")
-            XCTAssertEqual(tif.roles, ["data"])
-            XCTAssertEqual(tif.size, simulator.configuration.assetSize)
+            let tif = try #require(assets.first { $0.name == "openEO.tif" })
+            #expect(tif.mediaType == "image/tiff; application=geotiff")
+            #expect(tif.roles == ["data"])
+            #expect(tif.size == simulator.configuration.assetSize)
             let download = try await client.execute(HTTPClient.Request(tif.href))
-            XCTAssertEqual(download.body.count, simulator.configuration.assetSize)
-            let value1 = try await backend.find(idempotencyKey: "t1-tile1-a1")
-            XCTAssertEqual(value1, id)
-            let value2 = try await backend.find(idempotencyKey: "other")
-            XCTAssertNil(value2)
-            let value3 = try await backend.logs(of: id).isEmpty
-            XCTAssertFalse(value3)
+            #expect(download.body.count == simulator.configuration.assetSize)
+            let found = try await backend.find(idempotencyKey: "t1-tile1-a1")
+            #expect(found == id)
+            let other = try await backend.find(idempotencyKey: "other")
+            #expect(other == nil)
+            let noLogs = try await backend.logs(of: id).isEmpty
+            #expect(!noLogs)
         }
     }
 
-    func testFailedJobCarriesThePlatformMessage() async throws {
+    @Test func failedJobCarriesThePlatformMessage() async throws {
         try await withSimulator(.init(duration: .fixed(0.05), failureRate: 1)) { client, origin, _ in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "fail")
             let (final, _) = try await follow(backend, id)
-            XCTAssertEqual(final.status, .failed)
-            XCTAssertEqual(final.rawStatus, "error")
-            XCTAssertTrue(final.message?.contains("Simulated failure") ?? false, "\(String(describing: final.message))")
+            #expect(final.status == .failed)
+            #expect(final.rawStatus == "error")
+            #expect(final.message?.contains("Simulated failure") ?? false, "\(String(describing: final.message))")
         }
     }
 
-    func testCancelEndsCanceled() async throws {
+    @Test func cancelEndsCanceled() async throws {
         try await withSimulator(.init(duration: .fixed(30))) { client, origin, _ in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "cancel")
             try await backend.cancel(id)
             let status = try await backend.status(of: id)
-            XCTAssertEqual(status.status, .canceled)
-            XCTAssertEqual(status.rawStatus, "canceled")
+            #expect(status.status == .canceled)
+            #expect(status.rawStatus == "canceled")
         }
     }
 
-    func testConcurrencyLimitIsTryLaterWithTheCreatedJob() async throws {
+    @Test func concurrencyLimitIsTryLaterWithTheCreatedJob() async throws {
         try await withSimulator(.init(duration: .fixed(30), concurrencyLimit: 1)) { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             _ = try await backend.submit(udpJob, idempotencyKey: "first")
             do {
                 _ = try await backend.submit(udpJob, idempotencyKey: "second")
-                XCTFail("expected tryLater")
+                Issue.record("expected tryLater")
             } catch BackendError.tryLater(let retryAfter, let message, let jobID) {
-                XCTAssertNotNil(jobID)
-                XCTAssertEqual(retryAfter, .seconds(5))
-                XCTAssertTrue(message.contains("ConcurrentJobLimit"), message)
+                #expect(jobID != nil)
+                #expect(retryAfter == .seconds(5))
+                #expect(message.contains("ConcurrentJobLimit"), "\(message)")
             }
-            XCTAssertEqual(simulator.stats().peakActiveByUser["tilefleet"], 1)
+            #expect(simulator.stats().peakActiveByUser["tilefleet"] == 1)
         }
     }
 
-    func testTransientFaultsOnStatusAreRetried() async throws {
+    @Test func transientFaultsOnStatusAreRetried() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "faults")
@@ -76,74 +82,77 @@ final class OpenEOBackendTests: XCTestCase {
             simulator.inject(SimulatedFault(.throttle, method: "GET", pathSuffix: id, retryAfter: 1))
             simulator.inject(SimulatedFault(.resetBefore, method: "GET", pathSuffix: id))
             let status = try await backend.status(of: id)
-            XCTAssertEqual(status.status.isFinal || status.status == .running || status.status == .submitted, true)
-            XCTAssertEqual(simulator.stats().faultsInjected, 3)
+            #expect(status.status.isFinal || status.status == .running || status.status == .submitted)
+            #expect(simulator.stats().faultsInjected == 3)
         }
     }
 
-    func testPersistent5xxGivesUpWithThePlatformMessage() async throws {
+    @Test func persistent5xxGivesUpWithThePlatformMessage() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "5xx")
             simulator.inject(SimulatedFault(.status, method: "GET", pathSuffix: id, status: 502, count: 10))
             do {
                 _ = try await backend.status(of: id)
-                XCTFail("expected a give-up")
+                Issue.record("expected a give-up")
             } catch let error as BackendError {
-                guard case .server(let status, let message) = error else { return XCTFail("\(error)") }
-                XCTAssertEqual(status, 502)
-                XCTAssertTrue(message.contains("Simulated HTTP 502"), message)
+                guard case .server(let status, let message) = error else {
+                    Issue.record("\(error)")
+                    return
+                }
+                #expect(status == 502)
+                #expect(message.contains("Simulated HTTP 502"), "\(message)")
             }
         }
     }
 
-    func testMalformedJSONIsAnInvalidResponse() async throws {
+    @Test func malformedJSONIsAnInvalidResponse() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "garbage")
             simulator.inject(SimulatedFault(.malformed, method: "GET", pathSuffix: id))
             do {
                 _ = try await backend.status(of: id)
-                XCTFail("expected invalidResponse")
+                Issue.record("expected invalidResponse")
             } catch BackendError.invalidResponse(let message) {
-                XCTAssertTrue(message.contains("truncated"), message)
+                #expect(message.contains("truncated"), "\(message)")
             }
         }
     }
 
-    func testLostSubmitResponseDoesNotCreateASecondJob() async throws {
+    @Test func lostSubmitResponseDoesNotCreateASecondJob() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             simulator.inject(SimulatedFault(.resetAfter, method: "POST", pathSuffix: "/openeo/jobs"))
             let id = try await backend.submit(udpJob, idempotencyKey: "lost-answer")
-            XCTAssertEqual(simulator.stats().jobsPerKey["lost-answer"], 1)
+            #expect(simulator.stats().jobsPerKey["lost-answer"] == 1)
             let (final, _) = try await follow(backend, id)
-            XCTAssertEqual(final.status, .finished, "the found job was started")
+            #expect(final.status == .finished, "the found job was started")
         }
     }
 
-    func testUnavailableSubmitIsResentOnlyAfterFindShowsNothing() async throws {
+    @Test func unavailableSubmitIsResentOnlyAfterFindShowsNothing() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             simulator.inject(SimulatedFault(.status, method: "POST", pathSuffix: "/openeo/jobs", status: 503))
             simulator.inject(SimulatedFault(.resetBefore, method: "POST", pathSuffix: "/openeo/jobs"))
             _ = try await backend.submit(udpJob, idempotencyKey: "unavailable")
-            XCTAssertEqual(simulator.stats().jobsPerKey["unavailable"], 1)
-            XCTAssertTrue(simulator.stats().duplicateKeys.isEmpty)
+            #expect(simulator.stats().jobsPerKey["unavailable"] == 1)
+            #expect(simulator.stats().duplicateKeys.isEmpty)
         }
     }
 
-    func testExpiredTokenIsRefreshedOnceAfter401() async throws {
+    @Test func expiredTokenIsRefreshedOnceAfter401() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "refresh")
             simulator.expireTokens()
             _ = try await backend.status(of: id)
-            XCTAssertEqual(simulator.stats().authFailures, 1)
+            #expect(simulator.stats().authFailures == 1)
         }
     }
 
-    func testOIDCClientCredentials() async throws {
+    @Test("OIDC client credentials") func oidcClientCredentials() async throws {
         try await withSimulator { client, origin, simulator in
             let base = origin + "/openeo"
             let plain = BackendTransport(client: client, policy: testPolicy)
@@ -152,35 +161,39 @@ final class OpenEOBackendTests: XCTestCase {
                 refreshToken: nil, scopes: nil, transport: plain
             )
             let header = try await auth.authorization()
-            XCTAssertTrue(header?.value.hasPrefix("Bearer oidc/sim/") ?? false)
+            #expect(header?.value.hasPrefix("Bearer oidc/sim/") ?? false)
             let backend = OpenEOBackend(name: "oidc", baseURL: base, transport: plain.with(authenticator: auth))
             let id = try await backend.submit(udpJob, idempotencyKey: "oidc")
             simulator.expireTokens()
-            let value4 = try await backend.status(of: id)
-            XCTAssertNotNil(value4)
+            let status: BackendJobStatus? = try await backend.status(of: id)
+            #expect(status != nil)
         }
     }
 
-    func testWrongPasswordNeverAppearsInTheError() async throws {
+    @Test func wrongPasswordNeverAppearsInTheError() async throws {
         try await withSimulator { client, origin, _ in
             let backend = openEOBasic(client, origin, password: "s3cr3t-Pa55")
             do {
                 _ = try await backend.submit(udpJob, idempotencyKey: "auth")
-                XCTFail("expected an authentication error")
+                Issue.record("expected an authentication error")
             } catch let error as BackendError {
-                guard case .authentication = error else { return XCTFail("\(error)") }
-                XCTAssertFalse("\(error)".contains("s3cr3t-Pa55"))
-                XCTAssertFalse(String(reflecting: error).contains("s3cr3t-Pa55"))
-                XCTAssertTrue(error.message.contains("Credentials are not correct"), error.message)
+                guard case .authentication = error else {
+                    Issue.record("\(error)")
+                    return
+                }
+                #expect(!"\(error)".contains("s3cr3t-Pa55"))
+                #expect(!String(reflecting: error).contains("s3cr3t-Pa55"))
+                #expect(error.message.contains("Credentials are not correct"), "\(error.message)")
             }
-            XCTAssertEqual("\(Secret("s3cr3t-Pa55"))", "<redacted>")
-            XCTAssertFalse(String(reflecting: Secret("s3cr3t-Pa55")).contains("s3cr3t"))
+            #expect("\(Secret("s3cr3t-Pa55"))" == "<redacted>")
+            #expect(!String(reflecting: Secret("s3cr3t-Pa55")).contains("s3cr3t"))
         }
     }
 }
 
-final class BackendFaultTests: XCTestCase {
-    func testTimedOutSubmitIsFoundNotResent() async throws {
+/// Faults around submits that must never create a second job, and secrets kept out of the logs.
+@Suite struct BackendFaultTests {
+    @Test func timedOutSubmitIsFoundNotResent() async throws {
         try await withSimulator { client, origin, simulator in
             let base = origin + "/openeo"
             let plain = BackendTransport(client: client, policy: testPolicy, requestTimeout: .milliseconds(300))
@@ -188,24 +201,24 @@ final class BackendFaultTests: XCTestCase {
             let backend = OpenEOBackend(name: "sim", baseURL: base, transport: plain.with(authenticator: auth))
             simulator.inject(SimulatedFault(.slow, method: "POST", pathSuffix: "/openeo/jobs", milliseconds: 1500))
             _ = try await backend.submit(udpJob, idempotencyKey: "slow-submit")
-            XCTAssertEqual(simulator.stats().jobsPerKey["slow-submit"], 1)
+            #expect(simulator.stats().jobsPerKey["slow-submit"] == 1)
         }
     }
 
-    func testGarbledCreateAnswerIsFoundNotResent() async throws {
+    @Test func garbledCreateAnswerIsFoundNotResent() async throws {
         try await withSimulator { client, origin, simulator in
             simulator.inject(SimulatedFault(.malformed, method: "POST", pathSuffix: "/openeo/jobs"))
             let id = try await openEOBasic(client, origin).submit(udpJob, idempotencyKey: "garbled")
-            XCTAssertEqual(simulator.stats().jobsPerKey["garbled"], 1)
-            XCTAssertTrue(id.hasPrefix("j-"))
+            #expect(simulator.stats().jobsPerKey["garbled"] == 1)
+            #expect(id.hasPrefix("j-"))
         }
     }
 
-    func testRandomFaultsNeverDuplicateJobs() async throws {
+    @Test func randomFaultsNeverDuplicateJobs() async throws {
         let faults = SimulatorConfiguration.Faults(serverError: 0.1, throttle: 0.05, throttleRetryAfter: 0, reset: 0.1)
         try await withSimulator(.init(duration: .fixed(0.05), faults: faults, seed: 7)) { client, origin, simulator in
             let base = origin + "/openeo"
-            let plain = BackendTransport(client: client, policy: RetryPolicy(maxAttempts: 10, initialDelay: .milliseconds(5), maxDelay: .milliseconds(20)))
+            let plain = BackendTransport(client: client, policy: RequestRetryPolicy(maxAttempts: 10, initialDelay: .milliseconds(5), maxDelay: .milliseconds(20)))
             let auth = OpenEOAuthenticator.basic(baseURL: base, username: "tilefleet", password: Secret("tilefleet"), transport: plain)
             let backend = OpenEOBackend(name: "sim", baseURL: base, transport: plain.with(authenticator: auth))
             var submitted = 0
@@ -218,13 +231,13 @@ final class BackendFaultTests: XCTestCase {
                 }
             }
             let stats = simulator.stats()
-            XCTAssertGreaterThan(stats.faultsInjected, 0)
-            XCTAssertGreaterThanOrEqual(submitted, 30)
-            XCTAssertEqual(stats.duplicateKeys, [])
+            #expect(stats.faultsInjected > 0)
+            #expect(submitted >= 30)
+            #expect(stats.duplicateKeys == [])
         }
     }
 
-    func testSecretsNeverAppearInLogs() async throws {
+    @Test func secretsNeverAppearInLogs() async throws {
         let captured = CapturedLog()
         var logger = Logger(label: "test") { _ in CapturingLogHandler(log: captured) }
         logger.logLevel = .trace
@@ -253,10 +266,10 @@ final class BackendFaultTests: XCTestCase {
             }
         }
         let text = captured.text
-        XCTAssertTrue(text.contains("re-authorizing after 401"), text)
-        XCTAssertTrue(text.contains("retrying"), text)
+        #expect(text.contains("re-authorizing after 401"), "\(text)")
+        #expect(text.contains("retrying"), "\(text)")
         for secret in ["pa55-w0rd-XYZ", "wrong-XYZ-secret", "basic//", "Basic "] {
-            XCTAssertFalse(text.contains(secret), "\(secret) leaked into: \(text)")
+            #expect(!text.contains(secret), "\(secret) leaked into: \(text)")
         }
     }
 }

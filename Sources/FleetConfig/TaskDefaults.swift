@@ -1,4 +1,4 @@
-import Geo
+import FleetModel
 
 /// Task settings a spec may leave out, from the fleet configuration's `defaults:` section.
 public struct TaskDefaults: Sendable, Hashable {

@@ -1,12 +1,13 @@
-import Backends
+import FleetModel
 import Foundation
-import Geo
-import Messaging
 import Yams
 
 /// The fleet configuration file (`tilefleet.yaml`): broker, database, message topology, task
 /// defaults and backends. URLs are overridden by `TILEFLEET_AMQP_URL` / `TILEFLEET_DATABASE_URL`,
 /// and those by command-line flags. Secrets are referenced (`password_env`), never written here.
+///
+/// Every role reads it through this one type; the file is parsed once, and every problem is
+/// reported at once with its key path and line.
 public struct FleetConfiguration: Sendable {
     /// The file this was read from (nil: no file, built-in defaults).
     public var file: String?
@@ -17,6 +18,10 @@ public struct FleetConfiguration: Sendable {
     public var backends: BackendsConfiguration
     /// How often the coordinator looks for work without a notification.
     public var dispatchIntervalSeconds: Int
+
+    /// Checks a grid text (`km:20`, `mgrs`, …) and says what is wrong with it, or nil. The grid
+    /// grammar belongs to the tiling code, which this target does not depend on; callers pass it in.
+    public typealias GridCheck = @Sendable (String) -> String?
 
     public init(file: String? = nil, brokerURL: String? = nil, databaseURL: String? = nil, topology: Topology = Topology(),
                 defaults: TaskDefaults = TaskDefaults(), backends: BackendsConfiguration = BackendsConfiguration(backends: []),
@@ -39,52 +44,42 @@ public struct FleetConfiguration: Sendable {
     }
 
     /// Loads the located file, or the built-in defaults when there is none.
-    public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SpecValidationError) -> FleetConfiguration {
+    public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            gridCheck: GridCheck) throws(ConfigurationError) -> FleetConfiguration {
         guard let path = locate(explicit: explicit, environment: environment) else { return FleetConfiguration() }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SpecValidationError(file: path, problems: [SpecProblem(path: "", message: "cannot read the fleet configuration")])
+            throw ConfigurationError(file: path, path: "", message: "cannot read the fleet configuration")
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment, gridCheck: gridCheck)
     }
 
     static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator"]
 
-    /// Parses a configuration document; every problem is reported with its key.
-    public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SpecValidationError) -> FleetConfiguration {
-        let reader = SpecReader()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw SpecValidationError(file: file, problems: [SpecProblem(path: "", message: "not valid YAML: \(error)")])
-        }
+    /// Parses a configuration document; every problem is reported with its key and line.
+    public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                             gridCheck: GridCheck) throws(ConfigurationError) -> FleetConfiguration {
+        let reader = ConfigReader()
+        guard let root = reader.compose(yaml) else { throw ConfigurationError(file: file, problems: reader.problems) }
         var configuration = FleetConfiguration(file: file)
-        guard let root, let top = reader.mapping(root, "", allowed: topKeys) else {
-            throw SpecValidationError(file: file, problems: reader.problems.isEmpty ? [SpecProblem(path: "", message: "expected a mapping")] : reader.problems)
+        guard let top = reader.mapping(root, "", allowed: topKeys) else {
+            throw ConfigurationError(file: file, problems: reader.problems)
         }
         configuration.brokerURL = connectionURL(reader, top["broker"], "broker", environment: environment)
         configuration.databaseURL = connectionURL(reader, top["database"], "database", environment: environment)
         if let topology = reader.mapping(top["topology"], "topology", allowed: ["prefix", "wait_tiers", "quorum_queues"]) {
             let prefix = reader.string(topology["prefix"], "topology.prefix") ?? "tilefleet"
             var tiers = [5, 15, 60, 300]
-            if let node = topology["wait_tiers"] {
-                if let list = node.sequence {
-                    tiers = list.enumerated().compactMap { reader.int($1, "topology.wait_tiers[\($0)]", minimum: 1) }
-                } else {
-                    reader.report("topology.wait_tiers", "expected a list of seconds", node)
-                }
+            if let list = reader.sequence(topology["wait_tiers"], "topology.wait_tiers") {
+                tiers = list.compactMap { reader.seconds($0.node, $0.path) }
             }
-            var quorum = false
-            if let node = topology["quorum_queues"] {
-                if let value = node.bool { quorum = value } else { reader.report("topology.quorum_queues", "expected true or false", node) }
-            }
+            let quorum = reader.bool(topology["quorum_queues"], "topology.quorum_queues") ?? false
             configuration.topology = Topology(prefix: prefix, waitTiers: tiers, quorumQueues: quorum)
         }
         if let defaults = reader.mapping(top["defaults"], "defaults", allowed: ["backend", "grid", "tile_input", "max_attempts", "max_runtime", "priority", "output_format"]) {
             var value = TaskDefaults()
             value.backend = reader.string(defaults["backend"], "defaults.backend")
             if let grid = reader.string(defaults["grid"], "defaults.grid") {
-                if let problem = TaskSpecParser.gridProblem(grid) { reader.report("defaults.grid", problem, defaults["grid"]) } else { value.grid = grid }
+                if let problem = gridCheck(grid) { reader.report("defaults.grid", problem, defaults["grid"]) } else { value.grid = grid }
             }
             if let input = reader.string(defaults["tile_input"], "defaults.tile_input") {
                 if let parsed = TileInput(rawValue: input) { value.tileInput = parsed } else {
@@ -100,27 +95,22 @@ public struct FleetConfiguration: Sendable {
         if let coordinator = reader.mapping(top["coordinator"], "coordinator", allowed: ["interval"]) {
             configuration.dispatchIntervalSeconds = reader.seconds(coordinator["interval"], "coordinator.interval") ?? 5
         }
-        if top["backends"] != nil {
-            do {
-                configuration.backends = try BackendsConfiguration.parse(yaml: yaml)
-            } catch let error as ConfigurationError {
-                reader.report(error.path, error.message)
-            } catch {
-                reader.report("backends", "\(error)")
-            }
+        if let backends = top["backends"] {
+            configuration.backends = BackendsConfiguration.read(backends, "backends", reader: reader)
         }
         if let name = configuration.defaults.backend, !configuration.backends.backends.isEmpty,
            !configuration.backends.backends.contains(where: { $0.name == name }) {
-            reader.report("defaults.backend", "no backend named '\(name)' (configured: \(configuration.backends.backends.map(\.name).joined(separator: ", ")))", top["defaults"])
+            reader.report("defaults.backend", "no backend named '\(name)' (configured: \(configuration.backends.backends.map(\.name).joined(separator: ", ")))",
+                          (top["defaults"]?.mapping?["backend"]) ?? top["defaults"])
         }
-        guard reader.problems.isEmpty else { throw SpecValidationError(file: file, problems: reader.problems) }
+        guard reader.problems.isEmpty else { throw ConfigurationError(file: file, problems: reader.problems) }
         configuration.topology.backends = configuration.backends.backends.map(\.name)
         return configuration
     }
 
     /// `broker:` / `database:` — `url` with an optional `password_env` naming the variable that
     /// holds the password (inserted into the URL when set).
-    private static func connectionURL(_ reader: SpecReader, _ node: Node?, _ path: String, environment: [String: String]) -> String? {
+    private static func connectionURL(_ reader: ConfigReader, _ node: Node?, _ path: String, environment: [String: String]) -> String? {
         guard let members = reader.mapping(node, path, allowed: ["url", "password_env"]) else { return nil }
         guard var url = reader.string(members["url"], "\(path).url", required: true) else { return nil }
         if let variable = reader.string(members["password_env"], "\(path).password_env") {
@@ -147,5 +137,14 @@ public struct FleetConfiguration: Sendable {
     /// `max_active` of a backend (nil when it is not configured).
     public func maxActive(backend: String) -> Int? {
         backends.backends.first { $0.name == backend }?.maxActive
+    }
+
+    /// The backend called `name`, or an error listing the configured ones.
+    public func backend(named name: String) throws(ConfigurationError) -> BackendConfiguration {
+        do {
+            return try backends.backend(named: name)
+        } catch {
+            throw ConfigurationError(file: file ?? "", problems: error.problems)
+        }
     }
 }

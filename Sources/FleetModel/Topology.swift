@@ -1,5 +1,3 @@
-import AMQP
-
 /// The fleet's exchanges and queues, declared idempotently by every role at start through this
 /// one code path, so all roles agree on names and arguments.
 ///
@@ -53,40 +51,5 @@ public struct Topology: Sendable, Equatable {
     /// Every exchange this topology declares.
     public var exchanges: [String] {
         [deadExchange, workExchange, eventsExchange] + waitTiers.map(waitExchange(seconds:))
-    }
-
-    /// Declares everything; safe to run any number of times from any role.
-    public func declare(on channel: AMQPChannel) async throws {
-        let queueType: AMQPTable = quorumQueues ? ["x-queue-type": "quorum"] : [:]
-        try await channel.declareExchange(deadExchange, type: .fanout)
-        try await channel.declareQueue(deadQueue, arguments: queueType)
-        try await channel.bindQueue(deadQueue, exchange: deadExchange)
-
-        try await channel.declareExchange(workExchange, type: .direct)
-        for backend in backends {
-            let queue = workQueue(backend: backend)
-            try await channel.declareQueue(queue, arguments: queueType.merging(["x-dead-letter-exchange": .string(deadExchange)]))
-            try await channel.bindQueue(queue, exchange: workExchange, routingKey: backend)
-        }
-        for seconds in waitTiers {
-            let name = waitExchange(seconds: seconds)
-            try await channel.declareExchange(name, type: .fanout)
-            try await channel.declareQueue(name, arguments: queueType.merging([
-                "x-message-ttl": .int(Int64(seconds) * 1000),
-                "x-dead-letter-exchange": .string(workExchange),
-            ]))
-            try await channel.bindQueue(name, exchange: name)
-        }
-
-        try await channel.declareExchange(eventsExchange, type: .topic)
-        try await channel.declareQueue(recorderQueue, arguments: queueType.merging(["x-dead-letter-exchange": .string(deadExchange)]))
-        try await channel.bindQueue(recorderQueue, exchange: eventsExchange, routingKey: "#")
-    }
-
-    /// Deletes every queue and exchange of this topology (tests; `resume` after a broker loss
-    /// needs nothing deleted).
-    public func delete(on channel: AMQPChannel) async throws {
-        for queue in queues { try await channel.deleteQueue(queue) }
-        for exchange in exchanges { try await channel.deleteExchange(exchange) }
     }
 }

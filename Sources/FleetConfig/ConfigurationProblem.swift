@@ -1,6 +1,6 @@
-/// One mistake in a task spec or the fleet configuration: the dotted path of the key
-/// (`split.grid`), what is wrong, and the line when known.
-public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
+/// One mistake in a task spec, the fleet configuration or a job file: the dotted path of the key
+/// (`split.grid`, `backends[1].auth.method`), what is wrong, and the line when known.
+public struct ConfigurationProblem: Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var message: String
     public var line: Int?

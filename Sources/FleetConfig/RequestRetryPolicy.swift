@@ -1,6 +1,5 @@
 import FleetModel
 import Foundation
-import HTTP
 
 /// When to try an HTTP exchange with a platform again, and how long to wait: a pure decision, so
 /// every rule is testable without a socket.
@@ -9,7 +8,7 @@ import HTTP
 /// exponential backoff and jitter. A request that may create something (a submit `POST`) is resent
 /// only when it provably never reached the server; otherwise the decision is
 /// ``Decision/verifyThenRetry(after:)``: look the job up first.
-public struct RetryPolicy: Sendable, Hashable, Codable {
+public struct RequestRetryPolicy: Sendable, Hashable, Codable {
     /// Attempts in all, the first included.
     public var maxAttempts: Int
     /// The delay before the first retry.
@@ -95,17 +94,6 @@ public struct RetryPolicy: Sendable, Hashable, Codable {
             }
             return .verifyThenRetry(after: backoff)
         }
-    }
-
-    /// The outcome of an HTTP response for ``decide(attempt:idempotent:outcome:unit:)``.
-    public static func outcome(of response: HTTPClient.Response, message: String) -> Outcome {
-        let retryAfter = response.status == 429 || response.status == 503 ? response.retryAfter : nil
-        return .response(status: response.status, retryAfter: retryAfter, message: message)
-    }
-
-    /// The outcome of a transfer failure.
-    public static func outcome(of error: HTTPClientError) -> Outcome {
-        .transport(isTimeout: error.isTimeout, requestWasNotSent: error.requestWasNotSent, message: error.description)
     }
 
     /// `initialDelay × multiplier^(attempt-1)`, capped at ``maxDelay``, ± ``jitter``.

@@ -1,13 +1,7 @@
+import FleetConfig
 import Foundation
 
-/// Where a secret comes from: the name of an environment variable or the path of a file, never the
-/// value itself (config files are shared, secrets are not).
-public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
-    /// `…_env: NAME`.
-    case environment(String)
-    /// `…_file: PATH`; the file's content without trailing newlines.
-    case file(String)
-
+extension SecretReference {
     /// Reads the secret. Errors name the variable or file, never the value.
     public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret {
         switch self {
@@ -25,13 +19,6 @@ public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
                 throw BackendError.configuration(message: "secret file \(path) is empty")
             }
             return Secret(value)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .environment(let name): "env:\(name)"
-        case .file(let path): "file:\(path)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Backends
+import FleetConfig
 import FleetModel
 import Foundation
 import HTTP
@@ -18,7 +19,7 @@ func withSimulator(
 }
 
 /// Fast retries for tests.
-let testPolicy = RetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxRetryAfter: .seconds(2))
+let testPolicy = RequestRetryPolicy(maxAttempts: 4, initialDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxRetryAfter: .seconds(2))
 
 func openEOBasic(_ client: HTTPClient, _ origin: String, password: String = "tilefleet") -> OpenEOBackend {
     let base = origin + "/openeo"
@@ -48,16 +49,3 @@ func follow(_ backend: some Backend, _ id: String, timeout: Duration = .seconds(
         try await Task.sleep(for: .milliseconds(20))
     }
 }
-
-let udpJob = BackendJob(
-    process: .named(id: "eurac_pv_farm_detection", namespace: "https://example.org/udp/eurac_pv_farm_detection.json"),
-    arguments: [
-        "spatial_extent": .object(["west": .number(16.2), "south": .number(48.1), "east": .number(16.5), "north": .number(48.3)]),
-        "temporal_extent": .array([.string("2023-05-01"), .string("2023-09-30")]),
-    ],
-    title: "PV farms",
-    options: ["executor-memory": .string("2g")],
-    outputFormat: "GTiff"
-)
-
-let ogcJob = BackendJob(process: .named(id: "ndvi", namespace: nil), arguments: ["tile": .string("31UFS")], title: "ndvi 31UFS")

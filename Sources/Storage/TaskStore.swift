@@ -1,11 +1,12 @@
 import FleetModel
 import Foundation
-import Geo
 import Postgres
 
-/// The coordinator's SQL: storing tasks and tiles, reading progress, and the dispatch bookkeeping
-/// it owns (cancel of pending tiles, new attempts). Everything else about a tile is written by the
-/// recorder from status events.
+/// The SQL on tasks and tiles that commands run: storing a task and its tiles, reading progress,
+/// cancel, new attempts, the tiles to republish, results. Everything else about a tile is written
+/// by the recorder from status events (``EventStore``); the dispatch and stray-job passes are in
+/// ``DispatchStore``. Status lists come from ``TileStatus`` (``TileStatus/sqlList(_:)``), never
+/// spelled out here.
 public struct TaskStore: Sendable {
     public let connection: PostgresConnection
 
@@ -13,34 +14,80 @@ public struct TaskStore: Sendable {
         self.connection = connection
     }
 
-    /// Stores the task and all its tiles in one transaction (`COPY` for the tiles); nothing is
-    /// stored if any part fails.
-    @discardableResult
-    public func insert(_ plan: TaskPlan) async throws -> Int {
-        let spec = plan.spec
-        let specJSON = try PostgresJSON(spec)
-        var buffer = PostgresCopyBuffer()
-        for record in plan.records {
-            buffer.append([
-                spec.id, record.tileID, record.cellID, record.window?.label, record.window.map { "\($0.start)" },
-                record.window.map { "\($0.end)" }, record.parametersJSON, record.geometry,
-                record.areaKm2, spec.backend,
-            ])
-        }
-        do {
-            return try await store(spec: spec, specJSON: specJSON, rows: buffer)
-        } catch let error as PostgresError where error.sqlState == "23505" && error.message.contains("tasks_pkey") {
-            throw TaskStoreError.duplicateTask(spec.id)
+    /// A task row to store.
+    public struct NewTask: Sendable {
+        public var id: String
+        public var title: String
+        public var backend: String
+        /// The whole task spec, kept for dispatch and for `retry`/`resume`.
+        public var spec: PostgresJSON
+        public var priority: Int
+        public var maxAttempts: Int
+        public var maxRuntimeSeconds: Int?
+
+        public init(id: String, title: String, backend: String, spec: PostgresJSON, priority: Int = 0, maxAttempts: Int = 3,
+                    maxRuntimeSeconds: Int? = nil) {
+            self.id = id
+            self.title = title
+            self.backend = backend
+            self.spec = spec
+            self.priority = priority
+            self.maxAttempts = maxAttempts
+            self.maxRuntimeSeconds = maxRuntimeSeconds
         }
     }
 
-    private func store(spec: TaskSpec, specJSON: PostgresJSON, rows: PostgresCopyBuffer) async throws -> Int {
+    /// A tile row to store; it starts `pending` at attempt 1.
+    public struct NewTile: Sendable {
+        public var tileID: String
+        public var cellID: String?
+        public var windowLabel: String?
+        public var windowStart: String?
+        public var windowEnd: String?
+        /// The job's parameters as canonical JSON.
+        public var parametersJSON: String
+        /// GeoJSON geometry (WGS84).
+        public var geometry: String?
+        public var areaKm2: Double?
+
+        public init(tileID: String, cellID: String? = nil, windowLabel: String? = nil, windowStart: String? = nil, windowEnd: String? = nil,
+                    parametersJSON: String = "{}", geometry: String? = nil, areaKm2: Double? = nil) {
+            self.tileID = tileID
+            self.cellID = cellID
+            self.windowLabel = windowLabel
+            self.windowStart = windowStart
+            self.windowEnd = windowEnd
+            self.parametersJSON = parametersJSON
+            self.geometry = geometry
+            self.areaKm2 = areaKm2
+        }
+    }
+
+    /// Stores the task and all its tiles in one transaction (`COPY` for the tiles); nothing is
+    /// stored if any part fails. Returns the number of tiles.
+    @discardableResult
+    public func insert(_ task: NewTask, tiles: some Sequence<NewTile>) async throws -> Int {
+        var buffer = PostgresCopyBuffer()
+        for tile in tiles {
+            buffer.append([
+                task.id, tile.tileID, tile.cellID, tile.windowLabel, tile.windowStart, tile.windowEnd, tile.parametersJSON,
+                tile.geometry, tile.areaKm2, task.backend,
+            ])
+        }
+        do {
+            return try await store(task, rows: buffer)
+        } catch let error as PostgresError where error.sqlState == "23505" && error.message.contains("tasks_pkey") {
+            throw TaskStoreError.duplicateTask(task.id)
+        }
+    }
+
+    private func store(_ task: NewTask, rows: PostgresCopyBuffer) async throws -> Int {
         let user = ProcessInfo.processInfo.environment["USER"]
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
                 INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by)
-                VALUES (\(spec.id), \(spec.title), \(spec.backend), \(specJSON), \(spec.priority), \(spec.maxAttempts),
-                        \(spec.maxRuntimeSeconds), \(user))
+                VALUES (\(task.id), \(task.title), \(task.backend), \(task.spec), \(task.priority), \(task.maxAttempts),
+                        \(task.maxRuntimeSeconds), \(user))
                 """)
             return try session.copyIn("""
                 COPY tiles (task_id, tile_id, cell_id, window_label, window_start, window_end, parameters, geometry, area_km2, backend)
@@ -49,11 +96,27 @@ public struct TaskStore: Sendable {
         }
     }
 
-    /// The stored spec of `task`.
-    public func spec(of task: String) async throws -> TaskSpec {
+    /// The stored spec of `task`, decoded as `type`.
+    public func spec<Spec: Decodable>(of task: String, as type: Spec.Type) async throws -> Spec {
         let rows = try await connection.query("SELECT spec FROM tasks WHERE id = \(task)")
         guard let row = rows.first else { throw TaskStoreError.unknownTask(task) }
-        return try row.decode(PostgresJSON.self, at: 0).decode(TaskSpec.self)
+        return try row.decode(PostgresJSON.self, at: 0).decode(type)
+    }
+
+    /// Throws ``TaskStoreError/unknownTask(_:)`` unless `task` exists.
+    public func requireTask(_ task: String) async throws {
+        guard try await !connection.query("SELECT 1 FROM tasks WHERE id = \(task)").isEmpty else {
+            throw TaskStoreError.unknownTask(task)
+        }
+    }
+
+    /// Removes `task` with its tiles, jobs, assets and events (benchmarks and tests clean up with
+    /// it; operators keep their history).
+    public func delete(task: String) async throws {
+        try await connection.transaction { session throws(PostgresError) in
+            try session.execute("DELETE FROM events WHERE task_id = \(task)")
+            try session.execute("DELETE FROM tasks WHERE id = \(task)")
+        }
     }
 
     /// Tasks (all, or one) with their tile counts per status, newest first.
@@ -62,7 +125,7 @@ public struct TaskStore: Sendable {
             SELECT k.id, k.title, k.backend, k.status, k.priority, k.created_at,
                    coalesce((SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM tiles t
                              WHERE t.task_id = k.id GROUP BY status) c), '{}'),
-                   (SELECT count(*) FROM tiles x WHERE x.task_id = k.id AND x.status IN ('finished', 'failed', 'canceled')
+                   (SELECT count(*) FROM tiles x WHERE x.task_id = k.id AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.terminal)))
                       AND x.finished_at > now() - interval '10 minutes') * 6
             FROM tasks k WHERE (\(task)::text IS NULL OR k.id = \(task)) ORDER BY k.created_at DESC, k.id
             """)
@@ -93,7 +156,7 @@ public struct TaskStore: Sendable {
     /// ones are returned for cancel items. Cancelling the whole task marks it canceled, so no
     /// coordinator dispatches more of it.
     public func cancel(task: String, tiles: [String]? = nil) async throws -> (canceled: Int, live: [LiveTile]) {
-        _ = try await spec(of: task)
+        try await requireTask(task)
         let list = tiles.map(Self.textArray)
         return try await connection.transaction { session throws(PostgresError) in
             if tiles == nil {
@@ -102,7 +165,7 @@ public struct TaskStore: Sendable {
             // In key order, as the recorder takes them, so the two never deadlock.
             try session.execute("""
                 SELECT 1 FROM tiles
-                WHERE task_id = \(task) AND status IN ('pending', 'queued', 'submitted', 'running')
+                WHERE task_id = \(task) AND status IN (\(unescaped: TileStatus.sqlList([.pending] + TileStatus.inFlight)))
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
                 ORDER BY tile_id
                 FOR NO KEY UPDATE
@@ -115,12 +178,12 @@ public struct TaskStore: Sendable {
             // The fence: from now on, events of later attempts leave these tiles alone.
             try session.execute("""
                 UPDATE tiles SET canceled_attempt = attempt, updated_at = now()
-                WHERE task_id = \(task) AND status IN ('queued', 'submitted', 'running')
+                WHERE task_id = \(task) AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
                 """)
             let rows = try session.query("""
                 SELECT tile_id, attempt, status, backend_job_id, parameters FROM tiles
-                WHERE task_id = \(task) AND status IN ('queued', 'submitted', 'running')
+                WHERE task_id = \(task) AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
                 ORDER BY tile_id
                 """)
@@ -154,7 +217,7 @@ public struct TaskStore: Sendable {
     /// can never pass for the new one; a tile with a job still queued or running (a stray being
     /// canceled) is left for a later retry.
     public func retry(task: String, tiles: [String]? = nil, failedOnly: Bool = false) async throws -> Int {
-        _ = try await spec(of: task)
+        try await requireTask(task)
         let list = tiles.map(Self.textArray)
         let statuses = failedOnly ? "{failed}" : "{failed,canceled}"
         return try await connection.transaction { session throws(PostgresError) in
@@ -170,13 +233,13 @@ public struct TaskStore: Sendable {
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
                   AND NOT EXISTS (SELECT 1 FROM backend_jobs j
                                   WHERE j.task_id = t.task_id AND j.tile_id = t.tile_id
-                                    AND j.status IN ('queued', 'submitted', 'running'))
+                                    AND j.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))))
                 """)
         }
     }
 
     /// A PostgreSQL array literal of `values`, to bind as one `text[]` parameter.
-    static func textArray(_ values: [String]) -> String {
+    package static func textArray(_ values: [String]) -> String {
         let quoted = values.map { value in
             "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
@@ -187,7 +250,7 @@ public struct TaskStore: Sendable {
     public func liveTiles(task: String? = nil) async throws -> [(task: String, backend: String, tile: LiveTile)] {
         let rows = try await connection.query("""
             SELECT task_id, backend, tile_id, attempt, status, backend_job_id, parameters, canceled_attempt IS NOT NULL FROM tiles
-            WHERE status IN ('queued', 'submitted', 'running') AND (\(task)::text IS NULL OR task_id = \(task))
+            WHERE status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))) AND (\(task)::text IS NULL OR task_id = \(task))
             ORDER BY task_id, tile_id
             """)
         return try rows.map { row in
@@ -202,7 +265,7 @@ public struct TaskStore: Sendable {
     /// Tiles dispatched and not yet terminal on `backend`, counted in PostgreSQL.
     public func activeCount(backend: String) async throws -> Int {
         try await connection.query("""
-            SELECT count(*) FROM tiles WHERE backend = \(backend) AND status IN ('queued', 'submitted', 'running')
+            SELECT count(*) FROM tiles WHERE backend = \(backend) AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
             """)[0].decode(Int.self, at: 0)
     }
 }

@@ -4,7 +4,7 @@ import Postgres
 extension TaskStore {
     /// Every tile of `task` with its current attempt's assets, in tile order.
     public func results(task: String) async throws -> [TileResult] {
-        _ = try await spec(of: task)
+        try await requireTask(task)
         let rows = try await connection.query("""
             SELECT t.tile_id, t.cell_id, t.window_start::text, t.window_end::text, t.geometry, t.area_km2, t.status, t.attempt,
                    t.backend_job_id, t.last_error, t.dispatched_at, t.submitted_at, t.started_at, t.finished_at,

@@ -1,0 +1,23 @@
+import Foundation
+import Postgres
+import Storage
+
+extension TaskStore {
+    /// Stores a planned task and its tiles in one transaction; nothing is stored if any part fails.
+    @discardableResult
+    public func insert(_ plan: TaskPlan) async throws -> Int {
+        let spec = plan.spec
+        let task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
+                           priority: spec.priority, maxAttempts: spec.maxAttempts, maxRuntimeSeconds: spec.maxRuntimeSeconds)
+        return try await insert(task, tiles: plan.records.lazy.map { record in
+            NewTile(tileID: record.tileID, cellID: record.cellID, windowLabel: record.window?.label,
+                    windowStart: record.window.map { "\($0.start)" }, windowEnd: record.window.map { "\($0.end)" },
+                    parametersJSON: record.parametersJSON, geometry: record.geometry, areaKm2: record.areaKm2)
+        })
+    }
+
+    /// The stored spec of `task`.
+    public func spec(of task: String) async throws -> TaskSpec {
+        try await spec(of: task, as: TaskSpec.self)
+    }
+}

@@ -1,0 +1,148 @@
+import FleetModel
+import Foundation
+import Postgres
+
+/// The SQL of the coordinator's passes: the dispatch pass (claim pending tiles within a
+/// backend's `max_active`) and the stray-job pass (cancel jobs no tile wants). Both run inside
+/// ``fencedTransaction(_:isolation:_:)``, which commits only if the transaction begun is still
+/// the one open, so a connection replaced mid-pass commits nothing.
+///
+/// Needs a connection of its own (the transaction spans the caller's publishes).
+public struct DispatchStore: Sendable {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// A pass whose transaction was lost (the connection was replaced); nothing of it was committed.
+    public struct TransactionLost: Error, Sendable, CustomStringConvertible {
+        public var pass: String
+        public var description: String { "the database connection was lost during \(pass); nothing of it was committed" }
+    }
+
+    /// Runs `body` in one transaction, committed only if it is still the transaction begun (its
+    /// id is unchanged), else rolled back with ``TransactionLost``. Any error rolls it back.
+    public func fencedTransaction<Result>(
+        _ pass: String, isolation: isolated (any Actor)? = #isolation, _ body: (Transaction) async throws -> Result
+    ) async throws -> Result {
+        try await connection.execute("BEGIN")
+        do {
+            let begun = try await connection.query("SELECT txid_current()")[0].decode(Int64.self, at: 0)
+            let result = try await body(Transaction(connection: connection))
+            let current = try await connection.query("SELECT txid_current_if_assigned()")[0].decode(Int64?.self, at: 0)
+            guard current == begun else { throw TransactionLost(pass: pass) }
+            try await connection.execute("COMMIT")
+            return result
+        } catch {
+            _ = try? await connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The statements a pass may run inside its fenced transaction.
+    public struct Transaction: Sendable {
+        let connection: PostgresConnection
+
+        /// Serialises passes on `backend` across every coordinator until the transaction ends.
+        public func lockBackend(_ backend: String) async throws {
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(backend)))")
+        }
+
+        /// One task's share of a backend: its pending tiles (counted only while the task is
+        /// active) and its tiles in flight.
+        public struct TaskLoad: Sendable, Hashable {
+            public var task: String
+            public var priority: Int
+            public var pending: Int
+            public var inFlight: Int
+        }
+
+        /// Every task with pending or in-flight tiles on `backend`.
+        public func taskLoads(backend: String) async throws -> [TaskLoad] {
+            let rows = try await connection.query("""
+                SELECT t.task_id, k.priority,
+                       count(*) FILTER (WHERE t.status = 'pending' AND k.status = 'active'),
+                       count(*) FILTER (WHERE t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))))
+                FROM tiles t JOIN tasks k ON k.id = t.task_id
+                WHERE t.backend = \(backend) AND t.status IN (\(unescaped: TileStatus.sqlList([.pending] + TileStatus.inFlight)))
+                GROUP BY t.task_id, k.priority
+                """)
+            return try rows.map { row in
+                TaskLoad(task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1),
+                         pending: try row.decode(Int.self, at: 2), inFlight: try row.decode(Int.self, at: 3))
+            }
+        }
+
+        /// The stored spec of `task`, decoded as `type`.
+        public func spec<Spec: Decodable>(of task: String, as type: Spec.Type) async throws -> Spec {
+            let rows = try await connection.query("SELECT spec FROM tasks WHERE id = \(task)")
+            guard let row = rows.first else { throw TaskStoreError.unknownTask(task) }
+            return try row.decode(PostgresJSON.self, at: 0).decode(type)
+        }
+
+        /// A pending tile claimed for dispatch, now `queued`.
+        public struct ClaimedTile: Sendable {
+            public var tile: String
+            public var attempt: Int
+            public var parameters: [String: JSONValue]
+        }
+
+        /// Claims up to `count` pending tiles of `task` on `backend` in tile order, skipping tiles
+        /// another pass holds, and marks them `queued` with `dispatched_at`.
+        public func claimPending(task: String, backend: String, count: Int) async throws -> [ClaimedTile] {
+            let rows = try await connection.query("""
+                WITH claimed AS MATERIALIZED (
+                    SELECT task_id, tile_id FROM tiles WHERE task_id = \(task) AND backend = \(backend) AND status = 'pending'
+                    ORDER BY tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
+                UPDATE tiles t SET status = 'queued', dispatched_at = now(), status_at = now(), updated_at = now()
+                FROM claimed c WHERE t.task_id = c.task_id AND t.tile_id = c.tile_id
+                RETURNING t.tile_id, t.attempt, t.parameters
+                """)
+            return try rows.map { row in
+                ClaimedTile(tile: try row.decode(String.self, at: 0), attempt: try row.decode(Int.self, at: 1),
+                            parameters: try row.decode(PostgresJSON.self, at: 2).decode([String: JSONValue].self))
+            }
+        }
+
+        /// A backend job still queued or running that no tile wants any more.
+        public struct StrayJob: Sendable {
+            public var task: String
+            public var tile: String
+            public var attempt: Int
+            public var jobID: String
+            public var backend: String
+            public var parameters: [String: JSONValue]
+        }
+
+        /// Jobs of canceled tiles or of attempts that are not their tile's current one, not yet
+        /// sent a cancel, untouched for `grace`; at most `limit`, locked until the transaction ends.
+        public func strayJobs(grace: Duration, limit: Int) async throws -> [StrayJob] {
+            let rows = try await connection.query("""
+                SELECT j.task_id, j.tile_id, j.attempt, j.job_id, t.backend, t.parameters
+                FROM backend_jobs j JOIN tiles t USING (task_id, tile_id)
+                WHERE j.finished_at IS NULL AND j.cancel_sent_at IS NULL
+                  AND j.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))) AND j.job_id IS NOT NULL
+                  AND (j.attempt <> t.attempt OR t.status = 'canceled' OR t.canceled_attempt IS NOT NULL)
+                  AND greatest(j.status_at, t.updated_at) < now() - make_interval(secs => \(grace.components.seconds))
+                ORDER BY j.task_id, j.tile_id, j.attempt
+                LIMIT \(limit)
+                FOR NO KEY UPDATE OF j SKIP LOCKED
+                """)
+            return try rows.map { row in
+                StrayJob(task: try row.decode(String.self, at: 0), tile: try row.decode(String.self, at: 1),
+                         attempt: try row.decode(Int.self, at: 2), jobID: try row.decode(String.self, at: 3),
+                         backend: try row.decode(String.self, at: 4),
+                         parameters: try row.decode(PostgresJSON.self, at: 5).decode([String: JSONValue].self))
+            }
+        }
+
+        /// Records that a cancel for this attempt's job is on its way (committed with the pass).
+        public func markCancelSent(task: String, tile: String, attempt: Int) async throws {
+            try await connection.execute("""
+                UPDATE backend_jobs SET cancel_sent_at = now()
+                WHERE task_id = \(task) AND tile_id = \(tile) AND attempt = \(attempt)
+                """)
+        }
+    }
+}
