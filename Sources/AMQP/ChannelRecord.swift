@@ -7,12 +7,46 @@ final class ChannelRecord {
         /// A caller's `openChannel`.
         case openChannel(CheckedContinuation<UInt16, any Error>)
         /// A step of restoring state after a reconnect (`countsForReplay`) or a channel error.
-        case restore(String, countsForReplay: Bool)
+        case restore(RestoreStep, countsForReplay: Bool)
+    }
+
+    /// What a restore step re-establishes: logged when it fails, and a refused consumer is dropped.
+    enum RestoreStep: CustomStringConvertible {
+        case channelOpen
+        case qos
+        case confirmSelect
+        case topology(ChannelOperation)
+        case consume(tag: String, queue: String)
+
+        var description: String {
+            switch self {
+            case .channelOpen: "channel.open"
+            case .qos: "basic.qos"
+            case .confirmSelect: "confirm.select"
+            case .topology(let operation): "\(operation)"
+            case .consume(_, let queue): "consume \(queue)"
+            }
+        }
     }
 
     struct PendingReply {
         var expected: UInt32
         var completion: Completion
+
+        /// A replay step (topology or consumer) that is sent again when the broker discards it with
+        /// a channel closed because of an earlier method.
+        var isResentAfterChannelClose: Bool {
+            switch completion {
+            case .restore(.topology, countsForReplay: true), .restore(.consume, countsForReplay: true): true
+            default: false
+            }
+        }
+
+        /// The consumer a consume restore step restarts.
+        var consumerTag: String? {
+            if case .restore(.consume(let tag, _), _) = completion { return tag }
+            return nil
+        }
     }
 
     struct Consumer {

@@ -284,6 +284,50 @@ struct AMQPIntegrationTests {
         try await publisher.deleteQueue(queue)
         await connection.close()
     }
+
+    /// Restarts RabbitMQ under a connection whose recorded binding refers to an exchange only another
+    /// connection declared, not durable, so gone after the restart: the last replay step (the binding)
+    /// is refused with 404 and its channel closed. Recovery must still finish, with the channel
+    /// reopened and its consumer restored.
+    @Test(.timeLimit(.minutes(3))) func reconnectsWhenTheLastReplayStepIsRefused() async throws {
+        let broker = TestEnvironment.PrivateService("rabbitmq", port: 5684)
+        try await broker.start()
+        defer { try? broker.stop() }
+        var configuration = try AMQPConfiguration(url: broker.amqpURL)
+        configuration.reconnect = AMQPReconnectPolicy(initialDelay: 0.2, maxDelay: 1)
+        let connection = try await AMQPConnection.connect(configuration, logger: Self.logger)
+        let events = connection.events()
+
+        let exchange = unique("transient")
+        let other = try await AMQPConnection.connect(url: broker.amqpURL, logger: Self.logger)
+        try await other.openChannel().declareExchange(exchange, type: .fanout, durable: false)
+        await other.close()
+
+        let channel = try await connection.openChannel()
+        let queue = unique("refused")
+        try await channel.declareQueue(queue, durable: true)
+        try await channel.bindQueue(queue, exchange: exchange)
+        let consumer = try await channel.consume(queue: queue)
+
+        try await broker.restart()
+        var sawReconnect = false
+        for await event in events {
+            if case .reconnected = event {
+                sawReconnect = true
+                break
+            }
+        }
+        #expect(sawReconnect)
+        #expect(connection.isConnected)
+
+        try await channel.publish(Array("after".utf8), routingKey: queue)
+        var deliveries = consumer.makeAsyncIterator()
+        let delivery = await deliveries.next()
+        #expect(delivery.map { String(decoding: $0.body, as: UTF8.self) } == "after")
+        if let delivery { try channel.ack(delivery) }
+        try await channel.deleteQueue(queue)
+        await connection.close()
+    }
 }
 
 /// A thread-safe set of ids for the tests' concurrent tasks.

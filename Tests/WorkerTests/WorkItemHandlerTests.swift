@@ -249,4 +249,107 @@ import Worker
         let poll = try #require(decision?.items.first?.item)
         #expect(try WorkItem.decode(poll.encoded()) == poll)
     }
+
+    // MARK: The branches where the second call fails
+
+    static let finished = BackendJobStatus(status: .finished, rawStatus: "finished")
+    static let overdue = item(.poll, attempt: 1, maxAttempts: 3, jobID: "j", submittedAt: now.addingTimeInterval(-120), maxRuntime: 60)
+
+    @Test func resultsThatFailForAMomentArePolledAgain() throws {
+        let (calls, decision) = Self.run(Self.item(.poll, jobID: "j", pollCount: 4),
+                                         answers: [.status(Self.finished), .failed(.server(status: 503, message: "busy"))])
+        #expect(calls == [.status(jobID: "j"), .results(jobID: "j")])
+        let d = try #require(decision)
+        #expect(d.outcome == .deferred)
+        #expect(d.events.isEmpty, "nothing is published before the results are known")
+        #expect(d.items.map(\.item.kind) == [.poll])
+        #expect(d.items[0].item.pollCount == 5)
+    }
+
+    @Test func resultsThePlatformRefusesFailTheAttempt() throws {
+        let (_, decision) = Self.run(Self.item(.poll, jobID: "j"), answers: [.status(Self.finished), .failed(.rejected(status: 410, message: "expired"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .retrying)
+        #expect(d.events.first?.error?.contains("the job finished but its results are unavailable") == true)
+        #expect(d.events.first?.rawStatus == "finished")
+        #expect(d.items.first?.item.attempt == 2)
+    }
+
+    @Test func logsThatCannotBeFetchedLeaveThePlatformsMessage() throws {
+        let failed = BackendJobStatus(status: .failed, rawStatus: "error", message: "quota exceeded")
+        let (calls, decision) = Self.run(Self.item(.poll, jobID: "j"), answers: [.status(failed), .failed(.transport(message: "reset"))])
+        #expect(calls.map(\.name) == ["status", "logs"])
+        let d = try #require(decision)
+        #expect(d.outcome == .retrying)
+        #expect(d.events.first?.error == "quota exceeded", "no log excerpt without logs")
+    }
+
+    @Test func anOverdueCancelThatFailsForAMomentIsTriedAgainOnTheNextPoll() throws {
+        let (calls, decision) = Self.run(Self.overdue, answers: [.status(BackendJobStatus(status: .running, rawStatus: "running")),
+                                                                 .failed(.transport(message: "timeout"))])
+        #expect(calls == [.status(jobID: "j"), .cancel(jobID: "j")])
+        let d = try #require(decision)
+        #expect(d.outcome == .deferred)
+        #expect(d.items.first?.item.kind == .poll)
+    }
+
+    @Test func anOverdueCancelThePlatformRefusesStillFailsTheAttemptAndSaysSo() throws {
+        let (_, decision) = Self.run(Self.overdue, answers: [.status(BackendJobStatus(status: .running, rawStatus: "running")),
+                                                             .failed(.rejected(status: 409, message: "not cancelable"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .retrying)
+        #expect(d.events.first?.error?.contains("cancel failed: rejected (409): not cancelable") == true)
+    }
+
+    @Test func anOverdueJobGoneBeforeItsCancelCountsAsCanceled() throws {
+        let (_, decision) = Self.run(Self.overdue, answers: [.status(BackendJobStatus(status: .running, rawStatus: "running")),
+                                                             .failed(.notFound(message: "gone"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .retrying)
+        #expect(d.events.first?.error?.contains("the job was canceled") == true)
+    }
+
+    @Test func aCancelLookupThatFailsForAMomentIsTriedAgainLater() throws {
+        let (_, decision) = Self.run(Self.item(.cancel), answers: [.failed(.server(status: 502, message: "bad gateway"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .deferred)
+        #expect(d.items.first?.item.kind == .cancel)
+        #expect(d.items.first?.item.backendJobID == nil)
+        #expect(d.items.first?.item.pollCount == 1)
+    }
+
+    @Test func aCancelLookupThePlatformRefusesEndsTheTileAsCanceledAndSaysWhy() throws {
+        let (_, decision) = Self.run(Self.item(.cancel), answers: [.failed(.authentication(message: "token expired"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .canceled)
+        #expect(d.items.isEmpty)
+        #expect(d.events.first?.message?.contains("could not look up the job to cancel it") == true)
+    }
+
+    @Test func aCancelThePlatformRefusesIsRecordedWithItsReason() throws {
+        let (_, decision) = Self.run(Self.item(.cancel, jobID: "j"), answers: [.failed(.rejected(status: 400, message: "already finished"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .canceled)
+        #expect(d.events.first?.backendJobID == "j")
+        #expect(d.events.first?.message == "the backend refused the cancel: rejected (400): already finished")
+    }
+
+    @Test func aCancelOfAJobFoundByKeyKeepsItsIdWhenTriedAgain() throws {
+        let item = Self.item(.cancel)
+        let (_, decision) = Self.run(item, answers: [.found(jobID: "j-9"), .failed(.transport(message: "reset"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .deferred)
+        #expect(d.items.first?.item.backendJobID == "j-9", "the lookup is not repeated")
+    }
+
+    @Test func anAnswerThatDoesNotFitTheCallIsDeadLettered() throws {
+        let (_, decision) = Self.run(Self.item(.poll, jobID: "j"), answers: [.submitted(jobID: "other")])
+        let d = try #require(decision)
+        #expect(d.outcome == .deadLettered)
+        guard case .deadLetter(let reason) = d.settlement else {
+            Issue.record("expected a dead-letter settlement, got \(d.settlement)")
+            return
+        }
+        #expect(reason.contains("unexpected answer"))
+    }
 }
