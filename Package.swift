@@ -42,16 +42,21 @@ let package = Package(
         ),
 
         // Safe Swift wrappers: the only code that touches C pointers.
+        // Pure building blocks below everything: backoff and duration arithmetic.
+        .target(name: "Timing"),
+        // The dedicated threads of the C wrappers, with signals blocked.
+        .target(name: "DedicatedThread"),
+
         .target(name: "AMQP", dependencies: [
-            "CRabbitMQ",
+            "CRabbitMQ", "DedicatedThread", "Timing",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Postgres", dependencies: [
-            "CPostgres",
+            "CPostgres", "DedicatedThread", "Timing",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "HTTP", dependencies: [
-            "CCurl",
+            "CCurl", "DedicatedThread",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Geo", dependencies: ["CProj", "CGEOS", "FleetModel"]),
@@ -64,12 +69,12 @@ let package = Package(
         ]),
 
         // The fleet: message schemas and statuses shared by every role; PostgreSQL storage.
-        .target(name: "FleetModel"),
+        .target(name: "FleetModel", dependencies: ["Timing"]),
         // The one subprocess runner (posix_spawn + waitpid): post-job commands, benchmarks, tests.
         .target(name: "ChildProcess"),
         // The fleet configuration and task-spec reader every role uses: one reader, one problem type.
         .target(name: "FleetConfig", dependencies: [
-            "FleetModel",
+            "FleetModel", "Timing",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Storage", dependencies: ["FleetModel", "Postgres"]),
@@ -90,7 +95,7 @@ let package = Package(
 
         // The stateless worker: submit, poll, retry and cancel backend jobs from work items.
         .target(name: "Worker", dependencies: [
-            "Messaging", "Backends", "FleetConfig", "FleetModel", "AMQP",
+            "Messaging", "Backends", "FleetConfig", "FleetModel", "AMQP", "Timing",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -106,7 +111,7 @@ let package = Package(
 
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
-            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage", "Messaging", "Recorder",
+            "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage", "Messaging", "Recorder", "Timing",
             "Coordinator", "Worker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,7 +125,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "TilefleetBench", dependencies: [
-            "TilefleetCLI", "AMQP", "ChildProcess", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage",
+            "TilefleetCLI", "AMQP", "ChildProcess", "Timing", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage",
             "Messaging", "Recorder", "Coordinator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,7 +140,8 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "GeoTests", dependencies: ["Geo", "FleetModel"]),
-        .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
+        .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "Timing"]),
+        .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),

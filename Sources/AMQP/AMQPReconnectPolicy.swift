@@ -1,4 +1,5 @@
 import Foundation
+import Timing
 
 /// Exponential backoff between reconnection attempts: `initialDelay × multiplier^(attempt-1)`,
 /// capped at `maxDelay`, with up to `jitter` (a fraction) added at random so that a fleet does not
@@ -22,8 +23,7 @@ public struct AMQPReconnectPolicy: Sendable, Hashable {
 
     /// The delay in seconds before attempt `attempt` (1-based); `random` in 0..<1 scales the jitter.
     public func delay(beforeAttempt attempt: Int, random: Double = Double.random(in: 0..<1)) -> Double {
-        let exponent = Double(max(0, attempt - 1))
-        let base = min(maxDelay, initialDelay * pow(multiplier, exponent))
-        return min(maxDelay, base * (1 + jitter * random))
+        Backoff(initial: .milliseconds(Int64(initialDelay * 1000)), maximum: .milliseconds(Int64(maxDelay * 1000)),
+                multiplier: multiplier, jitter: .upTo(jitter)).seconds(attempt: attempt, random: random)
     }
 }

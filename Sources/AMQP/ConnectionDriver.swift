@@ -1,4 +1,5 @@
 @preconcurrency import CRabbitMQ
+import DedicatedThread
 import Foundation
 import Logging
 
@@ -52,17 +53,10 @@ final class ConnectionDriver {
         configuration: AMQPConfiguration, shared: ConnectionShared, logger: Logger,
         connected: CheckedContinuation<Void, any Error>
     ) {
-        let thread = Thread {
-            // Process signals are not this thread's business. Left unblocked, a SIGCHLD meant for
-            // libdispatch's signalfd (Foundation's Process) would be delivered here and lost.
-            var signals = sigset_t()
-            sigfillset(&signals)
-            pthread_sigmask(SIG_BLOCK, &signals, nil)
+        DedicatedThread.start(name: "amqp \(configuration.url.host):\(configuration.url.port)") {
             let driver = ConnectionDriver(configuration: configuration, shared: shared, logger: logger)
             driver.run(connected: connected)
         }
-        thread.name = "amqp \(configuration.url.host):\(configuration.url.port)"
-        thread.start()
     }
 
     // MARK: Lifecycle

@@ -1,5 +1,6 @@
 import FleetModel
 import Foundation
+import Timing
 import Yams
 
 /// The one reader of configuration documents (the fleet configuration, task specs, job files):

@@ -1,5 +1,6 @@
 import FleetModel
 import Foundation
+import Timing
 
 /// When to try an HTTP exchange with a platform again, and how long to wait: a pure decision, so
 /// every rule is testable without a socket.
@@ -98,9 +99,6 @@ public struct RequestRetryPolicy: Sendable, Hashable, Codable {
 
     /// `initialDelay × multiplier^(attempt-1)`, capped at ``maxDelay``, ± ``jitter``.
     public func backoff(attempt: Int, unit: Double) -> Duration {
-        let base = self.initialDelay.inSeconds * pow(self.multiplier, Double(max(0, attempt - 1)))
-        let capped = min(base, self.maxDelay.inSeconds)
-        let spread = capped * self.jitter * (2 * unit - 1)
-        return .milliseconds(Int64(max(0, capped + spread) * 1000))
+        Backoff(initial: initialDelay, maximum: maxDelay, multiplier: multiplier, jitter: .plusMinus(jitter)).delay(attempt: attempt, random: unit)
     }
 }

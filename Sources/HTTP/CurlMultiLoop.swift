@@ -1,4 +1,5 @@
 @preconcurrency import CCurl
+import DedicatedThread
 import Foundation
 import Logging
 
@@ -36,9 +37,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         self.logger = logger
         _ = tf_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
         _ = tf_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.connectionCacheSize)
-        let thread = Thread { [self] in self.run() }
-        thread.name = "tilefleet.http"
-        thread.start()
+        DedicatedThread.start(name: "tilefleet.http") { [self] in self.run() }
     }
 
     /// A fresh identifier for a submission (used to cancel it).

@@ -1,4 +1,6 @@
+import DedicatedThread
 import Foundation
+import Timing
 import Glibc
 import Logging
 import Synchronization
@@ -30,12 +32,10 @@ final class PostgresConnectionLoop: Sendable {
         }
         wakeRead = fds[0]
         wakeWrite = fds[1]
-        let thread = Thread { [self] in
+        DedicatedThread.start(name: "tilefleet-postgres") { [self] in
             let session = PostgresSession(url: url, logger: logger, reconnectTimeout: reconnectTimeout)
             run(session)
         }
-        thread.name = "tilefleet-postgres"
-        thread.start()
     }
 
     /// The pipe is closed only here, when nothing can write to it any more: closing it earlier
@@ -124,7 +124,7 @@ final class PostgresConnectionLoop: Sendable {
     private func waitIdle(_ session: PostgresSession) {
         var timeout: Int32 = -1
         if let retry = session.reconnectListenersIfNeeded() {
-            timeout = Int32(max(1, retry.seconds * 1000))
+            timeout = Int32(max(1, retry.inSeconds * 1000))
         }
         var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         if let socket = session.socket {

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Logging
+import Timing
 
 /// One libpq connection, used only on its connection's own thread.
 ///
@@ -17,7 +18,10 @@ public final class PostgresSession {
     private var listeners: [String: [UInt64: AsyncStream<PostgresNotification>.Continuation]] = [:]
     private var nextListenerID: UInt64 = 0
     private var lastListenerReconnectAttempt: ContinuousClock.Instant?
-    private var listenerReconnectDelay: Duration = .milliseconds(100)
+    private var listenerReconnectFailures = 0
+    private var listenerReconnectDelay: Duration { Self.reconnectBackoff.delay(attempt: listenerReconnectFailures + 1) }
+    /// Waits between reconnection attempts: 100 ms doubling to 2 s.
+    static let reconnectBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
 
     init(url: PostgresURL, logger: Logger, reconnectTimeout: Duration) {
         self.url = url
@@ -94,10 +98,10 @@ public final class PostgresSession {
         }
         let clock = ContinuousClock()
         let deadline = clock.now + reconnectTimeout
-        var delay = Duration.milliseconds(100)
         var attempt = 0
         while true {
             attempt += 1
+            let delay = Self.reconnectBackoff.delay(attempt: attempt)
             do {
                 try connect()
                 logger.info("reconnected to PostgreSQL", metadata: ["url": "\(url)", "attempt": "\(attempt)"])
@@ -110,8 +114,7 @@ public final class PostgresSession {
                 }
                 logger.warning("PostgreSQL unavailable, retrying",
                                metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                Thread.sleep(forTimeInterval: delay.seconds)
-                delay = min(delay * 2, .seconds(2))
+                Thread.sleep(forTimeInterval: delay.inSeconds)
             }
         }
     }
@@ -250,7 +253,7 @@ public final class PostgresSession {
     /// Returns the time to wait before the next attempt, or nil when nothing needs doing.
     func reconnectListenersIfNeeded() -> Duration? {
         guard hasListeners, !isHealthy, transactionDepth == 0 else {
-            listenerReconnectDelay = .milliseconds(100)
+            listenerReconnectFailures = 0
             return nil
         }
         let now = ContinuousClock.now
@@ -262,10 +265,10 @@ public final class PostgresSession {
             try connect()
             try relisten()
             logger.info("reconnected to PostgreSQL for LISTEN", metadata: ["url": "\(url)"])
-            listenerReconnectDelay = .milliseconds(100)
+            listenerReconnectFailures = 0
             return nil
         } catch {
-            listenerReconnectDelay = min(listenerReconnectDelay * 2, .seconds(2))
+            listenerReconnectFailures += 1
             return listenerReconnectDelay
         }
     }
@@ -406,12 +409,5 @@ public final class PostgresSession {
     static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
         guard let message else { return "unknown error" }
         return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }

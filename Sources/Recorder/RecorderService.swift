@@ -153,12 +153,6 @@ public struct RecorderService: Service {
     }
 
     private func deadLetter(_ delivery: AMQPDelivery, reason: String, on channel: AMQPChannel) async throws {
-        var properties = delivery.properties
-        properties.headers[Topology.reasonHeader] = .string(reason)
-        properties.headers["x-tilefleet-source-queue"] = .string(topology.recorderQueue)
-        properties.headers["x-tilefleet-routing-key"] = .string(delivery.routingKey)
-        properties.deliveryMode = .persistent
-        try await channel.publishConfirmed(delivery.body, exchange: topology.deadExchange,
-                                           routingKey: delivery.routingKey, properties: properties)
+        try await topology.deadLetter(delivery, reason: reason, sourceQueue: topology.recorderQueue, on: channel)
     }
 }

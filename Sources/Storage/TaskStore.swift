@@ -216,7 +216,7 @@ public struct TaskStore: Sendable {
     /// comes after every attempt a backend job exists for, so a job started for a canceled tile
     /// can never pass for the new one; a tile with a job still queued or running (a stray being
     /// canceled) is left for a later retry.
-    public func retry(task: String, tiles: [String]? = nil, failedOnly: Bool = false) async throws -> Int {
+    public func startNextAttempt(task: String, tiles: [String]? = nil, failedOnly: Bool = false) async throws -> Int {
         try await requireTask(task)
         let list = tiles.map(Self.textArray)
         let statuses = failedOnly ? "{failed}" : "{failed,canceled}"

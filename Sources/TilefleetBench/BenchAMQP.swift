@@ -3,6 +3,7 @@ import ArgumentParser
 import FleetModel
 import Foundation
 import Logging
+import Timing
 
 /// `tilefleet bench amqp`: persistent publish-with-confirms and consume-with-batched-acks throughput
 /// through the AMQP wrapper, against a real broker.

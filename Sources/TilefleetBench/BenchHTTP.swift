@@ -3,6 +3,7 @@ import FleetModel
 import Foundation
 import HTTP
 import Simulator
+import Timing
 
 /// `tilefleet bench http`: GET throughput and latency of the HTTP client, against the in-process
 /// simulator server (or any `--url`).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetModel
 import Foundation
+import Timing
 
 /// `tilefleet bench messages`: how fast status events are encoded (by workers) and decoded and
 /// validated (by the recorder), the CPU each event costs before it reaches the broker or the database.

@@ -2,6 +2,7 @@ import ArgumentParser
 import FleetModel
 import Foundation
 import Postgres
+import Timing
 
 /// `tilefleet bench postgres`: COPY FROM STDIN throughput of the Postgres wrapper.
 struct BenchPostgres: AsyncParsableCommand {

@@ -9,6 +9,7 @@ import Recorder
 import ServiceLifecycle
 import Storage
 import TilefleetCLI
+import Timing
 
 /// `tilefleet bench recorder`: events persisted per second, publish → recorder → committed.
 struct BenchRecorder: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import FleetModel
 import Foundation
 import HTTP
 import Simulator
+import Timing
 
 /// `tilefleet-bench simulator`: status-request throughput of an in-process simulator: creates jobs,
 /// then sends `GET /openeo/jobs/{id}` at a fixed concurrency and reports requests/s.

@@ -9,6 +9,7 @@ import Messaging
 import Postgres
 import Storage
 import TilefleetCLI
+import Timing
 
 /// `tilefleet bench submit`: a large task from spec to stored tiles and first dispatch.
 struct BenchSubmit: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import FleetModel
 import Foundation
 import Geo
+import Timing
 
 /// `tilefleet bench tiles`: tiling speed for docs/benchmarks.md (use a release build).
 struct BenchTiles: AsyncParsableCommand {

@@ -10,6 +10,7 @@ import Simulator
 #if canImport(Glibc)
 import Glibc
 import TilefleetCLI
+import Timing
 #endif
 
 /// `tilefleet-bench worker`: end-to-end tiles/s through `tilefleet worker` processes against an

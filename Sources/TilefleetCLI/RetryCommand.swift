@@ -23,7 +23,7 @@ struct RetryCommand: AsyncParsableCommand {
     func run() async throws {
         let database = try await CoordinatorSupport.database(connection)
         do {
-            let count = try await TaskStore(connection: database).retry(task: task, tiles: CoordinatorSupport.tileList(tiles), failedOnly: failed)
+            let count = try await TaskStore(connection: database).startNextAttempt(task: task, tiles: CoordinatorSupport.tileList(tiles), failedOnly: failed)
             try await database.notify(channel: "tilefleet_tiles", payload: task)
             print("\(count) tiles start a new attempt")
         } catch let error as TaskStoreError {

@@ -6,6 +6,7 @@ import Geo
 import Messaging
 import Postgres
 import Storage
+import Timing
 
 /// `tilefleet submit TASK`: validate, tile, store the task and its tiles in one transaction, and
 /// dispatch the first tiles.

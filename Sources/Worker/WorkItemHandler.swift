@@ -2,6 +2,7 @@ import Backends
 import FleetModel
 import Foundation
 import Messaging
+import Timing
 
 /// The handling of one work item as a state machine: from the item (and whether it was
 /// redelivered) and the backend's answers to a ``WorkerDecision``. It asks for one

@@ -2,6 +2,7 @@ import Backends
 import FleetConfig
 import FleetModel
 import Foundation
+import Timing
 
 /// How long a worker lets an item wait before it comes back: the growing poll interval, the delay
 /// after a "try later" answer and before a retry, mapped onto the topology's fixed wait tiers.
@@ -68,8 +69,6 @@ public struct WorkerPolicy: Sendable, Equatable {
     }
 
     static func grow(_ base: Duration, times: Int, limit: Duration) -> Duration {
-        let factor = pow(2.0, Double(min(max(times, 0), 30)))
-        let value = base.inSeconds * factor
-        return value >= limit.inSeconds ? limit : .milliseconds(Int64(value * 1000))
+        Backoff(initial: base, maximum: limit).delay(attempt: max(times, 0) + 1)
     }
 }

@@ -192,13 +192,9 @@ public struct WorkerService: Service {
                 }
             }
             if case .deadLetter(let reason) = decision.settlement {
-                var properties = delivery.properties
-                properties.headers[Topology.reasonHeader] = .string(reason)
-                properties.headers["x-tilefleet-source-queue"] = .string(topology.workQueue(backend: delivery.routingKey))
-                properties.deliveryMode = .persistent
                 group.addTask {
-                    try await channel.publishConfirmed(delivery.body, exchange: topology.deadExchange,
-                                                       routingKey: delivery.routingKey, properties: properties)
+                    try await topology.deadLetter(delivery, reason: reason, sourceQueue: topology.workQueue(backend: delivery.routingKey),
+                                                  on: channel)
                 }
             }
         }

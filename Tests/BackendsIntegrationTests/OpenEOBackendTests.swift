@@ -196,10 +196,13 @@ import Testing
     @Test func timedOutSubmitIsFoundNotResent() async throws {
         try await withSimulator { client, origin, simulator in
             let base = origin + "/openeo"
-            let plain = BackendTransport(client: client, policy: testPolicy, requestTimeout: .milliseconds(300))
-            let auth = OpenEOAuthenticator.basic(baseURL: base, username: "tilefleet", password: Secret("tilefleet"), transport: plain)
+            // Only the submit is slow; the login has the default timeout, so a loaded machine cannot
+            // make it time out instead.
+            let login = BackendTransport(client: client, policy: testPolicy)
+            let plain = BackendTransport(client: client, policy: testPolicy, requestTimeout: .seconds(1))
+            let auth = OpenEOAuthenticator.basic(baseURL: base, username: "tilefleet", password: Secret("tilefleet"), transport: login)
             let backend = OpenEOBackend(name: "sim", baseURL: base, transport: plain.with(authenticator: auth))
-            simulator.inject(SimulatedFault(.slow, method: "POST", pathSuffix: "/openeo/jobs", milliseconds: 1500))
+            simulator.inject(SimulatedFault(.slow, method: "POST", pathSuffix: "/openeo/jobs", milliseconds: 4000))
             _ = try await backend.submit(udpJob, idempotencyKey: "slow-submit")
             #expect(simulator.stats().jobsPerKey["slow-submit"] == 1)
         }

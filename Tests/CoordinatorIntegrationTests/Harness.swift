@@ -59,22 +59,7 @@ struct Harness {
     /// Takes up to `count` work items from the `sim` work queue (waits up to `timeout`).
     func takeWorkItems(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [WorkItem] {
         let consumer = try await channel.consume(queue: topology.workQueue(backend: "sim"), noAck: true)
-        var items: [WorkItem] = []
-        let deadline = ContinuousClock.now + timeout
-        let collected = Task { () -> [WorkItem] in
-            var found: [WorkItem] = []
-            for await delivery in consumer {
-                if let item = try? WorkItem.decode(delivery.body) { found.append(item) }
-                if found.count >= count { break }
-            }
-            return found
-        }
-        let timer = Task {
-            try? await Task.sleep(until: deadline)
-            try? await consumer.cancel()
-        }
-        items = await collected.value
-        timer.cancel()
+        let items = await collect(consumer, timeout: timeout, transform: { try? WorkItem.decode($0.body) }, until: { $0.count >= count })
         try? await consumer.cancel()
         return items
     }

@@ -92,10 +92,10 @@ import Testing
             #expect(try await dispatcher.cancelStrayJobs(grace: .zero) == 0, "one cancel per stray job")
 
             // No retry while the stray job still runs; once it is canceled, the retry starts past it.
-            #expect(try await h.store.retry(task: "stray", tiles: [tile]) == 0)
+            #expect(try await h.store.startNextAttempt(task: "stray", tiles: [tile]) == 0)
             try await h.apply([StatusEvent(task: "stray", tile: tile, attempt: 2, status: .canceled, backend: "sim",
                                            backendJobID: "job-2", time: longAgo.addingTimeInterval(4))])
-            #expect(try await h.store.retry(task: "stray", tiles: [tile]) == 1)
+            #expect(try await h.store.startNextAttempt(task: "stray", tiles: [tile]) == 1)
             #expect(try await h.count("""
                 SELECT count(*) FROM tiles WHERE task_id = 'stray' AND tile_id = \(tile) AND status = 'pending' AND attempt = 3
                 """) == 1, "the new attempt comes after the stray attempt 2")
@@ -118,9 +118,9 @@ import Testing
                                           backend: "sim", error: index < 2 ? "boom" : nil))
             }
             try await h.apply(events)
-            #expect(try await h.store.retry(task: "flaky", failedOnly: true) == 2)
+            #expect(try await h.store.startNextAttempt(task: "flaky", failedOnly: true) == 2)
             #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'pending' AND attempt = 2") == 2)
-            #expect(try await h.store.retry(task: "flaky", tiles: [items[2].tile]) == 1)
+            #expect(try await h.store.startNextAttempt(task: "flaky", tiles: [items[2].tile]) == 1)
 
             let outcome = try await h.dispatcher().dispatch(backend: "sim", maxActive: 50)
             #expect(outcome.total == 3)

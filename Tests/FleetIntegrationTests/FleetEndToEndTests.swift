@@ -111,10 +111,9 @@ import Glibc
         #expect(tiles == 352)
 
         var done = 0
-        for _ in 0..<3_000 {
+        try await eventually(timeout: .seconds(300)) {
             done = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e' AND status IN ('finished', 'failed', 'canceled')")
-            if done == tiles { break }
-            try await Task.sleep(for: .milliseconds(100))
+            return done == tiles
         }
         #expect(done == tiles)
         #expect(try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e' AND status = 'finished'") == tiles)
@@ -164,9 +163,9 @@ import Glibc
         #expect(tiles > maxActive)
 
         var queued = 0
-        for _ in 0..<300 where queued < maxActive {
-            try await Task.sleep(for: .milliseconds(100))
+        try await eventually {
             queued = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel' AND status = 'queued'")
+            return queued >= maxActive
         }
         #expect(queued == maxActive, "the coordinator dispatched \(queued) tiles")
 
@@ -178,16 +177,16 @@ import Glibc
         // Only now a worker: it takes the submits and the cancels from the same queue.
         pids.append(try fleet.spawn("worker", ["worker", "--no-metrics"]))
         var canceled = 0
-        for _ in 0..<600 where canceled < tiles {
-            try await Task.sleep(for: .milliseconds(100))
+        try await eventually(timeout: .seconds(60)) {
             canceled = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel' AND status = 'canceled'")
+            return canceled >= tiles
         }
         #expect(canceled == tiles)
 
         var stats = fleet.simulator.stats()
-        for _ in 0..<100 where stats.activeByUser.values.contains(where: { $0 > 0 }) {
-            try await Task.sleep(for: .milliseconds(100))
+        try await eventually(timeout: .seconds(10)) {
             stats = fleet.simulator.stats()
+            return !stats.activeByUser.values.contains(where: { $0 > 0 })
         }
         // The worker cannot know the task was canceled: it submits every dispatched tile, then
         // its cancels find those jobs and stop them.

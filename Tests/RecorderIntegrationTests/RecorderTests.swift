@@ -35,13 +35,12 @@ import TestSupport
         await amqp.close()
     }
 
-    /// Polls `SELECT count(*) FROM events` until it reaches `count` or 90 s pass.
+    /// Waits until `SELECT count(*) FROM events` reaches `count` (at most 90 s); returns the count.
     static func waitForEvents(_ db: PostgresConnection, count: Int) async throws -> Int {
         var seen = 0
-        for _ in 0..<900 {
+        try await eventually(timeout: .seconds(90)) {
             seen = try await db.query("SELECT count(*) FROM events")[0].decode(Int.self, at: 0)
-            if seen >= count { return seen }
-            try await Task.sleep(for: .milliseconds(100))
+            return seen >= count
         }
         return seen
     }
@@ -81,10 +80,9 @@ import TestSupport
         try await Self.withRecorder(database: db.url, topology: topology) {
             #expect(try await Self.waitForEvents(db.connection, count: events.count) == events.count)
             var rejected = 0
-            for _ in 0..<100 {
+            try await eventually(timeout: .seconds(10)) {
                 rejected = try await db.connection.query("SELECT count(*) FROM rejected_events")[0].decode(Int.self, at: 0)
-                if rejected == 3 { break }
-                try await Task.sleep(for: .milliseconds(100))
+                return rejected == 3
             }
             #expect(rejected == 3)
         }

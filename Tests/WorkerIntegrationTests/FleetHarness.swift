@@ -129,26 +129,11 @@ final class FleetHarness: @unchecked Sendable {
     /// Messages in the dead-letter queue, with their reasons.
     func deadLetters(max: Int, timeout: Duration) async throws -> [(body: String, reason: String)] {
         let dead = try await channel.consume(queue: topology.deadQueue, noAck: true)
-        let deadline = ContinuousClock.now + timeout
-        let letters: [(String, String)] = await withTaskGroup(of: [(String, String)]?.self) { group in
-            group.addTask {
-                var letters: [(String, String)] = []
-                for await delivery in dead {
-                    var reason = ""
-                    if case .string(let text)? = delivery.headers[Topology.reasonHeader] { reason = text }
-                    letters.append((String(decoding: delivery.body, as: UTF8.self), reason))
-                    if letters.count >= max { return letters }
-                }
-                return letters
-            }
-            group.addTask {
-                try? await Task.sleep(until: deadline)
-                return nil
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first ?? []
-        }
+        let letters = await collect(dead, timeout: timeout, transform: { delivery -> (body: String, reason: String)? in
+            var reason = ""
+            if case .string(let text)? = delivery.headers[Topology.reasonHeader] { reason = text }
+            return (String(decoding: delivery.body, as: UTF8.self), reason)
+        }, until: { $0.count >= max })
         try? await dead.cancel()
         return letters
     }

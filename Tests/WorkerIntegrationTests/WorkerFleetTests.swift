@@ -82,7 +82,8 @@ import Glibc
             let victim = try fleet.spawnWorker()
             try fleet.spawnWorker()
             try await fleet.publishSubmits(1000)
-            try await Task.sleep(for: .milliseconds(1500))
+            // Mid-run: jobs on the platform and items in flight.
+            #expect(try await eventually { fleet.simulator.stats().jobsCreated >= 100 })
             TestEnvironment.stop(victim, signal: SIGKILL)
             fleet.forget(victim)
             let terminal = try await fleet.waitForTerminal(1000, timeout: .seconds(150))
@@ -126,7 +127,7 @@ import Glibc
         do {
             let first = try fleet.spawnWorker()
             try await fleet.publishSubmits(400)
-            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await eventually { fleet.simulator.stats().jobsCreated >= 50 })
             let status = TestEnvironment.stop(first, signal: SIGTERM)
             fleet.forget(first)
             #expect(status == 0, "exit status \(status); log: \(fleet.workerLog(0).suffix(2000))")
@@ -153,7 +154,8 @@ import Glibc
         do {
             try fleet.spawnWorker()
             try await fleet.publishSubmits(300)
-            try await Task.sleep(for: .milliseconds(1500))
+            // Jobs outlast the restart, so polls, events and follow-ups are in flight when it drops.
+            #expect(try await eventually { fleet.simulator.stats().jobsCreated >= 100 })
             try await broker.restart()
             let terminal = try await fleet.waitForTerminal(300, timeout: .seconds(150))
             #expect(terminal.count == 300, "log: \(fleet.workerLog(0).suffix(3000))")

@@ -1,6 +1,6 @@
 extension Duration {
     /// The duration in seconds as a floating-point number: the one conversion the fleet uses for
-    /// rates, backoff arithmetic and human output.
+    /// rates, backoff arithmetic, sleeps on C threads and human output.
     public var inSeconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
