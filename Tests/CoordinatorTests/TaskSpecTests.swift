@@ -127,4 +127,21 @@ struct TaskSpecTests {
             #expect(error.description.contains("split.grid: unknown grid '20km', did you mean 'km:20'?"))
         }
     }
+
+    @Test func aKeyGivenTwiceIsRefusedInsteadOfTheLastOneWinning() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        do {
+            _ = try parser.parse("""
+                title: x
+                backend: sim
+                service: {process: p}
+                split: {aoi: '4,50,4.2,50.2', grid: 'km:20'}
+                backend: other
+                """, file: "twice.yaml")
+            Issue.record("a spec with 'backend' twice was accepted")
+        } catch {
+            #expect(error.problems.map(\.path) == ["backend"], "\(error)")
+            #expect(error.description.contains("twice.yaml: backend: given twice (first on line 2); remove one (line 5)"), "\(error)")
+        }
+    }
 }

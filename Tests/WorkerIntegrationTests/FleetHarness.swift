@@ -96,27 +96,18 @@ final class FleetHarness: @unchecked Sendable {
     /// Reads events until `count` tiles are terminal (finished, failed or canceled) or `timeout` passes;
     /// returns the terminal events by tile.
     func waitForTerminal(_ count: Int, timeout: Duration) async throws -> [String: StatusEvent] {
-        let deadline = ContinuousClock.now + timeout
-        let consumer = consumer
         if terminal.count < count {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await delivery in consumer {
-                        try? self.channel.ack(delivery)
-                    guard let event = try? StatusEvent.decode(delivery.body) else { continue }
-                        self.eventCount += 1
-                        let position = event.status.tilePosition(attempt: event.attempt)
-                        if let old = self.latest[event.task + "/" + event.tile], old.status.tilePosition(attempt: old.attempt) > position {
-                            continue
-                        }
-                        self.latest[event.task + "/" + event.tile] = event
-                        if self.terminal.count >= count { return }
-                    }
+            _ = await collect(consumer, timeout: timeout, transform: { delivery -> Void? in
+                try? self.channel.ack(delivery)
+                guard let event = try? StatusEvent.decode(delivery.body) else { return nil }
+                self.eventCount += 1
+                let position = event.status.tilePosition(attempt: event.attempt)
+                if let old = self.latest[event.task + "/" + event.tile], old.status.tilePosition(attempt: old.attempt) > position {
+                    return nil
                 }
-                group.addTask { try? await Task.sleep(until: deadline) }
-                await group.next()
-                group.cancelAll()
-            }
+                self.latest[event.task + "/" + event.tile] = event
+                return ()
+            }, until: { _ in self.terminal.count >= count })
         }
         return terminal
     }
