@@ -104,6 +104,9 @@ public struct EventStore: Sendable {
         "CASE WHEN tilefleet_status_rank(\(status)) = 4 THEN 1 ELSE -1 END * date_part('epoch', \(at))"
     }
 
+    /// The terminal statuses as an SQL list, from the model.
+    static let terminalStatuses = TileStatus.sqlList(TileStatus.terminal)
+
     static let incomingColumns =
         "event_id, task_id, tile_id, attempt, status, raw_status, backend, backend_job_id, progress, message, error, worker_id, occurred_at, detail"
 
@@ -161,7 +164,7 @@ public struct EventStore: Sendable {
             SELECT task_id, tile_id, attempt,
                    min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
                    min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
-                   min(occurred_at) FILTER (WHERE status IN ('finished', 'failed', 'canceled')) AS finished_at,
+                   min(occurred_at) FILTER (WHERE status IN (\(terminalStatuses))) AS finished_at,
                    -- A retrying event speaks for the next attempt, which a canceled tile may refuse.
                    max(backend_job_id) FILTER (WHERE status <> 'retrying') AS backend_job_id
             FROM fresh
@@ -208,7 +211,7 @@ public struct EventStore: Sendable {
         )
         SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
         FROM (SELECT DISTINCT task_id, backend FROM changed
-              WHERE moved AND status IN ('finished', 'failed', 'canceled')) done;
+              WHERE moved AND status IN (\(terminalStatuses))) done;
 
         WITH errors AS (
             SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
@@ -239,7 +242,7 @@ public struct EventStore: Sendable {
             SELECT task_id, tile_id, attempt, max(backend) AS backend, max(backend_job_id) AS job_id,
                    min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
                    min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
-                   min(occurred_at) FILTER (WHERE job_status IN ('finished', 'failed', 'canceled')) AS finished_at
+                   min(occurred_at) FILTER (WHERE job_status IN (\(terminalStatuses))) AS finished_at
             FROM normalised
             GROUP BY task_id, tile_id, attempt
         ),
