@@ -3,9 +3,10 @@ import Messaging
 import Storage
 
 /// Rebuilds the work queues from PostgreSQL after a broker loss: every tile dispatched and not yet
-/// terminal gets one item — `poll` when its backend job id is known, `submit` otherwise (a worker
-/// then finds an existing job by the idempotency key before submitting again), and `cancel` when
-/// the tile was canceled and its job not stopped yet.
+/// terminal gets one item — `poll` when its backend job id is known, `submit` otherwise, marked
+/// `may_exist` so that the worker looks the attempt's job up by idempotency key before it submits
+/// (its first submit may have reached the platform before the broker lost the `submitted` event),
+/// and `cancel` when the tile was canceled and its job not stopped yet.
 public struct Resumer: Sendable {
     public let store: TaskStore
     public let publisher: WorkPublisher
@@ -50,7 +51,7 @@ public struct Resumer: Sendable {
                 outcome.polls += 1
             } else {
                 items.append(WorkItem(kind: .submit, task: taskID, tile: tile.tile, attempt: tile.attempt, maxAttempts: spec.maxAttempts,
-                                      backend: backend, job: job, maxRuntimeSeconds: spec.maxRuntimeSeconds))
+                                      backend: backend, job: job, maxRuntimeSeconds: spec.maxRuntimeSeconds, mayExist: true))
                 outcome.submits += 1
             }
         }

@@ -43,10 +43,14 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     public var maxRuntimeSeconds: Int?
     /// The last raw status seen, so an event is published only on change.
     public var lastRawStatus: String?
+    /// The attempt's job may already exist on the platform (the item was republished, e.g. by
+    /// `resume` after a broker loss): the worker looks it up by idempotency key before it submits.
+    /// Absent on the wire means false.
+    public var mayExist: Bool?
 
     public init(kind: Kind, task: String, tile: String, attempt: Int = 1, maxAttempts: Int = 3, backend: String,
                 job: BackendJob, backendJobID: String? = nil, pollCount: Int = 0, notBefore: Date? = nil,
-                submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil) {
+                submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil, mayExist: Bool? = nil) {
         self.schema = Self.schema
         self.kind = kind
         self.task = task
@@ -62,6 +66,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         self.submittedAt = submittedAt
         self.maxRuntimeSeconds = maxRuntimeSeconds
         self.lastRawStatus = lastRawStatus
+        self.mayExist = mayExist
     }
 
     /// The key of one tile attempt; the same as `backend_jobs.idempotency_key` in PostgreSQL.
@@ -79,6 +84,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         case submittedAt = "submitted_at"
         case maxRuntimeSeconds = "max_runtime_seconds"
         case lastRawStatus = "last_raw_status"
+        case mayExist = "may_exist"
     }
 }
 

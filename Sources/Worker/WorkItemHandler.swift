@@ -59,10 +59,10 @@ public struct WorkItemHandler: Sendable {
     }
 
     /// Whether a submit must look for an existing job first: it may have run before (it was
-    /// redelivered, or deferred after "try later" or an unanswered submit). A fresh item skips the
-    /// lookup, which on some platforms lists every job.
+    /// redelivered, deferred after "try later" or an unanswered submit, or republished with
+    /// `may_exist`). A fresh item skips the lookup, which on some platforms lists every job.
     public var mustFindFirst: Bool {
-        redelivered || item.pollCount > 0 || item.backendJobID != nil
+        redelivered || item.pollCount > 0 || item.backendJobID != nil || item.mayExist == true
     }
 
     /// The first step.
@@ -183,6 +183,7 @@ public struct WorkItemHandler: Sendable {
         poll.backendJobID = jobID
         poll.pollCount = 0
         poll.lastRawStatus = nil
+        poll.mayExist = nil
         poll.submittedAt = now
         let delay = policy.pollDelay(after: 0)
         poll.notBefore = now.addingTimeInterval(delay.inSeconds)

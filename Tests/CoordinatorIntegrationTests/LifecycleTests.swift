@@ -158,6 +158,7 @@ import Testing
             let polls = rebuilt.filter { $0.kind == .poll }
             #expect(Set(polls.compactMap(\.backendJobID)) == ["j-0", "j-1"])
             #expect(rebuilt.filter { $0.kind == .submit }.count == 2)
+            #expect(rebuilt.filter { $0.kind == .submit }.allSatisfy { $0.mayExist == true }, "a republished submit looks its job up first")
             #expect(Set(rebuilt.map(\.idempotencyKey)).count == 4)
             // Pending tiles are not the resume's business: they stay for the dispatcher.
             #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'pending'") > 0)

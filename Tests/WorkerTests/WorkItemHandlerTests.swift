@@ -352,4 +352,23 @@ import Worker
         }
         #expect(reason.contains("unexpected answer"))
     }
+
+    @Test func aRepublishedSubmitLooksItsJobUpBeforeSubmitting() throws {
+        var item = Self.item()
+        item.mayExist = true
+        let (found, foundDecision) = Self.run(item, answers: [.found(jobID: "j-earlier")])
+        #expect(found == [.find(idempotencyKey: item.idempotencyKey)], "no second submit when the job exists")
+        #expect(foundDecision?.outcome == .submitted)
+        #expect(foundDecision?.events.first?.backendJobID == "j-earlier")
+        let (missing, missingDecision) = Self.run(item, answers: [.found(jobID: nil), .submitted(jobID: "j-new")])
+        #expect(missing == [.find(idempotencyKey: item.idempotencyKey), .submit(Self.job, idempotencyKey: item.idempotencyKey)])
+        #expect(missingDecision?.outcome == .submitted)
+    }
+
+    @Test func mayExistTravelsOnTheWireAndIsAbsentWhenUnset() throws {
+        var item = Self.item()
+        #expect(!String(decoding: item.encoded(), as: UTF8.self).contains("may_exist"))
+        item.mayExist = true
+        #expect(try WorkItem.decode(item.encoded()).mayExist == true)
+    }
 }
