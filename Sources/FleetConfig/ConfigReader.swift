@@ -32,11 +32,6 @@ package final class ConfigReader {
         problems.append(ConfigurationProblem(path: path, message: message, line: node?.mark?.line))
     }
 
-    /// Records `problems` found elsewhere (already located).
-    package func report(_ problems: [ConfigurationProblem]) {
-        self.problems.append(contentsOf: problems)
-    }
-
     package static func child(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The members of a mapping; unknown keys are reported with the closest known key, and a key
