@@ -26,11 +26,16 @@ build: deps
 test-unit: deps
 	env -u TILEFLEET_AMQP_URL -u TILEFLEET_DATABASE_URL $(SWIFT) test --disable-xctest --skip 'IntegrationTests\.'
 
-## test: deps, start RabbitMQ + PostgreSQL, run `swift test`, stop them, exit with the tests' status
+## test: deps, start RabbitMQ + PostgreSQL, run the pure tests (in parallel) and then the
+## integration tests one at a time (they restart brokers and databases and spawn fleets: on two
+## cores, run side by side they would measure the machine's load instead of the code), stop the
+## services, exit with the tests' status
 test: deps
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
-	$(SWIFT) test --disable-xctest; status=$$?; \
+	$(SWIFT) build --build-tests && \
+	$(SWIFT) test --skip-build --disable-xctest --skip 'IntegrationTests\.' && \
+	$(SWIFT) test --skip-build --disable-xctest --no-parallel --filter 'IntegrationTests\.'; status=$$?; \
 	$(SERVICES) stop; exit $$status
 
 ## demo: deps, services, build, then the main job on the embedded default

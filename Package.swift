@@ -78,7 +78,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Storage", dependencies: ["FleetModel", "Postgres"]),
-        .target(name: "Messaging", dependencies: ["AMQP", "FleetModel"]),
+        .target(name: "Messaging", dependencies: [
+            "AMQP", "FleetModel", "Timing",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Recorder", dependencies: [
             "Messaging", "Storage", "FleetModel", "AMQP", "Postgres",
             .product(name: "Logging", package: "swift-log"),
@@ -115,6 +118,7 @@ let package = Package(
             "Coordinator", "Worker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -146,7 +150,7 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "Backends", "FleetModel"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel"]),
 
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),

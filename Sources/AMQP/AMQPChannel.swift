@@ -148,7 +148,8 @@ public struct AMQPChannel: Sendable {
 
     /// Starts a consumer on `queue`. Iterate the result for deliveries; it ends when the consumer is
     /// cancelled (by ``AMQPConsumer/cancel()`` or by the broker, e.g. because the queue was deleted) or
-    /// the connection closes. It survives reconnects: the broker redelivers what was unacked.
+    /// the connection closes, and ``AMQPConsumer/end`` then says which. It survives reconnects: the
+    /// broker redelivers what was unacked.
     public func consume(
         queue: String, consumerTag: String? = nil, noAck: Bool = false, exclusive: Bool = false, arguments: AMQPTable = [:]
     ) async throws -> AMQPConsumer {
@@ -156,11 +157,12 @@ public struct AMQPChannel: Sendable {
         let tag = consumerTag ?? "tilefleet-\(UUID().uuidString.lowercased())"
         try Self.validateShortString(tag, "consumer tag")
         let (stream, continuation) = AsyncStream<AMQPDelivery>.makeStream(bufferingPolicy: .unbounded)
+        let ending = ConsumerEnding()
         _ = try await withCheckedThrowingContinuation { (reply: CheckedContinuation<OperationReply, any Error>) in
             do {
                 try connection.shared.enqueue(
                     .operation(channel: id, .consume(queue: queue, tag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments), reply,
-                               consumer: continuation),
+                               consumer: ConsumerStream(continuation: continuation, ending: ending)),
                     channel: id
                 )
             } catch {
@@ -168,7 +170,7 @@ public struct AMQPChannel: Sendable {
                 reply.resume(throwing: error)
             }
         }
-        return AMQPConsumer(channel: self, tag: tag, stream: stream)
+        return AMQPConsumer(channel: self, tag: tag, stream: stream, ending: ending)
     }
 
     /// Stops the consumer with `tag`; its stream finishes. Deliveries it had not acked are requeued

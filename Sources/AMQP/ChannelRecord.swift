@@ -3,7 +3,7 @@ final class ChannelRecord {
     /// How a pending synchronous method completes.
     enum Completion {
         /// A caller's ``ChannelOperation``.
-        case caller(ChannelOperation, CheckedContinuation<OperationReply, any Error>, consumer: AsyncStream<AMQPDelivery>.Continuation?)
+        case caller(ChannelOperation, CheckedContinuation<OperationReply, any Error>, consumer: ConsumerStream?)
         /// A caller's `openChannel`.
         case openChannel(CheckedContinuation<UInt16, any Error>)
         /// A step of restoring state after a reconnect (`countsForReplay`) or a channel error.
@@ -54,7 +54,7 @@ final class ChannelRecord {
         var noAck: Bool
         var exclusive: Bool
         var arguments: AMQPTable
-        var stream: AsyncStream<AMQPDelivery>.Continuation
+        var stream: ConsumerStream
     }
 
     /// A message being assembled from a method frame, a header frame and body frames.

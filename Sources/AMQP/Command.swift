@@ -23,7 +23,7 @@ enum Command: Sendable {
     case openChannel(CheckedContinuation<UInt16, any Error>)
     case operation(
         channel: UInt16, ChannelOperation, CheckedContinuation<OperationReply, any Error>,
-        consumer: AsyncStream<AMQPDelivery>.Continuation?
+        consumer: ConsumerStream?
     )
     case publish(PublishRequest)
     case settle(channel: UInt16, generation: UInt64, tag: UInt64, SettleKind)
@@ -36,7 +36,7 @@ enum Command: Sendable {
         switch self {
         case .openChannel(let continuation): continuation.resume(throwing: error)
         case .operation(_, _, let continuation, let consumer):
-            consumer?.finish()
+            consumer?.finish(.connectionClosed)
             continuation.resume(throwing: error)
         case .publish(let request):
             request.confirmation?.resume(throwing: error)

@@ -21,7 +21,7 @@ extension ConnectionDriver {
             try check(status)
         case .operation(let channelID, let operation, let continuation, let consumer):
             guard let record = channels[channelID], !record.closing else {
-                consumer?.finish()
+                consumer?.finish(.channelClosed)
                 continuation.resume(throwing: AMQPError.channelNotOpen)
                 return
             }
@@ -102,7 +102,7 @@ extension ConnectionDriver {
                 recordSuccess(of: operation, on: record, consumer: consumer)
                 continuation.resume(returning: reply)
             case .failure(let error):
-                consumer?.finish()
+                consumer?.finish(.channelClosed)
                 continuation.resume(throwing: error)
             }
         case .restore(let step, let countsForReplay):
@@ -122,7 +122,7 @@ extension ConnectionDriver {
     }
 
     /// Keeps what a successful operation changed, for replay and for the caller-side state.
-    func recordSuccess(of operation: ChannelOperation, on record: ChannelRecord, consumer: AsyncStream<AMQPDelivery>.Continuation?) {
+    func recordSuccess(of operation: ChannelOperation, on record: ChannelRecord, consumer: ConsumerStream?) {
         switch operation {
         case .declareExchange, .declareQueue, .bindQueue, .deleteExchange, .deleteQueue, .unbindQueue:
             topology.apply(operation, on: record.id)
@@ -137,7 +137,7 @@ extension ConnectionDriver {
                 record.consumerOrder.append(tag)
             }
         case .cancel(let tag):
-            record.removeConsumer(tag)?.stream.finish()
+            record.removeConsumer(tag)?.stream.finish(.cancelledByClient)
         case .close:
             forget(record, error: .channelNotOpen)
         case .purgeQueue:
@@ -148,7 +148,7 @@ extension ConnectionDriver {
     /// Drops a channel for good (closed by the caller).
     func forget(_ record: ChannelRecord, error: AMQPError) {
         failInFlight(on: record, rpcError: error, confirmReason: "channel closed")
-        for tag in record.consumerOrder { record.consumers[tag]?.stream.finish() }
+        for tag in record.consumerOrder { record.consumers[tag]?.stream.finish(.channelClosed) }
         record.consumers.removeAll()
         record.consumerOrder.removeAll()
         channels.removeValue(forKey: record.id)

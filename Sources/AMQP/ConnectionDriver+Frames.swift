@@ -102,7 +102,7 @@ extension ConnectionDriver {
             let cancel = decoded!.load(as: amqp_basic_cancel_t.self)
             let tag = String(amqpBytes: cancel.consumer_tag)
             logger.warning("AMQP consumer cancelled by the broker", metadata: ["consumer": "\(tag)"])
-            record.removeConsumer(tag)?.stream.finish()
+            record.removeConsumer(tag)?.stream.finish(.cancelledByBroker)
             if cancel.nowait == 0 {
                 try send(AMQPMethodID.basicCancelOK, on: channelID) { arena in
                     var ok = amqp_basic_cancel_ok_t(consumer_tag: arena.bytes(tag))

@@ -103,7 +103,7 @@ extension ConnectionDriver {
         if let refused = failed.first, refused.expected == failedMethod &+ 1 {
             if case .restore(.consume(let tag, let queue), _) = refused.completion {
                 logger.warning("AMQP consumer could not be restored and is dropped", metadata: ["consumer": "\(tag)", "queue": "\(queue)"])
-                record.removeConsumer(tag)?.stream.finish()
+                record.removeConsumer(tag)?.stream.finish(.cancelledByBroker)
             }
             if !record.closing {
                 discarded = failed.dropFirst().filter(\.isResentAfterChannelClose)

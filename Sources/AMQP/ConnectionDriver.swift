@@ -244,7 +244,7 @@ final class ConnectionDriver {
         destroyConnection(graceful: graceful)
         for record in channels.values {
             failInFlight(on: record, rpcError: .connectionClosed, confirmReason: "connection closed")
-            for tag in record.consumerOrder { record.consumers[tag]?.stream.finish() }
+            for tag in record.consumerOrder { record.consumers[tag]?.stream.finish(.connectionClosed) }
             record.consumers.removeAll()
         }
         channels.removeAll()

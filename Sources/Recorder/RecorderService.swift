@@ -49,7 +49,8 @@ public struct RecorderService: Service {
         try await consumeChannel.setPrefetch(UInt16(configuration.prefetch(writers: databases.count)))
         let deadChannel = try await amqp.openChannel()
         try await deadChannel.enablePublisherConfirms()
-        let consumer = try await consumeChannel.consume(queue: topology.recorderQueue)
+        let consumer = try await PersistentConsumer.consume(queue: topology.recorderQueue, on: consumeChannel,
+                                                            topology: topology, logger: logger)
         let buffer = DeliveryBuffer<ParsedDelivery>()
         let acks = OrderedAcknowledgements(channel: consumeChannel)
         logger.info("recorder consuming", metadata: [
@@ -61,8 +62,9 @@ public struct RecorderService: Service {
             // so the buffer drains, the loop ends and the error surfaces at once.
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
-                    for await delivery in consumer { buffer.append(ParsedDelivery(delivery)) }
-                    buffer.finish()
+                    // A broker cancel (the queue deleted) is healed inside; any other end fails the recorder.
+                    defer { buffer.finish() }
+                    try await consumer.run { buffer.append(ParsedDelivery($0)) }
                 }
                 let writers = WriterPool(databases.map(EventStore.init(connection:)))
                 while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {
@@ -81,7 +83,7 @@ public struct RecorderService: Service {
             }
         } onGracefulShutdown: {
             // Stop taking deliveries; the batches already buffered are written and acked first.
-            Task { try? await consumer.cancel() }
+            Task { await consumer.stop() }
         }
         logger.info("recorder stopped")
     }

@@ -23,8 +23,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard !configuration.backends.backends.isEmpty else {
             throw ValidationError("the fleet configuration has no backends: pass --config or set TILEFLEET_CONFIG")
         }
-        let database = try await PostgresConnection.connect(to: connection.resolvedDatabaseURL(), logger: logger)
-        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: logger)
+        let dependencies = DependencyWait(logger: logger)
+        let database = try await dependencies.database(connection.resolvedDatabaseURL())
+        let amqp = try await dependencies.broker(connection.resolvedAMQPURL())
         let service = CoordinatorService(database: database, amqp: amqp, configuration: configuration,
                                          interval: interval.map { .seconds($0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -31,9 +31,10 @@ struct RecorderCommand: AsyncParsableCommand {
         let logger = Logger(label: "tilefleet.recorder")
         guard writers >= 1 else { throw ValidationError("--writers must be at least 1, got \(writers)") }
         let databaseURL = try connection.resolvedDatabaseURL()
+        let dependencies = DependencyWait(logger: logger)
         var databases: [PostgresConnection] = []
-        for _ in 0..<writers { databases.append(try await PostgresConnection.connect(to: databaseURL, logger: logger)) }
-        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: logger)
+        for _ in 0..<writers { databases.append(try await dependencies.database(databaseURL)) }
+        let amqp = try await dependencies.broker(connection.resolvedAMQPURL())
         var topology = try connection.fleetConfiguration().topology
         if let prefix { topology.prefix = prefix }
         let recorder = RecorderService(

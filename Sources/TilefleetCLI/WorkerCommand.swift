@@ -94,7 +94,7 @@ struct WorkerCommand: AsyncParsableCommand {
             }
         }
 
-        let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: logger)
+        let amqp = try await DependencyWait(logger: logger).broker(connection.resolvedAMQPURL())
         let worker = WorkerService(
             amqp: amqp, topology: Topology(prefix: topology.prefix, backends: names, waitTiers: tiers,
                                            quorumQueues: topology.quorumQueues), backends: served,

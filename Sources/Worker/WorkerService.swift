@@ -43,9 +43,10 @@ public struct WorkerService: Service {
         try await consumeChannel.setPrefetch(UInt16(configuration.prefetch))
         let publishChannel = try await amqp.openChannel()
         try await publishChannel.enablePublisherConfirms(window: configuration.confirmWindow)
-        var opened: [AMQPConsumer] = []
+        var opened: [PersistentConsumer] = []
         for name in backends.keys.sorted() {
-            opened.append(try await consumeChannel.consume(queue: topology.workQueue(backend: name)))
+            opened.append(try await PersistentConsumer.consume(queue: topology.workQueue(backend: name), on: consumeChannel,
+                                                               topology: topology, logger: logger))
         }
         let consumers = opened
         logger.info("worker consuming", metadata: [
@@ -66,14 +67,16 @@ public struct WorkerService: Service {
         }
         defer { connectionEvents.cancel() }
 
+        // A consumer the broker cancels is consumed again (PersistentConsumer); one that ends for
+        // another reason fails the worker, which then exits non-zero instead of 0 with work queued.
         let work = Task {
-            await withDiscardingTaskGroup { group in
+            try await withThrowingDiscardingTaskGroup { group in
                 for consumer in consumers {
                     group.addTask {
-                        await withDiscardingTaskGroup { handlers in
-                            for await delivery in consumer {
+                        try await withThrowingDiscardingTaskGroup { handlers in
+                            try await consumer.run { delivery in
                                 // After shutdown began, buffered deliveries stay unacked for redelivery.
-                                if stop.isSet { continue }
+                                if stop.isSet { return }
                                 handlers.addTask {
                                     await handle(delivery, consumeChannel: consumeChannel, publishChannel: publishChannel)
                                 }
@@ -83,15 +86,15 @@ public struct WorkerService: Service {
                 }
             }
         }
-        await withTaskCancellationHandler {
+        let ended = await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await work.value
+                await work.result
             } onGracefulShutdown: { [logger, configuration] in
                 stop.set()
                 logger.info("shutting down: no new deliveries; finishing those in flight",
                             metadata: ["deadline": "\(configuration.shutdownDeadline)"])
                 Task {
-                    for consumer in consumers { try? await consumer.cancel() }
+                    for consumer in consumers { await consumer.stop() }
                 }
                 Task {
                     try? await Task.sleep(for: configuration.shutdownDeadline)
@@ -103,6 +106,10 @@ public struct WorkerService: Service {
         }
         try? await consumeChannel.close()
         try? await publishChannel.close()
+        if case .failure(let error) = ended {
+            logger.error("worker failed", metadata: ["error": "\(error)"])
+            throw error
+        }
         logger.info("worker stopped")
     }
 

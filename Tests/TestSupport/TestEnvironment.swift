@@ -76,6 +76,16 @@ public enum TestEnvironment {
         ChildProcess(pid: pid).stop(signal: signal)
     }
 
+    /// The exit status of `pid` if it has ended (reaping it), nil while it runs.
+    public static func exitStatusIfEnded(_ pid: pid_t) -> Int32? {
+        ChildProcess(pid: pid).exitStatusIfEnded()
+    }
+
+    /// Runs `services.sh stop` for `service` without blocking a thread of the cooperative pool.
+    public static func stopService(_ service: PrivateService) async throws {
+        try await services("stop", service.name, environment: service.environment)
+    }
+
     public struct ServicesError: Error, CustomStringConvertible {
         public let action: String
         public let service: String

@@ -93,10 +93,10 @@ final class FleetHarness: @unchecked Sendable {
         try await channel.publishConfirmed(Array(body.utf8), exchange: topology.workExchange, routingKey: "sim")
     }
 
-    /// Reads events until `count` tiles are terminal (finished, failed or canceled) or `timeout` passes;
-    /// returns the terminal events by tile.
-    func waitForTerminal(_ count: Int, timeout: Duration) async throws -> [String: StatusEvent] {
-        if terminal.count < count {
+    /// Reads events until `count` tiles (of `task`, if given) are terminal (finished, failed or
+    /// canceled) or `timeout` passes; returns those terminal events by tile.
+    func waitForTerminal(_ count: Int, task: String? = nil, timeout: Duration) async throws -> [String: StatusEvent] {
+        if terminal(of: task).count < count {
             _ = await collect(consumer, timeout: timeout, transform: { delivery -> Void? in
                 try? self.channel.ack(delivery)
                 guard let event = try? StatusEvent.decode(delivery.body) else { return nil }
@@ -107,9 +107,14 @@ final class FleetHarness: @unchecked Sendable {
                 }
                 self.latest[event.task + "/" + event.tile] = event
                 return ()
-            }, until: { _ in self.terminal.count >= count })
+            }, until: { _ in self.terminal(of: task).count >= count })
         }
-        return terminal
+        return terminal(of: task)
+    }
+
+    /// The tiles of `task` (of every task if nil) whose latest event is terminal.
+    func terminal(of task: String?) -> [String: StatusEvent] {
+        terminal.filter { task == nil || $0.value.task == task }
     }
 
     /// The tiles whose latest event is terminal.
