@@ -76,9 +76,7 @@ public struct DispatchStore: Sendable {
 
         /// The stored spec of `task`, decoded as `type`.
         public func spec<Spec: Decodable>(of task: String, as type: Spec.Type) async throws -> Spec {
-            let rows = try await connection.query("SELECT spec FROM tasks WHERE id = \(task)")
-            guard let row = rows.first else { throw TaskStoreError.unknownTask(task) }
-            return try row.decode(PostgresJSON.self, at: 0).decode(type)
+            try await TaskStore(connection: connection).spec(of: task, as: type)
         }
 
         /// A pending tile claimed for dispatch, now `queued`.

@@ -9,27 +9,23 @@ import Glibc
 /// it with status 0.
 @Suite struct CoordinatorWaitTests {
     @Test(.timeLimit(.minutes(2))) func aCoordinatorWaitsForPostgreSQLAndSigtermEndsItWithZero() async throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("tilefleet-coordinator-wait-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try """
-        topology:
-          prefix: test-\(UUID().uuidString.prefix(8))
-        backends:
-          - name: sim
-            kind: openeo
-            url: http://127.0.0.1:9/openeo
-            max_active: 5
-        """.write(toFile: directory + "/fleet.yaml", atomically: true, encoding: .utf8)
-        let log = directory + "/coordinator.log"
+        let scratch = try ScratchFleet("coordinator-wait", fleetYAML: """
+            topology:
+              prefix: test-\(UUID().uuidString.prefix(8))
+            backends:
+              - name: sim
+                kind: openeo
+                url: http://127.0.0.1:9/openeo
+                max_active: 5
+            """)
+        defer { scratch.remove() }
         // Nothing listens on this port: PostgreSQL is down for as long as the test runs.
         let coordinator = try TestEnvironment.spawn([
-            TestEnvironment.tilefleetBinary, "coordinator", "--config", directory + "/fleet.yaml",
+            TestEnvironment.tilefleetBinary, "coordinator", "--config", scratch.configPath,
             "--database-url", "postgresql://tilefleet:not-this-one@127.0.0.1:5447/tilefleet",
             "--amqp-url", TestEnvironment.amqpURL,
-        ], logPath: log)
-        let output = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        ], logPath: scratch.logPath("coordinator.log"))
+        let output = { scratch.contents(ofLog: "coordinator.log") }
         #expect(try await eventually { output().contains("waiting for PostgreSQL") }, "log: \(output())")
         #expect(TestEnvironment.exitStatusIfEnded(coordinator) == nil, "still running while it waits")
         let status = TestEnvironment.stop(coordinator, signal: SIGTERM)

@@ -65,24 +65,20 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(2))) func sigtermWhileWaitingForTheBrokerExitsZero() async throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("tilefleet-worker-wait-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try """
-        backends:
-          - name: sim
-            kind: openeo
-            url: http://127.0.0.1:9/openeo
-            max_active: 10
-        """.write(toFile: directory + "/fleet.yaml", atomically: true, encoding: .utf8)
-        let log = directory + "/worker.log"
+        let scratch = try ScratchFleet("worker-wait", fleetYAML: """
+            backends:
+              - name: sim
+                kind: openeo
+                url: http://127.0.0.1:9/openeo
+                max_active: 10
+            """)
+        defer { scratch.remove() }
         // Nothing listens on this port: the broker is down for as long as the test runs.
         let worker = try TestEnvironment.spawn([
-            TestEnvironment.tilefleetBinary, "worker", "--config", directory + "/fleet.yaml",
+            TestEnvironment.tilefleetBinary, "worker", "--config", scratch.configPath,
             "--amqp-url", "amqp://guest:not-this-one@127.0.0.1:5694/%2F", "--no-metrics",
-        ], logPath: log)
-        let output = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        ], logPath: scratch.logPath("worker.log"))
+        let output = { scratch.contents(ofLog: "worker.log") }
         let waiting = try await eventually { output().contains("waiting for RabbitMQ") }
         #expect(waiting, "log: \(output())")
         #expect(TestEnvironment.exitStatusIfEnded(worker) == nil, "still running while it waits")
