@@ -8,7 +8,9 @@ import ServiceLifecycle
 
 /// `tilefleet coordinator`: dispatches pending tiles of all tasks whenever the recorder announces
 /// finished tiles (`NOTIFY tilefleet_tiles`) and on a timer (notifications can be lost across a
-/// reconnect). Stops between passes on graceful shutdown.
+/// reconnect). On the timer it also cancels stray jobs, and every `recovery.heal_interval` it
+/// sends the recorder a tick and republishes tiles whose items were lost
+/// (``Dispatcher/recover(silence:task:limit:)``). Stops between passes on graceful shutdown.
 public struct CoordinatorService: Service {
     let database: PostgresConnection
     let amqp: AMQPConnection
@@ -34,7 +36,10 @@ public struct CoordinatorService: Service {
         let channel = try await amqp.openChannel()
         try await configuration.topology.declare(on: channel)
         try await channel.enablePublisherConfirms()
-        let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology, logger: logger)
+        let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology,
+                                    lease: configuration.recovery.lease, logger: logger)
+        let silence = configuration.recoverySilence
+        let healInterval = configuration.recovery.healInterval
         let limits = Dictionary(uniqueKeysWithValues: configuration.backends.backends.map { ($0.name, $0.maxActive) })
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let notifications = try await database.listen("tilefleet_tiles")
@@ -74,6 +79,7 @@ public struct CoordinatorService: Service {
         }
         logger.info("coordinator dispatching", metadata: ["backends": "\(limits.keys.sorted().joined(separator: ","))"])
         var lastStrayPass = ContinuousClock.now - interval
+        var lastRecoveryPass = ContinuousClock.now - healInterval
         await withGracefulShutdownHandler {
             for await _ in wakes {
                 do {
@@ -87,8 +93,21 @@ public struct CoordinatorService: Service {
                 // On the timer's cadence, not on every notification: a scan, not a reaction.
                 guard ContinuousClock.now - lastStrayPass >= interval else { continue }
                 lastStrayPass = ContinuousClock.now
+                if ContinuousClock.now - lastRecoveryPass >= healInterval {
+                    lastRecoveryPass = ContinuousClock.now
+                    do {
+                        let recovered = try await dispatcher.recover(silence: silence)
+                        if recovered.total > 0 {
+                            logger.notice("republished tiles whose work items were lost", metadata: [
+                                "polls": "\(recovered.polls)", "submits": "\(recovered.submits)"])
+                        }
+                        try await dispatcher.sendTick()
+                    } catch {
+                        logger.error("recovery pass failed; retrying on the next wake", metadata: ["error": "\(error)"])
+                    }
+                }
                 do {
-                    let strays = try await dispatcher.cancelStrayJobs()
+                    let strays = try await dispatcher.cancelStrayJobs(resendAfter: silence.values.max())
                     if strays > 0 { logger.notice("canceling backend jobs no tile wants any more", metadata: ["jobs": "\(strays)"]) }
                 } catch {
                     logger.error("looking for stray jobs failed; retrying on the next wake", metadata: ["error": "\(error)"])

@@ -11,10 +11,11 @@ extension Dispatcher {
     /// gave up). Each job gets one cancel: `cancel_sent_at` is set in the transaction that is
     /// committed only after the broker confirmed the items. A job whose tile or status changed
     /// within `grace` is left to the cancel already on its way for it; at most `limit` jobs per
-    /// pass, so the rows are not held for long.
-    public func cancelStrayJobs(grace: Duration = .seconds(60), limit: Int = 500) async throws -> Int {
+    /// pass, so the rows are not held for long. With `resendAfter`, a cancel sent that long ago
+    /// for a job still not ended is sent again (the broker may have lost it; a cancel is harmless twice).
+    public func cancelStrayJobs(grace: Duration = .seconds(60), resendAfter: Duration? = nil, limit: Int = 500) async throws -> Int {
         try await store.fencedTransaction("the stray-job pass") { transaction in
-            let strays = try await transaction.strayJobs(grace: grace, limit: limit)
+            let strays = try await transaction.strayJobs(grace: grace, resendAfter: resendAfter, limit: limit)
             for stray in strays {
                 let spec = try await spec(of: stray.task, in: transaction)
                 let item = spec.cancelItem(task: stray.task, tile: stray.tile, attempt: stray.attempt, backend: stray.backend,

@@ -1,4 +1,5 @@
 import AMQP
+import FleetConfig
 import FleetModel
 import Foundation
 import Geo
@@ -10,11 +11,13 @@ import Storage
 /// Releases pending tiles to the work queues within each backend's `max_active`, exactly across
 /// the whole fleet: one pass per backend runs in a transaction that holds
 /// `pg_advisory_xact_lock(hashtext(backend))`, counts the backend's tiles in flight, claims pending
-/// tiles with `FOR UPDATE SKIP LOCKED`, marks them `queued` with `dispatched_at`, publishes their
-/// submit items with confirms, and commits only after every confirm. If publishing fails the
-/// transaction rolls back and the tiles stay pending; if the commit is lost after publishing, the
-/// tiles are published again later with the same idempotency key, which workers deduplicate.
-/// The SQL is ``DispatchStore``'s; this type decides and publishes.
+/// tiles with `FOR UPDATE SKIP LOCKED` and marks them `queued` with `dispatched_at` and `item_at`;
+/// only after the commit are their submit items published, with confirms. Each item carries a
+/// lease from `item_at`: if the coordinator dies or the broker fails between commit and confirm,
+/// the tiles stay queued with no item (or one that cannot act once its lease has run out), and the
+/// recovery pass (``recover(silence:task:limit:)``) republishes them as submits that look their job
+/// up first — never a second job, never a tile lost. The SQL is ``DispatchStore``'s; this type
+/// decides and publishes.
 ///
 /// Needs a connection of its own (the transaction spans awaits); run one pass at a time per
 /// dispatcher. Several dispatchers — in one process or many — may run against one database.
@@ -23,13 +26,17 @@ public actor Dispatcher {
     let store: DispatchStore
     public let channel: AMQPChannel
     public let topology: Topology
+    /// How long an item stays valid past its tile's last sign of life.
+    public let lease: Duration
     private let planner = DispatchPlanner()
     private var specs: [String: TaskSpec] = [:]
     private let logger: Logger
 
     /// `channel` must be in confirm mode.
-    public init(connection: PostgresConnection, channel: AMQPChannel, topology: Topology, logger: Logger = Logger(label: "tilefleet.coordinator")) {
+    public init(connection: PostgresConnection, channel: AMQPChannel, topology: Topology, lease: Duration = RecoveryConfiguration().lease,
+                logger: Logger = Logger(label: "tilefleet.coordinator")) {
         self.connection = connection
+        self.lease = lease
         self.store = DispatchStore(connection: connection)
         self.channel = channel
         self.topology = topology
@@ -47,12 +54,14 @@ public actor Dispatcher {
 
     /// One pass on `backend`: fills its free slots from the pending tiles of its active tasks.
     public func dispatch(backend: String, maxActive: Int) async throws -> DispatchOutcome {
-        try await store.fencedTransaction("the dispatch pass on \(backend)") { transaction in
-            try await claimAndPublish(transaction, backend: backend, maxActive: maxActive)
+        let (outcome, items) = try await store.fencedTransaction("the dispatch pass on \(backend)") { transaction in
+            try await claim(transaction, backend: backend, maxActive: maxActive)
         }
+        try await publish(items)
+        return outcome
     }
 
-    private func claimAndPublish(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int) async throws -> DispatchOutcome {
+    private func claim(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int) async throws -> (DispatchOutcome, [WorkItem]) {
         try await transaction.lockBackend(backend)
         let loads = try await transaction.taskLoads(backend: backend).map {
             DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority, pending: $0.pending, active: $0.inFlight)
@@ -70,21 +79,30 @@ public actor Dispatcher {
         }
         let claims = planner.plan(freeSlots: maxActive - active, tasks: readable)
         var published: [String: Int] = [:]
+        var items: [WorkItem] = []
         for (task, count) in claims.sorted(by: { $0.key < $1.key }) {
             let spec = try await spec(of: task, in: transaction)
             let claimed = try await transaction.claimPending(task: task, backend: backend, count: count)
             for tile in claimed {
-                let item = WorkItem(kind: .submit, task: task, tile: tile.tile, attempt: tile.attempt,
-                                    maxAttempts: spec.maxAttempts, backend: backend,
-                                    job: spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters),
-                                    maxRuntimeSeconds: spec.maxRuntimeSeconds)
-                try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: backend,
-                                          properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
+                items.append(WorkItem(kind: .submit, task: task, tile: tile.tile, attempt: tile.attempt,
+                                      maxAttempts: spec.maxAttempts, backend: backend,
+                                      job: spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters),
+                                      maxRuntimeSeconds: spec.maxRuntimeSeconds,
+                                      leaseUntil: tile.itemAt.addingTimeInterval(lease.inSeconds), aliveAt: tile.itemAt))
             }
             published[task] = claimed.count
         }
-        if !published.isEmpty { try await channel.waitForConfirms() }
-        return DispatchOutcome(backend: backend, activeBefore: active, published: published.filter { $0.value > 0 })
+        return (DispatchOutcome(backend: backend, activeBefore: active, published: published.filter { $0.value > 0 }), items)
+    }
+
+    /// Publishes `items` to the work exchange and waits for every confirm.
+    func publish(_ items: [WorkItem]) async throws {
+        guard !items.isEmpty else { return }
+        for item in items {
+            try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: item.backend,
+                                      properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
+        }
+        try await channel.waitForConfirms()
     }
 
     /// The spec of `task`, read once per dispatcher (a task's spec never changes).

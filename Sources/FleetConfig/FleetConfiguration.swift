@@ -18,6 +18,8 @@ public struct FleetConfiguration: Sendable {
     public var backends: BackendsConfiguration
     /// How often the coordinator looks for work without a notification.
     public var dispatchIntervalSeconds: Int
+    /// Leases, heartbeats and the coordinator's recovery pass.
+    public var recovery: RecoveryConfiguration
 
     /// Checks a grid text (`km:20`, `mgrs`, …) and says what is wrong with it, or nil. The grid
     /// grammar belongs to the tiling code, which this target does not depend on; callers pass it in.
@@ -25,7 +27,7 @@ public struct FleetConfiguration: Sendable {
 
     public init(file: String? = nil, brokerURL: String? = nil, databaseURL: String? = nil, topology: Topology = Topology(),
                 defaults: TaskDefaults = TaskDefaults(), backends: BackendsConfiguration = BackendsConfiguration(backends: []),
-                dispatchIntervalSeconds: Int = 5) {
+                dispatchIntervalSeconds: Int = 5, recovery: RecoveryConfiguration = RecoveryConfiguration()) {
         self.file = file
         self.brokerURL = brokerURL
         self.databaseURL = databaseURL
@@ -33,6 +35,7 @@ public struct FleetConfiguration: Sendable {
         self.defaults = defaults
         self.backends = backends
         self.dispatchIntervalSeconds = dispatchIntervalSeconds
+        self.recovery = recovery
     }
 
     /// The configuration file to use: `explicit` (`--config`), else `$TILEFLEET_CONFIG`, else
@@ -53,7 +56,7 @@ public struct FleetConfiguration: Sendable {
         return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment, gridCheck: gridCheck)
     }
 
-    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator"]
+    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery"]
 
     /// Parses a configuration document; every problem is reported with its key and line.
     public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -94,6 +97,9 @@ public struct FleetConfiguration: Sendable {
         }
         if let coordinator = reader.mapping(top["coordinator"], "coordinator", allowed: ["interval"]) {
             configuration.dispatchIntervalSeconds = reader.seconds(coordinator["interval"], "coordinator.interval") ?? 5
+        }
+        if let recovery = top["recovery"] {
+            configuration.recovery = RecoveryConfiguration.read(recovery, "recovery", reader: reader)
         }
         if let backends = top["backends"] {
             configuration.backends = BackendsConfiguration.read(backends, "backends", reader: reader)

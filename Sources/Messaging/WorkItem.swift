@@ -47,10 +47,19 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     /// `resume` after a broker loss): the worker looks it up by idempotency key before it submits.
     /// Absent on the wire means false.
     public var mayExist: Bool?
+    /// The item's lease: a worker does nothing with it after this time (it acks it and lets the
+    /// coordinator republish the tile), so whoever republishes a silent tile once every lease has
+    /// run out knows no older item can still submit or poll. Absent: no lease (never lapses).
+    public var leaseUntil: Date?
+    /// The last sign of life of this tile attempt that reached the recorder's way: when the
+    /// coordinator published the item, or the worker's last ``Heartbeat``. A lease never runs
+    /// longer than one lease period past it.
+    public var aliveAt: Date?
 
     public init(kind: Kind, task: String, tile: String, attempt: Int = 1, maxAttempts: Int = 3, backend: String,
                 job: BackendJob, backendJobID: String? = nil, pollCount: Int = 0, notBefore: Date? = nil,
-                submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil, mayExist: Bool? = nil) {
+                submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil, mayExist: Bool? = nil,
+                leaseUntil: Date? = nil, aliveAt: Date? = nil) {
         self.schema = Self.schema
         self.kind = kind
         self.task = task
@@ -67,6 +76,8 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         self.maxRuntimeSeconds = maxRuntimeSeconds
         self.lastRawStatus = lastRawStatus
         self.mayExist = mayExist
+        self.leaseUntil = leaseUntil
+        self.aliveAt = aliveAt
     }
 
     /// The key of one tile attempt; the same as `backend_jobs.idempotency_key` in PostgreSQL.
@@ -85,6 +96,8 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         case maxRuntimeSeconds = "max_runtime_seconds"
         case lastRawStatus = "last_raw_status"
         case mayExist = "may_exist"
+        case leaseUntil = "lease_until"
+        case aliveAt = "alive_at"
     }
 }
 

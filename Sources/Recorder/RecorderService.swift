@@ -96,7 +96,7 @@ public struct RecorderService: Service {
         while true {
             attempt += 1
             do {
-                let outcome = try await store.apply(plan.events, rejections: plan.rejections)
+                let outcome = try await store.apply(plan.events, heartbeats: plan.heartbeats, tick: plan.tick, rejections: plan.rejections)
                 var dead = plan.rejected
                 for id in outcome.unknownTile {
                     if let delivery = plan.delivery(for: id) {

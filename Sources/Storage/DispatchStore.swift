@@ -3,7 +3,8 @@ import Foundation
 import Postgres
 
 /// The SQL of the coordinator's passes: the dispatch pass (claim pending tiles within a
-/// backend's `max_active`) and the stray-job pass (cancel jobs no tile wants). Both run inside
+/// backend's `max_active`), the stray-job pass (cancel jobs no tile wants) and the recovery pass
+/// (republish tiles whose items were lost). Both run inside
 /// ``fencedTransaction(_:isolation:_:)``, which commits only if the transaction begun is still
 /// the one open, so a connection replaced mid-pass commits nothing.
 ///
@@ -13,6 +14,11 @@ public struct DispatchStore: Sendable {
 
     public init(connection: PostgresConnection) {
         self.connection = connection
+    }
+
+    /// The database's clock.
+    public func now() async throws -> Date {
+        try await connection.query("SELECT now()")[0].decode(Date.self, at: 0)
     }
 
     /// A pass whose transaction was lost (the connection was replaced); nothing of it was committed.
@@ -84,22 +90,25 @@ public struct DispatchStore: Sendable {
             public var tile: String
             public var attempt: Int
             public var parameters: [String: JSONValue]
+            /// When it was claimed (the database's clock): its item's lease starts here.
+            public var itemAt: Date
         }
 
         /// Claims up to `count` pending tiles of `task` on `backend` in tile order, skipping tiles
-        /// another pass holds, and marks them `queued` with `dispatched_at`.
+        /// another pass holds, and marks them `queued` with `dispatched_at` and `item_at`.
         public func claimPending(task: String, backend: String, count: Int) async throws -> [ClaimedTile] {
             let rows = try await connection.query("""
                 WITH claimed AS MATERIALIZED (
                     SELECT task_id, tile_id FROM tiles WHERE task_id = \(task) AND backend = \(backend) AND status = 'pending'
                     ORDER BY tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
-                UPDATE tiles t SET status = 'queued', dispatched_at = now(), status_at = now(), updated_at = now()
+                UPDATE tiles t SET status = 'queued', dispatched_at = now(), item_at = now(), status_at = now(), updated_at = now()
                 FROM claimed c WHERE t.task_id = c.task_id AND t.tile_id = c.tile_id
-                RETURNING t.tile_id, t.attempt, t.parameters
+                RETURNING t.tile_id, t.attempt, t.parameters, t.item_at
                 """)
             return try rows.map { row in
                 ClaimedTile(tile: try row.decode(String.self, at: 0), attempt: try row.decode(Int.self, at: 1),
-                            parameters: try row.decode(PostgresJSON.self, at: 2).decode([String: JSONValue].self))
+                            parameters: try row.decode(PostgresJSON.self, at: 2).decode([String: JSONValue].self),
+                            itemAt: try row.decode(Date.self, at: 3))
             }
         }
 
@@ -114,12 +123,16 @@ public struct DispatchStore: Sendable {
         }
 
         /// Jobs of canceled tiles or of attempts that are not their tile's current one, not yet
-        /// sent a cancel, untouched for `grace`; at most `limit`, locked until the transaction ends.
-        public func strayJobs(grace: Duration, limit: Int) async throws -> [StrayJob] {
+        /// sent a cancel (or sent one more than `resendAfter` ago, which a broker may have lost),
+        /// untouched for `grace`; at most `limit`, locked until the transaction ends.
+        public func strayJobs(grace: Duration, resendAfter: Duration? = nil, limit: Int) async throws -> [StrayJob] {
+            let resend = resendAfter.map(\.inSeconds)
             let rows = try await connection.query("""
                 SELECT j.task_id, j.tile_id, j.attempt, j.job_id, t.backend, t.parameters
                 FROM backend_jobs j JOIN tiles t USING (task_id, tile_id)
-                WHERE j.finished_at IS NULL AND j.cancel_sent_at IS NULL
+                WHERE j.finished_at IS NULL
+                  AND (j.cancel_sent_at IS NULL
+                       OR (\(resend)::float8 IS NOT NULL AND j.cancel_sent_at < now() - make_interval(secs => \(resend)::float8)))
                   AND j.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))) AND j.job_id IS NOT NULL
                   AND (j.attempt <> t.attempt OR t.status = 'canceled' OR t.canceled_attempt IS NOT NULL)
                   AND greatest(j.status_at, t.updated_at) < now() - make_interval(secs => \(grace.components.seconds))

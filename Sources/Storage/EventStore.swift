@@ -37,9 +37,12 @@ public struct EventStore: Sendable {
         }
     }
 
-    /// Applies `events` and records `rejections` in one transaction.
+    /// Applies `events` and `heartbeats`, moves the watermark to `tick` and records `rejections`,
+    /// in one transaction. Heartbeats of unknown tiles are dropped: they only ever refresh a tile.
     @discardableResult
-    public func apply(_ events: some Collection<StatusEvent>, rejections: [Rejection] = []) async throws(StorageError) -> BatchOutcome {
+    public func apply(_ events: some Collection<StatusEvent>, heartbeats: [Heartbeat] = [], tick: Date? = nil,
+                      rejections: [Rejection] = []) async throws(StorageError) -> BatchOutcome {
+        let beats = heartbeats.isEmpty ? nil : Self.heartbeatJSON(heartbeats)
         var encoding = PostgresCopyBuffer()
         var byID: [UUID: StatusEvent] = [:]
         for event in events where byID.updateValue(event, forKey: event.id) == nil {
@@ -63,12 +66,45 @@ public struct EventStore: Sendable {
                     try session.executeScript(Self.applyToTiles)
                     outcome.inserted = try session.query("SELECT count(*) FROM fresh")[0].decode(Int.self, at: 0)
                 }
+                if let beats { try session.execute(Self.applyHeartbeats(beats)) }
+                if let tick {
+                    try session.execute("""
+                        INSERT INTO recorder_watermark (id, tick_at) VALUES (1, \(tick))
+                        ON CONFLICT (id) DO UPDATE SET tick_at = greatest(recorder_watermark.tick_at, excluded.tick_at)
+                        """)
+                }
                 for rejection in rejections { try Self.reject(session, rejection) }
                 return outcome
             }
         } catch {
             throw StorageError(error)
         }
+    }
+
+    /// The batch's heartbeats as a JSON array for `jsonb_to_recordset`.
+    static func heartbeatJSON(_ heartbeats: [Heartbeat]) -> PostgresJSON {
+        PostgresJSON(text: String(decoding: (try? MessageCoding.encoder().encode(heartbeats)) ?? Data("[]".utf8), as: UTF8.self))
+    }
+
+    /// Each tile's latest heartbeat moves `seen_at` forward; on the tile's current attempt it also
+    /// sets the trouble it reports (keeping when the trouble began) or clears it.
+    static func applyHeartbeats(_ beats: PostgresJSON) -> PostgresQuery {
+        """
+        WITH latest AS (
+            SELECT DISTINCT ON (task, tile) task, tile, attempt, time, trouble, tries
+            FROM jsonb_to_recordset(\(beats)) AS h(task text, tile text, attempt int, time timestamptz, trouble text, tries int)
+            ORDER BY task, tile, time DESC
+        )
+        UPDATE tiles t
+        SET seen_at = greatest(t.seen_at, l.time),
+            trouble = CASE WHEN l.attempt = t.attempt THEN l.trouble ELSE t.trouble END,
+            trouble_tries = CASE WHEN l.attempt = t.attempt THEN l.tries ELSE t.trouble_tries END,
+            trouble_since = CASE WHEN l.attempt <> t.attempt THEN t.trouble_since
+                                 WHEN l.trouble IS NULL THEN NULL
+                                 ELSE coalesce(t.trouble_since, l.time) END
+        FROM latest l
+        WHERE t.task_id = l.task AND t.tile_id = l.tile AND l.time > coalesce(t.seen_at, '-infinity')
+        """
     }
 
     private static func reject(_ session: PostgresSession, _ rejection: Rejection) throws(PostgresError) {
@@ -185,6 +221,13 @@ public struct EventStore: Sendable {
                     SELECT t.status, t.attempt, t.raw_status, t.progress, t.message, t.status_at, t.last_event_id
                     LIMIT 1),
                 updated_at = now(),
+                -- A tile that moves on is out of the trouble its heartbeats reported.
+                trouble = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                               THEN NULL ELSE t.trouble END,
+                trouble_since = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                                     THEN NULL ELSE t.trouble_since END,
+                trouble_tries = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                                     THEN NULL ELSE t.trouble_tries END,
                 submitted_at = CASE WHEN m.attempt > t.attempt THEN m.submitted_at
                                     WHEN m.attempt = t.attempt THEN least(t.submitted_at, m.submitted_at)
                                     ELSE t.submitted_at END,

@@ -3,11 +3,18 @@ import Coordinator
 import Foundation
 import Storage
 
-/// `tilefleet resume [TASK]`: rebuild the queues from PostgreSQL after a broker loss.
+/// `tilefleet resume [TASK]`: the coordinator's recovery pass, now.
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
-        abstract: "Rebuild the work queues from PostgreSQL: poll items for tiles with a backend job, submit items for dispatched ones without.")
+        abstract: "Republish the tiles whose work items were lost (the coordinator does this on its own every recovery.heal_interval).",
+        discussion: """
+            Declares the broker topology, then republishes every tile in flight that has been silent for longer than
+            recovery.lease plus its backend's longest submit plus recovery.clock_skew: a poll item when its backend job
+            is known, else a submit that looks the job up by idempotency key first. Safe to run any number of times,
+            from any host, while the fleet runs: it never starts a second job. Tiles still within their lease are left
+            alone; run it again later, or let the coordinator do it.
+            """)
 
     @Argument(help: "A task id (default: every task).")
     var task: String?
@@ -18,9 +25,10 @@ struct ResumeCommand: AsyncParsableCommand {
         let configuration = try connection.fleetConfiguration()
         let database = try await CoordinatorSupport.database(connection)
         let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
-        let outcome = try await Resumer(store: TaskStore(connection: database), publisher: WorkPublisher(channel: channel, topology: configuration.topology))
-            .resume(task: task)
-        print("republished \(outcome.polls) poll items, \(outcome.submits) submit items and \(outcome.cancels) cancel items (canceled tiles whose job had not stopped)")
+        let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology,
+                                    lease: configuration.recovery.lease, logger: CoordinatorSupport.quietLogger)
+        let outcome = try await Resumer(dispatcher: dispatcher, silence: configuration.recoverySilence).resume(task: task)
+        print("republished \(outcome.polls) poll items and \(outcome.submits) submit items (tiles silent beyond their lease), and sent \(outcome.cancels) cancel items again (jobs still running long after their cancel)")
         await amqp.close()
         await database.close()
     }

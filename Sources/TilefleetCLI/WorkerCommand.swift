@@ -88,7 +88,7 @@ struct WorkerCommand: AsyncParsableCommand {
             do {
                 let configured = try fleet.backend(named: name)
                 served[name] = WorkerBackend(backend: try configured.makeBackend(client: client, logger: logger),
-                                             policy: WorkerPolicy(backend: configured, waitTiers: tiers))
+                                             policy: WorkerPolicy(backend: configured, waitTiers: tiers, lease: configuration.recovery.lease))
             } catch {
                 throw ValidationError("\(error)")
             }

@@ -10,6 +10,8 @@ public enum BackendAnswer: Sendable, Equatable {
     case results([BackendAsset])
     case logs([BackendLogEntry])
     case canceled
+    /// The pause asked for is over.
+    case paused
     /// The call failed; any error that is not a ``BackendError`` arrives as `.transport`.
     case failed(BackendError)
 }

@@ -15,6 +15,9 @@ public enum BackendCall: Sendable, Equatable {
     case logs(jobID: String)
     /// ``Backend/cancel(_:)``.
     case cancel(jobID: String)
+    /// No call: wait this long, holding the item (a submit another worker may still have had in
+    /// flight lands meanwhile); answered with ``BackendAnswer/paused``.
+    case pause(Duration)
 
     /// A short name for metrics and logs.
     public var name: String {
@@ -25,6 +28,7 @@ public enum BackendCall: Sendable, Equatable {
         case .results: "results"
         case .logs: "logs"
         case .cancel: "cancel"
+        case .pause: "pause"
         }
     }
 }

@@ -15,7 +15,13 @@ import Timing
 /// ```
 ///
 /// The rules:
+/// - lease: an item (cancels aside) whose lease has run out is dropped: the coordinator has
+///   republished its tile, or will. Every item handed on carries a lease of one `lease` past the
+///   tile's last sign of life; a ``Heartbeat`` goes out before that would run out while the item
+///   waits, and with every "try later" or transient failure (saying what went wrong).
 /// - submit: a submit that may have been tried before (redelivered or deferred) first looks for the attempt's job by idempotency key; then a `submitted` event and a `poll` item.
+///   A redelivered one first pauses for `redeliveryGrace`, holding the item, so that a submit its
+///   previous holder had sent lands before the lookup.
 /// - poll: one status call; an event when the platform's status changed; on `finished` the result
 ///   links; on `failed` the error text and a log excerpt, then a retry (`retrying` + a submit of
 ///   the next attempt) while attempts remain; a job beyond `max_runtime` is cancelled and counts as failed.
@@ -33,6 +39,7 @@ public struct WorkItemHandler: Sendable {
 
     enum State: Sendable {
         case initial
+        case pausing
         case finding
         case submitting
         case polling
@@ -67,13 +74,15 @@ public struct WorkItemHandler: Sendable {
 
     /// The first step.
     public mutating func start(now: Date) -> Step {
+        if item.kind != .cancel, let lease = item.leaseUntil, now > lease {
+            return finish(WorkerDecision(outcome: .lapsed), now: now)
+        }
         switch item.kind {
         case .submit:
-            if redelivered && item.pollCount == 0 && item.backendJobID == nil {
-                // Let a submit that the previous holder may still have in flight land first.
-                var parked = item
-                parked.pollCount = 1
-                return finish(deferred(parked, delay: policy.redeliveryGrace, now: now))
+            if redelivered && item.pollCount == 0 && item.backendJobID == nil && policy.redeliveryGrace > .zero {
+                // Let a submit that the previous holder may have sent land first.
+                state = .pausing
+                return .call(.pause(policy.redeliveryGrace))
             }
             if mustFindFirst {
                 state = .finding
@@ -97,44 +106,47 @@ public struct WorkItemHandler: Sendable {
     /// The step after the backend answered the last call.
     public mutating func receive(_ answer: BackendAnswer, now: Date) -> Step {
         switch (state, answer) {
+        case (.pausing, .paused):
+            state = .finding
+            return .call(.find(idempotencyKey: item.idempotencyKey))
         case (.finding, .found(let id?)), (.submitting, .submitted(let id)):
-            return finish(submitted(jobID: id, now: now))
+            return finish(submitted(jobID: id, now: now), now: now)
         case (.finding, .found(nil)):
             state = .submitting
             return .call(.submit(item.job, idempotencyKey: item.idempotencyKey))
         case (.finding, .failed(let error)), (.submitting, .failed(let error)):
-            return finish(submitFailed(error, now: now))
+            return finish(submitFailed(error, now: now), now: now)
 
         case (.polling, .status(let status)):
             return polled(status, now: now)
         case (.polling, .failed(.notFound(let message))):
-            return finish(attemptFailed(error: "backend job \(jobID) no longer exists: \(message)", rawStatus: nil, now: now))
-        case (.polling, .failed):
-            return finish(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now))
+            return finish(attemptFailed(error: "backend job \(jobID) no longer exists: \(message)", rawStatus: nil, now: now), now: now)
+        case (.polling, .failed(let error)):
+            return finish(troubled(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now), "status call failed: \(error)", now: now), now: now)
 
         case (.fetchingResults(let status), .results(let assets)):
             let event = self.event(.finished, now: now, rawStatus: status.rawStatus, progress: 1,
                                    message: status.message, assets: assets.map(Self.asset))
-            return finish(WorkerDecision(events: [event], outcome: .finished))
+            return finish(WorkerDecision(events: [event], outcome: .finished), now: now)
         case (.fetchingResults(let status), .failed(let error)):
             if Self.isTransient(error) {
-                return finish(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now))
+                return finish(troubled(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now), "results call failed: \(error)", now: now), now: now)
             }
-            return finish(attemptFailed(error: "the job finished but its results are unavailable: \(error)", rawStatus: status.rawStatus, now: now))
+            return finish(attemptFailed(error: "the job finished but its results are unavailable: \(error)", rawStatus: status.rawStatus, now: now), now: now)
 
         case (.fetchingLogs(let status), .logs(let entries)):
-            return finish(attemptFailed(error: Self.errorText(status, logs: entries, lines: policy.logExcerptLines), rawStatus: status.rawStatus, now: now))
+            return finish(attemptFailed(error: Self.errorText(status, logs: entries, lines: policy.logExcerptLines), rawStatus: status.rawStatus, now: now), now: now)
         case (.fetchingLogs(let status), .failed):
-            return finish(attemptFailed(error: Self.errorText(status, logs: [], lines: 0), rawStatus: status.rawStatus, now: now))
+            return finish(attemptFailed(error: Self.errorText(status, logs: [], lines: 0), rawStatus: status.rawStatus, now: now), now: now)
 
         case (.cancelingOverdue(let status), .canceled), (.cancelingOverdue(let status), .failed(.notFound)):
             return finish(attemptFailed(error: "exceeded the maximum run time of \(item.maxRuntimeSeconds ?? 0) s; the job was canceled",
-                                        rawStatus: status.rawStatus, now: now))
+                                        rawStatus: status.rawStatus, now: now), now: now)
         case (.cancelingOverdue, .failed(let error)) where Self.isTransient(error):
-            return finish(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now))
+            return finish(troubled(deferred(pollAgain(now: now, rawStatus: item.lastRawStatus), now: now), "cancel failed: \(error)", now: now), now: now)
         case (.cancelingOverdue(let status), .failed(let error)):
             return finish(attemptFailed(error: "exceeded the maximum run time of \(item.maxRuntimeSeconds ?? 0) s; cancel failed: \(error)",
-                                        rawStatus: status.rawStatus, now: now))
+                                        rawStatus: status.rawStatus, now: now), now: now)
 
         case (.findingToCancel, .found(let id?)):
             state = .canceling(jobID: id)
@@ -142,29 +154,29 @@ public struct WorkItemHandler: Sendable {
         case (.findingToCancel, .found(nil)):
             guard item.pollCount + 1 < policy.cancelLookups else {
                 return finish(WorkerDecision(events: [event(.canceled, now: now, message:
-                    "no backend job was found for this attempt after \(policy.cancelLookups) lookups; none was canceled")], outcome: .canceled))
+                    "no backend job was found for this attempt after \(policy.cancelLookups) lookups; none was canceled")], outcome: .canceled), now: now)
             }
             var again = item
             again.pollCount += 1
-            return finish(deferred(again, delay: policy.pollDelay(after: item.pollCount), now: now))
+            return finish(deferred(again, delay: policy.pollDelay(after: item.pollCount), now: now), now: now)
         case (.findingToCancel, .failed(let error)) where Self.isTransient(error):
-            return finish(triedAgainLater(item, after: error, now: now))
+            return finish(triedAgainLater(item, after: error, now: now), now: now)
         case (.findingToCancel, .failed(let error)):
             return finish(WorkerDecision(events: [event(.canceled, now: now, message: "could not look up the job to cancel it: \(error)")],
-                                         outcome: .canceled))
+                                         outcome: .canceled), now: now)
 
         case (.canceling(let id), .canceled), (.canceling(let id), .failed(.notFound)):
-            return finish(WorkerDecision(events: [event(.canceled, now: now, jobID: id)], outcome: .canceled))
+            return finish(WorkerDecision(events: [event(.canceled, now: now, jobID: id)], outcome: .canceled), now: now)
         case (.canceling(let id), .failed(let error)) where Self.isTransient(error):
             var again = item
             again.backendJobID = id
-            return finish(triedAgainLater(again, after: error, now: now))
+            return finish(triedAgainLater(again, after: error, now: now), now: now)
         case (.canceling(let id), .failed(let error)):
             return finish(WorkerDecision(events: [event(.canceled, now: now, jobID: id, message: "the backend refused the cancel: \(error)")],
-                                         outcome: .canceled))
+                                         outcome: .canceled), now: now)
 
         default:
-            return finish(.deadLetter(reason: "internal: unexpected answer \(answer) in state \(state)"))
+            return finish(.deadLetter(reason: "internal: unexpected answer \(answer) in state \(state)"), now: now)
         }
     }
 
@@ -172,9 +184,41 @@ public struct WorkItemHandler: Sendable {
 
     private var jobID: String { item.backendJobID ?? "" }
 
-    private mutating func finish(_ decision: WorkerDecision) -> Step {
+    private mutating func finish(_ decision: WorkerDecision, now: Date) -> Step {
         state = .done
-        return .done(decision)
+        return .done(withLeases(decision, now: now))
+    }
+
+    /// Leases on every item handed on: one `lease` past the tile's last sign of life, with a
+    /// heartbeat now (the new sign of life) when the decision carries one already or when the old
+    /// one would leave the lease too short for the item's wait plus a quarter lease of slack.
+    func withLeases(_ decision: WorkerDecision, now: Date) -> WorkerDecision {
+        guard !decision.items.isEmpty else { return decision }
+        var decision = decision
+        let lease = policy.lease.inSeconds
+        var alive = item.aliveAt ?? .distantPast
+        let longestWait = Double(decision.items.compactMap(\.tier).max() ?? 0)
+        if decision.heartbeats.isEmpty && alive.addingTimeInterval(lease) < now.addingTimeInterval(longestWait + lease / 4) {
+            decision.heartbeats.append(heartbeat(now: now))
+        }
+        if !decision.heartbeats.isEmpty { alive = now }
+        for index in decision.items.indices {
+            decision.items[index].item.aliveAt = alive
+            decision.items[index].item.leaseUntil = alive.addingTimeInterval(lease)
+        }
+        return decision
+    }
+
+    /// `decision` with a heartbeat saying what keeps the item from going on.
+    private func troubled(_ decision: WorkerDecision, _ trouble: String, now: Date) -> WorkerDecision {
+        var decision = decision
+        decision.heartbeats.append(heartbeat(now: now, trouble: String(trouble.prefix(Heartbeat.troubleLimit)), tries: item.pollCount + 1))
+        return decision
+    }
+
+    private func heartbeat(now: Date, trouble: String? = nil, tries: Int? = nil) -> Heartbeat {
+        Heartbeat(task: item.task, tile: item.tile, attempt: item.attempt, backend: item.backend, worker: worker, time: now,
+                  trouble: trouble, tries: tries)
     }
 
     private func submitted(jobID: String, now: Date) -> WorkerDecision {
@@ -207,7 +251,7 @@ public struct WorkItemHandler: Sendable {
             state = .fetchingLogs(status)
             return .call(.logs(jobID: jobID))
         case .canceled:
-            return finish(WorkerDecision(events: [event(.canceled, now: now, rawStatus: status.rawStatus, message: status.message)], outcome: .canceled))
+            return finish(WorkerDecision(events: [event(.canceled, now: now, rawStatus: status.rawStatus, message: status.message)], outcome: .canceled), now: now)
         case .submitted, .running:
             if let limit = item.maxRuntimeSeconds, let since = item.submittedAt, now.timeIntervalSince(since) > Double(limit) {
                 state = .cancelingOverdue(status)
@@ -220,7 +264,7 @@ public struct WorkItemHandler: Sendable {
             }
             let next = pollAgain(now: now, rawStatus: status.rawStatus)
             let delay = policy.pollDelay(after: next.pollCount - 1)
-            return finish(WorkerDecision(events: events, items: [.init(item: next, tier: policy.tier(for: delay))], outcome: .polled))
+            return finish(WorkerDecision(events: events, items: [.init(item: next, tier: policy.tier(for: delay))], outcome: .polled), now: now)
         }
     }
 
@@ -233,11 +277,23 @@ public struct WorkItemHandler: Sendable {
         return next
     }
 
-    /// `again` back after a "try later" or a transient failure, with the growing defer delay.
+    /// `again` back after a "try later" or a transient failure, with the growing defer delay and a
+    /// heartbeat saying why.
     private func triedAgainLater(_ again: WorkItem, after error: BackendError, now: Date) -> WorkerDecision {
         var again = again
         again.pollCount = item.pollCount + 1
-        return deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now)
+        let decision = deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now)
+        return troubled(decision, "\(Self.verb(of: item.kind, state: state)) failed: \(error)", now: now)
+    }
+
+    /// What was being done, for a trouble text.
+    private static func verb(of kind: WorkItem.Kind, state: State) -> String {
+        switch state {
+        case .finding, .findingToCancel: "lookup"
+        case .submitting: "submit"
+        case .canceling: "cancel"
+        default: kind.rawValue
+        }
     }
 
     private func deferred(_ again: WorkItem, now: Date) -> WorkerDecision {

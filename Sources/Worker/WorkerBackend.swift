@@ -23,6 +23,9 @@ public struct WorkerBackend: Sendable {
             case .cancel(let id):
                 try await backend.cancel(id)
                 return .canceled
+            case .pause(let duration):
+                try await Task.sleep(for: duration)
+                return .paused
             }
         } catch let error as BackendError {
             return .failed(error)

@@ -1,7 +1,7 @@
 import FleetModel
 import Messaging
 
-/// What to do with one delivery once the backend has answered: the events and items to publish
+/// What to do with one delivery once the backend has answered: the events, heartbeats and items to publish
 /// (with confirms), then how to settle the delivery. The service applies it; nothing in it is I/O.
 public struct WorkerDecision: Sendable, Equatable {
     /// How the delivery is settled once every publication is confirmed.
@@ -39,15 +39,21 @@ public struct WorkerDecision: Sendable, Equatable {
         case canceled
         /// The message was unreadable and went to the dead-letter exchange.
         case deadLettered = "dead_lettered"
+        /// The item's lease had run out: acked and dropped; the coordinator republishes the tile.
+        case lapsed
     }
 
     public var events: [StatusEvent]
+    /// Signs of life for the recorder (``Heartbeat``), published with the events.
+    public var heartbeats: [Heartbeat]
     public var items: [Publication]
     public var settlement: Settlement
     public var outcome: Outcome
 
-    public init(events: [StatusEvent] = [], items: [Publication] = [], settlement: Settlement = .ack, outcome: Outcome) {
+    public init(events: [StatusEvent] = [], heartbeats: [Heartbeat] = [], items: [Publication] = [], settlement: Settlement = .ack,
+                outcome: Outcome) {
         self.events = events
+        self.heartbeats = heartbeats
         self.items = items
         self.settlement = settlement
         self.outcome = outcome

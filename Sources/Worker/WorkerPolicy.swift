@@ -19,10 +19,14 @@ public struct WorkerPolicy: Sendable, Equatable {
     /// Log lines quoted in a `failed` event's error text.
     public var logExcerptLines: Int
     /// How long a redelivered submit waits before it looks for its job: the worker that had it may
-    /// have died with the submit request still on its way to the platform, and a lookup made before
-    /// that request lands would miss the job and submit a second one. The backend's request timeout
-    /// bounds how long such a request can be outstanding.
+    /// have died with the submit request already sent, and a lookup made before the platform has
+    /// created that job would miss it and submit a second one. A killed worker sends nothing more,
+    /// so the platform's own time to answer a submit bounds it: the worker sets this from the
+    /// submits it has timed (``SubmitTimings``), and uses the request timeout until it has any.
     public var redeliveryGrace: Duration
+    /// How long an item stays valid past its tile's last sign of life (``WorkItem/leaseUntil``);
+    /// the fleet's `recovery.lease`.
+    public var lease: Duration
     /// How many times a cancel for an attempt with no known job looks the job up by its
     /// idempotency key, with the poll delay between looks, before concluding that none runs. The
     /// attempt's submit may still be queued or deferred when the cancel arrives.
@@ -30,7 +34,7 @@ public struct WorkerPolicy: Sendable, Equatable {
 
     public init(pollMinimum: Duration = .seconds(10), pollMaximum: Duration = .seconds(300), retryDelay: Duration? = nil,
                 waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5, redeliveryGrace: Duration = .seconds(60),
-                cancelLookups: Int = 8) {
+                cancelLookups: Int = 8, lease: Duration = RecoveryConfiguration().lease) {
         self.pollMinimum = pollMinimum
         self.pollMaximum = max(pollMinimum, pollMaximum)
         self.retryDelay = retryDelay ?? pollMinimum
@@ -38,12 +42,14 @@ public struct WorkerPolicy: Sendable, Equatable {
         self.logExcerptLines = logExcerptLines
         self.redeliveryGrace = redeliveryGrace
         self.cancelLookups = max(1, cancelLookups)
+        self.lease = lease
     }
 
-    /// The policy of a configured backend (its `poll` interval) on a topology's wait tiers.
-    public init(backend: BackendConfiguration, waitTiers: [Int]) {
+    /// The policy of a configured backend (its `poll` interval) on a topology's wait tiers, with
+    /// the fleet's lease.
+    public init(backend: BackendConfiguration, waitTiers: [Int], lease: Duration = RecoveryConfiguration().lease) {
         self.init(pollMinimum: backend.poll.minimum, pollMaximum: backend.poll.maximum, waitTiers: waitTiers,
-                  redeliveryGrace: backend.requestTimeout)
+                  redeliveryGrace: backend.requestTimeout, lease: lease)
     }
 
     /// The delay before the poll that follows `polls` earlier ones: `pollMinimum · 2^polls`, at most `pollMaximum`.

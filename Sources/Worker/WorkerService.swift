@@ -23,6 +23,8 @@ public struct WorkerService: Service {
     public let configuration: WorkerConfiguration
     public let metrics: WorkerMetrics
     public let logger: Logger
+    /// How long this worker's submits took, for the pause before a redelivered submit's lookup.
+    public let submitTimings = SubmitTimings()
 
     public init(amqp: AMQPConnection, topology: Topology, backends: [String: WorkerBackend],
                 configuration: WorkerConfiguration = WorkerConfiguration(), metrics: WorkerMetrics = WorkerMetrics(),
@@ -146,6 +148,8 @@ public struct WorkerService: Service {
             metrics.handled(kind: kind, outcome: decision.outcome.rawValue)
             if case .deadLetter(let reason) = decision.settlement {
                 logger.warning("message dead-lettered", metadata: ["reason": "\(reason)", "routing_key": "\(delivery.routingKey)"])
+            } else if decision.outcome == .lapsed {
+                logger.notice("item dropped: its lease ran out; the coordinator republishes the tile")
             } else {
                 logger.debug("item handled", metadata: ["outcome": "\(decision.outcome.rawValue)"])
             }
@@ -160,7 +164,9 @@ public struct WorkerService: Service {
 
     /// Runs the handler's backend calls; `nil` if cancelled meanwhile.
     func decide(_ item: WorkItem, redelivered: Bool, backend: WorkerBackend, logger: Logger) async -> WorkerDecision? {
-        var handler = WorkItemHandler(item: item, redelivered: redelivered, policy: backend.policy, worker: configuration.identity)
+        var policy = backend.policy
+        policy.redeliveryGrace = submitTimings.grace(backend: item.backend, ceiling: policy.redeliveryGrace)
+        var handler = WorkItemHandler(item: item, redelivered: redelivered, policy: policy, worker: configuration.identity)
         var step = handler.start(now: Date())
         let clock = ContinuousClock()
         while case .call(let call) = step {
@@ -172,15 +178,19 @@ public struct WorkerService: Service {
                 succeeded = false
                 logger.info("backend call failed", metadata: ["call": "\(call.name)", "error": "\(error)"])
             }
-            metrics.backendCall(backend: item.backend, call: call.name, succeeded: succeeded, duration: clock.now - started)
+            let duration = clock.now - started
+            if case .pause = call {} else {
+                metrics.backendCall(backend: item.backend, call: call.name, succeeded: succeeded, duration: duration)
+            }
             if case .status = call { metrics.polled(backend: item.backend) }
+            if case .submit = call, succeeded { submitTimings.record(duration, backend: item.backend) }
             step = handler.receive(answer, now: Date())
         }
         guard case .done(let decision) = step else { return nil }
         return decision
     }
 
-    /// Publishes the decision's events, items and dead letter, all pipelined, and returns once
+    /// Publishes the decision's events, heartbeats, items and dead letter, all pipelined, and returns once
     /// every one is confirmed.
     func apply(_ decision: WorkerDecision, to delivery: AMQPDelivery, on channel: AMQPChannel) async throws {
         let json = AMQPProperties(contentType: "application/json")
@@ -189,6 +199,12 @@ public struct WorkerService: Service {
                 group.addTask {
                     try await channel.publishConfirmed(event.encoded(), exchange: topology.eventsExchange,
                                                        routingKey: event.routingKey, properties: json)
+                }
+            }
+            for beat in decision.heartbeats {
+                group.addTask {
+                    try await channel.publishConfirmed(beat.encoded(), exchange: topology.eventsExchange,
+                                                       routingKey: beat.routingKey, properties: json)
                 }
             }
             for publication in decision.items {

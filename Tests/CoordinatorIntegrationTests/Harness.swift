@@ -45,11 +45,27 @@ struct Harness {
     }
 
     /// A dispatcher with its own database connection and broker channel.
-    func dispatcher() async throws -> Dispatcher {
+    func dispatcher(lease: Duration = .seconds(600)) async throws -> Dispatcher {
         let connection = try await PostgresConnection.connect(to: db.url)
         let channel = try await amqp.openChannel()
         try await channel.enablePublisherConfirms()
-        return Dispatcher(connection: connection, channel: channel, topology: topology)
+        return Dispatcher(connection: connection, channel: channel, topology: topology, lease: lease)
+    }
+
+    /// Moves every tile's times `by` into the past, as if that long had gone by since.
+    func age(_ by: Duration) async throws {
+        let seconds = Double(by.components.seconds)
+        try await db.connection.execute("""
+            UPDATE tiles SET dispatched_at = dispatched_at - make_interval(secs => \(seconds)),
+                             item_at = item_at - make_interval(secs => \(seconds)),
+                             status_at = status_at - make_interval(secs => \(seconds)),
+                             seen_at = seen_at - make_interval(secs => \(seconds))
+            """)
+    }
+
+    /// What the recorder does with a coordinator tick: the watermark moves to `time`.
+    func applyTick(_ time: Date) async throws {
+        try await EventStore(connection: db.connection).apply([], tick: time)
     }
 
     func count(_ sql: PostgresQuery) async throws -> Int {

@@ -64,12 +64,6 @@ import Testing
             #expect(outcome.cancelItems == 1 && outcome.notYetSubmitted == 0)
             #expect(try await h.takeWorkItems(1).first?.backendJobID == "job-1")
 
-            // Should the broker lose that cancel, `resume` sends it again rather than a poll.
-            let resumed = try await Resumer(store: h.store, publisher: h.publisher).resume(task: "stray")
-            #expect(resumed == Resumer.Outcome(polls: 0, submits: 0, cancels: 1))
-            let again = try #require(try await h.takeWorkItems(1).first)
-            #expect(again.kind == .cancel && again.backendJobID == "job-1")
-
             // The job had failed: its worker publishes `retrying` and submits attempt 2, whose job
             // runs — and only then does the cancel of attempt 1 land.
             try await h.apply([
@@ -138,30 +132,81 @@ import Testing
         await h.tearDown()
     }
 
-    @Test func resumeRebuildsTheQueuesAfterEveryQueueWasDeleted() async throws {
+    /// The broker loses every queue. Items carry a lease; `resume` (the coordinator's recovery
+    /// pass) republishes a tile only once it has been silent beyond its lease before the recorder's
+    /// watermark, marks it first, and so adds nothing however often it runs.
+    @Test func resumeRepublishesSilentTilesOnceWhateverTimesItRuns() async throws {
         let h = try await Harness.make(maxActive: 4)
         do {
             _ = try await h.submit(TaskFixtures.spec(id: "survivor"))
-            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 4).total == 4)
+            let dispatcher = try await h.dispatcher(lease: .seconds(1))
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 4).total == 4)
             let items = try await h.takeWorkItems(4)
+            for item in items {
+                let alive = try #require(item.aliveAt)
+                #expect(item.leaseUntil == alive.addingTimeInterval(1), "a dispatched item's lease starts at its claim")
+            }
             try await h.apply([
                 StatusEvent(task: "survivor", tile: items[0].tile, attempt: 1, status: .submitted, backend: "sim", backendJobID: "j-0"),
                 StatusEvent(task: "survivor", tile: items[1].tile, attempt: 1, status: .running, backend: "sim", backendJobID: "j-1"),
             ])
             // The broker loses everything.
             try await h.topology.delete(on: h.channel)
+            let resumer = Resumer(dispatcher: dispatcher, silence: ["sim": .seconds(2)])
 
-            let outcome = try await Resumer(store: h.store, publisher: h.publisher).resume()
+            // No watermark yet: the recorder may hold any number of signs of life, so nothing moves.
+            #expect(try await resumer.resume() == Resumer.Outcome(polls: 0, submits: 0))
+            // An hour passes; then the recorder applies a tick.
+            try await h.age(.seconds(3600))
+            try await h.applyTick(Date())
+            let outcome = try await resumer.resume()
             #expect(outcome == Resumer.Outcome(polls: 2, submits: 2))
-            let rebuilt = try await h.takeWorkItems(4)
+            for _ in 0..<2 {
+                #expect(try await resumer.resume() == Resumer.Outcome(polls: 0, submits: 0), "a tile is republished once per lease")
+            }
+            let rebuilt = try await h.takeWorkItems(5, timeout: .seconds(2))
             #expect(rebuilt.count == 4)
             let polls = rebuilt.filter { $0.kind == .poll }
             #expect(Set(polls.compactMap(\.backendJobID)) == ["j-0", "j-1"])
             #expect(rebuilt.filter { $0.kind == .submit }.count == 2)
             #expect(rebuilt.filter { $0.kind == .submit }.allSatisfy { $0.mayExist == true }, "a republished submit looks its job up first")
+            #expect(rebuilt.allSatisfy { $0.leaseUntil != nil && $0.aliveAt != nil })
             #expect(Set(rebuilt.map(\.idempotencyKey)).count == 4)
-            // Pending tiles are not the resume's business: they stay for the dispatcher.
+            // Pending tiles are not the recovery's business: they stay for the dispatcher.
             #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'pending'") > 0)
+
+            // Another hour; a heartbeat just before the tick keeps its tile out of the next pass.
+            try await h.age(.seconds(3600))
+            try await EventStore(connection: h.db.connection).apply([], heartbeats: [
+                Heartbeat(task: "survivor", tile: items[0].tile, attempt: 1, time: Date()),
+            ])
+            try await h.applyTick(Date())
+            let later = try await resumer.resume()
+            #expect(later.polls + later.submits == 3, "every tile but the one alive")
+            _ = try await h.takeWorkItems(3)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    /// A coordinator that committed its claim and died before publishing leaves tiles queued with
+    /// no item: they still count against `max_active`, and recovery republishes them.
+    @Test func tilesClaimedButNeverPublishedHoldTheirSlotsUntilRecovered() async throws {
+        let h = try await Harness.make(maxActive: 3)
+        do {
+            _ = try await h.submit(TaskFixtures.spec(id: "orphan"))
+            let dispatcher = try await h.dispatcher(lease: .seconds(1))
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 3).total == 3)
+            _ = try await h.channel.purgeQueue(h.topology.workQueue(backend: "sim"))
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 3).total == 0, "the slots stay held")
+            try await h.age(.seconds(3600))
+            try await h.applyTick(Date())
+            let recovered = try await dispatcher.recover(silence: ["sim": .seconds(2)])
+            #expect(recovered == Dispatcher.RecoveryOutcome(polls: 0, submits: 3))
+            let items = try await h.takeWorkItems(3)
+            #expect(items.allSatisfy { $0.kind == .submit && $0.mayExist == true })
         } catch {
             await h.tearDown()
             throw error

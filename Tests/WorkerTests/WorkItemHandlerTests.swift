@@ -48,18 +48,86 @@ import Worker
         #expect(d.items[0].tier == 5)
     }
 
-    @Test func aRedeliveredSubmitWaitsThenFindsTheJobAndDoesNotSubmitAgain() throws {
-        let (none, parked) = Self.run(Self.item(), redelivered: true, answers: [])
-        #expect(none.isEmpty)
-        let park = try #require(parked)
-        #expect(park.outcome == .deferred)
-        #expect(park.events.isEmpty)
-        #expect(park.items.first?.tier == 60)  // the redelivery grace
-        let again = try #require(park.items.first?.item)
-        let (calls, decision) = Self.run(again, answers: [.found(jobID: "j-old")])
-        #expect(calls == [.find(idempotencyKey: "tilefleet:t1:31UFS:1")])
+    @Test func aRedeliveredSubmitPausesForTheGraceThenFindsTheJobAndDoesNotSubmitAgain() throws {
+        let (calls, decision) = Self.run(Self.item(), redelivered: true, answers: [.paused, .found(jobID: "j-old")])
+        #expect(calls == [.pause(Self.policy.redeliveryGrace), .find(idempotencyKey: "tilefleet:t1:31UFS:1")])
         #expect(decision?.items.first?.item.backendJobID == "j-old")
         #expect(decision?.events.map(\.status) == [.submitted])
+    }
+
+    @Test func aRedeliveredSubmitWithNoJobFoundSubmitsOnce() {
+        let (calls, decision) = Self.run(Self.item(), redelivered: true, answers: [.paused, .found(jobID: nil), .submitted(jobID: "j-new")])
+        #expect(calls.map(\.name) == ["pause", "find", "submit"])
+        #expect(decision?.outcome == .submitted)
+    }
+
+    // MARK: Leases
+
+    @Test func anItemWhoseLeaseRanOutIsDroppedWithoutACall() throws {
+        for kind in [WorkItem.Kind.submit, .poll] {
+            var item = Self.item(kind, jobID: kind == .poll ? "j" : nil)
+            item.leaseUntil = Self.now.addingTimeInterval(-1)
+            let (calls, decision) = Self.run(item, answers: [])
+            #expect(calls.isEmpty)
+            let d = try #require(decision)
+            #expect(d.outcome == .lapsed && d.settlement == .ack)
+            #expect(d.events.isEmpty && d.items.isEmpty && d.heartbeats.isEmpty)
+        }
+    }
+
+    @Test func aCancelIsCarriedOutWhateverItsLease() {
+        var item = Self.item(.cancel, jobID: "j")
+        item.leaseUntil = Self.now.addingTimeInterval(-600)
+        let (calls, decision) = Self.run(item, answers: [.canceled])
+        #expect(calls == [.cancel(jobID: "j")])
+        #expect(decision?.outcome == .canceled)
+    }
+
+    @Test func itemsHandedOnCarryALeaseOneLeasePastTheLastSignOfLife() throws {
+        var item = Self.item(.poll, jobID: "j", pollCount: 0, lastRaw: "running")
+        item.aliveAt = Self.now.addingTimeInterval(-60)
+        item.leaseUntil = Self.now.addingTimeInterval(540)
+        let running = BackendJobStatus(status: .running, rawStatus: "running")
+        let (_, decision) = Self.run(item, answers: [.status(running)])
+        let d = try #require(decision)
+        #expect(d.heartbeats.isEmpty, "a recent sign of life needs no heartbeat")
+        #expect(d.items[0].item.aliveAt == item.aliveAt)
+        #expect(d.items[0].item.leaseUntil == item.aliveAt!.addingTimeInterval(Self.policy.lease.inSeconds))
+    }
+
+    @Test func aHeartbeatGoesOutBeforeTheLeaseWouldOutrunTheItemsWait() throws {
+        var item = Self.item(.poll, jobID: "j", pollCount: 6, lastRaw: "running")
+        // Ten minutes of lease; the next poll waits 300 s; the last sign of life is 7 minutes old.
+        item.aliveAt = Self.now.addingTimeInterval(-420)
+        let running = BackendJobStatus(status: .running, rawStatus: "running")
+        let (_, decision) = Self.run(item, answers: [.status(running)])
+        let d = try #require(decision)
+        #expect(d.items[0].tier == 300)
+        #expect(d.heartbeats.count == 1)
+        #expect(d.heartbeats[0].time == Self.now && d.heartbeats[0].trouble == nil)
+        #expect(d.heartbeats[0].routingKey == "_alive.t1.31UFS")
+        #expect(d.items[0].item.aliveAt == Self.now)
+        #expect(d.items[0].item.leaseUntil == Self.now.addingTimeInterval(Self.policy.lease.inSeconds))
+    }
+
+    @Test func tryLaterSendsAHeartbeatSayingWhatKeepsTheTileWaiting() throws {
+        var item = Self.item(pollCount: 2)
+        item.aliveAt = Self.now
+        let (_, decision) = Self.run(item, answers: [.found(jobID: nil), .failed(.tryLater(retryAfter: nil, message: "ConcurrentJobLimit", jobID: nil))])
+        let d = try #require(decision)
+        #expect(d.outcome == .deferred)
+        #expect(d.heartbeats.count == 1)
+        #expect(d.heartbeats[0].trouble?.contains("submit failed") == true)
+        #expect(d.heartbeats[0].trouble?.contains("ConcurrentJobLimit") == true)
+        #expect(d.heartbeats[0].tries == 3)
+    }
+
+    @Test func aFinishedJobHandsNothingOnAndSendsNoHeartbeat() throws {
+        var item = Self.item(.poll, jobID: "j", lastRaw: "running")
+        item.aliveAt = Self.now.addingTimeInterval(-10_000)
+        let (_, decision) = Self.run(item, answers: [.status(BackendJobStatus(status: .finished, rawStatus: "finished")), .results([])])
+        #expect(decision?.outcome == .finished)
+        #expect(decision?.heartbeats.isEmpty == true)
     }
 
     @Test func aDeferredSubmitWithoutJobSubmitsAfterTheLookup() {
