@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(name: "WorkerIntegrationTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
         ]),
-        .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport"]),
+        .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport", "AMQP", "Messaging", "FleetModel"]),
         .testTarget(name: "DeployIntegrationTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),
     ],
     swiftLanguageModes: [.v6]

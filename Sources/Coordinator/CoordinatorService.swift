@@ -96,6 +96,8 @@ public struct CoordinatorService: Service {
                 if ContinuousClock.now - lastRecoveryPass >= healInterval {
                     lastRecoveryPass = ContinuousClock.now
                     do {
+                        // A broker that lost exchanges or queues gets them back before anything is republished.
+                        try await configuration.topology.declare(on: channel)
                         let recovered = try await dispatcher.recover(silence: silence)
                         if recovered.total > 0 {
                             logger.notice("republished tiles whose work items were lost", metadata: [

@@ -51,7 +51,8 @@ struct SubmitCommand: AsyncParsableCommand {
         let stored = ContinuousClock.now
         let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
         let dispatchConnection = try await PostgresConnection.connect(to: database.url)
-        let dispatcher = Dispatcher(connection: dispatchConnection, channel: channel, topology: configuration.topology)
+        let dispatcher = Dispatcher(connection: dispatchConnection, channel: channel, topology: configuration.topology,
+                                    lease: configuration.recovery.lease)
         let outcome = try await dispatcher.dispatch(backend: plan.spec.backend, maxActive: configuration.maxActive(backend: plan.spec.backend) ?? 1)
         try await database.notify(channel: "tilefleet_tiles", payload: "\(plan.spec.id) \(plan.spec.backend)")
         let dispatched = ContinuousClock.now

@@ -11,79 +11,11 @@ import Glibc
 /// `tilefleet worker` processes against the real broker and database, the simulator as the
 /// backend, and a task submitted with `tilefleet submit`.
 @Suite(.serialized) struct FleetEndToEndTests {
-    /// A private fleet: its own database, topology prefix, config file and simulator.
-    struct Fleet {
-        let db: TestDatabase
-        let simulator: PlatformSimulator
-        let server: SimulatorServer
-        let directory: String
-        let config: String
-        let prefix: String
-
-        static func start(maxActive: Int, simulator configuration: SimulatorConfiguration) async throws -> Fleet {
-            let db = try await TestDatabase.create()
-            let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let simulator = PlatformSimulator(configuration: configuration)
-            let server = SimulatorServer { simulator.register(on: $0) }
-            let port = try await server.start()
-            let config = directory + "/fleet.yaml"
-            try """
-            broker:
-              url: \(TestEnvironment.amqpURL)
-            database:
-              url: \(db.url.unredactedString)
-            topology:
-              prefix: \(prefix)
-              wait_tiers: [1, 2]
-            coordinator:
-              interval: 1s
-            backends:
-              - name: sim
-                kind: openeo
-                url: http://127.0.0.1:\(port)/openeo
-                max_active: \(maxActive)
-                poll: { min_interval: 1s, max_interval: 2s }
-                auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-            return Fleet(db: db, simulator: simulator, server: server, directory: directory, config: config, prefix: prefix)
-        }
-
-        /// Runs `tilefleet <arguments> --config <config>` in the background; output in `<name>.log`.
-        func spawn(_ name: String, _ arguments: [String]) throws -> pid_t {
-            try TestEnvironment.spawn([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
-                                      environment: environment, logPath: "\(directory)/\(name).log")
-        }
-
-        /// Runs `tilefleet <arguments> --config <config>` to the end.
-        func run(_ arguments: [String]) throws -> (Int32, String) {
-            try TestEnvironment.run([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
-                                    environment: environment)
-        }
-
-        /// The URLs in the environment win over the file: point them at this fleet's too.
-        var environment: [String: String] {
-            ["TILEFLEET_SIM_PASSWORD": "tilefleet", "TILEFLEET_AMQP_URL": TestEnvironment.amqpURL,
-             "TILEFLEET_DATABASE_URL": db.url.unredactedString]
-        }
-
-        func count(_ sql: PostgresQuery) async throws -> Int {
-            try await db.connection.query(sql)[0].decode(Int.self, at: 0)
-        }
-
-        func stop() async {
-            try? await server.stop()
-            await db.drop()
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
-
     /// 352 tiles (the Vienna AOI at km:2) with `max_active: 20`; the exactness of the limit under
     /// racing dispatchers is `DispatchTests.maxActiveIsNeverExceededByConcurrentDispatchers`.
     @Test func aTaskRunsThroughTheWholeFleetWithinMaxActive() async throws {
         let maxActive = 20
-        let fleet = try await Fleet.start(maxActive: maxActive, simulator: SimulatorConfiguration(
+        let fleet = try await ProcessFleet.start(maxActive: maxActive, simulator: SimulatorConfiguration(
             duration: .init(distribution: "fixed", seconds: 0.3), queueSeconds: 0, failureRate: 0))
         defer { TestCleanup.later { await fleet.stop() } }
         let task = fleet.directory + "/task.yaml"
@@ -141,7 +73,7 @@ import Glibc
     /// idempotency key and cancels it. Nothing is left running on the platform.
     @Test func cancelingBeforeTheJobsAreSubmittedStillCancelsThemOnThePlatform() async throws {
         let maxActive = 8
-        let fleet = try await Fleet.start(maxActive: maxActive, simulator: SimulatorConfiguration(
+        let fleet = try await ProcessFleet.start(maxActive: maxActive, simulator: SimulatorConfiguration(
             duration: .init(distribution: "fixed", seconds: 120), queueSeconds: 0, failureRate: 0))
         defer { TestCleanup.later { await fleet.stop() } }
         let task = fleet.directory + "/task.yaml"

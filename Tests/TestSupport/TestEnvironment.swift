@@ -120,6 +120,16 @@ public enum TestEnvironment {
 
         public func start() async throws { try await TestEnvironment.services("start", name, environment: environment) }
         public func restart() async throws { try await TestEnvironment.services("restart", name, environment: environment) }
+        /// Runs `rabbitmqctl` against this broker node.
+        public func rabbitmqctl(_ arguments: [String]) async throws -> String {
+            let (status, output) = try await TestEnvironment.runOnThread(["/bin/bash", TestEnvironment.servicesScript, "rabbitmqctl"] + arguments,
+                                                                         environment: environment)
+            guard status == 0 else { throw ServicesError(action: "rabbitmqctl \(arguments.joined(separator: " "))", service: name, output: output) }
+            return output
+        }
+
+        /// Stops the broker and deletes its data: queues, messages and definitions are gone.
+        public func wipe() async throws { try await TestEnvironment.services("wipe", name, environment: environment) }
         /// Blocking, so that it can run in a `defer`.
         public func stop() throws { try TestEnvironment.servicesBlocking("stop", name, environment: environment) }
     }

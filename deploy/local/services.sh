@@ -2,6 +2,8 @@
 # Private RabbitMQ and PostgreSQL for development, tests and the demo.
 #
 #   deploy/local/services.sh start|stop|restart|status|env [rabbitmq|postgres]
+#   deploy/local/services.sh wipe rabbitmq          stop the broker and delete its data (a lost broker)
+#   deploy/local/services.sh rabbitmqctl ARGS...    rabbitmqctl against the local node
 #
 # Both listen on 127.0.0.1 only, on non-default ports, with their data under
 # $TILEFLEET_SERVICES_DIR (default: .local/services in the project). Installs nothing:
@@ -165,6 +167,11 @@ status() {
 }
 
 cmd=${1:-status}
+if [ "$cmd" = rabbitmqctl ]; then
+    shift
+    rmq_env
+    exec "$rmq_bin/rabbitmqctl" -n "$rmq_node" "$@"
+fi
 which=${2:-all}
 case "$which" in all|rabbitmq|postgres) ;; *) die "unknown service '$which' (rabbitmq, postgres)";; esac
 run() { # run <action> for the selected services
@@ -178,7 +185,10 @@ case "$cmd" in
     start) run start; print_env ;;
     stop) run stop ;;
     restart) run stop; run start ;;
+    wipe)
+        [ "$which" = rabbitmq ] || die "wipe takes 'rabbitmq' (its queues, messages and definitions)"
+        rmq_stop; rm -rf "$rmq_dir/mnesia"; say "rabbitmq: data deleted" ;;
     status) status ;;
     env) print_env ;;
-    *) die "usage: services.sh start|stop|restart|status|env [rabbitmq|postgres]" ;;
+    *) die "usage: services.sh start|stop|restart|status|env [rabbitmq|postgres] | wipe rabbitmq | rabbitmqctl ARGS..." ;;
 esac

@@ -1,0 +1,83 @@
+import Foundation
+import Postgres
+import Simulator
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private fleet: its own database, topology prefix, config file and simulator.
+struct ProcessFleet {
+    let db: TestDatabase
+    let simulator: PlatformSimulator
+    let server: SimulatorServer
+    let directory: String
+    let config: String
+    let prefix: String
+    let amqpURL: String
+
+    /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
+    /// `extra`: more top-level sections.
+    static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
+                      backendExtra: String = "", extra: String = "") async throws -> ProcessFleet {
+        let db = try await TestDatabase.create()
+        let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let simulator = PlatformSimulator(configuration: configuration)
+        let server = SimulatorServer { simulator.register(on: $0) }
+        let port = try await server.start()
+        let config = directory + "/fleet.yaml"
+        try """
+        broker:
+          url: \(amqpURL)
+        database:
+          url: \(db.url.unredactedString)
+        topology:
+          prefix: \(prefix)
+          wait_tiers: [1, 2]
+        coordinator:
+          interval: 1s
+        backends:
+          - name: sim
+            kind: openeo
+            url: http://127.0.0.1:\(port)/openeo
+            max_active: \(maxActive)
+            poll: { min_interval: 1s, max_interval: 2s }
+            auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
+        \(backendExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        \(extra)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        return ProcessFleet(db: db, simulator: simulator, server: server, directory: directory, config: config, prefix: prefix,
+                            amqpURL: amqpURL)
+    }
+
+    /// Runs `tilefleet <arguments> --config <config>` in the background; output in `<name>.log`.
+    func spawn(_ name: String, _ arguments: [String]) throws -> pid_t {
+        try TestEnvironment.spawn([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
+                                  environment: environment, logPath: "\(directory)/\(name).log")
+    }
+
+    /// Runs `tilefleet <arguments> --config <config>` to the end.
+    func run(_ arguments: [String]) throws -> (Int32, String) {
+        try TestEnvironment.run([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
+                                environment: environment)
+    }
+
+    /// The URLs in the environment win over the file: point them at this fleet's too.
+    var environment: [String: String] {
+        ["TILEFLEET_SIM_PASSWORD": "tilefleet", "TILEFLEET_AMQP_URL": amqpURL,
+         "TILEFLEET_DATABASE_URL": db.url.unredactedString]
+    }
+
+    func count(_ sql: PostgresQuery) async throws -> Int {
+        try await db.connection.query(sql)[0].decode(Int.self, at: 0)
+    }
+
+    func stop() async {
+        try? await server.stop()
+        await db.drop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
