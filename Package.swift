@@ -163,7 +163,7 @@ let package = Package(
             "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
         ]),
         .testTarget(name: "WorkerIntegrationTests", dependencies: [
-            "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
+            "Worker", "Messaging", "Backends", "FleetConfig", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
         ]),
         .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport", "AMQP", "Messaging", "FleetModel"]),
         .testTarget(name: "DeployIntegrationTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),

@@ -26,6 +26,21 @@ public protocol Backend: Sendable {
     /// checks before submitting again. Prefers a live or finished job over a failed one.
     func find(idempotencyKey: String) async throws -> String?
 
+    /// ``find(idempotencyKey:)`` for many keys at once: the keys with a job, and its id. Where the
+    /// lookup lists the account's jobs, one listing serves every key.
+    func find(idempotencyKeys: Set<String>) async throws -> [String: String]
+
     /// The job's log entries; throws ``BackendError/unsupported(message:)`` where the platform has none.
     func logs(of jobID: String) async throws -> [BackendLogEntry]
+}
+
+extension Backend {
+    /// One lookup per key, for platforms that look a key up directly.
+    public func find(idempotencyKeys: Set<String>) async throws -> [String: String] {
+        var found: [String: String] = [:]
+        for key in idempotencyKeys.sorted() {
+            if let id = try await find(idempotencyKey: key) { found[key] = id }
+        }
+        return found
+    }
 }

@@ -12,8 +12,8 @@ public struct OpenEOBackend: Backend {
     /// The API root, e.g. `https://openeo.dataspace.copernicus.eu/openeo/1.2`.
     public let baseURL: String
     let transport: BackendTransport
-    /// Pages of `GET /jobs` searched by ``find(idempotencyKey:)``.
-    public var maxListPages = 50
+    /// Pages of `GET /jobs` searched by a lookup (a million jobs at 1,000 a page), and of a job log.
+    public var maxListPages = 1000
 
     public init(name: String, baseURL: String, transport: BackendTransport) {
         self.name = name
@@ -26,14 +26,14 @@ public struct OpenEOBackend: Backend {
         let request = try HTTPClient.Request(self.url("jobs"), method: .post, json: body)
         let id: String
         let startNeeded: Bool
-        switch try await self.transport.create(request, find: { try await self.lookup(idempotencyKey: idempotencyKey)?.id }) {
+        switch try await self.transport.create(request, find: { try await self.lookup(idempotencyKeys: [idempotencyKey])[idempotencyKey]?.id }) {
         case .created(let response):
             do {
                 id = try Self.jobID(from: response)
                 startNeeded = true
             } catch {
                 // A garbled answer to a create: the job may exist all the same.
-                guard let found = try await self.lookup(idempotencyKey: idempotencyKey) else { throw error }
+                guard let found = try await self.lookup(idempotencyKeys: [idempotencyKey])[idempotencyKey] else { throw error }
                 id = found.id
                 startNeeded = found.rawStatus == "created"
             }
@@ -81,11 +81,20 @@ public struct OpenEOBackend: Backend {
     /// Searches `GET /jobs` (following `next` links) for the key; a job found still `created` is
     /// started, since a redelivered submit means it should run.
     public func find(idempotencyKey: String) async throws -> String? {
-        guard let found = try await self.lookup(idempotencyKey: idempotencyKey) else { return nil }
-        if found.rawStatus == "created" {
-            try await self.start(found.id)
+        try await self.find(idempotencyKeys: [idempotencyKey])[idempotencyKey]
+    }
+
+    /// One listing of the account's jobs for every key; a job found still `created` (its start was
+    /// lost) is started.
+    public func find(idempotencyKeys: Set<String>) async throws -> [String: String] {
+        var found: [String: String] = [:]
+        for (key, job) in try await self.lookup(idempotencyKeys: idempotencyKeys) {
+            if job.rawStatus == "created" {
+                try await self.start(job.id)
+            }
+            found[key] = job.id
         }
-        return found.id
+        return found
     }
 
     public func logs(of jobID: String) async throws -> [BackendLogEntry] {
@@ -102,29 +111,37 @@ public struct OpenEOBackend: Backend {
         return entries
     }
 
-    /// The newest job whose title carries the key, preferring one that is not failed or canceled.
-    func lookup(idempotencyKey: String) async throws -> (id: String, rawStatus: String)? {
-        let marker = BackendJob.marker(for: idempotencyKey)
-        var candidates: [(id: String, rawStatus: String, created: String)] = []
+    /// Per key, the newest job whose title carries it, preferring one that is not failed or
+    /// canceled: one pass over the account's job list (stopping at a `next` link seen before).
+    func lookup(idempotencyKeys: Set<String>) async throws -> [String: (id: String, rawStatus: String)] {
+        let markers = Dictionary(uniqueKeysWithValues: idempotencyKeys.map { (BackendJob.marker(for: $0), $0) })
+        var candidates: [String: [(id: String, rawStatus: String, created: String)]] = [:]
         var next: String? = self.url("jobs?limit=1000")
-        var pages = 0
-        while let url = next, pages < self.maxListPages {
-            pages += 1
+        var seen: Set<String> = []
+        while let url = next, seen.count < self.maxListPages, seen.insert(url).inserted {
             let response = try await self.transport.send(HTTPClient.Request(url, headers: ["Accept": "application/json"]))
             let page = try Self.decode(response.body, what: "job list")
             for job in page["jobs"]?.arrayValue ?? [] {
-                guard let title = job["title"]?.stringValue, title.contains(marker), let id = job["id"]?.stringValue else { continue }
-                candidates.append((id, job["status"]?.stringValue ?? "", job["created"]?.stringValue ?? ""))
+                guard let title = job["title"]?.stringValue, let id = job["id"]?.stringValue,
+                      let marker = Self.marker(in: title), let key = markers[marker] else { continue }
+                candidates[key, default: []].append((id, job["status"]?.stringValue ?? "", job["created"]?.stringValue ?? ""))
             }
             next = Self.nextLink(in: page).map { BackendTransport.resolve($0, against: url) }
         }
-        let ranked = candidates.sorted { lhs, rhs in
-            let lhsLive = !["error", "canceled"].contains(lhs.rawStatus)
-            let rhsLive = !["error", "canceled"].contains(rhs.rawStatus)
-            if lhsLive != rhsLive { return lhsLive }
-            return lhs.created > rhs.created
+        return candidates.compactMapValues { jobs in
+            jobs.min { lhs, rhs in
+                let lhsLive = !["error", "canceled"].contains(lhs.rawStatus)
+                let rhsLive = !["error", "canceled"].contains(rhs.rawStatus)
+                if lhsLive != rhsLive { return lhsLive }
+                return lhs.created > rhs.created
+            }.map { ($0.id, $0.rawStatus) }
         }
-        return ranked.first.map { ($0.id, $0.rawStatus) }
+    }
+
+    /// The `[tilefleet:…]` marker in a job title, if any.
+    static func marker(in title: String) -> String? {
+        guard let start = title.range(of: "[tilefleet:"), let end = title[start.upperBound...].firstIndex(of: "]") else { return nil }
+        return String(title[start.lowerBound...end])
     }
 
     /// The last error-level log message of a failed job.

@@ -4,10 +4,13 @@ import Backends
 public struct WorkerBackend: Sendable {
     public var backend: any Backend
     public var policy: WorkerPolicy
+    /// Lookups by idempotency key, one listing shared by all that wait at once.
+    let lookups: LookupBatcher
 
     public init(backend: any Backend, policy: WorkerPolicy) {
         self.backend = backend
         self.policy = policy
+        self.lookups = LookupBatcher(backend: backend)
     }
 
     /// Makes the call a handler asked for and turns its outcome into an answer; never throws.
@@ -15,7 +18,7 @@ public struct WorkerBackend: Sendable {
     func perform(_ call: BackendCall) async -> BackendAnswer {
         do {
             switch call {
-            case .find(let key): return .found(jobID: try await backend.find(idempotencyKey: key))
+            case .find(let key): return .found(jobID: try await lookups.find(idempotencyKey: key))
             case .submit(let job, let key): return .submitted(jobID: try await backend.submit(job, idempotencyKey: key))
             case .status(let id): return .status(try await backend.status(of: id))
             case .results(let id): return .results(try await backend.results(of: id))

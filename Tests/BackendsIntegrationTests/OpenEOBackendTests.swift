@@ -36,6 +36,19 @@ import Testing
         }
     }
 
+    /// Many keys, one pass over the account's job list; each key gets its own job.
+    @Test func findingManyKeysListsTheAccountOnce() async throws {
+        try await withSimulator(.init(duration: .fixed(30))) { client, origin, simulator in
+            let backend = openEOBasic(client, origin)
+            var ids: [String: String] = [:]
+            for key in ["k-1", "k-2", "k-3"] { ids[key] = try await backend.submit(udpJob, idempotencyKey: key) }
+            let before = simulator.stats().requests
+            let found = try await backend.find(idempotencyKeys: ["k-1", "k-2", "k-3", "k-missing"])
+            #expect(found == ids)
+            #expect(simulator.stats().requests - before == 1, "one page of GET /jobs for four keys")
+        }
+    }
+
     @Test func failedJobCarriesThePlatformMessage() async throws {
         try await withSimulator(.init(duration: .fixed(0.05), failureRate: 1)) { client, origin, _ in
             let backend = openEOBasic(client, origin)
