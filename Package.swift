@@ -154,7 +154,9 @@ let package = Package(
 
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "BackendsIntegrationTests", dependencies: ["Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "TestSupport"]),
+        .testTarget(name: "BackendsIntegrationTests", dependencies: [
+            "Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "Coordinator", "Storage", "TestSupport",
+        ]),
         .testTarget(name: "SimulatorIntegrationTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
         .testTarget(name: "HTTPIntegrationTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "StorageIntegrationTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
