@@ -162,7 +162,8 @@ let package = Package(
         .testTarget(name: "StorageIntegrationTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
         .testTarget(name: "RecorderIntegrationTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "CoordinatorIntegrationTests", dependencies: [
-            "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
+            "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "HTTP", "Simulator",
+            "TestSupport",
         ]),
         .testTarget(name: "WorkerIntegrationTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
