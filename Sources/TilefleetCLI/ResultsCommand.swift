@@ -35,6 +35,16 @@ struct ResultsCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    /// The largest `--max-size`: 16 TiB, far beyond any asset and far from overflowing bytes.
+    static let maxSizeLimit: Int64 = 16 << 20
+
+    func validate() throws {
+        guard (1...Self.maxSizeLimit).contains(maxSize) else {
+            throw ValidationError("--max-size must be between 1 and \(Self.maxSizeLimit) MiB, not \(maxSize)")
+        }
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
+    }
+
     func run() async throws {
         // The database is read once and closed before the downloads (not by a task racing the exit).
         let database = try await CoordinatorSupport.database(connection)
@@ -130,7 +140,7 @@ struct ResultsCommand: AsyncParsableCommand {
                     }
                 }
             }
-            for _ in 0..<max(1, parallel) { start() }
+            for _ in 0..<parallel { start() }
             while let (job, outcome) = await group.next() {
                 switch outcome {
                 case .success(let fetched):
@@ -160,7 +170,7 @@ struct ResultsCommand: AsyncParsableCommand {
     /// The downloader with the task's backend credentials, or without any when this configuration
     /// does not know the backend (said on stderr).
     private func makeDownloader(client: HTTPClient, backend: String) throws -> AssetDownloader {
-        let maxBytes = max(1, maxSize) * 1024 * 1024
+        let maxBytes = maxSize * 1024 * 1024
         let fleet = try connection.fleetConfiguration()
         guard let configured = try? fleet.backend(named: backend) else {
             CoordinatorSupport.printError("backend '\(backend)' is not in this configuration: downloading without credentials")
