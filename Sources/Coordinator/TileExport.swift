@@ -36,7 +36,8 @@ public enum TileExport {
     /// ``fileKey(tile:href:)`` to the downloaded file (relative to the Collection's directory);
     /// other assets keep their remote href. Assets are keyed by their ``ResultFiles`` file name;
     /// refused ones (see ``ResultFiles/refusal(of:)``) are never published.
-    /// Returns file name → JSON document, to be written under one directory.
+    /// Returns file name (`collection.json`, `items/<tile>.json` with the tile id made safe as in
+    /// ``ResultFiles``) → JSON document, to be written under one directory.
     public static func stac(task: String, title: String, tiles: [TileResult], localFiles: [String: String] = [:]) -> [String: JSONValue] {
         var documents: [String: JSONValue] = [:]
         var links: [JSONValue] = [
@@ -45,6 +46,7 @@ public enum TileExport {
         ]
         var west = 180.0, south = 90.0, east = -180.0, north = -90.0
         var starts: [String] = [], ends: [String] = [], instants: [String] = []
+        var itemNames = ResultFiles.UniqueNames()
         for tile in tiles where tile.assets.contains(where: { ResultFiles.refusal(of: $0) == nil }) {
             guard let geometry = geometry(tile), let box = bbox(geometry) else { continue }
             west = min(west, box[0]); south = min(south, box[1]); east = max(east, box[2]); north = max(north, box[3])
@@ -80,8 +82,10 @@ public enum TileExport {
                     .object(["rel": .string("root"), "href": .string("../collection.json"), "type": .string("application/json")]),
                 ]),
             ])
-            documents["items/\(tile.tile).json"] = item
-            links.append(.object(["rel": .string("item"), "href": .string("./items/\(tile.tile).json"), "type": .string("application/geo+json")]))
+            // The Item's file is named like the tile's download directory: a tile id never makes a path.
+            let itemFile = itemNames.claim(ResultFiles.safeName(tile.tile) ?? "tile") + ".json"
+            documents["items/\(itemFile)"] = item
+            links.append(.object(["rel": .string("item"), "href": .string("./items/\(itemFile)"), "type": .string("application/geo+json")]))
         }
         let first = (starts.map { $0 + "T00:00:00Z" } + instants).min()
         let last = (ends.map { $0 + "T23:59:59Z" } + instants).max()

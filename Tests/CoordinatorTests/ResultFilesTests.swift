@@ -83,6 +83,14 @@ import Testing
         #expect(assets?["result-2.tif"]?["href"]?.stringValue == "../downloads/a/result-2.tif")
         #expect(!documents["items/a.json"]!.canonicalJSON.contains("file:") && !documents["items/a.json"]!.canonicalJSON.contains("javascript:"))
     }
+
+    @Test func stacItemFilesAreNamedSafelyWhateverTheTileID() {
+        let tiles = ["../../evil", "a/b", "a_b"].map { TileExportTests.tile($0, assets: [Self.asset("https://x/\($0.count).tif")]) }
+        let documents = TileExport.stac(task: "t", title: "T", tiles: tiles)
+        #expect(Set(documents.keys) == ["collection.json", "items/_.._evil.json", "items/a_b.json", "items/a_b-2.json"])
+        let links = documents["collection.json"]?["links"]?.arrayValue?.compactMap { $0["rel"]?.stringValue == "item" ? $0["href"]?.stringValue : nil }
+        #expect(links == ["./items/_.._evil.json", "./items/a_b.json", "./items/a_b-2.json"])
+    }
 }
 
 extension JSONValue {
