@@ -10,7 +10,7 @@ struct SimulateCommand: AsyncParsableCommand {
         abstract: "Run a simulated openEO / OGC API – Processes platform (no credentials needed).",
         discussion: """
             openEO at /openeo, OGC API – Processes at /ogc, an OIDC provider at /oidc, result files at \
-            /assets, statistics at GET /_simulator/stats (jobs per idempotency key, peak active jobs per \
+            /assets (with the same login, as on openeo-driver), statistics at GET /_simulator/stats (jobs per idempotency key, peak active jobs per \
             user), scripted faults at POST /_simulator/faults. Default user: tilefleet / tilefleet.
             """
     )
