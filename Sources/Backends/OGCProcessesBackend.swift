@@ -154,7 +154,8 @@ extension OGCProcessesBackend {
     }
 
     /// Results: a document of outputs in any of the forms servers send — `{name: output}` (OGC 1.0),
-    /// `{"outputs": {name: output}}`, `{"outputs": [{"id": name, …}]}` (pygeoapi) or a bare array —
+    /// `{"outputs": {name: output}}`, `{"outputs": [{"id": name, …}]}` (pygeoapi's job results), a
+    /// single `{"id": name, "value"|"href": …}` (pygeoapi's synchronous answer) or a bare array —
     /// one asset per output, named by its id. An output by reference becomes an asset with its `href`;
     /// an inline value a `data:` asset (text as is, anything else as JSON). A body that is not JSON is
     /// one asset: the results URL itself. Hrefs are screened (``BackendAsset/screened(_:)``).
@@ -197,6 +198,9 @@ extension OGCProcessesBackend {
     /// when the document has no outputs in a known form.
     static func outputs(of document: JSONValue) -> [(String, JSONValue)]? {
         let container = document["outputs"].flatMap { $0.jsonObject != nil || $0.arrayValue != nil ? $0 : nil } ?? document
+        if let id = container["id"]?.stringValue, container["value"] != nil || container["href"] != nil {
+            return [(id, container)]   // one output on its own, as pygeoapi answers a synchronous execution
+        }
         if let object = container.jsonObject {
             return object.keys.sorted().map { ($0, object[$0]!) }
         }

@@ -108,6 +108,13 @@ import Testing
         let fromObject = try OGCProcessesBackend.parseResults(nested, contentType: "application/json", url: "https://x/jobs/1/results")
         #expect(fromObject.map(\.name) == ["a", "b"])
         #expect(fromObject[0].href == "data:text/plain;base64," + Data("text".utf8).base64EncodedString())
+        // pygeoapi 0.21.0, as recorded: a job's results, and the answer of a synchronous execution.
+        let pygeoapiJob = Data(#"{"outputs":[{"id":"echo","value":"Hello Ada!"}]}"#.utf8)
+        #expect(try OGCProcessesBackend.parseResults(pygeoapiJob, contentType: "application/json", url: "https://x/jobs/1/results")
+            == [BackendAsset(name: "echo", href: "data:text/plain;base64," + Data("Hello Ada!".utf8).base64EncodedString(), mediaType: "text/plain",
+                             roles: ["data", "inline"], size: 10)])
+        let pygeoapiSync = Data(#"{"id":"echo","value":"Hello Bo!"}"#.utf8)
+        #expect(try OGCProcessesBackend.parseResults(pygeoapiSync, contentType: "application/json", url: "https://x/jobs/1/results").map(\.name) == ["echo"])
         let geoJSON = Data(#"{"area":{"type":"FeatureCollection","features":[]}}"#.utf8)
         let inline = try OGCProcessesBackend.parseResults(geoJSON, contentType: "application/json", url: "https://x/jobs/1/results")
         #expect(inline.first?.mediaType == "application/json", "a GeoJSON value's own `type` is not a media type")
