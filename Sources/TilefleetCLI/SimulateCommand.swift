@@ -66,6 +66,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Accept requests without credentials.")
     var noAuth = false
 
+    @Flag(help: "Play a hostile platform: openEO results also link file:, javascript: and a name that tries to leave the download directory.")
+    var hostileAssets = false
+
     func run() async throws {
         let configuration = try self.configurationFromFileAndFlags()
         let simulator = PlatformSimulator(configuration: configuration)
@@ -108,6 +111,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if let faultReset { configuration.faults.reset = faultReset }
         if let seed { configuration.seed = seed }
         if self.noAuth { configuration.requireAuth = false }
+        if self.hostileAssets { configuration.hostileAssets = true }
         for (name, rate) in [("failure rate", configuration.failureRate), ("5xx", configuration.faults.serverError), ("429", configuration.faults.throttle),
             ("slow", configuration.faults.slow), ("malformed", configuration.faults.malformedJSON), ("reset", configuration.faults.reset)]
         where !(0...1).contains(rate) {
