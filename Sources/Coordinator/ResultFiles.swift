@@ -32,6 +32,11 @@ public enum ResultFiles {
         public var tile: String
         public var name: String
         public var reason: String
+        /// Whether it is the note of an asset rejected when it arrived (its reason names the asset).
+        public var isNote: Bool = false
+
+        /// `<tile>: <reason>` for a note, `<tile> <name>: <reason>` otherwise.
+        public var line: String { isNote ? "\(tile): \(reason)" : "\(tile) \(name): \(reason)" }
     }
 
     /// The files for every fetchable asset of `tiles`, and the assets refused.
@@ -42,7 +47,7 @@ public enum ResultFiles {
             let directory = tileDirectories.claim(safeName(tile.tile) ?? "tile")
             for (asset, name) in zip(tile.assets, fileNames(for: tile.assets)) {
                 if let reason = refusal(of: asset) {
-                    refused.append(Refused(tile: tile.tile, name: name, reason: reason))
+                    refused.append(Refused(tile: tile.tile, name: name, reason: reason, isNote: asset.roles.contains(AssetLink.rejectedRole)))
                 } else {
                     entries.append(Entry(tile: tile.tile, href: asset.href, path: [directory, name], size: asset.size))
                 }

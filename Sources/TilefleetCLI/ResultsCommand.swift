@@ -163,7 +163,8 @@ struct ResultsCommand: AsyncParsableCommand {
             + (refused.isEmpty ? "" : "; \(refused.count) not fetched"))
         for line in failures.prefix(20) { CoordinatorSupport.printError("  failed: \(TableFormat.oneLine(line))") }
         if failures.count > 20 { CoordinatorSupport.printError("  … and \(failures.count - 20) more failures") }
-        for item in refused.prefix(20) { CoordinatorSupport.printError("  not fetched: \(item.tile) \(item.name): \(TableFormat.oneLine(item.reason))") }
+        for item in refused.prefix(20) { CoordinatorSupport.printError("  not fetched: \(TableFormat.oneLine(item.line))") }
+        if refused.count > 20 { CoordinatorSupport.printError("  … and \(refused.count - 20) more not fetched") }
         return (mapping, !failures.isEmpty)
     }
 

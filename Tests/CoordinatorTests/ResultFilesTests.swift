@@ -61,6 +61,7 @@ import Testing
         let (entries, refused) = ResultFiles.plan([tile, TileExportTests.tile("b", assets: [])])
         #expect(entries == [ResultFiles.Entry(tile: "32633/../a", href: "https://x/out.tif", path: ["32633_.._a", "out.tif"], size: nil)])
         #expect(refused.map(\.reason) == ["the scheme 'file' is not fetched (only http, https and data)", note])
+        #expect(refused.map(\.line) == ["32633/../a asset-2: the scheme 'file' is not fetched (only http, https and data)", "32633/../a: \(note)"])
     }
 
     @Test func tileDirectoriesThatSanitizeAlikeStayApart() {
