@@ -154,13 +154,16 @@ let package = Package(
 
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "BackendsIntegrationTests", dependencies: ["Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "TestSupport"]),
+        .testTarget(name: "BackendsIntegrationTests", dependencies: [
+            "Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "Coordinator", "Storage", "TestSupport",
+        ]),
         .testTarget(name: "SimulatorIntegrationTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
         .testTarget(name: "HTTPIntegrationTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "StorageIntegrationTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
         .testTarget(name: "RecorderIntegrationTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "CoordinatorIntegrationTests", dependencies: [
-            "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
+            "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "HTTP", "Simulator",
+            "TestSupport",
         ]),
         .testTarget(name: "WorkerIntegrationTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetConfig", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",

@@ -23,6 +23,17 @@ extension BackendConfiguration {
         }
     }
 
+    /// The downloader of this backend's result assets, with its credentials (sent only to its own
+    /// origin; see ``AssetDownloader``).
+    public func makeAssetDownloader(
+        client: HTTPClient,
+        logger: Logger = Logger(label: "tilefleet.backend"),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AssetDownloader {
+        let plain = BackendTransport(client: client, policy: self.retry, logger: logger, requestTimeout: self.requestTimeout)
+        return AssetDownloader(client: client, backendURL: self.url, authenticator: try self.makeAuthenticator(transport: plain, environment: environment))
+    }
+
     func makeAuthenticator(transport: BackendTransport, environment: [String: String]) throws -> (any BackendAuthenticator)? {
         switch self.authentication {
         case .none:

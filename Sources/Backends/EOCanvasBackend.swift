@@ -129,7 +129,7 @@ extension EOCanvasBackend {
                     roles: ["data"], title: title))
             }
         }
-        return (assets, next)
+        return (BackendAsset.screened(assets), next)
     }
 
     /// `[{timestamp, message}]`.

@@ -153,30 +153,32 @@ extension OGCProcessesBackend {
         return BackendJobStatus(status: status, rawStatus: raw, progress: document["progress"]?.numberValue, message: document["message"]?.stringValue)
     }
 
-    /// Results: a document of outputs (by reference → asset with its `href`; inline value → a JSON
-    /// `data:` asset), or a raw body (one asset: the results URL itself).
+    /// Results: a document of outputs in any of the forms servers send — `{name: output}` (OGC 1.0),
+    /// `{"outputs": {name: output}}`, `{"outputs": [{"id": name, …}]}` (pygeoapi's job results), a
+    /// single `{"id": name, "value"|"href": …}` (pygeoapi's synchronous answer) or a bare array —
+    /// one asset per output, named by its id. An output by reference becomes an asset with its `href`;
+    /// an inline value a `data:` asset (text as is, anything else as JSON). A body that is not JSON is
+    /// one asset: the results URL itself. Hrefs are screened (``BackendAsset/screened(_:)``).
     static func parseResults(_ body: Data, contentType: String?, url: String) throws -> [BackendAsset] {
         let isJSON = contentType.map { $0.contains("json") } ?? true
-        guard isJSON, let document = try? JSONDecoder().decode(JSONValue.self, from: body), var outputs = document.jsonObject else {
+        guard isJSON, let document = try? JSONDecoder().decode(JSONValue.self, from: body),
+            let outputs = Self.outputs(of: document)
+        else {
             return [BackendAsset(name: "result", href: url, mediaType: contentType, roles: ["data"], size: body.count)]
         }
-        if let nested = outputs["outputs"]?.jsonObject {
-            outputs = nested
-        }
-        return outputs.keys.sorted().map { name in
-            let output = outputs[name]!
+        return BackendAsset.screened(outputs.map { name, output in
             if let href = output["href"]?.stringValue {
                 return BackendAsset(
                     name: name,
                     href: BackendTransport.resolve(href, against: url),
-                    mediaType: output["type"]?.stringValue,
+                    mediaType: Self.mediaType(of: output),
                     roles: ["data"],
                     title: output["title"]?.stringValue
                 )
             }
             let value = output["value"] ?? output
-            let mediaType = output["mediaType"]?.stringValue ?? "application/json"
-            let encoded = Data(value.canonicalJSON.utf8)
+            let mediaType = (output["value"] == nil ? nil : Self.mediaType(of: output)) ?? (value.stringValue == nil ? "application/json" : "text/plain")
+            let encoded = Data((mediaType.contains("json") ? value.canonicalJSON : value.stringValue ?? value.canonicalJSON).utf8)
             return BackendAsset(
                 name: name,
                 href: "data:\(mediaType);base64,\(encoded.base64EncodedString())",
@@ -184,6 +186,27 @@ extension OGCProcessesBackend {
                 roles: ["data", "inline"],
                 size: encoded.count
             )
+        })
+    }
+
+    /// An output's media type (`type`, `mediaType` or `format.mediaType`), when it looks like one.
+    static func mediaType(of output: JSONValue) -> String? {
+        [output["type"], output["mediaType"], output["format"]?["mediaType"]].lazy.compactMap { $0?.stringValue }.first { $0.contains("/") }
+    }
+
+    /// (id, output) pairs of a results document in order (object members sorted by id), or `nil`
+    /// when the document has no outputs in a known form.
+    static func outputs(of document: JSONValue) -> [(String, JSONValue)]? {
+        let container = document["outputs"].flatMap { $0.jsonObject != nil || $0.arrayValue != nil ? $0 : nil } ?? document
+        if let id = container["id"]?.stringValue, container["value"] != nil || container["href"] != nil {
+            return [(id, container)]   // one output on its own, as pygeoapi answers a synchronous execution
+        }
+        if let object = container.jsonObject {
+            return object.keys.sorted().map { ($0, object[$0]!) }
+        }
+        guard let array = container.arrayValue else { return nil }
+        return array.enumerated().map { index, output in
+            (output["id"]?.stringValue ?? output["name"]?.stringValue ?? "output-\(index + 1)", output)
         }
     }
 }

@@ -246,7 +246,7 @@ extension OpenEOBackend {
         guard let assets = document["assets"]?.jsonObject else {
             throw BackendError.invalidResponse(message: "STAC result without assets")
         }
-        return assets.keys.sorted().compactMap { name in
+        return BackendAsset.screened(assets.keys.sorted().compactMap { name in
             guard let asset = assets[name], let href = asset["href"]?.stringValue else { return nil }
             return BackendAsset(
                 name: name,
@@ -256,7 +256,7 @@ extension OpenEOBackend {
                 title: asset["title"]?.stringValue,
                 size: asset["file:size"]?.jsonInt
             )
-        }
+        })
     }
 
     /// One page of `GET /jobs/{id}/logs` and its `next` link.

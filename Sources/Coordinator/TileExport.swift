@@ -34,8 +34,10 @@ public enum TileExport {
 
     /// A STAC 1.0 Collection with one Item per tile that has assets. `localFiles` maps
     /// ``fileKey(tile:href:)`` to the downloaded file (relative to the Collection's directory);
-    /// other assets keep their remote href.
-    /// Returns file name → JSON document, to be written under one directory.
+    /// other assets keep their remote href. Assets are keyed by their ``ResultFiles`` file name;
+    /// refused ones (see ``ResultFiles/refusal(of:)``) are never published.
+    /// Returns file name (`collection.json`, `items/<tile>.json` with the tile id made safe as in
+    /// ``ResultFiles``) → JSON document, to be written under one directory.
     public static func stac(task: String, title: String, tiles: [TileResult], localFiles: [String: String] = [:]) -> [String: JSONValue] {
         var documents: [String: JSONValue] = [:]
         var links: [JSONValue] = [
@@ -44,7 +46,8 @@ public enum TileExport {
         ]
         var west = 180.0, south = 90.0, east = -180.0, north = -90.0
         var starts: [String] = [], ends: [String] = [], instants: [String] = []
-        for tile in tiles where !tile.assets.isEmpty {
+        var itemNames = ResultFiles.UniqueNames()
+        for tile in tiles where tile.assets.contains(where: { ResultFiles.refusal(of: $0) == nil }) {
             guard let geometry = geometry(tile), let box = bbox(geometry) else { continue }
             west = min(west, box[0]); south = min(south, box[1]); east = max(east, box[2]); north = max(north, box[3])
             var properties: [String: JSONValue] = ["tilefleet:status": .string(tile.status), "tilefleet:attempt": .number(Double(tile.attempt))]
@@ -60,14 +63,13 @@ public enum TileExport {
             }
             properties["tilefleet:backend_job_id"] = tile.backendJobID.map(JSONValue.string)
             var assets: [String: JSONValue] = [:]
-            for (index, asset) in tile.assets.enumerated() {
-                let name = URL(string: asset.href)?.lastPathComponent.nilIfEmpty ?? "asset-\(index)"
+            for (asset, name) in zip(tile.assets, ResultFiles.fileNames(for: tile.assets)) where ResultFiles.refusal(of: asset) == nil {
                 var member: [String: JSONValue] = ["href": .string(localFiles[fileKey(tile: tile.tile, href: asset.href)].map { "../" + $0 } ?? asset.href)]
                 member["type"] = asset.type.map(JSONValue.string)
                 member["title"] = asset.title.map(JSONValue.string)
                 member["roles"] = .array((asset.roles.isEmpty ? ["data"] : asset.roles).map(JSONValue.string))
                 member["file:size"] = asset.size.map { .number(Double($0)) }
-                assets[assets[name] == nil ? name : "\(index)-\(name)"] = .object(member)
+                assets[name] = .object(member)
             }
             let item: JSONValue = .object([
                 "type": .string("Feature"), "stac_version": .string("1.0.0"), "id": .string(tile.tile), "collection": .string(task),
@@ -80,8 +82,10 @@ public enum TileExport {
                     .object(["rel": .string("root"), "href": .string("../collection.json"), "type": .string("application/json")]),
                 ]),
             ])
-            documents["items/\(tile.tile).json"] = item
-            links.append(.object(["rel": .string("item"), "href": .string("./items/\(tile.tile).json"), "type": .string("application/geo+json")]))
+            // The Item's file is named like the tile's download directory: a tile id never makes a path.
+            let itemFile = itemNames.claim(ResultFiles.safeName(tile.tile) ?? "tile") + ".json"
+            documents["items/\(itemFile)"] = item
+            links.append(.object(["rel": .string("item"), "href": .string("./items/\(itemFile)"), "type": .string("application/geo+json")]))
         }
         let first = (starts.map { $0 + "T00:00:00Z" } + instants).min()
         let last = (ends.map { $0 + "T23:59:59Z" } + instants).max()
@@ -120,8 +124,4 @@ public enum TileExport {
     }
 
     static func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
-}
-
-extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

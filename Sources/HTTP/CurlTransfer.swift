@@ -23,6 +23,8 @@ struct TransferSubmission: Sendable {
         var caBundlePath: String?
         var userAgent: String
         var maxResponseBodySize: Int
+        /// The largest 2xx body written to the download file descriptor; `nil`: no limit.
+        var maxDownloadBytes: Int64?
         var acceptCompressedResponses: Bool
     }
 }
@@ -42,6 +44,7 @@ final class CurlTransfer {
     let continuation: CheckedContinuation<TransferResult, any Error>
     private let url: String
     private let maxResponseBodySize: Int
+    private let maxDownloadBytes: Int64?
     private let downloadFileDescriptor: Int32?
     private var requestHeaders: UnsafeMutablePointer<curl_slist>?
 
@@ -58,6 +61,7 @@ final class CurlTransfer {
         self.continuation = submission.continuation
         self.url = submission.request.url
         self.maxResponseBodySize = submission.options.maxResponseBodySize
+        self.maxDownloadBytes = submission.options.maxDownloadBytes
         self.downloadFileDescriptor = submission.downloadFileDescriptor
     }
 
@@ -99,8 +103,7 @@ final class CurlTransfer {
         try easy.set(CURLOPT_HEADERFUNCTION, callback: { buffer, size, count, userData in
             guard let buffer, let userData else { return 0 }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userData).takeUnretainedValue()
-            transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: size * count))
-            return size * count
+            return transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: size * count)) ? size * count : 0
         })
         try easy.set(CURLOPT_WRITEDATA, pointer: userData)
         try easy.set(CURLOPT_WRITEFUNCTION, callback: { buffer, size, count, userData in
@@ -166,19 +169,31 @@ final class CurlTransfer {
     }
 
     /// A status line starts a new response (after a redirect or a `100 Continue`): only the last one counts.
-    private func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+    /// Returns false (stopping the transfer) when a download's 2xx `Content-Length` exceeds its limit.
+    private func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !line.isEmpty else { return }
+        guard !line.isEmpty else { return true }
         if line.hasPrefix("HTTP/") {
             let parts = line.split(separator: " ", maxSplits: 2)
             self.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             self.responseHeaders = HTTPClient.Headers()
-            return
+            return true
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
+        guard let colon = line.firstIndex(of: ":") else { return true }
         let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
         let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
         self.responseHeaders.add(name: name, value: value)
+        if let limit = self.maxDownloadBytes, self.downloadFileDescriptor != nil, (200..<300).contains(self.status),
+            name.lowercased() == "content-length", let announced = Int64(value), announced > limit
+        {
+            self.callbackFailure = self.tooLarge("the server announces \(announced) bytes, more than the limit of \(limit)")
+            return false
+        }
+        return true
+    }
+
+    private func tooLarge(_ message: String) -> HTTPClientError {
+        HTTPClientError(code: .responseTooLarge, message: message, url: self.url)
     }
 
     /// Returns the number of bytes consumed; anything else makes curl stop with `CURLE_WRITE_ERROR`.
@@ -199,6 +214,10 @@ final class CurlTransfer {
     }
 
     private func writeDownload(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Int {
+        if let limit = self.maxDownloadBytes, self.downloadedBytes + Int64(bytes.count) > limit {
+            self.callbackFailure = self.tooLarge("the download exceeds the limit of \(limit) bytes")
+            return 0
+        }
         var offset = 0
         while offset < bytes.count {
             let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)

@@ -37,11 +37,12 @@ public final class HTTPClient: Sendable {
 
     /// Sends `request` and returns the final response (after redirects, if followed).
     public func execute(_ request: Request) async throws -> Response {
-        try await self.transfer(request, downloadFileDescriptor: nil).response
+        try await self.transfer(request, downloadFileDescriptor: nil, maxDownloadBytes: nil).response
     }
 
-    /// Runs one exchange on the loop; a 2xx body goes to `downloadFileDescriptor` when one is given.
-    func transfer(_ request: Request, downloadFileDescriptor: Int32?) async throws -> TransferResult {
+    /// Runs one exchange on the loop; a 2xx body goes to `downloadFileDescriptor` when one is given,
+    /// up to `maxDownloadBytes`.
+    func transfer(_ request: Request, downloadFileDescriptor: Int32?, maxDownloadBytes: Int64?) async throws -> TransferResult {
         try Self.validate(request)
         let options = TransferSubmission.Options(
             timeoutMilliseconds: (request.timeout ?? self.configuration.timeout).curlMilliseconds,
@@ -50,6 +51,7 @@ public final class HTTPClient: Sendable {
             caBundlePath: self.configuration.caBundlePath,
             userAgent: self.configuration.userAgent,
             maxResponseBodySize: self.configuration.maxResponseBodySize,
+            maxDownloadBytes: maxDownloadBytes,
             acceptCompressedResponses: self.configuration.acceptCompressedResponses
         )
         let loop = self.loop

@@ -83,7 +83,7 @@ extension HTTPClient.Request: CustomStringConvertible, CustomDebugStringConverti
     }
 
     /// `url` with any `user:password@` part replaced by `<redacted>@`.
-    static func redactingCredentials(in url: String) -> String {
+    public static func redactingCredentials(in url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
         let authorityStart = schemeEnd.upperBound
         let authorityEnd = url[authorityStart...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex

@@ -101,18 +101,24 @@ struct OpenEORoutes: Sendable {
             }
             let assetBase = SimulatorJSON.origin(request) + "/assets/\(job.id)"
             let size = store.configuration.assetSize
+            var assets: [String: Any] = [
+                "openEO.tif": [
+                    "href": "\(assetBase)/openEO.tif", "type": "image/tiff; application=geotiff", "roles": ["data"],
+                    "title": "openEO.tif", "file:size": size,
+                ],
+                "job-results.json": [
+                    "href": "\(assetBase)/job-results.json", "type": "application/json", "roles": ["metadata"], "file:size": size,
+                ],
+            ]
+            if store.configuration.hostileAssets {
+                assets["escape"] = ["href": "\(assetBase)/..%2F..%2Fescaped.txt", "roles": ["data"]]
+                assets["passwd"] = ["href": "file:///etc/passwd", "roles": ["data"]]
+                assets["script"] = ["href": "javascript:alert(document.cookie)", "roles": ["data"]]
+            }
             return SimulatorJSON.response(object: [
                 "stac_version": "1.0.0", "type": "Feature", "id": job.id, "geometry": NSNull(),
                 "properties": ["datetime": SimulatorJSON.timestamp(job.created), "title": job.title ?? job.id],
-                "assets": [
-                    "openEO.tif": [
-                        "href": "\(assetBase)/openEO.tif", "type": "image/tiff; application=geotiff", "roles": ["data"],
-                        "title": "openEO.tif", "file:size": size,
-                    ],
-                    "job-results.json": [
-                        "href": "\(assetBase)/job-results.json", "type": "application/json", "roles": ["metadata"], "file:size": size,
-                    ],
-                ],
+                "assets": assets,
                 "links": [["rel": "self", "href": SimulatorJSON.origin(request) + "/openeo/jobs/\(job.id)/results", "type": "application/json"]],
             ])
         }

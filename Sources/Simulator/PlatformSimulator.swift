@@ -4,7 +4,7 @@ import Hummingbird
 /// A simulated processing platform speaking the openEO API subset (under `/openeo`) and the OGC API –
 /// Processes subset (under `/ogc`) that tilefleet's adapters use, with jobs in memory, basic, bearer
 /// and OIDC client-credentials auth (`/oidc`), a small EOCanvas route set (`/eocanvas`),
-/// downloadable result assets (`/assets`), a per-user
+/// result assets downloadable with the same login (`/assets`), a per-user
 /// concurrency limit and injected faults. `GET /_simulator/stats` reports what it saw.
 ///
 /// ```swift
@@ -39,7 +39,9 @@ public final class PlatformSimulator: Sendable {
         OIDCRoutes(store: self.store).register(on: router.group("oidc"))
         EOCanvasRoutes(store: self.store).register(on: router.group("eocanvas"))
         let store = self.store
-        router.get("assets/:job/:name") { _, context in
+        router.get("assets/:job/:name") { request, context in
+            // Like openeo-driver, result files need the same login as the API.
+            guard SimulatorAuth.user(of: request, store: store) != nil else { return SimulatorAuth.openEOUnauthorized(store) }
             let name = context.parameters.get("name") ?? "asset"
             let size = store.configuration.assetSize
             var buffer = ByteBuffer()

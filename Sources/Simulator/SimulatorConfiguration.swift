@@ -96,6 +96,9 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     public var ogcIgnorePrefer: Bool
     /// OGC: the body of a 201 execution answer: `statusInfo`, `null` or `empty` (`{}`).
     public var ogcCreatedBody: String
+    /// A hostile platform: results also link a `file:` and a `javascript:` asset and one whose name
+    /// tries to leave the download directory (`..%2F..%2F`).
+    public var hostileAssets: Bool
     /// Random faults.
     public var faults: Faults
     /// Seed of the simulator's random numbers (durations, failures, faults); `nil`: random.
@@ -114,6 +117,7 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
         assetSize: Int = 4096,
         ogcIgnorePrefer: Bool = false,
         ogcCreatedBody: String = "statusInfo",
+        hostileAssets: Bool = false,
         faults: Faults = Faults(),
         seed: UInt64? = nil
     ) {
@@ -129,6 +133,7 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
         self.assetSize = assetSize
         self.ogcIgnorePrefer = ogcIgnorePrefer
         self.ogcCreatedBody = ogcCreatedBody
+        self.hostileAssets = hostileAssets
         self.faults = faults
         self.seed = seed
     }
@@ -139,7 +144,7 @@ extension SimulatorConfiguration {
         case duration, queueSeconds = "queue_seconds", failureRate = "failure_rate", concurrencyLimit = "concurrency_limit"
         case users, bearerTokens = "bearer_tokens", oidcClients = "oidc_clients", tokenLifetime = "token_lifetime"
         case requireAuth = "require_auth", assetSize = "asset_size", ogcIgnorePrefer = "ogc_ignore_prefer"
-        case ogcCreatedBody = "ogc_created_body", faults, seed
+        case ogcCreatedBody = "ogc_created_body", hostileAssets = "hostile_assets", faults, seed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -157,6 +162,7 @@ extension SimulatorConfiguration {
         self.assetSize = try container.decodeIfPresent(Int.self, forKey: .assetSize) ?? defaults.assetSize
         self.ogcIgnorePrefer = try container.decodeIfPresent(Bool.self, forKey: .ogcIgnorePrefer) ?? defaults.ogcIgnorePrefer
         self.ogcCreatedBody = try container.decodeIfPresent(String.self, forKey: .ogcCreatedBody) ?? defaults.ogcCreatedBody
+        self.hostileAssets = try container.decodeIfPresent(Bool.self, forKey: .hostileAssets) ?? defaults.hostileAssets
         self.faults = try container.decodeIfPresent(Faults.self, forKey: .faults) ?? defaults.faults
         self.seed = try container.decodeIfPresent(UInt64.self, forKey: .seed)
     }

@@ -126,7 +126,8 @@ public struct TaskStore: Sendable {
                    coalesce((SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM tiles t
                              WHERE t.task_id = k.id GROUP BY status) c), '{}'),
                    (SELECT count(*) FROM tiles x WHERE x.task_id = k.id AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.terminal)))
-                      AND x.finished_at > now() - interval '10 minutes') * 6
+                      AND x.finished_at > now() - interval '10 minutes') * 6,
+                   (SELECT max(coalesce(x.finished_at, x.status_at, x.updated_at)) FROM tiles x WHERE x.task_id = k.id)
             FROM tasks k WHERE (\(task)::text IS NULL OR k.id = \(task)) ORDER BY k.created_at DESC, k.id
             """)
         let summaries = try rows.map { row in
@@ -135,6 +136,7 @@ public struct TaskStore: Sendable {
                                       priority: try row.decode(Int.self, at: 4), createdAt: try row.decode(Date.self, at: 5),
                                       counts: try row.decode(PostgresJSON.self, at: 6).decode([String: Int].self))
             summary.tilesPerHour = try row.decode(Int.self, at: 7)
+            summary.lastChangeAt = try row.decode(Date?.self, at: 8)
             return summary
         }
         if let task, summaries.isEmpty { throw TaskStoreError.unknownTask(task) }

@@ -11,12 +11,16 @@ public struct TaskSummary: Sendable, Hashable {
     public var counts: [String: Int]
     /// Tiles that reached a terminal status in the last ten minutes, × 6.
     public var tilesPerHour: Int = 0
+    /// When a tile of the task last changed (its latest finish or status), if any did.
+    public var lastChangeAt: Date?
 
     public var total: Int { counts.values.reduce(0, +) }
     public func count(_ status: String) -> Int { counts[status] ?? 0 }
     /// Finished, failed or canceled.
     public var terminal: Int { count("finished") + count("failed") + count("canceled") }
     public var isDone: Bool { total > 0 && terminal == total }
+    /// Seconds from creation to the last change: a finished task's own duration.
+    public var elapsedSeconds: Double? { lastChangeAt.map { max(0, $0.timeIntervalSince(createdAt)) } }
     /// Seconds until done at the last ten minutes' pace (nil when nothing finished lately).
     public var etaSeconds: Double? { tilesPerHour > 0 ? Double(total - terminal) * 3600 / Double(tilesPerHour) : nil }
 

@@ -4,6 +4,7 @@ import Foundation
 import Geo
 import HTTP
 import Storage
+import Backends
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,11 +30,24 @@ struct ResultsCommand: AsyncParsableCommand {
     @Option(help: "Parallel downloads.")
     var parallel = 4
 
+    @Option(help: "The largest asset downloaded, in MiB (a larger or endless body is stopped and reported).")
+    var maxSize: Int64 = 64 * 1024
+
     @OptionGroup var connection: ConnectionOptions
 
+    /// The largest `--max-size`: 16 TiB, far beyond any asset and far from overflowing bytes.
+    static let maxSizeLimit: Int64 = 16 << 20
+
+    func validate() throws {
+        guard (1...Self.maxSizeLimit).contains(maxSize) else {
+            throw ValidationError("--max-size must be between 1 and \(Self.maxSizeLimit) MiB, not \(maxSize)")
+        }
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
+    }
+
     func run() async throws {
+        // The database is read once and closed before the downloads (not by a task racing the exit).
         let database = try await CoordinatorSupport.database(connection)
-        defer { Task { await database.close() } }
         let store = TaskStore(connection: database)
         let tiles: [TileResult]
         let spec: TaskSpec
@@ -41,18 +55,24 @@ struct ResultsCommand: AsyncParsableCommand {
             spec = try await store.spec(of: task)
             tiles = try await store.results(task: task)
         } catch let error as TaskStoreError {
+            await database.close()
             CoordinatorSupport.printError(error.description)
             throw ExitCode(2)
+        } catch {
+            await database.close()
+            throw error
         }
+        await database.close()
         var localFiles: [String: String] = [:]
+        var failed = false
         if let download {
-            localFiles = try await downloadAll(tiles, into: download)
+            (localFiles, failed) = try await downloadAll(tiles, into: download, backend: spec.backend)
         }
         if let stac {
-            let root = URL(fileURLWithPath: stac)
+            let root = URL(fileURLWithPath: stac).standardizedFileURL
             try FileManager.default.createDirectory(at: root.appendingPathComponent("items"), withIntermediateDirectories: true)
-            let relative = download.map { Self.relativePath(from: root.path, to: URL(fileURLWithPath: $0).path) }
-            let files = relative.map { prefix in localFiles.mapValues { prefix + "/" + $0 } } ?? [:]
+            let relative = download.map { Self.relativePath(from: root.path, to: URL(fileURLWithPath: $0).standardizedFileURL.path) }
+            let files = relative.map { prefix in localFiles.mapValues { prefix == "." ? $0 : prefix + "/" + $0 } } ?? [:]
             for (name, document) in TileExport.stac(task: task, title: spec.title, tiles: tiles, localFiles: files) {
                 try Data((document.canonicalJSON + "\n").utf8).write(to: root.appendingPathComponent(name), options: .atomic)
             }
@@ -67,6 +87,7 @@ struct ResultsCommand: AsyncParsableCommand {
             print(format.render([Report.Table.make(title: "results of \(task)", columns: ["tile", "status", "attempt", "href", "type", "size"], rows: rows)]),
                   terminator: "")
         }
+        if failed { throw ExitCode(1) }
     }
 
     /// Relative path from `base` to `target` (both absolute).
@@ -78,61 +99,91 @@ struct ResultsCommand: AsyncParsableCommand {
         return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
-    /// Downloads every asset; returns ``TileExport/fileKey(tile:href:)`` → path relative to `directory`.
-    private func downloadAll(_ tiles: [TileResult], into directory: String) async throws -> [String: String] {
-        let root = URL(fileURLWithPath: directory)
-        var jobs: [(key: String, href: String, relative: String, size: Int64?)] = []
-        for tile in tiles {
-            for (index, asset) in tile.assets.enumerated() {
-                let name = URL(string: asset.href)?.lastPathComponent.nilIfEmptyName ?? "asset-\(index)"
-                jobs.append((TileExport.fileKey(tile: tile.tile, href: asset.href), asset.href, "\(tile.tile)/\(name)", asset.size))
-            }
+    /// Downloads every fetchable asset (see ``ResultFiles``) with the backend's credentials, skipping
+    /// files already complete; prints each failure with its reason. Returns
+    /// ``TileExport/fileKey(tile:href:)`` → path relative to `directory`, and whether any failed.
+    private func downloadAll(_ tiles: [TileResult], into directory: String, backend: String) async throws -> ([String: String], Bool) {
+        let target: ConfinedDirectory
+        do throws(HTTPClientError) {
+            target = try ConfinedDirectory(path: directory)
+        } catch {
+            CoordinatorSupport.printError(error.message)
+            throw ExitCode(2)
         }
+        let (jobs, refused) = ResultFiles.plan(tiles)
         let client = HTTPClient()
-        defer { Task { await client.shutdown() } }
+        let downloader: AssetDownloader
+        do {
+            downloader = try makeDownloader(client: client, backend: backend)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
         let terminal = isatty(2) == 1
-        var done = 0, skipped = 0, failed: [String] = []
+        var done = 0, skipped = 0, failures: [String] = []
         var mapping: [String: String] = [:]
         var next = 0
-        try await withThrowingTaskGroup(of: (String, String, Bool?).self) { group in
-            func start() throws {
+        await withTaskGroup(of: (ResultFiles.Entry, Result<Bool, BackendError>).self) { group in
+            func start() {
                 guard next < jobs.count else { return }
                 let job = jobs[next]
                 next += 1
-                let destination = root.appendingPathComponent(job.relative)
-                try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
                 group.addTask {
-                    if let attributes = try? FileManager.default.attributesOfItem(atPath: destination.path),
-                       let size = attributes[.size] as? Int64, job.size == nil || job.size == size, size > 0 {
-                        return (job.key, job.relative, nil)   // already complete
+                    if let size = target.existingFileSize(job.path), size > 0, job.size == nil || job.size == size {
+                        return (job, .success(false))   // already complete
                     }
-                    let result = try? await client.download(HTTPClient.Request(job.href, timeout: .seconds(3600)), to: destination)
-                    return (job.key, job.relative, result?.file != nil)
+                    do throws(BackendError) {
+                        _ = try await downloader.fetch(job.href, into: target, path: job.path)
+                        return (job, .success(true))
+                    } catch {
+                        return (job, .failure(error))
+                    }
                 }
             }
-            for _ in 0..<max(1, parallel) { try start() }
-            while let (key, relative, outcome) = try await group.next() {
+            for _ in 0..<parallel { start() }
+            while let (job, outcome) = await group.next() {
                 switch outcome {
-                case nil: skipped += 1; mapping[key] = relative
-                case true?: done += 1; mapping[key] = relative
-                case false?: failed.append(key)
+                case .success(let fetched):
+                    if fetched { done += 1 } else { skipped += 1 }
+                    mapping[job.key] = job.path.joined(separator: "/")
+                case .failure(let error):
+                    failures.append("\(job.path.joined(separator: "/")): \(error)")
                 }
-                let finished = done + skipped + failed.count
                 if terminal {
+                    let finished = done + skipped + failures.count
                     let filled = 30 * finished / max(jobs.count, 1)
                     FileHandle.standardError.write(Data("\r\u{1B}[2K\(String(repeating: "█", count: filled))\(String(repeating: "░", count: 30 - filled)) \(finished)/\(jobs.count)".utf8))
                 }
-                try start()
+                start()
             }
         }
+        await client.shutdown()
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
-        CoordinatorSupport.printError("downloaded \(done), already complete \(skipped), failed \(failed.count) of \(jobs.count) assets into \(directory)")
-        for href in failed.prefix(10) { CoordinatorSupport.printError("  failed: \(href)") }
-        if !failed.isEmpty { throw ExitCode(1) }
-        return mapping
+        CoordinatorSupport.printError("downloaded \(done), already complete \(skipped), failed \(failures.count) of \(jobs.count) assets into \(directory)"
+            + (refused.isEmpty ? "" : "; \(refused.count) not fetched"))
+        for line in failures.prefix(20) { CoordinatorSupport.printError("  failed: \(TableFormat.oneLine(line))") }
+        if failures.count > 20 { CoordinatorSupport.printError("  … and \(failures.count - 20) more failures") }
+        for item in refused.prefix(20) { CoordinatorSupport.printError("  not fetched: \(TableFormat.oneLine(item.line))") }
+        if refused.count > 20 { CoordinatorSupport.printError("  … and \(refused.count - 20) more not fetched") }
+        return (mapping, !failures.isEmpty)
     }
-}
 
-extension String {
-    fileprivate var nilIfEmptyName: String? { isEmpty || self == "/" ? nil : self }
+    /// The downloader with the task's backend credentials, or without any when this configuration
+    /// does not know the backend (said on stderr).
+    private func makeDownloader(client: HTTPClient, backend: String) throws -> AssetDownloader {
+        let maxBytes = maxSize * 1024 * 1024
+        let fleet = try connection.fleetConfiguration()
+        guard let configured = try? fleet.backend(named: backend) else {
+            CoordinatorSupport.printError("backend '\(backend)' is not in this configuration: downloading without credentials")
+            return AssetDownloader(client: client, backendURL: "", authenticator: nil, maxBytes: maxBytes)
+        }
+        do {
+            var downloader = try configured.makeAssetDownloader(client: client)
+            downloader.maxBytes = maxBytes
+            return downloader
+        } catch {
+            CoordinatorSupport.printError("backend '\(backend)': \(error)")
+            throw ExitCode(2)
+        }
+    }
 }

@@ -10,7 +10,7 @@ struct SimulateCommand: AsyncParsableCommand {
         abstract: "Run a simulated openEO / OGC API – Processes platform (no credentials needed).",
         discussion: """
             openEO at /openeo, OGC API – Processes at /ogc, an OIDC provider at /oidc, result files at \
-            /assets, statistics at GET /_simulator/stats (jobs per idempotency key, peak active jobs per \
+            /assets (with the same login, as on openeo-driver), statistics at GET /_simulator/stats (jobs per idempotency key, peak active jobs per \
             user), scripted faults at POST /_simulator/faults. Default user: tilefleet / tilefleet.
             """
     )
@@ -66,6 +66,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Accept requests without credentials.")
     var noAuth = false
 
+    @Flag(help: "Play a hostile platform: openEO results also link file:, javascript: and a name that tries to leave the download directory.")
+    var hostileAssets = false
+
     func run() async throws {
         let configuration = try self.configurationFromFileAndFlags()
         let simulator = PlatformSimulator(configuration: configuration)
@@ -108,6 +111,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if let faultReset { configuration.faults.reset = faultReset }
         if let seed { configuration.seed = seed }
         if self.noAuth { configuration.requireAuth = false }
+        if self.hostileAssets { configuration.hostileAssets = true }
         for (name, rate) in [("failure rate", configuration.failureRate), ("5xx", configuration.faults.serverError), ("429", configuration.faults.throttle),
             ("slow", configuration.faults.slow), ("malformed", configuration.faults.malformedJSON), ("reset", configuration.faults.reset)]
         where !(0...1).contains(rate) {

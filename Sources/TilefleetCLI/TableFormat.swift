@@ -14,7 +14,17 @@ enum TableFormat: String, ExpressibleByArgument, CaseIterable {
         }
     }
 
+    /// `text` on one line: line breaks, tabs and other control characters (a platform's multi-line
+    /// error, a terminal escape sent by a backend) become single spaces.
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        return text.unicodeScalars.split { $0.properties.generalCategory == .control }
+            .map { String(String.UnicodeScalarView($0)).trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
     private static func text(_ table: Report.Table) -> String {
+        let table = Report.Table.make(title: table.title, columns: table.columns, rows: table.rows.map { $0.map { $0.map(oneLine) } })
         var widths = table.columns.map(\.count)
         for row in table.rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], (cell ?? "").count) }

@@ -12,7 +12,7 @@ public struct Tilefleet: AsyncParsableCommand {
             MigrateCommand.self, RecorderCommand.self, ReportCommand.self, TilesCommand.self,
             SimulateCommand.self, TryCommand.self, WorkerCommand.self,
             SubmitCommand.self, CoordinatorCommand.self, StatusCommand.self, ListCommand.self, WatchCommand.self,
-            CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, ExportCommand.self,
+            CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, LogsCommand.self, ExportCommand.self,
         ]
     )
 

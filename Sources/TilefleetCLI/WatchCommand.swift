@@ -27,9 +27,14 @@ struct WatchCommand: AsyncParsableCommand {
         let configuration = try connection.fleetConfiguration()
         let database = try await CoordinatorSupport.database(connection)
         let store = TaskStore(connection: database)
-        guard (try? await store.summaries(task: task)) != nil else {
+        guard let first = try? await store.summaries(task: task).first else {
             CoordinatorSupport.printError("no task '\(task)'")
             throw ExitCode(2)
+        }
+        if first.isDone {
+            // Nothing left to follow: answer at once with the task's own duration.
+            await database.close()
+            try Self.finish(first)
         }
         let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: CoordinatorSupport.quietLogger)
         let channel = try await amqp.openChannel()
@@ -67,11 +72,21 @@ struct WatchCommand: AsyncParsableCommand {
             if progress.summary.isDone { break }
         }
         if terminal { print("") }
-        let summary = progress.summary
-        print("task \(task) done: \(summary.count("finished")) finished, \(summary.count("failed")) failed, \(summary.count("canceled")) canceled of \(summary.total) in \(progress.elapsedText)")
         await amqp.close()
         await database.close()
-        if summary.count("failed") > 0 { throw ExitCode(1) }
+        try Self.finish(progress.summary)
+    }
+
+    /// Prints the closing line of a done task (its duration from creation to its last tile's change)
+    /// and exits: status 1 if tiles failed.
+    static func finish(_ summary: TaskSummary) throws -> Never {
+        print(doneLine(summary))
+        throw summary.count("failed") > 0 ? ExitCode(1) : ExitCode.success
+    }
+
+    static func doneLine(_ summary: TaskSummary) -> String {
+        "task \(summary.id) done: \(summary.count("finished")) finished, \(summary.count("failed")) failed, \(summary.count("canceled")) canceled of \(summary.total)"
+            + (summary.elapsedSeconds.map { " in \(WatchProgress.duration($0))" } ?? "")
     }
 }
 
@@ -91,7 +106,6 @@ struct WatchProgress {
     mutating func update(_ summary: TaskSummary) { self.summary = summary }
 
     var elapsed: Double { max(Date().timeIntervalSince(started), 0.001) }
-    var elapsedText: String { Self.duration(elapsed) }
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())

@@ -345,14 +345,15 @@ public struct WorkItemHandler: Sendable {
                           title: asset.title ?? asset.name, size: asset.size)
     }
 
-    /// The platform's error text, followed by the last error lines of its log (or the last lines).
+    /// The platform's own error: the last `lines` of its error-level log lines when it logged any,
+    /// else its status text, else the status it ended in. Info and debug lines never pass for the
+    /// error. Entries are kept on their own lines (tables show the text on one); at most 4000 characters.
     static func errorText(_ status: BackendJobStatus, logs: [BackendLogEntry], lines: Int) -> String {
-        var text = status.message ?? "the backend job ended with status '\(status.rawStatus)'"
-        if lines > 0, !logs.isEmpty {
-            let errors = logs.filter { $0.level?.lowercased() == "error" }
-            let excerpt = (errors.isEmpty ? logs : errors).suffix(lines).map { String($0.message.prefix(500)) }
-            text += "\nlog excerpt:\n" + excerpt.joined(separator: "\n")
-        }
+        let errors = logs.filter { $0.level?.lowercased() == "error" }
+            .map { $0.message.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            .suffix(max(lines, 0)).map { String($0.prefix(500)) }
+        let message = status.message.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+        let text = errors.isEmpty ? message ?? "the backend job ended with status '\(status.rawStatus)'" : errors.joined(separator: "\n")
         return String(text.prefix(4000))
     }
 }

@@ -10,7 +10,7 @@ import Testing
 /// The EOCanvas (WEkEO serverless) backend against the simulator; the request and response
 /// shapes alone are in `BackendsTests.EOCanvasShapeTests`.
 @Suite("EOCanvas backend") struct EOCanvasBackendTests {
-    private func backend(_ client: HTTPClient, _ origin: String, policy: RequestRetryPolicy = testPolicy) throws -> any Backend {
+    private func configuration(_ origin: String, policy: RequestRetryPolicy = testPolicy) throws -> BackendConfiguration {
         let yaml = """
             backends:
               - name: wekeo
@@ -20,7 +20,11 @@ import Testing
             """
         var configuration = try BackendsConfiguration.parse(yaml: yaml).backend(named: "wekeo")
         configuration.retry = policy
-        return try configuration.makeBackend(client: client, environment: ["WEKEO_PASSWORD": "tilefleet"])
+        return configuration
+    }
+
+    private func backend(_ client: HTTPClient, _ origin: String, policy: RequestRetryPolicy = testPolicy) throws -> any Backend {
+        try self.configuration(origin, policy: policy).makeBackend(client: client, environment: ["WEKEO_PASSWORD": "tilefleet"])
     }
 
     private var snapJob: BackendJob {
@@ -41,8 +45,11 @@ import Testing
             #expect(seen.last == "successful")
             let assets = try await backend.results(of: id)
             #expect(assets.map(\.name) == ["result_1.nc", "result_2.nc", "manifest.json"])
-            let download = try await client.execute(HTTPClient.Request(assets[0].href))
-            #expect(download.status == 200)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-eocanvas-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let downloader = try self.configuration(origin).makeAssetDownloader(client: client, environment: ["WEKEO_PASSWORD": "tilefleet"])
+            let bytes = try await downloader.fetch(assets[0].href, into: try ConfinedDirectory(path: directory.path), path: ["result_1.nc"])
+            #expect(bytes == Int64(simulator.configuration.assetSize), "downloaded with the backend's token")
             let logs = try await backend.logs(of: id)
             #expect(logs.first?.message == "Starting Workflow Executor")
         }

@@ -25,8 +25,14 @@ import Testing
             #expect(tif.mediaType == "image/tiff; application=geotiff")
             #expect(tif.roles == ["data"])
             #expect(tif.size == simulator.configuration.assetSize)
-            let download = try await client.execute(HTTPClient.Request(tif.href))
-            #expect(download.body.count == simulator.configuration.assetSize)
+            #expect(try await client.execute(HTTPClient.Request(tif.href)).status == 401, "asset links need the login, as on openeo-driver")
+            let plain = BackendTransport(client: client, policy: testPolicy)
+            let downloader = AssetDownloader(client: client, backendURL: origin + "/openeo", authenticator: OpenEOAuthenticator.basic(
+                baseURL: origin + "/openeo", username: "tilefleet", password: Secret("tilefleet"), transport: plain))
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-openeo-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let bytes = try await downloader.fetch(tif.href, into: try ConfinedDirectory(path: directory.path), path: ["openEO.tif"])
+            #expect(bytes == Int64(simulator.configuration.assetSize))
             let found = try await backend.find(idempotencyKey: "t1-tile1-a1")
             #expect(found == id)
             let other = try await backend.find(idempotencyKey: "other")

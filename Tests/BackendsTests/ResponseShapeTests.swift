@@ -94,6 +94,49 @@ import Testing
         #expect(raw == [BackendAsset(name: "result", href: "https://x/jobs/1/results", mediaType: "image/png", roles: ["data"], size: 2)])
     }
 
+    /// pygeoapi answers `{"outputs": [{"id": …, "value": …}]}`; others nest an object under `outputs`.
+    @Test func ogcResultsInArrayAndNestedObjectFormsGiveOneAssetPerOutput() throws {
+        let array = Data(#"{"outputs":[{"id":"echo","value":"Hello Ada!","mediaType":"text/plain"},{"id":"grid","href":"/dl/grid.tif","type":"image/tiff"},{"value":{"n":1}}]}"#.utf8)
+        let fromArray = try OGCProcessesBackend.parseResults(array, contentType: "application/json", url: "https://x/api/jobs/1/results")
+        #expect(fromArray.map(\.name) == ["echo", "grid", "output-3"])
+        #expect(fromArray[0].href == "data:text/plain;base64," + Data("Hello Ada!".utf8).base64EncodedString())
+        #expect(fromArray[0].mediaType == "text/plain")
+        #expect(fromArray[1].href == "https://x/dl/grid.tif")
+        #expect(fromArray[1].mediaType == "image/tiff")
+        #expect(fromArray[2].href == "data:application/json;base64," + Data(#"{"n":1}"#.utf8).base64EncodedString())
+        let nested = Data(#"{"outputs":{"b":{"href":"https://x/b.tif"},"a":{"value":"text"}},"links":[]}"#.utf8)
+        let fromObject = try OGCProcessesBackend.parseResults(nested, contentType: "application/json", url: "https://x/jobs/1/results")
+        #expect(fromObject.map(\.name) == ["a", "b"])
+        #expect(fromObject[0].href == "data:text/plain;base64," + Data("text".utf8).base64EncodedString())
+        // pygeoapi 0.21.0, as recorded: a job's results, and the answer of a synchronous execution.
+        let pygeoapiJob = Data(#"{"outputs":[{"id":"echo","value":"Hello Ada!"}]}"#.utf8)
+        #expect(try OGCProcessesBackend.parseResults(pygeoapiJob, contentType: "application/json", url: "https://x/jobs/1/results")
+            == [BackendAsset(name: "echo", href: "data:text/plain;base64," + Data("Hello Ada!".utf8).base64EncodedString(), mediaType: "text/plain",
+                             roles: ["data", "inline"], size: 10)])
+        let pygeoapiSync = Data(#"{"id":"echo","value":"Hello Bo!"}"#.utf8)
+        #expect(try OGCProcessesBackend.parseResults(pygeoapiSync, contentType: "application/json", url: "https://x/jobs/1/results").map(\.name) == ["echo"])
+        let geoJSON = Data(#"{"area":{"type":"FeatureCollection","features":[]}}"#.utf8)
+        let inline = try OGCProcessesBackend.parseResults(geoJSON, contentType: "application/json", url: "https://x/jobs/1/results")
+        #expect(inline.first?.mediaType == "application/json", "a GeoJSON value's own `type` is not a media type")
+    }
+
+    @Test func assetsWithOtherSchemesAreReplacedByANoteWhenTheyArrive() throws {
+        let stac = Data(#"{"assets":{"a.tif":{"href":"https://x/a.tif"},"evil":{"href":"file:///etc/passwd","roles":["data"]},"js":{"href":"javascript:alert(1)"}}}"#.utf8)
+        let assets = try OpenEOBackend.parseAssets(stac, baseURL: "https://x/jobs/1/results")
+        #expect(assets.map(\.name) == ["a.tif", "evil", "js"])
+        #expect(assets[0].href == "https://x/a.tif")
+        for rejected in assets.dropFirst() {
+            #expect(rejected.roles == [AssetLink.rejectedRole])
+            #expect(!rejected.href.contains("passwd") && !rejected.href.contains("alert"))
+            #expect(rejected.href.hasPrefix("data:text/plain"))
+        }
+        #expect(assets[1].title == "asset 'evil' rejected: the scheme 'file' is not fetched (only http, https and data)")
+        let ogc = try OGCProcessesBackend.parseResults(Data(#"{"out":{"href":"ftp://x/out.tif"}}"#.utf8), contentType: "application/json", url: "https://x/r")
+        #expect(ogc.first?.roles == [AssetLink.rejectedRole])
+        let canvas = try EOCanvasBackend.parseResultPage(Data(#"[{"href":"keystore://bucket/a.nc","title":"keystore/a.nc"}]"#.utf8), origin: "https://gw")
+        #expect(canvas.assets.first?.roles == [AssetLink.rejectedRole])
+    }
+
     @Test func ogcJobIDFromLocationAndSyncOutputs() throws {
         let created = HTTPClient.Response(status: 201, headers: ["Location": "https://x/ogc-api/jobs/42-b"], body: Data("null".utf8), effectiveURL: "https://x")
         #expect(try OGCProcessesBackend.jobID(from: created) == "42-b")

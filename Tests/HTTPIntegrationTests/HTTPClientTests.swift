@@ -204,6 +204,24 @@ struct HTTPClientTests {
         }
     }
 
+    @Test("a download over its limit stops before writing it and leaves no file; one at the limit is stored")
+    func downloadLimit() async throws {
+        try await withDiagnosticServer { client, baseURL, _ in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-http-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let target = try ConfinedDirectory(path: directory.path)
+            let error = await #expect(throws: HTTPClientError.self) {
+                _ = try await client.download(HTTPClient.Request("\(baseURL)/bytes/100000"), into: target, path: ["tile", "big.tif"], maxBytes: 1000)
+            }
+            #expect(error?.code == .responseTooLarge)
+            #expect(error?.message == "the server announces 100000 bytes, more than the limit of 1000")
+            let exact = try await client.download(HTTPClient.Request("\(baseURL)/bytes/1000"), into: target, path: ["tile", "exact.tif"], maxBytes: 1000)
+            #expect(exact.bytes == 1000)
+            #expect(exact.file?.path == directory.appendingPathComponent("tile/exact.tif").path)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("tile").path) == ["exact.tif"])
+        }
+    }
+
     @Test("a body over the in-memory limit fails clearly")
     func responseTooLarge() async throws {
         try await withDiagnosticServer(configuration: .init(maxResponseBodySize: 1000)) { client, baseURL, _ in

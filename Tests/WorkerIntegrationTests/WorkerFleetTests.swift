@@ -41,6 +41,36 @@ import Glibc
         await fleet.shutDown()
     }
 
+    /// Issue 16: links with other schemes are rejected where they arrive; the event keeps a note.
+    @Test func aHostilePlatformsFileAndScriptLinksArriveAsNotesNeverAsLinks() async throws {
+        var configuration = Self.simulator(duration: 0.2)
+        configuration.hostileAssets = true
+        let fleet = try await FleetHarness(simulator: configuration)
+        do {
+            try fleet.spawnWorker()
+            try await fleet.publishSubmits(3)
+            let terminal = try await fleet.waitForTerminal(3, timeout: .seconds(60))
+            #expect(terminal.count == 3, "worker log: \(fleet.workerLog(0).suffix(2000))")
+            for event in terminal.values {
+                let assets = event.assets ?? []
+                #expect(event.status == .finished)
+                #expect(!assets.contains { $0.href.hasPrefix("file:") || $0.href.hasPrefix("javascript:") }, "\(assets)")
+                let notes = assets.filter { $0.roles == [AssetLink.rejectedRole] }
+                #expect(notes.compactMap(\.title).sorted() == [
+                    "asset 'passwd' rejected: the scheme 'file' is not fetched (only http, https and data)",
+                    "asset 'script' rejected: the scheme 'javascript' is not fetched (only http, https and data)",
+                ])
+                #expect(notes.allSatisfy { $0.href.hasPrefix("data:text/plain;charset=utf-8,") })
+                #expect(assets.contains { $0.href.hasSuffix("/..%2F..%2Fescaped.txt") }, "an http link passes; its name is made safe on download")
+                #expect(assets.contains { $0.href.hasSuffix("/openEO.tif") })
+            }
+        } catch {
+            await fleet.shutDown()
+            throw error
+        }
+        await fleet.shutDown()
+    }
+
     @Test func aPoisonMessageLandsInTheDeadQueueWhileTheRestFlows() async throws {
         let fleet = try await FleetHarness(simulator: Self.simulator(duration: 0.2))
         let metricsPort = Int.random(in: 20_000...29_999)

@@ -220,7 +220,7 @@ import Worker
         #expect(d.events[0].assets == [StatusEvent.Asset(href: "https://x/out.tif", type: "image/tiff", roles: ["data"], title: "out.tif")])
     }
 
-    @Test func aFailedJobRetriesWithALogExcerptWhileAttemptsRemain() throws {
+    @Test func aFailedJobRetriesWithItsErrorLogLinesWhileAttemptsRemain() throws {
         let failed = BackendJobStatus(status: .failed, rawStatus: "error", message: "out of memory")
         let logs = [BackendLogEntry(level: "info", message: "starting"), BackendLogEntry(level: "error", message: "OOM in worker 3")]
         let (calls, decision) = Self.run(Self.item(.poll, attempt: 1, jobID: "j"), answers: [.status(failed), .logs(logs)])
@@ -228,9 +228,28 @@ import Worker
         let d = try #require(decision)
         #expect(d.outcome == .retrying)
         #expect(d.events.map(\.status) == [.retrying])
-        #expect(d.events[0].error == "out of memory\nlog excerpt:\nOOM in worker 3")
+        #expect(d.events[0].error == "OOM in worker 3")
         #expect(d.items[0].item.attempt == 2)
         #expect(d.items[0].tier == 5)
+    }
+
+    /// openeo-driver keeps no error-level lines: an info line must not pass for the error.
+    @Test(arguments: [
+        (BackendJobStatus(status: .failed, rawStatus: "error"), "the backend job ended with status 'error'"),
+        (BackendJobStatus(status: .failed, rawStatus: "error", message: "  disk full \n"), "disk full"),
+    ])
+    func withoutErrorLinesTheStatusTextIsTheError(status: BackendJobStatus, expected: String) throws {
+        let logs = [BackendLogEntry(level: "info", message: "hello world"), BackendLogEntry(level: "debug", message: "x=1"),
+                    BackendLogEntry(message: "no level")]
+        let (_, decision) = Self.run(Self.item(.poll, jobID: "j"), answers: [.status(status), .logs(logs)])
+        #expect(try #require(decision).events.first?.error == expected)
+    }
+
+    @Test func onlyTheLastErrorLinesAreKeptEachOnItsOwnLine() throws {
+        let failed = BackendJobStatus(status: .failed, rawStatus: "error", message: "generic failure")
+        let logs = (1...8).map { BackendLogEntry(level: $0 == 4 ? "warning" : "ERROR", message: "problem \($0)") }
+        let (_, decision) = Self.run(Self.item(.poll, jobID: "j"), answers: [.status(failed), .logs(logs)])
+        #expect(try #require(decision).events.first?.error == "problem 3\nproblem 5\nproblem 6\nproblem 7\nproblem 8")
     }
 
     @Test func theLastAttemptFailsTheTileWithThePlatformsText() throws {
@@ -349,7 +368,7 @@ import Worker
         #expect(calls.map(\.name) == ["status", "logs"])
         let d = try #require(decision)
         #expect(d.outcome == .retrying)
-        #expect(d.events.first?.error == "quota exceeded", "no log excerpt without logs")
+        #expect(d.events.first?.error == "quota exceeded", "the status text when the logs are unavailable")
     }
 
     @Test func anOverdueCancelThatFailsForAMomentIsTriedAgainOnTheNextPoll() throws {
