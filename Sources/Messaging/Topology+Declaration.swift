@@ -18,7 +18,11 @@ extension Topology {
         for seconds in waitTiers {
             let name = waitExchange(seconds: seconds)
             try await channel.declareExchange(name, type: .fanout)
-            try await channel.declareQueue(name, arguments: queueType.merging([
+            // Classic queues dead-letter at most once (a broker restart can drop an item between the
+            // tier and the work queue; the coordinator's recovery pass republishes its tile); quorum
+            // queues can do it at least once, which needs reject-publish as overflow.
+            let atLeastOnce: AMQPTable = quorumQueues ? ["x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"] : [:]
+            try await channel.declareQueue(name, arguments: queueType.merging(atLeastOnce).merging([
                 "x-message-ttl": .int(Int64(seconds) * 1000),
                 "x-dead-letter-exchange": .string(workExchange),
             ]))

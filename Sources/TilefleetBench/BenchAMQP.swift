@@ -35,6 +35,22 @@ struct BenchAMQP: ParsableCommand {
     @Option(help: "Acknowledge with one multiple-ack every this many deliveries.")
     var ackEvery: Int = 250
 
+    /// The queue type measured.
+    enum QueueType: String, ExpressibleByArgument, CaseIterable {
+        case classicV1 = "classic-v1", classicV2 = "classic-v2", quorum
+
+        var arguments: AMQPTable {
+            switch self {
+            case .classicV1: ["x-queue-type": .string("classic"), "x-queue-version": .int(1)]
+            case .classicV2: ["x-queue-type": .string("classic"), "x-queue-version": .int(2)]
+            case .quorum: ["x-queue-type": .string("quorum")]
+            }
+        }
+    }
+
+    @Option(help: "The queue type: classic-v1, classic-v2 or quorum.")
+    var queueType: QueueType = .classicV1
+
     func validate() throws {
         guard messages > 0, size >= 0, window > 0, prefetch > 0, ackEvery > 0 else {
             throw ValidationError("--messages, --window, --prefetch and --ack-every must be positive, --size not negative")
@@ -64,12 +80,12 @@ struct BenchAMQP: ParsableCommand {
         let connection = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
         let channel = try await connection.openChannel()
         let queue = "tilefleet.bench.\(UUID().uuidString.prefix(8).lowercased())"
-        try await channel.declareQueue(queue, durable: true)
+        try await channel.declareQueue(queue, durable: true, arguments: queueType.arguments)
         try await channel.enablePublisherConfirms(window: window)
         let body = [UInt8](repeating: 0x61, count: size)
         let properties = AMQPProperties(contentType: "application/octet-stream")
 
-        print("AMQP benchmark: \(messages) persistent messages of \(size) bytes, window \(window), prefetch \(prefetch), ack every \(ackEvery)")
+        print("AMQP benchmark (\(queueType.rawValue) queue): \(messages) persistent messages of \(size) bytes, window \(window), prefetch \(prefetch), ack every \(ackEvery)")
         let clock = ContinuousClock()
         let publishStart = clock.now
         for _ in 0..<messages {

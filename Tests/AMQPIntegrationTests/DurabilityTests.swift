@@ -5,9 +5,12 @@ import Testing
 import TestSupport
 
 /// Confirmed means durable: RabbitMQ restarted while messages flow, on each queue type the fleet
-/// may use. Every message the client was told is confirmed must be delivered at least once, both
-/// when published straight to a queue and when it travels through a delay queue (message TTL,
-/// then dead-lettered back), as the worker's poll items do through the wait tiers.
+/// may use. Every message the client was told is confirmed must be delivered at least once when
+/// published straight to a queue, on every type. Through a delay queue (message TTL, then
+/// dead-lettered back, as the worker's items travel through the wait tiers) only quorum queues
+/// with at-least-once dead-lettering promise that: classic queues dead-letter at most once, and a
+/// restart dropped 2 of several thousand there in one run — for the fleet, the leases and the
+/// coordinator's recovery pass cover that (`RecoveryTests`).
 @Suite struct DurabilityTests {
     enum QueueType: String, CaseIterable, Sendable {
         case classicV1 = "classic v1"
@@ -106,7 +109,7 @@ import TestSupport
         let lostDirect = direct.confirmed.snapshot.subtracting(received.snapshot)
         let lostDelayed = delayed.confirmed.snapshot.subtracting(received.snapshot)
         #expect(lostDirect.isEmpty, "\(type.rawValue): \(lostDirect.count) of \(direct.confirmed.count) confirmed messages published to the queue never arrived: \(lostDirect.sorted().prefix(10))")
-        #expect(lostDelayed.isEmpty, "\(type.rawValue): \(lostDelayed.count) of \(delayed.confirmed.count) confirmed messages sent through the delay queue never arrived: \(lostDelayed.sorted().prefix(10))")
+        #expect(type != .quorum || lostDelayed.isEmpty, "\(type.rawValue): \(lostDelayed.count) of \(delayed.confirmed.count) confirmed messages sent through the delay queue never arrived: \(lostDelayed.sorted().prefix(10))")
         #expect(direct.failed.count + delayed.failed.count > 0, "the restart should have failed some publishes")
 
         try await consumer.cancel()

@@ -81,6 +81,7 @@ loopback_users = none
 log.console = false
 log.file.level = warning
 vm_memory_high_watermark.relative = 0.4
+classic_queue.default_version = 2
 disk_free_limit.absolute = 50MB
 CONF
     if [ ! -f "$rmq_dir/.erlang.cookie" ]; then

@@ -1,0 +1,135 @@
+import ArgumentParser
+import ChildProcess
+import FleetModel
+import Foundation
+import Logging
+import Postgres
+import Simulator
+import Storage
+import TilefleetCLI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tilefleet-bench redelivery`: the makespan of a task of short jobs at `max_active`, through a
+/// whole fleet of processes (recorder, coordinator, two workers) against an in-process simulator —
+/// once undisturbed, once with one of the two workers killed with SIGKILL as soon as the first jobs
+/// appear, holding its share of the first submits: the other worker takes them over, pauses for
+/// twice its slowest recent submit, looks their jobs up (one shared listing) and submits the rest.
+struct BenchRedelivery: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redelivery",
+        abstract: "Makespan of short jobs at max_active, undisturbed and with a worker killed holding submits; second jobs counted."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "The area (a bbox) cut at km:1: about 500 tiles by default.")
+    var aoi = "16.20,48.10,16.47,48.30"
+
+    @Option(help: "max_active of the backend.")
+    var maxActive = 100
+
+    @Option(help: "Seconds each job runs on the simulator.")
+    var jobSeconds = 2.0
+
+    @Option(help: "Prefetch of each worker (the submits the killed one holds).")
+    var prefetch = 50
+
+    @Option(help: "Runs of each kind.")
+    var runs = 3
+
+    func run() async throws {
+        for kill in [false, true] {
+            for _ in 0..<runs {
+                let result = try await measure(killing: kill)
+                let ideal = Double((result.tiles + maxActive - 1) / maxActive) * jobSeconds
+                print("""
+                    redelivery, \(kill ? "worker killed holding its first submits" : "undisturbed"): \(result.tiles) tiles of \
+                    \(seconds(jobSeconds)) s at max_active \(maxActive): makespan \(seconds(result.makespan)) s \
+                    (\(seconds(result.makespan / ideal))× the ideal \(seconds(ideal)) s), \
+                    second jobs \(result.secondJobs), peak active \(result.peak)
+                    """)
+            }
+        }
+    }
+
+    private func seconds(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    struct Result {
+        var tiles: Int
+        var makespan: Double
+        var secondJobs: Int
+        var peak: Int
+    }
+
+    private func measure(killing: Bool) async throws -> Result {
+        var logger = Logger(label: "tilefleet.bench")
+        logger.logLevel = .warning
+        let id = UUID().uuidString.prefix(8).lowercased()
+        let backend = "redeliver-\(id)"
+        let simulator = PlatformSimulator(configuration: SimulatorConfiguration(duration: .fixed(jobSeconds), requireAuth: false))
+        let server = SimulatorServer { simulator.register(on: $0) }
+        let port = try await server.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-bench-redelivery-\(id)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let amqpURL = try connection.resolvedAMQPURL()
+        let databaseURL = try connection.resolvedDatabaseURL()
+        try """
+        topology: { prefix: bench-\(id), wait_tiers: [1, 2] }
+        coordinator: { interval: 1s }
+        backends:
+          - name: \(backend)
+            kind: openeo
+            url: http://127.0.0.1:\(port)/openeo
+            max_active: \(maxActive)
+            poll: { min_interval: 1s, max_interval: 1s }
+        """.write(toFile: directory + "/fleet.yaml", atomically: true, encoding: .utf8)
+        try """
+        id: \(backend)
+        title: redelivery benchmark
+        backend: \(backend)
+        service: { process: ndvi }
+        split: { aoi: "\(aoi)", grid: "km:1" }
+        """.write(toFile: directory + "/task.yaml", atomically: true, encoding: .utf8)
+        let database = try await PostgresConnection.connect(to: databaseURL, logger: logger)
+        try await Migrator().migrate(database)
+        let tilefleet = TilefleetBench.tilefleetExecutable()
+        let common = ["--config", directory + "/fleet.yaml", "--amqp-url", amqpURL, "--database-url", databaseURL]
+        func spawn(_ name: String, _ arguments: [String]) throws -> pid_t {
+            try BenchWorker.spawn([tilefleet] + arguments + common, logPath: "\(directory)/\(name).log")
+        }
+        var pids = [try spawn("recorder", ["recorder"]), try spawn("coordinator", ["coordinator"])]
+        let first = try spawn("worker-1", ["worker", "--no-metrics", "--prefetch", "\(prefetch)"])
+        pids.append(first)
+        pids.append(try spawn("worker-2", ["worker", "--no-metrics", "--prefetch", "\(prefetch)"]))
+        try await Task.sleep(for: .seconds(2))
+        defer {
+            for pid in pids { BenchWorker.stop(pid, signal: SIGTERM) }
+        }
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let submitted = ChildProcess.run([tilefleet, "submit", directory + "/task.yaml"] + common)
+        guard submitted.status == 0 else { throw ValidationError("submit failed: \(submitted.output)") }
+        if killing {
+            // Each worker holds half the first dispatch; the first dies as soon as the first jobs
+            // appear, with its submits taken and mostly not yet sent.
+            while simulator.stats().jobsCreated < 5 { try await Task.sleep(for: .milliseconds(5)) }
+            BenchWorker.stop(first, signal: SIGKILL)
+        }
+        let tiles = try await database.query("SELECT count(*) FROM tiles WHERE task_id = \(backend)")[0].decode(Int.self, at: 0)
+        while try await database.query("""
+            SELECT count(*) FROM tiles WHERE task_id = \(backend) AND status IN ('finished', 'failed', 'canceled')
+            """)[0].decode(Int.self, at: 0) < tiles {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let makespan = (clock.now - started).inSeconds
+        let stats = simulator.stats()
+        await database.close()
+        await server.stop()
+        return Result(tiles: tiles, makespan: makespan, secondJobs: stats.jobsPerKey.values.reduce(0) { $0 + max($1 - 1, 0) },
+                      peak: stats.peakActiveByUser.values.max() ?? 0)
+    }
+}
