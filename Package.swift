@@ -151,6 +151,9 @@ let package = Package(
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel"]),
+        .testTarget(name: "TilefleetCLITests", dependencies: [
+            "TilefleetCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),

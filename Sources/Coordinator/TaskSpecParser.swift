@@ -161,8 +161,9 @@ public struct TaskSpecParser: Sendable {
             reader.report("split", "is required (aoi, grid, and optionally windows and dimensions)")
             return nil
         }
-        guard let members = reader.mapping(node, "split", allowed: ["aoi", "grid", "windows", "dimensions", "min_area"]) else { return nil }
-        let aoi = readAOI(members["aoi"], "split.aoi", reader)
+        guard let members = reader.mapping(node, "split", allowed: ["aoi", "grid", "windows", "dimensions", "min_area", "antimeridian"]) else { return nil }
+        let antimeridian = reader.bool(members["antimeridian"], "split.antimeridian") ?? false
+        let aoi = readAOI(members["aoi"], "split.aoi", antimeridian: antimeridian, reader)
         var grid = configuration.defaults.grid
         if let text = reader.string(members["grid"], "split.grid") {
             if let problem = Self.gridProblem(text) { reader.report("split.grid", problem, members["grid"]) } else {
@@ -178,7 +179,13 @@ public struct TaskSpecParser: Sendable {
             }
             if let text = windows {
                 do {
-                    if try TimeWindowSpec(parsing: text).windows.isEmpty { reader.report("split.windows", "'\(text)' gives no windows", windowsNode) }
+                    // Counted, not made: `months:1-9999` is refused before 120,000 windows exist.
+                    let count = try TimeWindowSpec(parsing: text).count
+                    if count == 0 { reader.report("split.windows", "'\(text)' gives no windows", windowsNode) }
+                    if count > configuration.limits.maxJobs {
+                        reader.report("split.windows", "'\(text)' gives \(JobBounds.grouped(count)) windows, each at least one job: "
+                                      + "above limits.max_jobs (\(JobBounds.grouped(configuration.limits.maxJobs)))", windowsNode)
+                    }
                 } catch {
                     reader.report("split.windows", "\(error)", windowsNode)
                 }
@@ -188,7 +195,8 @@ public struct TaskSpecParser: Sendable {
         let minArea = reader.double(members["min_area"], "split.min_area") ?? 0.01
         if minArea < 0 { reader.report("split.min_area", "must be ≥ 0", members["min_area"]) }
         guard let aoi else { return nil }
-        return TaskSpec.Split(aoi: aoi.text, aoiSource: aoi.source, grid: grid, windows: windows, dimensions: dimensions, minAreaKm2: minArea)
+        return TaskSpec.Split(aoi: aoi.text, aoiSource: aoi.source, grid: grid, windows: windows, dimensions: dimensions, minAreaKm2: minArea,
+                              antimeridian: antimeridian)
     }
 
     private func parseDimensions(_ node: Node?, _ reader: ConfigReader) -> [Geo.Dimension] {
@@ -226,7 +234,7 @@ public struct TaskSpecParser: Sendable {
     }
 
     /// The AOI text from a file path, inline text (bbox, WKT, GeoJSON) or an inline mapping.
-    private func readAOI(_ node: Node?, _ path: String, _ reader: ConfigReader) -> (text: String, source: String)? {
+    private func readAOI(_ node: Node?, _ path: String, antimeridian: Bool, _ reader: ConfigReader) -> (text: String, source: String)? {
         guard let node else {
             reader.report(path, "is required: a GeoJSON/WKT file, a bbox 'west,south,east,north' or inline GeoJSON")
             return nil
@@ -237,12 +245,11 @@ public struct TaskSpecParser: Sendable {
             text = reader.json(node, path).canonicalJSON
             source = "inline"
         } else if let value = reader.string(node, path) {
-            let lower = value.lowercased()
             if let contents = readFile(value) {
                 text = contents
                 source = value
-            } else if [".geojson", ".json", ".wkt", ".txt"].contains(where: lower.hasSuffix) {
-                reader.report(path, "no such file: \(value)", node)
+            } else if !AOIParser.looksInline(value) {
+                reader.report(path, "no such file: \(value) (and it is not an inline bbox, WKT or GeoJSON)", node)
                 return nil
             } else {
                 text = value
@@ -252,7 +259,7 @@ public struct TaskSpecParser: Sendable {
             return nil
         }
         do {
-            _ = try AOIParser().parse(text)
+            _ = try AOIParser(antimeridian: antimeridian).parse(text)
         } catch {
             reader.report(path, "\(error)", node)
             return nil

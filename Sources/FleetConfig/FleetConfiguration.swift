@@ -18,6 +18,8 @@ public struct FleetConfiguration: Sendable {
     public var backends: BackendsConfiguration
     /// How often the coordinator looks for work without a notification.
     public var dispatchIntervalSeconds: Int
+    /// How many jobs a task may have before it needs `--yes`, and at most.
+    public var limits: JobLimits
 
     /// Checks a grid text (`km:20`, `mgrs`, …) and says what is wrong with it, or nil. The grid
     /// grammar belongs to the tiling code, which this target does not depend on; callers pass it in.
@@ -25,7 +27,7 @@ public struct FleetConfiguration: Sendable {
 
     public init(file: String? = nil, brokerURL: String? = nil, databaseURL: String? = nil, topology: Topology = Topology(),
                 defaults: TaskDefaults = TaskDefaults(), backends: BackendsConfiguration = BackendsConfiguration(backends: []),
-                dispatchIntervalSeconds: Int = 5) {
+                dispatchIntervalSeconds: Int = 5, limits: JobLimits = JobLimits()) {
         self.file = file
         self.brokerURL = brokerURL
         self.databaseURL = databaseURL
@@ -33,6 +35,7 @@ public struct FleetConfiguration: Sendable {
         self.defaults = defaults
         self.backends = backends
         self.dispatchIntervalSeconds = dispatchIntervalSeconds
+        self.limits = limits
     }
 
     /// The configuration file to use: `explicit` (`--config`), else `$TILEFLEET_CONFIG`, else
@@ -53,7 +56,7 @@ public struct FleetConfiguration: Sendable {
         return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment, gridCheck: gridCheck)
     }
 
-    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator"]
+    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "limits"]
 
     /// Parses a configuration document; every problem is reported with its key and line.
     public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -94,6 +97,15 @@ public struct FleetConfiguration: Sendable {
         }
         if let coordinator = reader.mapping(top["coordinator"], "coordinator", allowed: ["interval"]) {
             configuration.dispatchIntervalSeconds = reader.seconds(coordinator["interval"], "coordinator.interval") ?? 5
+        }
+        if let limits = reader.mapping(top["limits"], "limits", allowed: ["max_jobs", "confirm_jobs"]) {
+            var value = JobLimits()
+            value.maxJobs = reader.int(limits["max_jobs"], "limits.max_jobs", minimum: 1) ?? value.maxJobs
+            value.confirmJobs = reader.int(limits["confirm_jobs"], "limits.confirm_jobs", minimum: 1) ?? min(value.confirmJobs, value.maxJobs)
+            if value.confirmJobs > value.maxJobs {
+                reader.report("limits.confirm_jobs", "\(value.confirmJobs) is above limits.max_jobs (\(value.maxJobs))", limits["confirm_jobs"])
+            }
+            configuration.limits = value
         }
         if let backends = top["backends"] {
             configuration.backends = BackendsConfiguration.read(backends, "backends", reader: reader)

@@ -12,6 +12,17 @@ public enum TimeWindowSpec: Sendable, Hashable {
     case quarters(ClosedRange<Int>)
     case seasons(ClosedRange<Int>, [Season])
 
+    /// How many windows ``windows`` makes, computed without making them (for ``JobBounds``).
+    public var count: Int {
+        switch self {
+        case .explicit(let windows): return windows.count
+        case .years(let years): return years.count
+        case .months(let years): return years.count * 12
+        case .quarters(let years): return years.count * 4
+        case .seasons(let years, let seasons): return years.count * seasons.count
+        }
+    }
+
     /// The windows in chronological order (seasons in declaration order within a year).
     public var windows: [TimeWindow] {
         switch self {

@@ -14,8 +14,9 @@ enum CoordinatorSupport {
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
-    /// Parses and tiles the spec at `path`; prints all problems and exits with status 2 on bad input.
-    static func plan(path: String, configuration: FleetConfiguration) throws -> TaskPlan {
+    /// Parses and tiles the spec at `path` within the fleet's job limits (`confirmed`: `--yes`
+    /// given); prints all problems and exits with status 2 on bad input, notes on stderr.
+    static func plan(path: String, configuration: FleetConfiguration, confirmed: Bool = false) throws -> TaskPlan {
         let spec: TaskSpec
         do {
             spec = try TaskSpecParser(configuration: configuration).load(path: path)
@@ -24,7 +25,9 @@ enum CoordinatorSupport {
             throw ExitCode(2)
         }
         do {
-            return try TaskPlan(spec: spec)
+            let plan = try TaskPlan(spec: spec, limits: configuration.limits, confirmed: confirmed)
+            for note in plan.notes { printError("\(path): split.aoi: note: \(note)") }
+            return plan
         } catch let error as GeoValidationError {
             printError("\(path): split: \(error)")
             throw ExitCode(2)

@@ -67,4 +67,49 @@ import TestSupport
         }
         await h.tearDown()
     }
+
+    /// `tilefleet tiles` with a fleet configuration of small limits (no services needed).
+    func tiles(_ arguments: [String], limits: String = "{max_jobs: 2000, confirm_jobs: 100}") throws -> (Int32, String) {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("limits-\(UUID().uuidString).yaml")
+        try Data("limits: \(limits)\n".utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        return try TestEnvironment.run([Self.binary, "tiles", "--config", config.path] + arguments)
+    }
+
+    @Test func areasAreReadAsTypedAndAnAreaWithoutTilesExitsTwo() throws {
+        let (lisbon, table) = try tiles(["-9.5,38.6,-8.9,39.0", "--min-area", "0"])
+        #expect(lisbon == 0, "\(table)")
+        #expect(table.contains("EPSG:32629"))
+        let (swapped, message) = try tiles(["16.7,48.0,16.1,48.3"])
+        #expect(swapped == 2)
+        #expect(message.contains("west 16.7 is east of east 16.1"), "\(message)")
+        #expect(message.contains("--antimeridian"))
+        let (crossing, notes) = try tiles(["--antimeridian", "179.5,-17.5,-179.5,-16.5"])
+        #expect(crossing == 0, "\(notes)")
+        #expect(notes.contains("note: the bbox crosses the antimeridian"))
+        let (negative, refusal) = try tiles(["--min-area", "-1", "-9.5,38.6,-8.9,39.0"])
+        #expect(negative == 2)
+        #expect(refusal.contains("--min-area must be a number ≥ 0 (km²), not -1.0"), "\(refusal)")
+        let (none, why) = try tiles(["16.1,48.0,16.7,48.3", "--grid", "crs:3413:20"])
+        #expect(none == 2)
+        #expect(why.contains("did you mean crs:3413:20000?"), "\(why)")
+        let (missing, file) = try tiles(["VIENNA.GEOJSN"])
+        #expect(missing == 2)
+        #expect(file.contains("no such file: VIENNA.GEOJSN"), "\(file)")
+    }
+
+    @Test func tilingStopsBeforeTheWorkAboveTheLimitAndAsksForYesBelowIt() throws {
+        let (world, refusal) = try tiles(["-180,-80,180,84", "--grid", "km:1"])
+        #expect(world == 2)
+        #expect(refusal.contains("above the limit of 2,000 jobs (limits.max_jobs"), "\(refusal)")
+        #expect(refusal.contains("use a larger grid (km:"), "\(refusal)")
+        let (vienna, question) = try tiles(["16.1482,48.0326,16.7092,48.3081", "--grid", "km:2"])
+        #expect(vienna == 2)
+        #expect(question.contains("pass --yes"), "\(question)")
+        let (confirmed, table) = try tiles(["16.1482,48.0326,16.7092,48.3081", "--grid", "km:2", "--yes"])
+        #expect(confirmed == 0, "\(table)")
+        let (windows, count) = try tiles(["16.1482,48.0326,16.7092,48.3081", "--windows", "months:1-9999"])
+        #expect(windows == 2)
+        #expect(count.contains("119,988 windows make 119,988 jobs for every cell"), "\(count)")
+    }
 }

@@ -93,6 +93,10 @@ struct TaskSpecTests {
         ("title: x\nservice: {process: p}\ntile: {input: box}\nsplit: {aoi: '4,50,4.2,50.2'}", "tile.input: unknown tile input 'box', did you mean 'bbox'?"),
         ("id: Has.Dots\ntitle: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2'}", "id: 'Has.Dots' must be"),
         ("[1, 2]", "a task spec must be a mapping"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: '16.7,48.0,16.1,48.3'}", "split.aoi: feature 0: bbox: west 16.7 is east of east 16.1"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: VIENNA.GEOJSN}", "split.aoi: no such file: VIENNA.GEOJSN"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', windows: 'months:1-99999'}",
+         "split.windows: 'months:1-99999' gives 1,199,988 windows, each at least one job: above limits.max_jobs (1,000,000)"),
         ("{\"title\": \"t\", \"label\": \"openeo\", \"service\": {\"endpoint\": \"https://nowhere.example\", \"application\": \"https://x/u.json\"}, \"dimension\": {\"name\": \"spatial_extent\", \"values\": [{\"type\": \"Point\"}]}}",
          "dimension.values[0]: expected a GeoJSON geometry"),
     ]
@@ -143,5 +147,50 @@ struct TaskSpecTests {
             #expect(error.problems.map(\.path) == ["backend"], "\(error)")
             #expect(error.description.contains("twice.yaml: backend: given twice (first on line 2); remove one (line 5)"), "\(error)")
         }
+    }
+
+    @Test func westOfEastAcrossTheAntimeridianOnlyWhenTheSpecSaysSo() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse("title: x\nservice: {process: p}\nsplit: {aoi: '179.5,-17.5,-179.5,-16.5', antimeridian: true}", file: "t.yaml")
+        #expect(spec.split.antimeridian == true)
+        let plan = try TaskPlan(spec: spec)
+        #expect(plan.notes == ["the bbox crosses the antimeridian: 1° of longitude from 179.5 east to -179.5"])
+        #expect(Set(plan.tiling.tiles.map(\.epsg)) == [32760, 32701])
+        // A stored spec from before the option decodes as without it.
+        let old = try JSONDecoder().decode(TaskSpec.Split.self, from: Data(#"{"aoi":"1,1,2,2","aoiSource":"inline","grid":"km:20","dimensions":[],"minAreaKm2":0.01}"#.utf8))
+        #expect(old.antimeridian == nil)
+    }
+
+    @Test func aPlanCountsItsJobsBeforeMakingThem() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse("""
+            title: x
+            service: {process: p}
+            split: {aoi: '16.1482,48.0326,16.7092,48.3081', grid: 'km:2', windows: 'seasons:2016-2023'}
+            """, file: "t.yaml")
+        let limits = JobLimits(maxJobs: 100_000, confirmJobs: 1_000)
+        do {
+            _ = try TaskPlan(spec: spec, limits: limits)
+            Issue.record("more jobs than confirm_jobs without --yes")
+        } catch let error as GeoValidationError {
+            #expect("\(error)".contains("× 32 jobs per cell"), "\(error)")
+            #expect("\(error)".contains("pass --yes"), "\(error)")
+        }
+        let plan = try TaskPlan(spec: spec, limits: limits, confirmed: true)
+        #expect(plan.records.count == plan.tiling.tiles.count * 32)
+        #expect(plan.records.count > 1_000)
+        do {
+            _ = try TaskPlan(spec: spec, limits: JobLimits(maxJobs: 1_000, confirmJobs: 1_000), confirmed: true)
+            Issue.record("more jobs than max_jobs")
+        } catch let error as GeoValidationError {
+            #expect("\(error)".contains("above the limit of 1,000 jobs (limits.max_jobs"), "\(error)")
+            #expect("\(error)".contains("use a larger grid (km:"), "\(error)")
+        }
+    }
+
+    @Test func anAreaWithoutTilesIsRefused() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse("title: x\nservice: {process: p}\nsplit: {aoi: '16.1,48.0,16.7,48.3', grid: 'crs:3413:20'}", file: "t.yaml")
+        #expect(throws: GeoValidationError.self) { try TaskPlan(spec: spec) }
     }
 }
