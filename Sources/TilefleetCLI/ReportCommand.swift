@@ -20,6 +20,14 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let db = try await PostgresConnection.connect(to: connection.resolvedDatabaseURL())
         defer { Task { await db.close() } }
+        if let task {
+            do {
+                try await TaskStore(connection: db).requireTask(task)
+            } catch let error as TaskStoreError {
+                CoordinatorSupport.printError(error.description)
+                throw ExitCode(2)
+            }
+        }
         let tables = try await Report(connection: db).tables(task: task)
         print(format.render(tables), terminator: "")
     }

@@ -112,4 +112,49 @@ import TestSupport
         #expect(windows == 2)
         #expect(count.contains("119,988 windows make 119,988 jobs for every cell"), "\(count)")
     }
+
+    @Test func unknownIdsExitTwoAndASecondCancelSendsNothing() async throws {
+        let h = try await Harness.make(maxActive: 2)
+        do {
+            try await h.submit(TaskFixtures.spec(id: "ids"))
+            let dispatcher = try await h.dispatcher()
+            _ = try await dispatcher.dispatch(backend: "sim", maxActive: 2)
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+            try Data("""
+                topology: {prefix: \(h.topology.prefix)}
+                backends:
+                  - {name: sim, kind: openeo, url: "http://127.0.0.1:8080/openeo", max_active: 2}
+                """.utf8).write(to: config)
+            defer { try? FileManager.default.removeItem(at: config) }
+            func run(_ arguments: [String]) throws -> (Int32, String) {
+                try TestEnvironment.run([Self.binary] + arguments + ["--config", config.path, "--database-url", h.db.url.unredactedString],
+                                        environment: ["TILEFLEET_AMQP_URL": TestEnvironment.amqpURL])
+            }
+            for command in [["report", "nope"], ["resume", "nope"], ["status", "nope"], ["cancel", "nope"], ["retry", "nope"], ["export", "nope", "--geojson", "-"]] {
+                let (status, output) = try run(command)
+                #expect(status == 2, "\(command): \(output)")
+                #expect(output.contains("no task 'nope'"), "\(command): \(output)")
+            }
+            for command in ["cancel", "retry"] {
+                let (status, output) = try run([command, "ids", "--tiles", "no-such-tile,other"])
+                #expect(status == 2, "\(command): \(output)")
+                #expect(output.contains("no such tiles in the task: no-such-tile, other"), "\(command): \(output)")
+            }
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ids' AND status = 'canceled'") == 0)
+            #expect(try await h.queuedMessages() == 2)
+
+            let (first, canceled) = try run(["cancel", "ids"])
+            #expect(first == 0, "\(canceled)")
+            #expect(canceled.contains("sent 2 cancel items"), "\(canceled)")
+            #expect(try await h.queuedMessages() == 4)
+            let (second, again) = try run(["cancel", "ids"])
+            #expect(second == 0, "\(again)")
+            #expect(again.contains("task ids is already canceled: nothing sent (2 tiles are still stopping"), "\(again)")
+            #expect(try await h.queuedMessages() == 4)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
 }
