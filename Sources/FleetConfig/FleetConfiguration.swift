@@ -20,6 +20,10 @@ public struct FleetConfiguration: Sendable {
     public var dispatchIntervalSeconds: Int
     /// How many jobs a task may have before it needs `--yes`, and at most.
     public var limits: JobLimits
+    /// `broker` / `database` → the `password_env` variable that was not set when the file was
+    /// read: using that section's URL is then an error naming it (never libpq's or
+    /// librabbitmq's own default password).
+    public var unsetPasswordVariables: [String: String] = [:]
 
     /// Checks a grid text (`km:20`, `mgrs`, …) and says what is wrong with it, or nil. The grid
     /// grammar belongs to the tiling code, which this target does not depend on; callers pass it in.
@@ -67,10 +71,11 @@ public struct FleetConfiguration: Sendable {
         guard let top = reader.mapping(root, "", allowed: topKeys) else {
             throw ConfigurationError(file: file, problems: reader.problems)
         }
-        configuration.brokerURL = connectionURL(reader, top["broker"], "broker", environment: environment)
-        configuration.databaseURL = connectionURL(reader, top["database"], "database", environment: environment)
+        configuration.brokerURL = connectionURL(reader, top["broker"], "broker", environment: environment, unset: &configuration.unsetPasswordVariables)
+        configuration.databaseURL = connectionURL(reader, top["database"], "database", environment: environment, unset: &configuration.unsetPasswordVariables)
         if let topology = reader.mapping(top["topology"], "topology", allowed: ["prefix", "wait_tiers", "quorum_queues"]) {
             let prefix = reader.string(topology["prefix"], "topology.prefix") ?? "tilefleet"
+            if let problem = Self.prefixProblem(prefix) { reader.report("topology.prefix", problem, topology["prefix"]) }
             var tiers = [5, 15, 60, 300]
             if let list = reader.sequence(topology["wait_tiers"], "topology.wait_tiers") {
                 tiers = list.compactMap { reader.seconds($0.node, $0.path) }
@@ -120,14 +125,33 @@ public struct FleetConfiguration: Sendable {
         return configuration
     }
 
+    /// Why `prefix` cannot name exchanges and queues, or nil: AMQP names take letters, digits,
+    /// '-', '_', '.' and ':' (`#` and `*` are routing-key wildcards), at most 255 bytes with the
+    /// suffixes added, and `amq.` is reserved for the broker.
+    public static func prefixProblem(_ prefix: String) -> String? {
+        if prefix.isEmpty { return "must not be empty" }
+        if let bad = prefix.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0))) }) {
+            return "'\(prefix)' holds '\(bad)': a prefix takes letters, digits, '-', '_', '.' and ':' only (AMQP reserves '#' and '*' as wildcards)"
+        }
+        if prefix.lowercased().hasPrefix("amq.") { return "'\(prefix)' starts with 'amq.', which AMQP reserves for the broker" }
+        if prefix.hasPrefix(".") || prefix.hasSuffix(".") || prefix.contains("..") {
+            return "'\(prefix)' has an empty part between dots"
+        }
+        if prefix.utf8.count > 120 { return "is \(prefix.utf8.count) bytes long; at most 120 leave room for queue names (255 bytes)" }
+        return nil
+    }
+
     /// `broker:` / `database:` — `url` with an optional `password_env` naming the variable that
-    /// holds the password (inserted into the URL when set).
-    private static func connectionURL(_ reader: ConfigReader, _ node: Node?, _ path: String, environment: [String: String]) -> String? {
+    /// holds the password (inserted into the URL when set; remembered in `unset` when not).
+    private static func connectionURL(_ reader: ConfigReader, _ node: Node?, _ path: String, environment: [String: String],
+                                      unset: inout [String: String]) -> String? {
         guard let members = reader.mapping(node, path, allowed: ["url", "password_env"]) else { return nil }
         guard var url = reader.string(members["url"], "\(path).url", required: true) else { return nil }
         if let variable = reader.string(members["password_env"], "\(path).password_env") {
-            // Unset: the URL is used as written (libpq may still find a password in ~/.pgpass).
-            guard let password = environment[variable] else { return url }
+            guard let password = environment[variable], !password.isEmpty else {
+                unset[path] = variable
+                return url
+            }
             if var components = URLComponents(string: url) {
                 components.password = password
                 url = components.string ?? url
@@ -144,6 +168,15 @@ public struct FleetConfiguration: Sendable {
     /// The database URL: `flag`, else `TILEFLEET_DATABASE_URL`, else the file's `database.url`.
     public func resolvedDatabaseURL(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         flag ?? environment["TILEFLEET_DATABASE_URL"] ?? databaseURL
+    }
+
+    /// Why the URL of `section` (`broker` or `database`) cannot be used as resolved: its
+    /// `password_env` was not set and neither `flag` nor the environment's URL replaces the file's.
+    public func passwordProblem(_ section: String, flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        let override = section == "broker" ? "TILEFLEET_AMQP_URL" : "TILEFLEET_DATABASE_URL"
+        guard flag == nil, environment[override] == nil, let variable = unsetPasswordVariables[section] else { return nil }
+        return "\(file ?? "fleet configuration"): \(section).password_env: the variable \(variable) is not set (or empty); "
+            + "export it, or give the whole URL with \(override)"
     }
 
     /// `max_active` of a backend (nil when it is not configured).
