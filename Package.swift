@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel"]),
         .testTarget(name: "TilefleetCLITests", dependencies: [
-            "TilefleetCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "TilefleetCLI", "Storage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),

@@ -64,8 +64,10 @@ public enum TimeWindowSpec: Sendable, Hashable {
         let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
         guard parts.count >= 2 else {
             self = .explicit(try spec.split(separator: ",").map { item in
-                let bounds = item.split(separator: "/").map { CalendarDate(iso: String($0)) }
-                guard bounds.count == 2, let start = bounds[0], let end = bounds[1] else {
+                let texts = item.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                guard texts.count == 2 else { throw fail("expected YYYY-MM-DD/YYYY-MM-DD") }
+                for text in texts { if let problem = CalendarDate.problem(iso: text) { throw fail(problem) } }
+                guard let start = CalendarDate(iso: texts[0]), let end = CalendarDate(iso: texts[1]) else {
                     throw fail("expected YYYY-MM-DD/YYYY-MM-DD")
                 }
                 guard start <= end else { throw fail("\(start) is after \(end)") }
@@ -94,10 +96,13 @@ public enum TimeWindowSpec: Sendable, Hashable {
                 guard monthDays.count == 2, monthDays.allSatisfy({ $0.count == 2 && $0[0] != nil && $0[1] != nil }),
                       let startMonth = monthDays[0][0], let startDay = monthDays[0][1],
                       let endMonth = monthDays[1][0], let endDay = monthDays[1][1],
-                      (1...12).contains(startMonth), (1...12).contains(endMonth),
-                      (1...31).contains(startDay), (1...31).contains(endDay)
+                      (1...12).contains(startMonth), (1...12).contains(endMonth)
                 else {
                     throw fail("a season is name=MM-DD..MM-DD")
+                }
+                // Any year's days: a leap year's, so 02-29 is allowed (it becomes 02-28 in others).
+                for (month, day) in [(startMonth, startDay), (endMonth, endDay)] where !(1...CalendarDate.daysIn(month: month, year: 2000)).contains(day) {
+                    throw fail("day \(day) does not exist, \(CalendarDate.monthNames[month - 1]) has \(CalendarDate.daysIn(month: month, year: 2000)) days at most")
                 }
                 return Season(name: String(nameAndRange[0]), start: (startMonth, startDay), end: (endMonth, endDay))
             })

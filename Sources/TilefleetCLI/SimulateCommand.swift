@@ -66,6 +66,19 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Accept requests without credentials.")
     var noAuth = false
 
+    func validate() throws {
+        try OptionRange.requirePort(port, "--port")
+        for (value, option) in [(duration, "--duration"), (durationMin, "--duration-min"), (durationMax, "--duration-max"), (queueSeconds, "--queue-seconds")] {
+            try OptionRange.requireFinite(value, option, atLeast: 0)
+        }
+        for (value, option) in [(failureRate, "--failure-rate"), (fault5xx, "--fault-5xx"), (fault429, "--fault-429"), (faultSlow, "--fault-slow"),
+                                (faultMalformed, "--fault-malformed"), (faultReset, "--fault-reset")] {
+            try OptionRange.requireShare(value, option)
+        }
+        if let concurrencyLimit { try OptionRange.require(concurrencyLimit, "--concurrency-limit", atLeast: 1) }
+        if let slowMs { try OptionRange.require(slowMs, "--slow-ms", atLeast: 0) }
+    }
+
     func run() async throws {
         let configuration = try self.configurationFromFileAndFlags()
         let simulator = PlatformSimulator(configuration: configuration)

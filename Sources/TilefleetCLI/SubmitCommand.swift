@@ -82,7 +82,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     private func printDryRun(_ plan: TaskPlan) {
         let spec = plan.spec
-        print("task            \(spec.id) — \(spec.title)")
+        print("task            \(spec.id) — \(spec.title.terminalSafe)")
         print("backend         \(spec.backend)")
         print("service         \(spec.serviceSource ?? "process graph")")
         print("grid            \(spec.split.grid) over \(spec.split.aoiSource)")

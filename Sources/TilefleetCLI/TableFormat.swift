@@ -15,18 +15,19 @@ enum TableFormat: String, ExpressibleByArgument, CaseIterable {
     }
 
     private static func text(_ table: Report.Table) -> String {
+        let rows = table.rows.map { row in row.map { ($0 ?? "").terminalSafe } }
         var widths = table.columns.map(\.count)
-        for row in table.rows {
-            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], (cell ?? "").count) }
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
-        var out = "\(table.title)\n" + line(table.columns) + "\n"
+        var out = "\(table.title.terminalSafe)\n" + line(table.columns) + "\n"
         out += line(widths.map { String(repeating: "-", count: $0) }) + "\n"
-        if table.rows.isEmpty { out += "(none)\n" }
-        for row in table.rows { out += line(row.map { $0 ?? "" }) + "\n" }
+        if rows.isEmpty { out += "(none)\n" }
+        for row in rows { out += line(row) + "\n" }
         return out
     }
 

@@ -202,7 +202,7 @@ struct TilesCommand: AsyncParsableCommand {
         print("id".padding(toLength: 24, withPad: " ", startingAt: 0) + "crs         area_km2   full")
         for tile in result.tiles {
             print(
-                tile.id.padding(toLength: 24, withPad: " ", startingAt: 0)
+                tile.id.terminalSafe.padding(toLength: 24, withPad: " ", startingAt: 0)
                     + "EPSG:\(tile.epsg)".padding(toLength: 12, withPad: " ", startingAt: 0)
                     + format(tile.areaKm2, 3).padding(toLength: 11, withPad: " ", startingAt: 0)
                     + (tile.fullCell ? "yes" : "no")
