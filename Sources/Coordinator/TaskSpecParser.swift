@@ -18,12 +18,15 @@ public struct TaskSpecParser: Sendable {
 
     /// Reads and parses the spec at `path`.
     public func load(path: String) throws(ConfigurationError) -> TaskSpec {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, problems: [ConfigurationProblem(path: "", message: "cannot read the task spec")])
+        let text: String
+        do {
+            text = try FileAccess.loadText(path)
+        } catch {
+            throw ConfigurationError(file: path, problems: [ConfigurationProblem(path: "", message: "cannot read the task spec: \(error.reason)")])
         }
         var parser = self
         parser.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parser.parse(String(decoding: data, as: UTF8.self), file: path)
+        return try parser.parse(text, file: path)
     }
 
     static let nativeKeys: Set<String> = [
@@ -114,8 +117,11 @@ public struct TaskSpecParser: Sendable {
         switch kinds[0] {
         case "process_graph":
             guard let path = reader.string(members["process_graph"], "service.process_graph") else { return (nil, nil, [:]) }
-            guard let text = readFile(path) else {
-                reader.report("service.process_graph", "cannot read the file '\(path)'", members["process_graph"])
+            let text: String
+            switch readFile(path) {
+            case .success(let contents): text = contents
+            case .failure(let problem):
+                reader.report("service.process_graph", "cannot read '\(path)': \(problem.reason)", members["process_graph"])
                 return (nil, nil, [:])
             }
             guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(var graph) = value else {
@@ -141,8 +147,11 @@ public struct TaskSpecParser: Sendable {
             var documents: [String: JSONValue] = [:]
             for (key, argument) in [("graph", "snap_graph"), ("chain", "epct_chain")] {
                 guard let path = reader.string(members[key], "service.\(key)") else { continue }
-                guard let text = readFile(path) else {
-                    reader.report("service.\(key)", "cannot read the file '\(path)'", members[key])
+                let text: String
+                switch readFile(path) {
+                case .success(let contents): text = contents
+                case .failure(let problem):
+                    reader.report("service.\(key)", "cannot read '\(path)': \(problem.reason)", members[key])
                     continue
                 }
                 documents[argument] = .string(text)
@@ -245,11 +254,14 @@ public struct TaskSpecParser: Sendable {
             text = reader.json(node, path).canonicalJSON
             source = "inline"
         } else if let value = reader.string(node, path) {
-            if let contents = readFile(value) {
+            let file = readFile(value)
+            if case .success(let contents) = file {
                 text = contents
                 source = value
-            } else if !AOIParser.looksInline(value) {
-                reader.report(path, "no such file: \(value) (and it is not an inline bbox, WKT or GeoJSON)", node)
+            } else if case .failure(let problem) = file, !AOIParser.looksInline(value) {
+                let reason = problem.reason == "no such file" ? "no such file: \(value) (and it is not an inline bbox, WKT or GeoJSON)"
+                    : "cannot read '\(value)': \(problem.reason)"
+                reader.report(path, reason, node)
                 return nil
             } else {
                 text = value
@@ -417,10 +429,10 @@ public struct TaskSpecParser: Sendable {
         }
     }
 
-    private func readFile(_ path: String) -> String? {
+    /// A file named in the spec, relative to its directory.
+    private func readFile(_ path: String) -> Result<String, FileAccess.Problem> {
         let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).path
-        guard let data = FileManager.default.contents(atPath: full) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        return Result { () throws(FileAccess.Problem) in try FileAccess.loadText(full) }
     }
 
     /// Why `text` is not a grid, with a suggestion (`unknown grid 'km20', did you mean 'km:20'?`); nil if it is one.

@@ -54,10 +54,13 @@ public struct FleetConfiguration: Sendable {
     public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                             gridCheck: GridCheck) throws(ConfigurationError) -> FleetConfiguration {
         guard let path = locate(explicit: explicit, environment: environment) else { return FleetConfiguration() }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, path: "", message: "cannot read the fleet configuration")
+        let text: String
+        do {
+            text = try FileAccess.loadText(path)
+        } catch {
+            throw ConfigurationError(file: path, path: "", message: "cannot read the fleet configuration: \(error.reason)")
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment, gridCheck: gridCheck)
+        return try parse(yaml: text, file: path, environment: environment, gridCheck: gridCheck)
     }
 
     static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "limits"]

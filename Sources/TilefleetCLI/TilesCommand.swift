@@ -115,7 +115,12 @@ struct TilesCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let out {
-            try Data(result.geoJSON.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            do {
+                try FileAccess.save(Data(result.geoJSON.utf8), to: out)
+            } catch {
+                CoordinatorSupport.printError("tilefleet tiles: --out \(error)")
+                throw ExitCode(2)
+            }
         }
         switch format {
         case .geojson:
@@ -173,10 +178,11 @@ struct TilesCommand: AsyncParsableCommand {
             return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
         if FileManager.default.fileExists(atPath: aoi) {
-            guard let data = FileManager.default.contents(atPath: aoi) else {
-                throw GeoValidationError(.malformed("cannot read \(aoi)"))
+            do {
+                return try FileAccess.loadText(aoi)
+            } catch {
+                throw GeoValidationError(.malformed(error.description))
             }
-            return String(decoding: data, as: UTF8.self)
         }
         guard AOIParser.looksInline(aoi) else {
             throw GeoValidationError(.malformed("no such file: \(aoi) (and it is not an inline bbox, WKT or GeoJSON)"))

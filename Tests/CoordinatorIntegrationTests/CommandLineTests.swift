@@ -96,6 +96,10 @@ import TestSupport
         let (missing, file) = try tiles(["VIENNA.GEOJSN"])
         #expect(missing == 2)
         #expect(file.contains("no such file: VIENNA.GEOJSN"), "\(file)")
+        let (unwritable, reason) = try tiles(["4,50,4.2,50.2", "--out", "/nonexistent-dir/tiles.geojson"])
+        #expect(unwritable == 2)
+        #expect(reason.contains("--out /nonexistent-dir/tiles.geojson: cannot write: no such directory '/nonexistent-dir'"), "\(reason)")
+        #expect(!reason.contains("NSCocoaErrorDomain"))
     }
 
     @Test func tilingStopsBeforeTheWorkAboveTheLimitAndAsksForYesBelowIt() throws {
