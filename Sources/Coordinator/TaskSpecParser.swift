@@ -125,7 +125,8 @@ public struct TaskSpecParser: Sendable {
                 return (nil, nil, [:])
             }
             guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(var graph) = value else {
-                reader.report("service.process_graph", "'\(path)' is not a JSON object", members["process_graph"])
+                let syntax = JSONSyntax.problem(in: text).map { " (\($0))" } ?? ""
+                reader.report("service.process_graph", "'\(path)' is not a JSON object\(syntax)", members["process_graph"])
                 return (nil, nil, [:])
             }
             if case .object(let inner)? = graph["process_graph"] { graph = inner }

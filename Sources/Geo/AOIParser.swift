@@ -81,6 +81,7 @@ public struct AOIParser: Sendable {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch {
+            if let problem = JSONSyntax.problem(in: text) { throw GeoValidationError(.malformed("not valid JSON: \(problem)")) }
             throw GeoValidationError(.malformed("not valid JSON (\(Self.reason(error)))"))
         }
         guard let type = value["type"]?.stringValue else {
@@ -288,7 +289,10 @@ public struct AOIParser: Sendable {
         let geometry: GEOSGeom
         switch geos.readWKT(text) {
         case .success(let value): geometry = value
-        case .failure(let error): throw GeoValidationError(.malformed("WKT: \(error.message)"), featureIndex: 0)
+        case .failure(let error):
+            let detail = error.message.hasPrefix("WKT: ") ? String(error.message.dropFirst(5)) : error.message
+            let (line, column) = Self.wktErrorPosition(text, geos: geos)
+            throw GeoValidationError(.malformed("WKT: \(detail) at line \(line), column \(column)"), featureIndex: 0)
         }
         if geometry.isEmpty { throw GeoValidationError(.emptyGeometry, featureIndex: 0) }
         let typeName = String(text.prefix { $0.isLetter }).uppercased()
@@ -324,6 +328,49 @@ public struct AOIParser: Sendable {
         }
         return AOI(features: [AOIFeature(index: 0, geometry: .polygons(polygons))], sourceEPSG: epsg,
                    notes: crossedAny ? [Self.crossingNote(0)] : [])
+    }
+
+    /// Where WKT stops being readable, as (line, column), 1-based: GEOS's messages name the token
+    /// but not its place. Cut after each token, a prefix GEOS reads, or reads up to "end of
+    /// stream", is a good start; the first token whose prefix fails otherwise is the culprit
+    /// (found by bisection, so a long WKT costs a few dozen reads).
+    static func wktErrorPosition(_ text: String, geos: GEOSContext) -> (line: Int, column: Int) {
+        let characters = Array(text)
+        var tokens: [(start: Int, end: Int)] = []
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if character.isWhitespace { index += 1; continue }
+            let start = index
+            if "(),".contains(character) {
+                index += 1
+            } else {
+                while index < characters.count, !characters[index].isWhitespace, !"(),".contains(characters[index]) { index += 1 }
+            }
+            tokens.append((start, index))
+        }
+        func viable(_ count: Int) -> Bool {
+            guard count > 0 else { return true }
+            switch geos.readWKT(String(characters[0..<tokens[count - 1].end])) {
+            case .success: return true
+            case .failure(let error): return error.message.contains("end of stream")
+            }
+        }
+        var position = characters.count
+        if !viable(tokens.count) {
+            // Invariant: viable(low), !viable(high).
+            var low = 0, high = tokens.count
+            while high - low > 1 {
+                let middle = (low + high) / 2
+                if viable(middle) { low = middle } else { high = middle }
+            }
+            position = tokens[high - 1].start
+        }
+        var line = 1, column = 1
+        for character in characters[0..<position] {
+            if character.isNewline { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
     }
 
     private static func reason(_ error: any Error) -> String {
