@@ -93,6 +93,9 @@ public struct TaskSpecParser: Sendable {
         if let split, split.dimensions.contains(where: { $0.name == spatial || $0.name == temporal }) {
             reader.report("split.dimensions", "a dimension may not be named like the spatial or temporal parameter ('\(spatial)', '\(temporal)')", top["split"])
         }
+        for dimension in split?.dimensions ?? [] {
+            checkSecrets(dimension.values, "split.dimensions.\(dimension.name)", reader)
+        }
         guard let title, let backend, let id, let process, let split else { return nil }
         return TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
                         jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
@@ -302,7 +305,8 @@ public struct TaskSpecParser: Sendable {
         if backend == nil, let endpoint {
             backend = backendName(forEndpoint: endpoint)
             if backend == nil {
-                reader.report("service.endpoint", "no configured backend has the url \(endpoint) (configured: \(configuration.backends.backends.map { "\($0.name) \($0.url)" }.joined(separator: ", "))); add one or give 'backend'", top["service"])
+                reader.report("service.endpoint", "no configured backend has the url \(endpoint) (configured: \(configuration.backends.backends.map { "\($0.name) \($0.url)" }.joined(separator: ", "))); "
+                              + "add one, or give 'backend' to run it on another (defaults.backend is not used for an endpoint that matches none)", top["service"])
             }
         } else if let name = backend {
             backend = resolveBackend(name, node: top["backend"], reader)
@@ -315,7 +319,7 @@ public struct TaskSpecParser: Sendable {
             let name = reader.string(dimension["name"], "dimension.name", required: true) ?? "spatial_extent"
             let values = (dimension["values"]?.sequence ?? []).enumerated().map { reader.json($1, "dimension.values[\($0)]") }
             if values.isEmpty { reader.report("dimension.values", "expected a non-empty list", top["dimension"]) }
-            if name == "spatial_extent" || name == "geometry" || name == "geometries" {
+            if Self.spatialDimensions.contains(name) {
                 spatialParameter = name
                 var features: [JSONValue] = []
                 for (index, value) in values.enumerated() {
@@ -327,6 +331,11 @@ public struct TaskSpecParser: Sendable {
                 }
                 let collection = JSONValue.object(["type": .string("FeatureCollection"), "features": .array(features)]).canonicalJSON
                 split = TaskSpec.Split(aoi: collection, aoiSource: "dimension.values", grid: "features")
+            } else if parameters[name] == nil {
+                let known = Self.spatialDimensions + parameters.keys.sorted()
+                let hint = ConfigReader.closest(name, in: known).map { ", did you mean '\($0)'?" } ?? ""
+                reader.report("dimension.name", "unknown dimension '\(name)'\(hint) (a dimension is one of \(Self.spatialDimensions.joined(separator: ", ")) "
+                              + "or a parameter given in 'parameters', whose value it replaces per job)", top["dimension"])
             } else if let extent = parameters["spatial_extent"], let geometry = Self.geometry(from: extent) {
                 let collection = JSONValue.object(["type": .string("FeatureCollection"), "features": .array([
                     .object(["type": .string("Feature"), "properties": .object([:]), "geometry": geometry]),
@@ -358,6 +367,9 @@ public struct TaskSpecParser: Sendable {
                         maxRuntimeSeconds: maxRuntime, priority: priority)
     }
 
+    /// APEx dimension names that split the area: one job per geometry.
+    static let spatialDimensions = ["spatial_extent", "geometry", "geometries"]
+
     /// A GeoJSON geometry, or a polygon from an openEO bbox `{west, south, east, north}`.
     static func geometry(from value: JSONValue) -> JSONValue? {
         guard case .object(let members) = value else { return nil }
@@ -375,7 +387,8 @@ public struct TaskSpecParser: Sendable {
         let host = URL(string: endpoint)?.host
         let matching = configuration.backends.backends.filter { URL(string: $0.url)?.host == host }
         if matching.count == 1 { return matching[0].name }
-        if let name = configuration.defaults.backend, matching.isEmpty || matching.contains(where: { $0.name == name }) { return name }
+        // Several backends on the endpoint's host: the default if it is one of them.
+        if let name = configuration.defaults.backend, matching.contains(where: { $0.name == name }) { return name }
         return matching.first?.name
     }
 
@@ -421,13 +434,54 @@ public struct TaskSpecParser: Sendable {
         return members
     }
 
-    static let secretWords = ["password", "secret", "token", "api_key", "apikey", "credential"]
+    static let secretWords = ["password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "credential",
+                              "authorization", "private_key", "access_key"]
 
-    /// Secrets never go into `tasks.spec` or messages: they belong in the fleet configuration as references.
+    /// Secrets never go into `tasks.spec` or messages: they belong in the fleet configuration as
+    /// references. Keys that name one and values that look like one are refused at any depth.
     private func checkSecrets(_ object: [String: JSONValue], _ path: String, _ reader: ConfigReader) {
-        for key in object.keys.sorted() where Self.secretWords.contains(where: key.lowercased().contains) {
-            reader.report("\(path).\(key)", "looks like a secret; secrets are never stored with a task — configure them on the backend (auth: …_env / …_file)")
+        checkSecrets(.object(object), path, reader)
+    }
+
+    private func checkSecrets(_ values: [JSONValue], _ path: String, _ reader: ConfigReader) {
+        checkSecrets(.array(values), path, reader)
+    }
+
+    private func checkSecrets(_ value: JSONValue, _ path: String, _ reader: ConfigReader) {
+        for problem in Self.secretProblems(value, path: path) {
+            reader.report(problem.path, "\(problem.why); secrets are never stored with a task — configure them on the backend (auth: …_env / …_file)")
         }
+    }
+
+    /// Where `value` holds something that looks like a secret, and why, depth first.
+    static func secretProblems(_ value: JSONValue, path: String) -> [(path: String, why: String)] {
+        switch value {
+        case .object(let members):
+            return members.keys.sorted().flatMap { key -> [(path: String, why: String)] in
+                let child = "\(path).\(key)"
+                if secretWords.contains(where: key.lowercased().contains) { return [(child, "the key '\(key)' names a secret")] }
+                return secretProblems(members[key]!, path: child)
+            }
+        case .array(let items):
+            return items.enumerated().flatMap { secretProblems($1, path: "\(path)[\($0)]") }
+        case .string(let text):
+            return looksLikeSecret(text).map { [(path, "the value looks like \($0)")] } ?? []
+        default:
+            return []
+        }
+    }
+
+    /// What kind of secret `text` looks like: an HTTP credential, a JWT or a well-known key format.
+    static func looksLikeSecret(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let lower = trimmed.lowercased()
+        if lower.hasPrefix("bearer ") || lower.hasPrefix("basic ") { return "an Authorization header" }
+        if trimmed.range(of: "^eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$", options: .regularExpression) != nil { return "a JSON Web Token" }
+        if trimmed.range(of: "^(gh[pousr]_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,})$", options: .regularExpression) != nil {
+            return "an access key"
+        }
+        if trimmed.range(of: "^[a-z][a-z0-9+.-]*://[^/@:\\s]+:[^/@\\s]+@", options: .regularExpression) != nil { return "a URL with a password" }
+        return nil
     }
 
     /// A file named in the spec, relative to its directory.

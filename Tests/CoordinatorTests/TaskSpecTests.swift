@@ -1,5 +1,5 @@
 import Backends
-import Coordinator
+@testable import Coordinator
 import FleetConfig
 import Foundation
 import Geo
@@ -87,12 +87,26 @@ struct TaskSpecTests {
         ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,95'}", "split.aoi: "),
         ("title: x\nservice: {process: p}\nsplit: {aoi: missing.geojson}", "split.aoi: no such file: missing.geojson"),
         ("title: x\nservice: {process: p, udp: 'https://x/y.json'}\nsplit: {aoi: '4,50,4.2,50.2'}", "service: give only one of"),
-        ("title: x\nservice: {process: p}\nparameters: {api_token: abc}\nsplit: {aoi: '4,50,4.2,50.2'}", "parameters.api_token: looks like a secret"),
+        ("title: x\nservice: {process: p}\nparameters: {api_token: abc}\nsplit: {aoi: '4,50,4.2,50.2'}", "parameters.api_token: the key 'api_token' names a secret; secrets are never stored with a task"),
         ("title: x\nservice: {process: p}\nmax_attempts: 0\nsplit: {aoi: '4,50,4.2,50.2'}", "max_attempts: must be at least 1"),
         ("title: x\nservice: {process: p}\nmax_runtime: soon\nsplit: {aoi: '4,50,4.2,50.2'}", "max_runtime: expected a duration"),
         ("title: x\nservice: {process: p}\ntile: {input: box}\nsplit: {aoi: '4,50,4.2,50.2'}", "tile.input: unknown tile input 'box', did you mean 'bbox'?"),
         ("id: Has.Dots\ntitle: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2'}", "id: 'Has.Dots' must be"),
         ("[1, 2]", "a task spec must be a mapping"),
+        ("title: x\nservice: {process: p}\nparameters: {options: {auth: {Authorization: 'Bearer abc.def'}}}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "parameters.options.auth.Authorization: the key 'Authorization' names a secret"),
+        ("title: x\nservice: {process: p}\nparameters: {headers: [{name: X-Auth, value: 'Bearer abc'}]}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "parameters.headers[0].value: the value looks like an Authorization header"),
+        ("title: x\nservice: {process: p}\njob_options: {extra: {deep: [eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln]}}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "job_options.extra.deep[0]: the value looks like a JSON Web Token"),
+        ("title: x\nservice: {process: p}\nparameters: {source: 'https://user:hunter2@data.example/x'}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "parameters.source: the value looks like a URL with a password"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', dimensions: {key: [ghp_abcdefghijklmnopqrstuvwxyz0123]}}",
+         "split.dimensions.key[0]: the value looks like an access key"),
+        (#"{"title": "t", "label": "openeo", "service": {"endpoint": "http://127.0.0.1:8080/openeo", "application": "https://x/u.json"}, "parameters": {"spatial_extent": {"west": 4, "south": 50, "east": 4.2, "north": 50.2}}, "dimension": {"name": "spatial_extnt", "values": [1]}}"#,
+         "dimension.name: unknown dimension 'spatial_extnt', did you mean 'spatial_extent'?"),
+        (#"{"title": "t", "label": "openeo", "service": {"endpoint": "https://nowhere.example", "application": "https://x/u.json"}, "dimension": {"name": "spatial_extent", "values": [{"west": 4, "south": 50, "east": 4.2, "north": 50.2}]}}"#,
+         "service.endpoint: no configured backend has the url https://nowhere.example"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: '16.7,48.0,16.1,48.3'}", "split.aoi: feature 0: bbox: west 16.7 is east of east 16.1"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: VIENNA.GEOJSN}", "split.aoi: no such file: VIENNA.GEOJSN"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', windows: 'months:1-99999'}",
@@ -192,5 +206,24 @@ struct TaskSpecTests {
         let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
         let spec = try parser.parse("title: x\nservice: {process: p}\nsplit: {aoi: '16.1,48.0,16.7,48.3', grid: 'crs:3413:20'}", file: "t.yaml")
         #expect(throws: GeoValidationError.self) { try TaskPlan(spec: spec) }
+    }
+
+    @Test func apexDimensionsOverGivenParametersAndAnExplicitBackendStillWork() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse(#"""
+            {"title": "t", "label": "openeo", "backend": "sim",
+             "service": {"endpoint": "https://nowhere.example", "application": "https://x/u.json"},
+             "parameters": {"spatial_extent": {"west": 4, "south": 50, "east": 4.2, "north": 50.2}, "year": 2020},
+             "dimension": {"name": "year", "values": [2020, 2021]}}
+            """#, file: "apex.json")
+        #expect(spec.backend == "sim")
+        #expect(spec.split.dimensions.map(\.name) == ["year"])
+        #expect(try TaskPlan(spec: spec).records.count == 2)
+    }
+
+    @Test func ordinaryValuesAreNotTakenForSecrets() {
+        for text in ["SENTINEL2_L2A", "https://data.example/x.tif", "Basically fine", "eyJ-not-a-token", "2023-05-01"] {
+            #expect(TaskSpecParser.looksLikeSecret(text) == nil, "\(text)")
+        }
     }
 }
