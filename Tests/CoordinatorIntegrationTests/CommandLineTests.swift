@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 import Testing
 import TestSupport
@@ -146,6 +147,22 @@ import TestSupport
             }
             #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ids' AND status = 'canceled'") == 0)
             #expect(try await h.queuedMessages() == 2)
+
+            let (stacked, choice) = try run(["report", "ids", "--format", "csv"])
+            #expect(stacked == 2)
+            #expect(choice.contains("--format csv prints one table: pick one with --table (progress, backends, failures, slowest_tiles)"), "\(choice)")
+            let (csvStatus, csv) = try run(["report", "ids", "--format", "csv", "--table", "progress"])
+            #expect(csvStatus == 0, "\(csv)")
+            let lines = csv.split(separator: "\n")
+            #expect(lines.count == 2 && lines[0].hasPrefix("task_id,title,backend,tiles,"), "\(csv)")
+            #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == lines[0].split(separator: ",").count, "\(csv)")
+            let (jsonStatus, json) = try run(["report", "ids", "--format", "json"])
+            #expect(jsonStatus == 0, "\(json)")
+            let report = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+            if case .object(let members) = report { #expect(Set(members.keys) == ["progress", "backends", "failures", "slowest_tiles"]) }
+            let tiles = try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ids'")
+            #expect(report["progress"]?.arrayValue?.first?["tiles"] == .number(Double(tiles)), "\(json)")
+            #expect(report["progress"]?.arrayValue?.first?["queued"] == .number(2), "\(json)")
 
             let (first, canceled) = try run(["cancel", "ids"])
             #expect(first == 0, "\(canceled)")
