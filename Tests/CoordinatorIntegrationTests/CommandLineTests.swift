@@ -178,4 +178,42 @@ import TestSupport
         }
         await h.tearDown()
     }
+
+    @Test func submitRefusesATypoAndAsksForYesBeforeStoringAnything() async throws {
+        let h = try await Harness.make(maxActive: 2)
+        do {
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+            try Data("""
+                topology: {prefix: \(h.topology.prefix)}
+                limits: {max_jobs: 5000, confirm_jobs: 100}
+                backends:
+                  - {name: sim, kind: openeo, url: "http://127.0.0.1:8080/openeo", max_active: 2}
+                """.utf8).write(to: config)
+            defer { try? FileManager.default.removeItem(at: config) }
+            func submit(_ id: String, _ split: String, _ extra: [String] = []) throws -> (Int32, String) {
+                let spec = FileManager.default.temporaryDirectory.appendingPathComponent("\(id)-\(UUID().uuidString).yaml")
+                try Data("id: \(id)\ntitle: t\nbackend: sim\nservice: {process: p}\nsplit: \(split)\n".utf8).write(to: spec)
+                defer { try? FileManager.default.removeItem(at: spec) }
+                return try TestEnvironment.run([Self.binary, "submit", spec.path, "--config", config.path, "--database-url", h.db.url.unredactedString] + extra,
+                                               environment: ["TILEFLEET_AMQP_URL": TestEnvironment.amqpURL])
+            }
+            let (typo, swapped) = try submit("typo", "{aoi: '16.7,48.0,16.1,48.3'}")
+            #expect(typo == 2)
+            #expect(swapped.contains("west 16.7 is east of east 16.1"), "\(swapped)")
+            let (many, question) = try submit("many", "{aoi: '16.1482,48.0326,16.7092,48.3081', grid: 'km:2'}")
+            #expect(many == 2)
+            #expect(question.contains("pass --yes"), "\(question)")
+            let (none, why) = try submit("none", "{aoi: '16.0,48.0,16.00001,48.00001'}")
+            #expect(none == 2)
+            #expect(why.contains("no tiles: the only piece is below min_area"), "\(why)")
+            #expect(try await h.count("SELECT count(*) FROM tasks") == 0)
+            let (confirmed, output) = try submit("many", "{aoi: '16.1482,48.0326,16.7092,48.3081', grid: 'km:2'}", ["--yes"])
+            #expect(confirmed == 0, "\(output)")
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'many'") > 100)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
 }
