@@ -7,7 +7,7 @@ enum CRSGrid {
 }
 
 extension TilingRun {
-    func crsTiles(_ area: GEOSGeom, areaKm2: Double, epsg: Int, cellWidth: Double, cellHeight: Double) throws -> [Tile] {
+    func crsTiles(_ area: GEOSGeom, areaKm2: Double, perimeterKm: Double, epsg: Int, cellWidth: Double, cellHeight: Double) throws -> [Tile] {
         let projection = try proj.fromWGS84(to: epsg)
         let grid = PlanarGrid(cellWidth: cellWidth, cellHeight: cellHeight)
         guard let part = try projectedPart(
@@ -17,7 +17,7 @@ extension TilingRun {
         let scale = part.geometry.area > 0 ? areaKm2 / part.geometry.area : 0
         if scale > 0 {
             try checkCells(
-                areaKm2: areaKm2, cellKm2: cellWidth * cellHeight * scale, grid: .crs(epsg: epsg, cellWidth: cellWidth, cellHeight: cellHeight),
+                areaKm2: areaKm2, perimeterKm: perimeterKm, cellKm2: cellWidth * cellHeight * scale, grid: .crs(epsg: epsg, cellWidth: cellWidth, cellHeight: cellHeight),
                 units: projection.isGeographic ? "degrees" : "metres here, unless the CRS says otherwise"
             )
         }

@@ -16,9 +16,14 @@ struct GeodesicArea {
 
     /// Unsigned area in m² of one ring of interleaved lon, lat (closing point optional).
     func ringArea(_ lonLat: [Double]) -> Double {
+        ring(lonLat).area
+    }
+
+    /// Unsigned area (m²) and perimeter (m) of one ring.
+    private func ring(_ lonLat: [Double]) -> (area: Double, perimeter: Double) {
         var count = lonLat.count / 2
         if count > 1, lonLat[0] == lonLat[2 * count - 2], lonLat[1] == lonLat[2 * count - 1] { count -= 1 }
-        guard count >= 3 else { return 0 }
+        guard count >= 3 else { return (0, 0) }
         let planar = Self.planarSignedArea(lonLat, count: count)
         var polygon = geod_polygon()
         geod_polygon_init(&polygon, 0)
@@ -33,8 +38,8 @@ struct GeodesicArea {
         // orientation is lost in rounding (its lon/lat area is tiny: half the Earth needs at
         // least 20,000 square degrees).
         geod_polygon_compute(&geodesic, &polygon, 0, 1, &area, &perimeter)
-        if area < 0, abs(planar) / 2 > 10_000 { return area + Self.earthArea }
-        return abs(area)
+        if area < 0, abs(planar) / 2 > 10_000 { return (area + Self.earthArea, perimeter) }
+        return (abs(area), perimeter)
     }
 
     /// Twice the shoelace area of the ring on the lon/lat plane: its sign is its orientation.
@@ -49,12 +54,19 @@ struct GeodesicArea {
 
     /// Area in m² of polygons given as rings (shell minus holes).
     func area(polygons: [[[Double]]]) -> Double {
-        var total = 0.0
+        measure(polygons: polygons).area
+    }
+
+    /// Area (m², shells minus holes) and length of every ring (m) of polygons.
+    func measure(polygons: [[[Double]]]) -> (area: Double, perimeter: Double) {
+        var total = 0.0, length = 0.0
         for rings in polygons {
-            for (index, ring) in rings.enumerated() {
-                total += index == 0 ? ringArea(ring) : -ringArea(ring)
+            for (index, lonLat) in rings.enumerated() {
+                let measured = ring(lonLat)
+                total += index == 0 ? measured.area : -measured.area
+                length += measured.perimeter
             }
         }
-        return total
+        return (total, length)
     }
 }

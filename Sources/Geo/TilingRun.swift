@@ -25,16 +25,16 @@ final class TilingRun {
         case .kilometres(let size):
             let area = try polygonalArea(of: aoi)
             aoiArea = area.areaKm2
-            try checkCells(areaKm2: aoiArea, cellKm2: size * size, grid: grid)
+            try checkCells(areaKm2: aoiArea, perimeterKm: area.perimeterKm, cellKm2: size * size, grid: grid)
             tiles = try kilometreTiles(area.geometry, sizeKm: size)
         case .crs(let epsg, let width, let height):
             let area = try polygonalArea(of: aoi)
             aoiArea = area.areaKm2
-            tiles = try crsTiles(area.geometry, areaKm2: aoiArea, epsg: epsg, cellWidth: width, cellHeight: height)
+            tiles = try crsTiles(area.geometry, areaKm2: aoiArea, perimeterKm: area.perimeterKm, epsg: epsg, cellWidth: width, cellHeight: height)
         case .mgrs(let footprint):
             let area = try polygonalArea(of: aoi)
             aoiArea = area.areaKm2
-            try options.bounds?.check(cells: Int((aoiArea / 10_000).rounded(.up)), grid: grid, approximate: true)
+            try options.bounds?.check(cells: Int((aoiArea / 10_000 + area.perimeterKm / 100).rounded(.up)), grid: grid, approximate: true)
             tiles = try mgrsTiles(area.geometry, sentinel2Footprint: footprint)
         case .features:
             try options.bounds?.check(cells: aoi.features.count, grid: grid, approximate: false)
@@ -55,8 +55,10 @@ final class TilingRun {
     // MARK: Before and after the work
 
     /// Refuses cells that would all be dropped as slivers, and more cells than the bounds allow,
-    /// before any cell is made (the count is the area over a cell's area: boundary cells add a few).
-    func checkCells(areaKm2: Double, cellKm2: Double, grid: TileGrid, units: String? = nil) throws {
+    /// before any cell is made. The count is the area over a cell's area plus the perimeter over
+    /// a cell's side (the cells the boundary passes through), so a long thin area is not
+    /// underestimated.
+    func checkCells(areaKm2: Double, perimeterKm: Double, cellKm2: Double, grid: TileGrid, units: String? = nil) throws {
         if cellKm2 < options.minimumAreaKm2 {
             let f = { (value: Double) in String(format: "%.6g", value) }
             var detail = "every cell of \(grid) is \(f(cellKm2)) km², below min_area \(f(options.minimumAreaKm2)) km², "
@@ -69,7 +71,7 @@ final class TilingRun {
             }
             throw GeoValidationError(.noTiles(detail))
         }
-        let cells = (areaKm2 / cellKm2).rounded(.up)
+        let cells = (areaKm2 / cellKm2 + perimeterKm / cellKm2.squareRoot()).rounded(.up)
         try options.bounds?.check(cells: cells >= Double(Int.max) ? Int.max : Int(cells), grid: grid, approximate: true)
     }
 
@@ -92,8 +94,8 @@ final class TilingRun {
 
     // MARK: Area of interest
 
-    /// The union of all polygons (lon/lat) and its geodesic area after densifying edges.
-    func polygonalArea(of aoi: AOI) throws -> (geometry: GEOSGeom, areaKm2: Double) {
+    /// The union of all polygons (lon/lat) and its geodesic area and perimeter after densifying edges.
+    func polygonalArea(of aoi: AOI) throws -> (geometry: GEOSGeom, areaKm2: Double, perimeterKm: Double) {
         for feature in aoi.features {
             if case .point = feature.geometry {
                 throw GeoValidationError(
@@ -104,7 +106,8 @@ final class TilingRun {
         let union = try geos.multiPolygon(aoi.polygons).unaryUnion()
         guard !union.isEmpty else { throw GeoValidationError(.emptyGeometry) }
         let dense = try union.densified(maxSegment: options.densifyDegrees)
-        return (union, geodesic.area(polygons: dense.polygonRings()) / 1e6)
+        let measured = geodesic.measure(polygons: dense.polygonRings())
+        return (union, measured.area / 1e6, measured.perimeter / 1000)
     }
 
     /// Refuses areas beyond UTM's latitudes.

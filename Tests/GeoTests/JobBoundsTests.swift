@@ -20,7 +20,7 @@ import Testing
         let world = try AOIParser().parse("-180,-80,180,84")
         let bounds = JobBounds(maxJobs: 1_000_000, confirmJobs: 100_000)
         let detail = try #require(tooMany { try Tiler(options: TilingOptions(bounds: bounds)).tiles(for: world, grid: .kilometres(1)) })
-        #expect(detail.hasPrefix("about 504,7"))
+        #expect(detail.hasPrefix("about 504,"), "area over cell area (504.7 M km²) plus the boundary's cells")
         #expect(detail.contains("cells on grid km:1"))
         #expect(detail.contains("above the limit of 1,000,000 jobs (limits.max_jobs"))
         #expect(detail.contains("use a larger grid (km:24)"))
@@ -60,5 +60,13 @@ import Testing
         #expect(text.hasPrefix("use a larger grid (crs:32631:2050)"))
         #expect(JobBounds.grouped(1_234_567) == "1,234,567")
         #expect(JobBounds.grouped(999) == "999")
+    }
+
+    @Test func aLongThinAreaIsCountedByItsBoundaryBeforeTiling() throws {
+        // 1000 km long, 10 m wide: 10 km² of area, but about 20,000 cells of 100 m on its boundary.
+        let strip = try AOIParser().parse("10,0.0,19.0,0.00009")
+        let bounds = JobBounds(maxJobs: 5_000, confirmJobs: nil)
+        let detail = try #require(tooMany { try Tiler(options: TilingOptions(minimumAreaKm2: 0, bounds: bounds)).tiles(for: strip, grid: .kilometres(0.1)) })
+        #expect(detail.hasPrefix("about "), "refused on the estimate, before tiling: \(detail)")
     }
 }
