@@ -10,8 +10,12 @@ import Postgres
 /// What the coordinator's commands share: reading a task spec with every problem printed, and
 /// opening the database and the broker.
 enum CoordinatorSupport {
+    /// Writes `text` to stderr, one line per line, control characters escaped (messages quote
+    /// titles, paths and backend answers).
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }
+        let safe = lines.joined(separator: "\n")
+        FileHandle.standardError.write(Data((safe.hasSuffix("\n") ? safe : safe + "\n").utf8))
     }
 
     /// Parses and tiles the spec at `path` within the fleet's job limits (`confirmed`: `--yes`

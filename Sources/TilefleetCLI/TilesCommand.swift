@@ -94,7 +94,7 @@ struct TilesCommand: AsyncParsableCommand {
             let windowList = try windowSpec.map { try Self.windows(of: $0, spelled: windows ?? "") } ?? []
             let parsed = try AOIParser(wktEPSG: crs, antimeridian: antimeridian).parse(try readAOI())
             for note in parsed.notes {
-                FileHandle.standardError.write(Data("tilefleet tiles: note: \(note)\n".utf8))
+                CoordinatorSupport.printError("tilefleet tiles: note: \(note)")
             }
             var tileGrid = try TileGrid(parsing: grid)
             if let maxFeatures {
@@ -111,7 +111,7 @@ struct TilesCommand: AsyncParsableCommand {
                 matrix = try JobMatrix(tiles: result.tiles, windows: windowList, dimensions: dimensionList)
             }
         } catch let error as GeoValidationError {
-            FileHandle.standardError.write(Data(error.commandLineMessage(command: "tilefleet tiles").utf8))
+            CoordinatorSupport.printError(error.commandLineMessage(command: "tilefleet tiles"))
             throw ExitCode(2)
         }
         if let out {

@@ -101,6 +101,9 @@ import TestSupport
         #expect(unwritable == 2)
         #expect(reason.contains("--out /nonexistent-dir/tiles.geojson: cannot write: no such directory '/nonexistent-dir'"), "\(reason)")
         #expect(!reason.contains("NSCocoaErrorDomain"))
+        let (_, escaped) = try tiles(["evil\u{1B}[31m.geojson"])
+        #expect(escaped.contains("no such file: evil\\x1b[31m.geojson"), "\(escaped)")
+        #expect(!escaped.unicodeScalars.contains { $0.value == 0x1B })
     }
 
     @Test func tilingStopsBeforeTheWorkAboveTheLimitAndAsksForYesBelowIt() throws {
