@@ -14,12 +14,16 @@ public enum TimeWindowSpec: Sendable, Hashable {
 
     /// How many windows ``windows`` makes, computed without making them (for ``JobBounds``).
     public var count: Int {
+        func times(_ years: ClosedRange<Int>, _ factor: Int) -> Int {
+            let (product, overflow) = years.count.multipliedReportingOverflow(by: factor)
+            return overflow ? Int.max : product
+        }
         switch self {
         case .explicit(let windows): return windows.count
         case .years(let years): return years.count
-        case .months(let years): return years.count * 12
-        case .quarters(let years): return years.count * 4
-        case .seasons(let years, let seasons): return years.count * seasons.count
+        case .months(let years): return times(years, 12)
+        case .quarters(let years): return times(years, 4)
+        case .seasons(let years, let seasons): return times(years, seasons.count)
         }
     }
 
@@ -79,6 +83,7 @@ public enum TimeWindowSpec: Sendable, Hashable {
         guard (1...2).contains(yearBounds.count), let first = yearBounds[0], let last = yearBounds.last!, first <= last else {
             throw fail("expected a year or a year range like 2016-2023")
         }
+        guard first >= 1, last <= 9999 else { throw fail("years are 1…9999 (dates are YYYY-MM-DD)") }
         let years = first...last
         switch parts[0] {
         case "years": self = .years(years)

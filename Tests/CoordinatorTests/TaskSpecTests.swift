@@ -110,7 +110,7 @@ struct TaskSpecTests {
         ("title: x\nservice: {process: p}\nsplit: {aoi: '16.7,48.0,16.1,48.3'}", "split.aoi: feature 0: bbox: west 16.7 is east of east 16.1"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: VIENNA.GEOJSN}", "split.aoi: no such file: VIENNA.GEOJSN"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', windows: 'months:1-99999'}",
-         "split.windows: 'months:1-99999' gives 1,199,988 windows, each at least one job: above limits.max_jobs (1,000,000)"),
+         "split.windows: invalid time window: 'months:1-99999': years are 1…9999"),
         ("{\"title\": \"t\", \"label\": \"openeo\", \"service\": {\"endpoint\": \"https://nowhere.example\", \"application\": \"https://x/u.json\"}, \"dimension\": {\"name\": \"spatial_extent\", \"values\": [{\"type\": \"Point\"}]}}",
          "dimension.values[0]: expected a GeoJSON geometry"),
     ]
@@ -224,6 +224,19 @@ struct TaskSpecTests {
     @Test func ordinaryValuesAreNotTakenForSecrets() {
         for text in ["SENTINEL2_L2A", "https://data.example/x.tif", "Basically fine", "eyJ-not-a-token", "2023-05-01"] {
             #expect(TaskSpecParser.looksLikeSecret(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func windowsBeyondTheLimitAreRefusedBeforeTheyAreMade() throws {
+        var configuration = try TaskFixtures.configuration()
+        configuration.limits = JobLimits(maxJobs: 100_000, confirmJobs: 10_000)
+        do {
+            _ = try TaskSpecParser(configuration: configuration).parse(
+                "title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', windows: 'months:1-9999'}", file: "w.yaml")
+            Issue.record("accepted 119,988 windows with max_jobs 100,000")
+        } catch {
+            #expect(error.description.contains("w.yaml: split.windows: 'months:1-9999' gives 119,988 windows, each at least one job: above limits.max_jobs (100,000)"),
+                    "\(error.description)")
         }
     }
 }

@@ -47,6 +47,8 @@ import Testing
             let spec = try TimeWindowSpec(parsing: spelling)
             #expect(spec.count == spec.windows.count, "\(spelling)")
         }
+        #expect(throws: GeoValidationError.self, "years beyond 9999 are refused") { try TimeWindowSpec(parsing: "months:0-\(Int.max)") }
+        #expect(throws: GeoValidationError.self) { try TimeWindowSpec(parsing: "years:2020-10000") }
         let huge = try TimeWindowSpec(parsing: "months:1-9999")
         #expect(huge.count == 119_988)
         let detail = try #require(tooMany { try JobBounds.jobsPerCell(windows: huge.count, dimensionValueCounts: [2], maxJobs: 100_000) })
