@@ -8,7 +8,8 @@ import Foundation
 /// zone 32 reaches west to 3°E (31V is 0°–3°E); in band X zones 31, 33, 35 and 37 span 0°–9°,
 /// 9°–21°, 21°–33° and 33°–42°E, and 32X, 34X, 36X do not exist. Each grid zone is projected with
 /// its own UTM zone, extended where the exception widens it. Checked against the `mgrs` package
-/// in `Tests/GeoTests/MGRSExceptionTests.swift`.
+/// in `Tests/GeoTests/MGRSExceptionTests.swift`. Sentinel-2 footprints (`mgrs:s2`) keep the
+/// regular zones (not checked against ESA's tiling grid there).
 enum MGRSGrid {
     static let bandLetters = Array("CDEFGHJKLMNPQRSTUVWX")
     static let rowLetters = Array("ABCDEFGHJKLMNPQRSTUV")
@@ -90,7 +91,10 @@ extension TilingRun {
         let candidates = Set(touched.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (1...60).contains($0) }).sorted()
         for number in candidates {
             for band in MGRSGrid.bands where extent.maxY > band.south && extent.minY < band.north {
-                guard let (west, east) = MGRSGrid.longitudes(zone: number, band: band.letter) else { continue }
+                // Sentinel-2 footprints keep the regular zones, as before: the exceptions are checked
+                // for MGRS squares only.
+                let regular = (west: Double(number - 1) * 6 - 180, east: Double(number - 1) * 6 - 174)
+                guard let (west, east) = sentinel2Footprint ? regular : MGRSGrid.longitudes(zone: number, band: band.letter) else { continue }
                 let zone = UTMZone(number: number, isNorth: band.south >= 0)
                 let projection = try proj.fromWGS84(to: zone.epsg)
                 guard let part = try projectedPart(
