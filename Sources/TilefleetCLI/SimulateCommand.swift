@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetConfig
 import Foundation
 import Simulator
 import Yams
@@ -96,11 +97,14 @@ struct SimulateCommand: AsyncParsableCommand {
     func configurationFromFileAndFlags() throws -> SimulatorConfiguration {
         var configuration = SimulatorConfiguration()
         if let path = self.config {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read the simulator config \(path)")
+            let text: String
+            do {
+                text = try FileAccess.loadText(path)
+            } catch {
+                throw ValidationError("\(path): cannot read the simulator config: \(error.reason)")
             }
             do {
-                configuration = try YAMLDecoder().decode(SimulatorConfiguration.self, from: String(decoding: data, as: UTF8.self))
+                configuration = try YAMLDecoder().decode(SimulatorConfiguration.self, from: text)
             } catch {
                 throw ValidationError("invalid simulator config \(path): \(error)")
             }

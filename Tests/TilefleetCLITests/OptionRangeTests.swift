@@ -30,6 +30,16 @@ import Testing
         #expect(message.contains(expected), "\(message)")
     }
 
+    @Test func aMissingSimulatorConfigIsNamedWithItsReason() throws {
+        let command = try #require(try Tilefleet.parseAsRoot(["simulate", "--config", "/nonexistent-dir/sim.yaml"]) as? SimulateCommand)
+        do {
+            _ = try command.configurationFromFileAndFlags()
+            Issue.record("read a missing file")
+        } catch {
+            #expect(Tilefleet.message(for: error) == "/nonexistent-dir/sim.yaml: cannot read the simulator config: no such directory '/nonexistent-dir'")
+        }
+    }
+
     @Test func inRangeValuesPass() {
         #expect(refusal(["simulate", "--port", "0"]) == nil)
         #expect(refusal(["simulate", "--port", "65535", "--failure-rate", "0.2"]) == nil)
