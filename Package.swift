@@ -143,7 +143,8 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "GeoTests", dependencies: ["Geo", "FleetModel"]),
+        // Vectors/: test vectors from independent implementations, read by path (see the scripts there).
+        .testTarget(name: "GeoTests", dependencies: ["Geo", "FleetModel"], exclude: ["Vectors"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "Timing"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres"]),
@@ -151,6 +152,9 @@ let package = Package(
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel"]),
+        .testTarget(name: "TilefleetCLITests", dependencies: [
+            "TilefleetCLI", "Storage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),

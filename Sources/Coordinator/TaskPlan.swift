@@ -1,3 +1,4 @@
+import FleetConfig
 import FleetModel
 import Geo
 
@@ -6,16 +7,30 @@ public struct TaskPlan: Sendable {
     public var spec: TaskSpec
     public var tiling: TilingResult
     public var records: [TileRecord]
+    /// How the area was read where it could have meant otherwise (see ``AOI/notes``).
+    public var notes: [String]
 
     /// Tiles the AOI and enumerates tiles × windows × dimension values in the order of
     /// ``JobMatrix`` (tile-major, then window, then dimensions, the last varying fastest). Throws
-    /// ``GeoValidationError`` for input the parser could not judge alone.
-    public init(spec: TaskSpec) throws {
+    /// ``GeoValidationError`` for input the parser could not judge alone, and, with `limits`,
+    /// when the jobs (counted before any is made) exceed `limits.max_jobs`, or
+    /// `limits.confirm_jobs` unless `confirmed`.
+    public init(spec: TaskSpec, limits: JobLimits? = nil, confirmed: Bool = false) throws {
         self.spec = spec
-        let aoi = try AOIParser().parse(spec.split.aoi)
+        let aoi = try spec.split.aoiParser.parse(spec.split.aoi)
+        notes = aoi.notes
         let grid = try TileGrid(parsing: spec.split.grid)
-        tiling = try Tiler(options: TilingOptions(minimumAreaKm2: spec.split.minAreaKm2)).tiles(for: aoi, grid: grid)
-        let windows = try spec.split.windows.map { try TimeWindowSpec(parsing: $0).windows } ?? []
+        let windowSpec = try spec.split.windows.map { try TimeWindowSpec(parsing: $0) }
+        var bounds: JobBounds?
+        if let limits {
+            let perCell = try JobBounds.jobsPerCell(windows: windowSpec?.count ?? 0, dimensionValueCounts: spec.split.dimensions.map(\.values.count),
+                                                    maxJobs: limits.maxJobs)
+            bounds = JobBounds(maxJobs: limits.maxJobs, confirmJobs: confirmed ? nil : limits.confirmJobs, jobsPerCell: perCell)
+        }
+        tiling = try Tiler(options: TilingOptions(minimumAreaKm2: spec.split.minAreaKm2, bounds: bounds)).tiles(for: aoi, grid: grid)
+        // The estimate before tiling leaves out part of the boundary cells: the exact count decides.
+        try bounds?.check(cells: tiling.tiles.count, grid: grid, approximate: false)
+        let windows = windowSpec?.windows ?? []
         // Validates the dimensions against the parameter names, as the matrix does.
         _ = try JobMatrix(tiles: [], windows: windows, dimensions: spec.split.dimensions, tileInput: spec.tileInput,
                           spatialParameter: spec.spatialParameter, temporalParameter: spec.temporalParameter)

@@ -46,15 +46,23 @@ public struct TaskSpec: Sendable, Hashable, Codable {
         public var dimensions: [Geo.Dimension]
         /// Pieces smaller than this are dropped as slivers.
         public var minAreaKm2: Double
+        /// Whether a bbox with west > east means the band across the antimeridian (else it is an
+        /// error); nil in specs stored before the option existed.
+        public var antimeridian: Bool?
 
-        public init(aoi: String, aoiSource: String, grid: String, windows: String? = nil, dimensions: [Geo.Dimension] = [], minAreaKm2: Double = 0.01) {
+        public init(aoi: String, aoiSource: String, grid: String, windows: String? = nil, dimensions: [Geo.Dimension] = [],
+                    minAreaKm2: Double = 0.01, antimeridian: Bool = false) {
             self.aoi = aoi
             self.aoiSource = aoiSource
             self.grid = grid
             self.windows = windows
             self.dimensions = dimensions
             self.minAreaKm2 = minAreaKm2
+            self.antimeridian = antimeridian ? true : nil
         }
+
+        /// The parser for ``aoi``.
+        public var aoiParser: AOIParser { AOIParser(antimeridian: antimeridian ?? false) }
     }
 
     public init(id: String, title: String, backend: String, process: BackendJob.Process, serviceSource: String? = nil,

@@ -18,12 +18,15 @@ public struct TaskSpecParser: Sendable {
 
     /// Reads and parses the spec at `path`.
     public func load(path: String) throws(ConfigurationError) -> TaskSpec {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, problems: [ConfigurationProblem(path: "", message: "cannot read the task spec")])
+        let text: String
+        do {
+            text = try FileAccess.loadText(path)
+        } catch {
+            throw ConfigurationError(file: path, problems: [ConfigurationProblem(path: "", message: "cannot read the task spec: \(error.reason)")])
         }
         var parser = self
         parser.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parser.parse(String(decoding: data, as: UTF8.self), file: path)
+        return try parser.parse(text, file: path)
     }
 
     static let nativeKeys: Set<String> = [
@@ -90,6 +93,9 @@ public struct TaskSpecParser: Sendable {
         if let split, split.dimensions.contains(where: { $0.name == spatial || $0.name == temporal }) {
             reader.report("split.dimensions", "a dimension may not be named like the spatial or temporal parameter ('\(spatial)', '\(temporal)')", top["split"])
         }
+        for dimension in split?.dimensions ?? [] {
+            checkSecrets(dimension.values, "split.dimensions.\(dimension.name)", reader)
+        }
         guard let title, let backend, let id, let process, let split else { return nil }
         return TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
                         jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
@@ -114,12 +120,16 @@ public struct TaskSpecParser: Sendable {
         switch kinds[0] {
         case "process_graph":
             guard let path = reader.string(members["process_graph"], "service.process_graph") else { return (nil, nil, [:]) }
-            guard let text = readFile(path) else {
-                reader.report("service.process_graph", "cannot read the file '\(path)'", members["process_graph"])
+            let text: String
+            switch readFile(path) {
+            case .success(let contents): text = contents
+            case .failure(let problem):
+                reader.report("service.process_graph", "cannot read '\(path)': \(problem.reason)", members["process_graph"])
                 return (nil, nil, [:])
             }
             guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(var graph) = value else {
-                reader.report("service.process_graph", "'\(path)' is not a JSON object", members["process_graph"])
+                let syntax = JSONSyntax.problem(in: text).map { " (\($0))" } ?? ""
+                reader.report("service.process_graph", "'\(path)' is not a JSON object\(syntax)", members["process_graph"])
                 return (nil, nil, [:])
             }
             if case .object(let inner)? = graph["process_graph"] { graph = inner }
@@ -141,8 +151,11 @@ public struct TaskSpecParser: Sendable {
             var documents: [String: JSONValue] = [:]
             for (key, argument) in [("graph", "snap_graph"), ("chain", "epct_chain")] {
                 guard let path = reader.string(members[key], "service.\(key)") else { continue }
-                guard let text = readFile(path) else {
-                    reader.report("service.\(key)", "cannot read the file '\(path)'", members[key])
+                let text: String
+                switch readFile(path) {
+                case .success(let contents): text = contents
+                case .failure(let problem):
+                    reader.report("service.\(key)", "cannot read '\(path)': \(problem.reason)", members[key])
                     continue
                 }
                 documents[argument] = .string(text)
@@ -161,8 +174,9 @@ public struct TaskSpecParser: Sendable {
             reader.report("split", "is required (aoi, grid, and optionally windows and dimensions)")
             return nil
         }
-        guard let members = reader.mapping(node, "split", allowed: ["aoi", "grid", "windows", "dimensions", "min_area"]) else { return nil }
-        let aoi = readAOI(members["aoi"], "split.aoi", reader)
+        guard let members = reader.mapping(node, "split", allowed: ["aoi", "grid", "windows", "dimensions", "min_area", "antimeridian"]) else { return nil }
+        let antimeridian = reader.bool(members["antimeridian"], "split.antimeridian") ?? false
+        let aoi = readAOI(members["aoi"], "split.aoi", antimeridian: antimeridian, reader)
         var grid = configuration.defaults.grid
         if let text = reader.string(members["grid"], "split.grid") {
             if let problem = Self.gridProblem(text) { reader.report("split.grid", problem, members["grid"]) } else {
@@ -178,7 +192,13 @@ public struct TaskSpecParser: Sendable {
             }
             if let text = windows {
                 do {
-                    if try TimeWindowSpec(parsing: text).windows.isEmpty { reader.report("split.windows", "'\(text)' gives no windows", windowsNode) }
+                    // Counted, not made: `months:1-9999` is refused before 120,000 windows exist.
+                    let count = try TimeWindowSpec(parsing: text).count
+                    if count == 0 { reader.report("split.windows", "'\(text)' gives no windows", windowsNode) }
+                    if count > configuration.limits.maxJobs {
+                        reader.report("split.windows", "'\(text)' gives \(JobBounds.grouped(count)) windows, each at least one job: "
+                                      + "above limits.max_jobs (\(JobBounds.grouped(configuration.limits.maxJobs)))", windowsNode)
+                    }
                 } catch {
                     reader.report("split.windows", "\(error)", windowsNode)
                 }
@@ -188,7 +208,8 @@ public struct TaskSpecParser: Sendable {
         let minArea = reader.double(members["min_area"], "split.min_area") ?? 0.01
         if minArea < 0 { reader.report("split.min_area", "must be ≥ 0", members["min_area"]) }
         guard let aoi else { return nil }
-        return TaskSpec.Split(aoi: aoi.text, aoiSource: aoi.source, grid: grid, windows: windows, dimensions: dimensions, minAreaKm2: minArea)
+        return TaskSpec.Split(aoi: aoi.text, aoiSource: aoi.source, grid: grid, windows: windows, dimensions: dimensions, minAreaKm2: minArea,
+                              antimeridian: antimeridian)
     }
 
     private func parseDimensions(_ node: Node?, _ reader: ConfigReader) -> [Geo.Dimension] {
@@ -226,7 +247,7 @@ public struct TaskSpecParser: Sendable {
     }
 
     /// The AOI text from a file path, inline text (bbox, WKT, GeoJSON) or an inline mapping.
-    private func readAOI(_ node: Node?, _ path: String, _ reader: ConfigReader) -> (text: String, source: String)? {
+    private func readAOI(_ node: Node?, _ path: String, antimeridian: Bool, _ reader: ConfigReader) -> (text: String, source: String)? {
         guard let node else {
             reader.report(path, "is required: a GeoJSON/WKT file, a bbox 'west,south,east,north' or inline GeoJSON")
             return nil
@@ -237,12 +258,14 @@ public struct TaskSpecParser: Sendable {
             text = reader.json(node, path).canonicalJSON
             source = "inline"
         } else if let value = reader.string(node, path) {
-            let lower = value.lowercased()
-            if let contents = readFile(value) {
+            let file = readFile(value)
+            if case .success(let contents) = file {
                 text = contents
                 source = value
-            } else if [".geojson", ".json", ".wkt", ".txt"].contains(where: lower.hasSuffix) {
-                reader.report(path, "no such file: \(value)", node)
+            } else if case .failure(let problem) = file, !AOIParser.looksInline(value) {
+                let reason = problem.reason == "no such file" ? "no such file: \(value) (and it is not an inline bbox, WKT or GeoJSON)"
+                    : "cannot read '\(value)': \(problem.reason)"
+                reader.report(path, reason, node)
                 return nil
             } else {
                 text = value
@@ -252,7 +275,7 @@ public struct TaskSpecParser: Sendable {
             return nil
         }
         do {
-            _ = try AOIParser().parse(text)
+            _ = try AOIParser(antimeridian: antimeridian).parse(text)
         } catch {
             reader.report(path, "\(error)", node)
             return nil
@@ -282,7 +305,8 @@ public struct TaskSpecParser: Sendable {
         if backend == nil, let endpoint {
             backend = backendName(forEndpoint: endpoint)
             if backend == nil {
-                reader.report("service.endpoint", "no configured backend has the url \(endpoint) (configured: \(configuration.backends.backends.map { "\($0.name) \($0.url)" }.joined(separator: ", "))); add one or give 'backend'", top["service"])
+                reader.report("service.endpoint", "no configured backend has the url \(endpoint) (configured: \(configuration.backends.backends.map { "\($0.name) \($0.url)" }.joined(separator: ", "))); "
+                              + "add one, or give 'backend' to run it on another (defaults.backend is not used for an endpoint that matches none)", top["service"])
             }
         } else if let name = backend {
             backend = resolveBackend(name, node: top["backend"], reader)
@@ -295,7 +319,7 @@ public struct TaskSpecParser: Sendable {
             let name = reader.string(dimension["name"], "dimension.name", required: true) ?? "spatial_extent"
             let values = (dimension["values"]?.sequence ?? []).enumerated().map { reader.json($1, "dimension.values[\($0)]") }
             if values.isEmpty { reader.report("dimension.values", "expected a non-empty list", top["dimension"]) }
-            if name == "spatial_extent" || name == "geometry" || name == "geometries" {
+            if Self.spatialDimensions.contains(name) {
                 spatialParameter = name
                 var features: [JSONValue] = []
                 for (index, value) in values.enumerated() {
@@ -307,6 +331,11 @@ public struct TaskSpecParser: Sendable {
                 }
                 let collection = JSONValue.object(["type": .string("FeatureCollection"), "features": .array(features)]).canonicalJSON
                 split = TaskSpec.Split(aoi: collection, aoiSource: "dimension.values", grid: "features")
+            } else if parameters[name] == nil {
+                let known = Self.spatialDimensions + parameters.keys.sorted()
+                let hint = ConfigReader.closest(name, in: known).map { ", did you mean '\($0)'?" } ?? ""
+                reader.report("dimension.name", "unknown dimension '\(name)'\(hint) (a dimension is one of \(Self.spatialDimensions.joined(separator: ", ")) "
+                              + "or a parameter given in 'parameters', whose value it replaces per job)", top["dimension"])
             } else if let extent = parameters["spatial_extent"], let geometry = Self.geometry(from: extent) {
                 let collection = JSONValue.object(["type": .string("FeatureCollection"), "features": .array([
                     .object(["type": .string("Feature"), "properties": .object([:]), "geometry": geometry]),
@@ -338,6 +367,9 @@ public struct TaskSpecParser: Sendable {
                         maxRuntimeSeconds: maxRuntime, priority: priority)
     }
 
+    /// APEx dimension names that split the area: one job per geometry.
+    static let spatialDimensions = ["spatial_extent", "geometry", "geometries"]
+
     /// A GeoJSON geometry, or a polygon from an openEO bbox `{west, south, east, north}`.
     static func geometry(from value: JSONValue) -> JSONValue? {
         guard case .object(let members) = value else { return nil }
@@ -355,7 +387,8 @@ public struct TaskSpecParser: Sendable {
         let host = URL(string: endpoint)?.host
         let matching = configuration.backends.backends.filter { URL(string: $0.url)?.host == host }
         if matching.count == 1 { return matching[0].name }
-        if let name = configuration.defaults.backend, matching.isEmpty || matching.contains(where: { $0.name == name }) { return name }
+        // Several backends on the endpoint's host: the default if it is one of them.
+        if let name = configuration.defaults.backend, matching.contains(where: { $0.name == name }) { return name }
         return matching.first?.name
     }
 
@@ -401,19 +434,60 @@ public struct TaskSpecParser: Sendable {
         return members
     }
 
-    static let secretWords = ["password", "secret", "token", "api_key", "apikey", "credential"]
+    static let secretWords = ["password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "credential",
+                              "authorization", "private_key", "access_key"]
 
-    /// Secrets never go into `tasks.spec` or messages: they belong in the fleet configuration as references.
+    /// Secrets never go into `tasks.spec` or messages: they belong in the fleet configuration as
+    /// references. Keys that name one and values that look like one are refused at any depth.
     private func checkSecrets(_ object: [String: JSONValue], _ path: String, _ reader: ConfigReader) {
-        for key in object.keys.sorted() where Self.secretWords.contains(where: key.lowercased().contains) {
-            reader.report("\(path).\(key)", "looks like a secret; secrets are never stored with a task — configure them on the backend (auth: …_env / …_file)")
+        checkSecrets(.object(object), path, reader)
+    }
+
+    private func checkSecrets(_ values: [JSONValue], _ path: String, _ reader: ConfigReader) {
+        checkSecrets(.array(values), path, reader)
+    }
+
+    private func checkSecrets(_ value: JSONValue, _ path: String, _ reader: ConfigReader) {
+        for problem in Self.secretProblems(value, path: path) {
+            reader.report(problem.path, "\(problem.why); secrets are never stored with a task — configure them on the backend (auth: …_env / …_file)")
         }
     }
 
-    private func readFile(_ path: String) -> String? {
+    /// Where `value` holds something that looks like a secret, and why, depth first.
+    static func secretProblems(_ value: JSONValue, path: String) -> [(path: String, why: String)] {
+        switch value {
+        case .object(let members):
+            return members.keys.sorted().flatMap { key -> [(path: String, why: String)] in
+                let child = "\(path).\(key)"
+                if secretWords.contains(where: key.lowercased().contains) { return [(child, "the key '\(key)' names a secret")] }
+                return secretProblems(members[key]!, path: child)
+            }
+        case .array(let items):
+            return items.enumerated().flatMap { secretProblems($1, path: "\(path)[\($0)]") }
+        case .string(let text):
+            return looksLikeSecret(text).map { [(path, "the value looks like \($0)")] } ?? []
+        default:
+            return []
+        }
+    }
+
+    /// What kind of secret `text` looks like: an HTTP credential, a JWT or a well-known key format.
+    static func looksLikeSecret(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let lower = trimmed.lowercased()
+        if lower.hasPrefix("bearer ") || lower.hasPrefix("basic ") { return "an Authorization header" }
+        if trimmed.range(of: "^eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$", options: .regularExpression) != nil { return "a JSON Web Token" }
+        if trimmed.range(of: "^(gh[pousr]_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,})$", options: .regularExpression) != nil {
+            return "an access key"
+        }
+        if trimmed.range(of: "^[a-z][a-z0-9+.-]*://[^/@:\\s]+:[^/@\\s]+@", options: .regularExpression) != nil { return "a URL with a password" }
+        return nil
+    }
+
+    /// A file named in the spec, relative to its directory.
+    private func readFile(_ path: String) -> Result<String, FileAccess.Problem> {
         let full = path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).path
-        guard let data = FileManager.default.contents(atPath: full) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        return Result { () throws(FileAccess.Problem) in try FileAccess.loadText(full) }
     }
 
     /// Why `text` is not a grid, with a suggestion (`unknown grid 'km20', did you mean 'km:20'?`); nil if it is one.

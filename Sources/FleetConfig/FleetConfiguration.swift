@@ -20,6 +20,12 @@ public struct FleetConfiguration: Sendable {
     public var dispatchIntervalSeconds: Int
     /// Leases, heartbeats and the coordinator's recovery pass.
     public var recovery: RecoveryConfiguration
+    /// How many jobs a task may have before it needs `--yes`, and at most.
+    public var limits: JobLimits
+    /// `broker` / `database` → the `password_env` variable that was not set when the file was
+    /// read: using that section's URL is then an error naming it (never libpq's or
+    /// librabbitmq's own default password).
+    public var unsetPasswordVariables: [String: String] = [:]
 
     /// Checks a grid text (`km:20`, `mgrs`, …) and says what is wrong with it, or nil. The grid
     /// grammar belongs to the tiling code, which this target does not depend on; callers pass it in.
@@ -27,7 +33,8 @@ public struct FleetConfiguration: Sendable {
 
     public init(file: String? = nil, brokerURL: String? = nil, databaseURL: String? = nil, topology: Topology = Topology(),
                 defaults: TaskDefaults = TaskDefaults(), backends: BackendsConfiguration = BackendsConfiguration(backends: []),
-                dispatchIntervalSeconds: Int = 5, recovery: RecoveryConfiguration = RecoveryConfiguration()) {
+                dispatchIntervalSeconds: Int = 5, recovery: RecoveryConfiguration = RecoveryConfiguration(),
+                limits: JobLimits = JobLimits()) {
         self.file = file
         self.brokerURL = brokerURL
         self.databaseURL = databaseURL
@@ -36,6 +43,7 @@ public struct FleetConfiguration: Sendable {
         self.backends = backends
         self.dispatchIntervalSeconds = dispatchIntervalSeconds
         self.recovery = recovery
+        self.limits = limits
     }
 
     /// The configuration file to use: `explicit` (`--config`), else `$TILEFLEET_CONFIG`, else
@@ -50,13 +58,16 @@ public struct FleetConfiguration: Sendable {
     public static func load(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                             gridCheck: GridCheck) throws(ConfigurationError) -> FleetConfiguration {
         guard let path = locate(explicit: explicit, environment: environment) else { return FleetConfiguration() }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, path: "", message: "cannot read the fleet configuration")
+        let text: String
+        do {
+            text = try FileAccess.loadText(path)
+        } catch {
+            throw ConfigurationError(file: path, path: "", message: "cannot read the fleet configuration: \(error.reason)")
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment, gridCheck: gridCheck)
+        return try parse(yaml: text, file: path, environment: environment, gridCheck: gridCheck)
     }
 
-    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery"]
+    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery", "limits"]
 
     /// Parses a configuration document; every problem is reported with its key and line.
     public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -67,10 +78,11 @@ public struct FleetConfiguration: Sendable {
         guard let top = reader.mapping(root, "", allowed: topKeys) else {
             throw ConfigurationError(file: file, problems: reader.problems)
         }
-        configuration.brokerURL = connectionURL(reader, top["broker"], "broker", environment: environment)
-        configuration.databaseURL = connectionURL(reader, top["database"], "database", environment: environment)
+        configuration.brokerURL = connectionURL(reader, top["broker"], "broker", environment: environment, unset: &configuration.unsetPasswordVariables)
+        configuration.databaseURL = connectionURL(reader, top["database"], "database", environment: environment, unset: &configuration.unsetPasswordVariables)
         if let topology = reader.mapping(top["topology"], "topology", allowed: ["prefix", "wait_tiers", "quorum_queues"]) {
             let prefix = reader.string(topology["prefix"], "topology.prefix") ?? "tilefleet"
+            if let problem = Self.prefixProblem(prefix) { reader.report("topology.prefix", problem, topology["prefix"]) }
             var tiers = [5, 15, 60, 300]
             if let list = reader.sequence(topology["wait_tiers"], "topology.wait_tiers") {
                 tiers = list.compactMap { reader.seconds($0.node, $0.path) }
@@ -101,6 +113,15 @@ public struct FleetConfiguration: Sendable {
         if let recovery = top["recovery"] {
             configuration.recovery = RecoveryConfiguration.read(recovery, "recovery", reader: reader)
         }
+        if let limits = reader.mapping(top["limits"], "limits", allowed: ["max_jobs", "confirm_jobs"]) {
+            var value = JobLimits()
+            value.maxJobs = reader.int(limits["max_jobs"], "limits.max_jobs", minimum: 1) ?? value.maxJobs
+            value.confirmJobs = reader.int(limits["confirm_jobs"], "limits.confirm_jobs", minimum: 1) ?? min(value.confirmJobs, value.maxJobs)
+            if value.confirmJobs > value.maxJobs {
+                reader.report("limits.confirm_jobs", "\(value.confirmJobs) is above limits.max_jobs (\(value.maxJobs))", limits["confirm_jobs"])
+            }
+            configuration.limits = value
+        }
         if let backends = top["backends"] {
             configuration.backends = BackendsConfiguration.read(backends, "backends", reader: reader)
         }
@@ -114,14 +135,33 @@ public struct FleetConfiguration: Sendable {
         return configuration
     }
 
+    /// Why `prefix` cannot name exchanges and queues, or nil: AMQP names take letters, digits,
+    /// '-', '_', '.' and ':' (`#` and `*` are routing-key wildcards), at most 255 bytes with the
+    /// suffixes added, and `amq.` is reserved for the broker.
+    public static func prefixProblem(_ prefix: String) -> String? {
+        if prefix.isEmpty { return "must not be empty" }
+        if let bad = prefix.first(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0))) }) {
+            return "'\(prefix)' holds '\(bad)': a prefix takes letters, digits, '-', '_', '.' and ':' only (AMQP reserves '#' and '*' as wildcards)"
+        }
+        if prefix.lowercased().hasPrefix("amq.") { return "'\(prefix)' starts with 'amq.', which AMQP reserves for the broker" }
+        if prefix.hasPrefix(".") || prefix.hasSuffix(".") || prefix.contains("..") {
+            return "'\(prefix)' has an empty part between dots"
+        }
+        if prefix.utf8.count > 120 { return "is \(prefix.utf8.count) bytes long; at most 120 leave room for queue names (255 bytes)" }
+        return nil
+    }
+
     /// `broker:` / `database:` — `url` with an optional `password_env` naming the variable that
-    /// holds the password (inserted into the URL when set).
-    private static func connectionURL(_ reader: ConfigReader, _ node: Node?, _ path: String, environment: [String: String]) -> String? {
+    /// holds the password (inserted into the URL when set; remembered in `unset` when not).
+    private static func connectionURL(_ reader: ConfigReader, _ node: Node?, _ path: String, environment: [String: String],
+                                      unset: inout [String: String]) -> String? {
         guard let members = reader.mapping(node, path, allowed: ["url", "password_env"]) else { return nil }
         guard var url = reader.string(members["url"], "\(path).url", required: true) else { return nil }
         if let variable = reader.string(members["password_env"], "\(path).password_env") {
-            // Unset: the URL is used as written (libpq may still find a password in ~/.pgpass).
-            guard let password = environment[variable] else { return url }
+            guard let password = environment[variable], !password.isEmpty else {
+                unset[path] = variable
+                return url
+            }
             if var components = URLComponents(string: url) {
                 components.password = password
                 url = components.string ?? url
@@ -138,6 +178,15 @@ public struct FleetConfiguration: Sendable {
     /// The database URL: `flag`, else `TILEFLEET_DATABASE_URL`, else the file's `database.url`.
     public func resolvedDatabaseURL(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         flag ?? environment["TILEFLEET_DATABASE_URL"] ?? databaseURL
+    }
+
+    /// Why the URL of `section` (`broker` or `database`) cannot be used as resolved: its
+    /// `password_env` was not set and neither `flag` nor the environment's URL replaces the file's.
+    public func passwordProblem(_ section: String, flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        let override = section == "broker" ? "TILEFLEET_AMQP_URL" : "TILEFLEET_DATABASE_URL"
+        guard flag == nil, environment[override] == nil, let variable = unsetPasswordVariables[section] else { return nil }
+        return "\(file ?? "fleet configuration"): \(section).password_env: the variable \(variable) is not set (or empty); "
+            + "export it, or give the whole URL with \(override)"
     }
 
     /// `max_active` of a backend (nil when it is not configured).

@@ -7,10 +7,14 @@ public struct AOI: Sendable {
     public var features: [AOIFeature]
     /// The EPSG code the input was given in (4326 for GeoJSON).
     public var sourceEPSG: Int
+    /// How the parser read something that could have meant otherwise (a polygon taken to cross
+    /// the antimeridian): commands print these, so nothing is reinterpreted silently.
+    public var notes: [String]
 
-    public init(features: [AOIFeature], sourceEPSG: Int = 4326) {
+    public init(features: [AOIFeature], sourceEPSG: Int = 4326, notes: [String] = []) {
         self.features = features
         self.sourceEPSG = sourceEPSG
+        self.notes = notes
     }
 
     /// All polygons of all features (WGS84, interleaved lon, lat rings; shell first).

@@ -20,6 +20,26 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         self.init(year: year, month: month, day: day)
     }
 
+    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                             "October", "November", "December"]
+
+    /// Why `text` is not a date, naming the impossible part (`month 13 is not 1–12`,
+    /// `February 2023 has 28 days`), or nil when it is one.
+    public static func problem(iso text: String) -> String? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              parts[0].count == 4, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+        else { return "'\(text)' is not a date: expected YYYY-MM-DD" }
+        guard (1...12).contains(month) else { return "'\(text)': month \(month) is not 1–12" }
+        let days = daysIn(month: month, year: year)
+        guard (1...days).contains(day) else {
+            let name = monthNames[month - 1]
+            if month == 2, day == 29 { return "'\(text)': \(year) is not a leap year, February has 28 days" }
+            return "'\(text)': day \(day) does not exist, \(name)\(month == 2 ? " \(year)" : "") has \(days) days"
+        }
+        return nil
+    }
+
     public static func isLeap(_ year: Int) -> Bool {
         (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
     }

@@ -20,6 +20,12 @@ public struct GeoValidationError: Error, Sendable, Equatable, CustomStringConver
         case invalidGrid(String)
         case invalidTimeWindow(String)
         case invalidDimension(String)
+        /// A bbox whose corners are out of order (west > east without `--antimeridian`, south ≥ north).
+        case bboxOrder(String)
+        /// The area gives no tile at all; the detail says why (min_area, CRS units, grid size).
+        case noTiles(String)
+        /// More jobs than the fleet's limit (or than the warning threshold without `--yes`).
+        case tooManyJobs(String)
     }
 
     /// Index of the offending feature in the input (FeatureCollection order, or the polygon index
@@ -67,6 +73,12 @@ public struct GeoValidationError: Error, Sendable, Equatable, CustomStringConver
             return "invalid time window: \(detail)"
         case .invalidDimension(let detail):
             return "invalid dimension: \(detail)"
+        case .bboxOrder(let detail):
+            return "bbox: \(detail)"
+        case .noTiles(let detail):
+            return "no tiles: \(detail)"
+        case .tooManyJobs(let detail):
+            return "too many jobs: \(detail)"
         }
     }
 }

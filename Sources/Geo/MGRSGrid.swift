@@ -4,8 +4,12 @@ import Foundation
 /// built on them (109.8 km squares sharing the square's upper-left corner).
 ///
 /// Squares are cut per grid zone (UTM zone × 8° latitude band, X being 72°–84°N), so a square
-/// crossing a band border gives one tile per band, as in MGRS. Regular zones only: the Norway and
-/// Svalbard exceptions are not applied.
+/// crossing a band border gives one tile per band, as in MGRS. MGRS's exceptions apply: in band V
+/// zone 32 reaches west to 3°E (31V is 0°–3°E); in band X zones 31, 33, 35 and 37 span 0°–9°,
+/// 9°–21°, 21°–33° and 33°–42°E, and 32X, 34X, 36X do not exist. Each grid zone is projected with
+/// its own UTM zone, extended where the exception widens it. Checked against the `mgrs` package
+/// in `Tests/GeoTests/MGRSExceptionTests.swift`. Sentinel-2 footprints (`mgrs:s2`) keep the
+/// regular zones (not checked against ESA's tiling grid there).
 enum MGRSGrid {
     static let bandLetters = Array("CDEFGHJKLMNPQRSTUVWX")
     static let rowLetters = Array("ABCDEFGHJKLMNPQRSTUV")
@@ -36,6 +40,43 @@ enum MGRSGrid {
     static func tileID(zone: Int, band: Character, column: Int, row: Int) -> String {
         String(format: "%02d", zone) + "\(band)" + squareLetters(zone: zone, column: column, row: row)
     }
+
+    /// The longitudes of grid zone `zone` in `band`, with the Norway and Svalbard exceptions; nil
+    /// for the zones band X does not have.
+    static func longitudes(zone: Int, band: Character) -> (west: Double, east: Double)? {
+        let west = Double(zone - 1) * 6 - 180
+        switch (band, zone) {
+        case ("V", 31): return (0, 3)
+        case ("V", 32): return (3, 12)
+        case ("X", 32), ("X", 34), ("X", 36): return nil
+        case ("X", 31): return (0, 9)
+        case ("X", 33): return (9, 21)
+        case ("X", 35): return (21, 33)
+        case ("X", 37): return (33, 42)
+        default: return (west, west + 6)
+        }
+    }
+
+    /// The grid zone number of a position, with the exceptions.
+    static func zoneNumber(longitude: Double, latitude: Double) -> Int {
+        let regular = UTMZone.number(longitude: longitude)
+        let band = band(latitude: latitude)
+        for zone in [regular - 1, regular, regular + 1] where (1...60).contains(zone) {
+            if let range = longitudes(zone: zone, band: band), longitude >= range.west, longitude < range.east { return zone }
+        }
+        return regular
+    }
+
+    /// The 100 km square holding a position (e.g. `32VKM`), as the tiler names it.
+    static func squareID(longitude: Double, latitude: Double) throws -> String {
+        let zone = zoneNumber(longitude: longitude, latitude: latitude)
+        let utm = UTMZone(number: zone, isNorth: latitude >= 0)
+        let projection = try ProjContext().fromWGS84(to: utm.epsg)
+        var xy = [longitude, latitude]
+        try projection.forward(&xy)
+        let column = Int((xy[0] / squareSize).rounded(.down)), row = Int((xy[1] / squareSize).rounded(.down))
+        return tileID(zone: zone, band: band(latitude: latitude), column: column, row: row)
+    }
 }
 
 extension TilingRun {
@@ -45,13 +86,19 @@ extension TilingRun {
         let grid = PlanarGrid(cellWidth: MGRSGrid.squareSize, cellHeight: MGRSGrid.squareSize)
         var tiles: [Tile] = []
         var seen = Set<String>()
-        for number in zoneNumbers(of: area) {
-            let west = Double(number - 1) * 6 - 180
+        // The exceptions widen zones by up to 9°: the neighbours of every zone touched are candidates.
+        let touched = zoneNumbers(of: area)
+        let candidates = Set(touched.flatMap { [$0 - 1, $0, $0 + 1] }.filter { (1...60).contains($0) }).sorted()
+        for number in candidates {
             for band in MGRSGrid.bands where extent.maxY > band.south && extent.minY < band.north {
+                // Sentinel-2 footprints keep the regular zones, as before: the exceptions are checked
+                // for MGRS squares only.
+                let regular = (west: Double(number - 1) * 6 - 180, east: Double(number - 1) * 6 - 174)
+                guard let (west, east) = sentinel2Footprint ? regular : MGRSGrid.longitudes(zone: number, band: band.letter) else { continue }
                 let zone = UTMZone(number: number, isNorth: band.south >= 0)
                 let projection = try proj.fromWGS84(to: zone.epsg)
                 guard let part = try projectedPart(
-                    of: area, west: west, south: band.south, east: west + 6, north: band.north, projection: projection
+                    of: area, west: west, south: band.south, east: east, north: band.north, projection: projection
                 ) else { continue }
                 let label = String(format: "%02d", number) + "\(band.letter)"
                 if sentinel2Footprint {

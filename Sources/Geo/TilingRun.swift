@@ -1,3 +1,5 @@
+import FleetModel
+import Foundation
 /// The state of one tiling call: its own PROJ and GEOS contexts, the sliver tally and the helpers
 /// every grid shares (AOI union, zone parts, projecting, building ``Tile`` values).
 ///
@@ -23,21 +25,26 @@ final class TilingRun {
         case .kilometres(let size):
             let area = try polygonalArea(of: aoi)
             aoiArea = area.areaKm2
+            try checkCells(areaKm2: aoiArea, perimeterKm: area.perimeterKm, cellKm2: size * size, grid: grid)
             tiles = try kilometreTiles(area.geometry, sizeKm: size)
         case .crs(let epsg, let width, let height):
             let area = try polygonalArea(of: aoi)
             aoiArea = area.areaKm2
-            tiles = try crsTiles(area.geometry, epsg: epsg, cellWidth: width, cellHeight: height)
+            tiles = try crsTiles(area.geometry, areaKm2: aoiArea, perimeterKm: area.perimeterKm, epsg: epsg, cellWidth: width, cellHeight: height)
         case .mgrs(let footprint):
             let area = try polygonalArea(of: aoi)
             aoiArea = area.areaKm2
+            try options.bounds?.check(cells: Int((aoiArea / 10_000 + area.perimeterKm / 100).rounded(.up)), grid: grid, approximate: true)
             tiles = try mgrsTiles(area.geometry, sentinel2Footprint: footprint)
         case .features:
+            try options.bounds?.check(cells: aoi.features.count, grid: grid, approximate: false)
             tiles = try featureTiles(aoi)
             aoiArea = tiles.reduce(0) { $0 + $1.areaKm2 }
         case .group(let inner, let maxFeatures):
+            try options.bounds?.check(cells: aoi.features.count, grid: grid, approximate: true)
             tiles = try groupTiles(aoi, grid: inner, maxFeatures: maxFeatures)
         }
+        guard !tiles.isEmpty else { throw GeoValidationError(.noTiles(noTileReason(aoi: aoi, areaKm2: aoiArea))) }
         tiles.sort { $0.id < $1.id }
         return TilingResult(
             grid: grid, tiles: tiles, aoiAreaKm2: aoiArea,
@@ -45,10 +52,50 @@ final class TilingRun {
         )
     }
 
+    // MARK: Before and after the work
+
+    /// Refuses cells that would all be dropped as slivers, and more cells than the bounds allow,
+    /// before any cell is made. The count is the area over a cell's area plus the perimeter over
+    /// a cell's side (the cells the boundary passes through), so a long thin area is not
+    /// underestimated.
+    func checkCells(areaKm2: Double, perimeterKm: Double, cellKm2: Double, grid: TileGrid, units: String? = nil) throws {
+        if cellKm2 < options.minimumAreaKm2 {
+            let f = { (value: Double) in String(format: "%.6g", value) }
+            var detail = "every cell of \(grid) is \(f(cellKm2)) km², below min_area \(f(options.minimumAreaKm2)) km², "
+                + "so every piece would be dropped"
+            if let units { detail += "; cell sizes are in the CRS's units (\(units))" }
+            if case .crs(let epsg, let width, let height) = grid, width == height, units?.hasPrefix("metres") == true {
+                detail += "; did you mean crs:\(epsg):\(JSONValue.format(width * 1000))?"
+            } else {
+                detail += "; use larger cells or a smaller min_area"
+            }
+            throw GeoValidationError(.noTiles(detail))
+        }
+        let cells = (areaKm2 / cellKm2 + perimeterKm / cellKm2.squareRoot()).rounded(.up)
+        try options.bounds?.check(cells: cells >= Double(Int.max) ? Int.max : Int(cells), grid: grid, approximate: true)
+    }
+
+    /// Why an area gave no tile: its size against `min_area`, with a hint at the CRS it was read in.
+    func noTileReason(aoi: AOI, areaKm2: Double) -> String {
+        let f = { (value: Double) in String(format: "%.6g", value) }
+        var reason: String
+        if droppedCount > 0 {
+            reason = (droppedCount == 1 ? "the only piece is" : "all \(droppedCount) pieces are") + " below min_area \(f(options.minimumAreaKm2)) km² "
+                + "(together \(f(droppedAreaKm2)) km², the area of interest \(f(areaKm2)) km²); lower min_area (--min-area) or enlarge the area"
+        } else {
+            reason = "the area of interest (\(f(areaKm2)) km²) meets no cell of the grid"
+        }
+        if aoi.sourceEPSG != 4326, areaKm2 < 1 {
+            reason += "; its coordinates were read in EPSG:\(aoi.sourceEPSG) units: if they are longitude/latitude, "
+                + "give EPSG:4326 (or no --crs)"
+        }
+        return reason
+    }
+
     // MARK: Area of interest
 
-    /// The union of all polygons (lon/lat) and its geodesic area after densifying edges.
-    func polygonalArea(of aoi: AOI) throws -> (geometry: GEOSGeom, areaKm2: Double) {
+    /// The union of all polygons (lon/lat) and its geodesic area and perimeter after densifying edges.
+    func polygonalArea(of aoi: AOI) throws -> (geometry: GEOSGeom, areaKm2: Double, perimeterKm: Double) {
         for feature in aoi.features {
             if case .point = feature.geometry {
                 throw GeoValidationError(
@@ -59,7 +106,8 @@ final class TilingRun {
         let union = try geos.multiPolygon(aoi.polygons).unaryUnion()
         guard !union.isEmpty else { throw GeoValidationError(.emptyGeometry) }
         let dense = try union.densified(maxSegment: options.densifyDegrees)
-        return (union, geodesic.area(polygons: dense.polygonRings()) / 1e6)
+        let measured = geodesic.measure(polygons: dense.polygonRings())
+        return (union, measured.area / 1e6, measured.perimeter / 1000)
     }
 
     /// Refuses areas beyond UTM's latitudes.

@@ -12,6 +12,21 @@ public enum TimeWindowSpec: Sendable, Hashable {
     case quarters(ClosedRange<Int>)
     case seasons(ClosedRange<Int>, [Season])
 
+    /// How many windows ``windows`` makes, computed without making them (for ``JobBounds``).
+    public var count: Int {
+        func times(_ years: ClosedRange<Int>, _ factor: Int) -> Int {
+            let (product, overflow) = years.count.multipliedReportingOverflow(by: factor)
+            return overflow ? Int.max : product
+        }
+        switch self {
+        case .explicit(let windows): return windows.count
+        case .years(let years): return years.count
+        case .months(let years): return times(years, 12)
+        case .quarters(let years): return times(years, 4)
+        case .seasons(let years, let seasons): return times(years, seasons.count)
+        }
+    }
+
     /// The windows in chronological order (seasons in declaration order within a year).
     public var windows: [TimeWindow] {
         switch self {
@@ -53,8 +68,10 @@ public enum TimeWindowSpec: Sendable, Hashable {
         let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
         guard parts.count >= 2 else {
             self = .explicit(try spec.split(separator: ",").map { item in
-                let bounds = item.split(separator: "/").map { CalendarDate(iso: String($0)) }
-                guard bounds.count == 2, let start = bounds[0], let end = bounds[1] else {
+                let texts = item.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                guard texts.count == 2 else { throw fail("expected YYYY-MM-DD/YYYY-MM-DD") }
+                for text in texts { if let problem = CalendarDate.problem(iso: text) { throw fail(problem) } }
+                guard let start = CalendarDate(iso: texts[0]), let end = CalendarDate(iso: texts[1]) else {
                     throw fail("expected YYYY-MM-DD/YYYY-MM-DD")
                 }
                 guard start <= end else { throw fail("\(start) is after \(end)") }
@@ -66,6 +83,7 @@ public enum TimeWindowSpec: Sendable, Hashable {
         guard (1...2).contains(yearBounds.count), let first = yearBounds[0], let last = yearBounds.last!, first <= last else {
             throw fail("expected a year or a year range like 2016-2023")
         }
+        guard first >= 1, last <= 9999 else { throw fail("years are 1…9999 (dates are YYYY-MM-DD)") }
         let years = first...last
         switch parts[0] {
         case "years": self = .years(years)
@@ -83,10 +101,13 @@ public enum TimeWindowSpec: Sendable, Hashable {
                 guard monthDays.count == 2, monthDays.allSatisfy({ $0.count == 2 && $0[0] != nil && $0[1] != nil }),
                       let startMonth = monthDays[0][0], let startDay = monthDays[0][1],
                       let endMonth = monthDays[1][0], let endDay = monthDays[1][1],
-                      (1...12).contains(startMonth), (1...12).contains(endMonth),
-                      (1...31).contains(startDay), (1...31).contains(endDay)
+                      (1...12).contains(startMonth), (1...12).contains(endMonth)
                 else {
                     throw fail("a season is name=MM-DD..MM-DD")
+                }
+                // Any year's days: a leap year's, so 02-29 is allowed (it becomes 02-28 in others).
+                for (month, day) in [(startMonth, startDay), (endMonth, endDay)] where !(1...CalendarDate.daysIn(month: month, year: 2000)).contains(day) {
+                    throw fail("day \(day) does not exist, \(CalendarDate.monthNames[month - 1]) has \(CalendarDate.daysIn(month: month, year: 2000)) days at most")
                 }
                 return Season(name: String(nameAndRange[0]), start: (startMonth, startDay), end: (endMonth, endDay))
             })

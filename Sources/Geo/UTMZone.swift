@@ -1,6 +1,7 @@
 /// A UTM zone and hemisphere: 6° of longitude, projected with EPSG 326xx (north) or 327xx (south).
 ///
-/// Regular zones only: the Norway (32V) and Svalbard (31X–37X) exceptions of MGRS are not applied.
+/// Regular zones: the Norway (32V) and Svalbard (31X–37X) exceptions of MGRS are applied by
+/// ``MGRSGrid``, which projects its widened grid zones with these zones' projections.
 struct UTMZone: Hashable, Comparable {
     /// 1…60.
     var number: Int

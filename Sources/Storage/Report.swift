@@ -4,10 +4,40 @@ import Postgres
 public struct Report: Sendable {
     /// One view's rows for a task, or for all tasks.
     public struct Table: Sendable, Equatable {
+        /// For people; may name the task or say what the rows cover.
         public var title: String
+        /// For scripts: a stable key (`progress`, `backends`, …), the same whatever the arguments.
+        public var name: String
         public var columns: [String]
+        /// What each column holds, from the column's PostgreSQL type, so JSON gets typed values.
+        public var kinds: [ColumnKind]
         public var rows: [[String?]]
     }
+
+    /// What a column holds; cells are PostgreSQL's text of it.
+    public enum ColumnKind: Sendable, Equatable {
+        case text, integer, number, boolean
+        /// `2026-11-29 19:00:00+00`.
+        case timestamp
+        /// `1 day 02:03:04` (PostgreSQL's interval text).
+        case interval
+        /// Whole seconds.
+        case seconds
+
+        init(_ type: PostgresDataType) {
+            switch type.rawValue {
+            case 20, 21, 23: self = .integer
+            case 700, 701, 1700: self = .number
+            case 16: self = .boolean
+            case 1114, 1184: self = .timestamp
+            case 1186: self = .interval
+            default: self = .text
+            }
+        }
+    }
+
+    /// The tables' stable names, in the order ``tables(task:)`` gives them.
+    public static let tableNames = ["progress", "backends", "failures", "slowest_tiles"]
 
     public let connection: PostgresConnection
 
@@ -20,12 +50,12 @@ public struct Report: Sendable {
     public func tables(task: String?) async throws(StorageError) -> [Table] {
         do {
             return [
-                try await table("task progress", task: task, """
+                try await table("task progress", name: "progress", """
                     SELECT task_id, title, backend, tiles, pending, queued, submitted, running, finished, failed,
                            canceled, percent_done, tiles_per_hour, date_trunc('second', eta) AS eta
                     FROM task_progress WHERE \(task) IS NULL OR task_id = \(task) ORDER BY created_at
                     """),
-                try await table(task == nil ? "backends" : "backend (all tasks on it)", task: nil, """
+                try await table(task == nil ? "backends" : "backend (all tasks on it)", name: "backends", """
                     SELECT backend, jobs, finished, failed, success_rate,
                            round(queue_wait_p50_s::numeric, 1) AS queue_wait_p50_s,
                            round(queue_wait_p95_s::numeric, 1) AS queue_wait_p95_s,
@@ -35,11 +65,11 @@ public struct Report: Sendable {
                     WHERE \(task) IS NULL OR backend = (SELECT backend FROM tasks WHERE id = \(task))
                     ORDER BY backend
                     """),
-                try await table("failures", task: task, """
+                try await table("failures", name: "failures", """
                     SELECT task_id, tiles, pattern, array_to_string(example_tiles, ' ') AS example_tiles
                     FROM failures WHERE \(task) IS NULL OR task_id = \(task) ORDER BY tiles DESC, pattern LIMIT 20
                     """),
-                try await table("slowest tiles", task: task, """
+                try await table("slowest tiles", name: "slowest_tiles", """
                     SELECT task_id, tile_id, status, attempt, date_trunc('second', run_time) AS run_time,
                            date_trunc('second', queue_wait) AS queue_wait
                     FROM slowest_tiles WHERE \(task) IS NULL OR task_id = \(task)
@@ -51,9 +81,9 @@ public struct Report: Sendable {
         }
     }
 
-    private func table(_ title: String, task: String?, _ query: PostgresQuery) async throws(PostgresError) -> Table {
+    private func table(_ title: String, name: String, _ query: PostgresQuery) async throws(PostgresError) -> Table {
         let rows = try await connection.query(query)
-        return Table(title: title, columns: rows.columns.map(\.name),
+        return Table(title: title, name: name, columns: rows.columns.map(\.name), kinds: rows.columns.map { ColumnKind($0.type) },
                      rows: rows.map { row in (0..<row.columnCount).map { row[$0] } })
     }
 }

@@ -110,6 +110,20 @@ public struct TaskStore: Sendable {
         }
     }
 
+    /// Throws ``TaskStoreError/unknownTiles(_:)`` naming the ids in `tiles` that `task` does not
+    /// have (nil: no list, nothing to check), so a mistyped id is an error, not ignored.
+    public func requireTiles(_ tiles: [String]?, of task: String) async throws {
+        guard let tiles, !tiles.isEmpty else { return }
+        let list = Self.textArray(tiles)
+        let rows = try await connection.query("""
+            SELECT x.id FROM unnest(\(list)::text[]) WITH ORDINALITY AS x(id, n)
+            WHERE NOT EXISTS (SELECT 1 FROM tiles t WHERE t.task_id = \(task) AND t.tile_id = x.id)
+            ORDER BY x.n
+            """)
+        let missing = try rows.map { try $0.decode(String.self, at: 0) }
+        if !missing.isEmpty { throw TaskStoreError.unknownTiles(missing) }
+    }
+
     /// Removes `task` with its tiles, jobs, assets and events (benchmarks and tests clean up with
     /// it; operators keep their history).
     public func delete(task: String) async throws {
@@ -159,6 +173,7 @@ public struct TaskStore: Sendable {
     /// coordinator dispatches more of it.
     public func cancel(task: String, tiles: [String]? = nil) async throws -> (canceled: Int, live: [LiveTile]) {
         try await requireTask(task)
+        try await requireTiles(tiles, of: task)
         let list = tiles.map(Self.textArray)
         return try await connection.transaction { session throws(PostgresError) in
             if tiles == nil {
@@ -220,6 +235,7 @@ public struct TaskStore: Sendable {
     /// canceled) is left for a later retry.
     public func startNextAttempt(task: String, tiles: [String]? = nil, failedOnly: Bool = false) async throws -> Int {
         try await requireTask(task)
+        try await requireTiles(tiles, of: task)
         let list = tiles.map(Self.textArray)
         let statuses = failedOnly ? "{failed}" : "{failed,canceled}"
         return try await connection.transaction { session throws(PostgresError) in

@@ -8,7 +8,8 @@ public enum TaskStoreError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .duplicateTask(let id): "a task with id '\(id)' already exists: change 'id' in the spec, or leave it out to get a fresh one"
         case .unknownTask(let id): "no task '\(id)'"
-        case .unknownTiles(let tiles): "no such tiles: \(tiles.prefix(10).joined(separator: ", "))\(tiles.count > 10 ? ", …" : "")"
+        case .unknownTiles(let tiles):
+            "no such tile\(tiles.count == 1 ? "" : "s") in the task: \(tiles.prefix(10).joined(separator: ", "))\(tiles.count > 10 ? ", … (\(tiles.count) in all)" : "") (`tilefleet export TASK --geojson -` lists them)"
         }
     }
 }

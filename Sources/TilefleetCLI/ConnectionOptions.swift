@@ -30,7 +30,9 @@ package struct ConnectionOptions: ParsableArguments {
     }
 
     package func resolvedDatabaseURL() throws -> String {
-        guard let url = try fleetConfiguration().resolvedDatabaseURL(flag: databaseURL) else {
+        let configuration = try fleetConfiguration()
+        if let problem = configuration.passwordProblem("database", flag: databaseURL) { throw ValidationError(problem) }
+        guard let url = configuration.resolvedDatabaseURL(flag: databaseURL) else {
             throw ValidationError("no database URL: pass --database-url, set TILEFLEET_DATABASE_URL or database.url in the fleet configuration")
         }
         do {
@@ -42,7 +44,9 @@ package struct ConnectionOptions: ParsableArguments {
     }
 
     package func resolvedAMQPURL() throws -> String {
-        guard let url = try fleetConfiguration().resolvedBrokerURL(flag: amqpURL) else {
+        let configuration = try fleetConfiguration()
+        if let problem = configuration.passwordProblem("broker", flag: amqpURL) { throw ValidationError(problem) }
+        guard let url = configuration.resolvedBrokerURL(flag: amqpURL) else {
             throw ValidationError("no broker URL: pass --amqp-url, set TILEFLEET_AMQP_URL or broker.url in the fleet configuration")
         }
         return url

@@ -17,6 +17,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Seconds between passes without a notification (default: coordinator.interval in the config, else 5).")
     var interval: Int?
 
+    func validate() throws {
+        if let interval { try OptionRange.require(interval, "--interval", atLeast: 1) }
+    }
+
     func run() async throws {
         let logger = Logger(label: "tilefleet.coordinator")
         let configuration = try connection.fleetConfiguration()

@@ -10,12 +10,17 @@ import Postgres
 /// What the coordinator's commands share: reading a task spec with every problem printed, and
 /// opening the database and the broker.
 enum CoordinatorSupport {
+    /// Writes `text` to stderr, one line per line, control characters escaped (messages quote
+    /// titles, paths and backend answers).
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).terminalSafe }
+        let safe = lines.joined(separator: "\n")
+        FileHandle.standardError.write(Data((safe.hasSuffix("\n") ? safe : safe + "\n").utf8))
     }
 
-    /// Parses and tiles the spec at `path`; prints all problems and exits with status 2 on bad input.
-    static func plan(path: String, configuration: FleetConfiguration) throws -> TaskPlan {
+    /// Parses and tiles the spec at `path` within the fleet's job limits (`confirmed`: `--yes`
+    /// given); prints all problems and exits with status 2 on bad input, notes on stderr.
+    static func plan(path: String, configuration: FleetConfiguration, confirmed: Bool = false) throws -> TaskPlan {
         let spec: TaskSpec
         do {
             spec = try TaskSpecParser(configuration: configuration).load(path: path)
@@ -24,7 +29,9 @@ enum CoordinatorSupport {
             throw ExitCode(2)
         }
         do {
-            return try TaskPlan(spec: spec)
+            let plan = try TaskPlan(spec: spec, limits: configuration.limits, confirmed: confirmed)
+            for note in plan.notes { printError("\(path): split.aoi: note: \(note)") }
+            return plan
         } catch let error as GeoValidationError {
             printError("\(path): split: \(error)")
             throw ExitCode(2)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import FleetConfig
 import Foundation
 import Storage
 
@@ -31,7 +32,12 @@ struct ExportCommand: AsyncParsableCommand {
         if geojson == "-" {
             print(text, terminator: "")
         } else {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: geojson), options: .atomic)
+            do {
+                try FileAccess.save(Data(text.utf8), to: geojson)
+            } catch {
+                CoordinatorSupport.printError("tilefleet export: --geojson \(error)")
+                throw ExitCode(2)
+            }
             CoordinatorSupport.printError("\(tiles.count) tiles written to \(geojson)")
         }
     }

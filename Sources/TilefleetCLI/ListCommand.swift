@@ -7,7 +7,7 @@ import Storage
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List tasks with their tile counts, newest first.")
 
-    @Option(help: "table, csv or json.")
+    @Option(help: "table, csv, json or ndjson (see docs/tasks.md, Output for scripts).")
     var format: TableFormat = .table
 
     @OptionGroup var connection: ConnectionOptions

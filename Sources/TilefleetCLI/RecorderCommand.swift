@@ -27,6 +27,13 @@ struct RecorderCommand: AsyncParsableCommand {
     @Option(help: "Name prefix of the fleet's exchanges and queues (default: topology.prefix in the config, else tilefleet).")
     var prefix: String?
 
+    func validate() throws {
+        try OptionRange.require(batchSize, "--batch-size", atLeast: 1)
+        try OptionRange.require(maxWaitMs, "--max-wait-ms", atLeast: 0)
+        try OptionRange.require(writers, "--writers", atLeast: 1)
+        try OptionRange.requirePrefix(prefix, "--prefix")
+    }
+
     func run() async throws {
         let logger = Logger(label: "tilefleet.recorder")
         guard writers >= 1 else { throw ValidationError("--writers must be at least 1, got \(writers)") }

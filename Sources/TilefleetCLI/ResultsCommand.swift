@@ -84,7 +84,7 @@ struct ResultsCommand: AsyncParsableCommand {
                     ? [[tile.tile, tile.status, String(tile.attempt), nil, nil, nil]]
                     : tile.assets.map { [tile.tile, tile.status, String(tile.attempt), $0.href, $0.type, $0.size.map(String.init)] }
             }
-            print(format.render([Report.Table.make(title: "results of \(task)", columns: ["tile", "status", "attempt", "href", "type", "size"], rows: rows)]),
+            print(format.render([Report.Table.make(title: "results of \(task)", name: "results", columns: ["tile", "status", "attempt", "href", "type", "size"], rows: rows)]),
                   terminator: "")
         }
         if failed { throw ExitCode(1) }

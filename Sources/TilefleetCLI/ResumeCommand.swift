@@ -24,6 +24,15 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
         let database = try await CoordinatorSupport.database(connection)
+        if let task {
+            do {
+                try await TaskStore(connection: database).requireTask(task)
+            } catch let error as TaskStoreError {
+                CoordinatorSupport.printError(error.description)
+                await database.close()
+                throw ExitCode(2)
+            }
+        }
         let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
         let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology,
                                     lease: configuration.recovery.lease, logger: CoordinatorSupport.quietLogger)

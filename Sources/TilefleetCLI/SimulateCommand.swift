@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetConfig
 import Foundation
 import Simulator
 import Yams
@@ -69,6 +70,19 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Play a hostile platform: openEO results also link file:, javascript: and a name that tries to leave the download directory.")
     var hostileAssets = false
 
+    func validate() throws {
+        try OptionRange.requirePort(port, "--port")
+        for (value, option) in [(duration, "--duration"), (durationMin, "--duration-min"), (durationMax, "--duration-max"), (queueSeconds, "--queue-seconds")] {
+            try OptionRange.requireFinite(value, option, atLeast: 0)
+        }
+        for (value, option) in [(failureRate, "--failure-rate"), (fault5xx, "--fault-5xx"), (fault429, "--fault-429"), (faultSlow, "--fault-slow"),
+                                (faultMalformed, "--fault-malformed"), (faultReset, "--fault-reset")] {
+            try OptionRange.requireShare(value, option)
+        }
+        if let concurrencyLimit { try OptionRange.require(concurrencyLimit, "--concurrency-limit", atLeast: 1) }
+        if let slowMs { try OptionRange.require(slowMs, "--slow-ms", atLeast: 0) }
+    }
+
     func run() async throws {
         let configuration = try self.configurationFromFileAndFlags()
         let simulator = PlatformSimulator(configuration: configuration)
@@ -86,11 +100,14 @@ struct SimulateCommand: AsyncParsableCommand {
     func configurationFromFileAndFlags() throws -> SimulatorConfiguration {
         var configuration = SimulatorConfiguration()
         if let path = self.config {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read the simulator config \(path)")
+            let text: String
+            do {
+                text = try FileAccess.loadText(path)
+            } catch {
+                throw ValidationError("\(path): cannot read the simulator config: \(error.reason)")
             }
             do {
-                configuration = try YAMLDecoder().decode(SimulatorConfiguration.self, from: String(decoding: data, as: UTF8.self))
+                configuration = try YAMLDecoder().decode(SimulatorConfiguration.self, from: text)
             } catch {
                 throw ValidationError("invalid simulator config \(path): \(error)")
             }

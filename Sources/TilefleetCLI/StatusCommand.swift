@@ -10,7 +10,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "A task id (default: every task).")
     var task: String?
 
-    @Option(help: "table, csv or json.")
+    @Option(help: "table, csv, json or ndjson (see docs/tasks.md, Output for scripts).")
     var format: TableFormat = .table
 
     @OptionGroup var connection: ConnectionOptions
@@ -32,13 +32,14 @@ struct StatusCommand: AsyncParsableCommand {
 
     static func table(_ summaries: [TaskSummary]) -> Report.Table {
         Report.Table.make(
-            title: "tasks",
+            title: "tasks", name: "tasks",
             columns: ["task", "backend", "status", "priority", "tiles"] + statuses + ["done_%", "tiles/h", "eta", "title"],
+            kinds: [.text, .text, .text, .integer, .integer] + statuses.map { _ in .integer } + [.number, .integer, .seconds, .text],
             rows: summaries.map { summary in
                 [summary.id, summary.backend, summary.isDone ? "done" : summary.status, String(summary.priority), String(summary.total)]
                     + statuses.map { String(summary.count($0)) }
                     + [summary.total == 0 ? "0" : String(format: "%.1f", 100 * Double(summary.terminal) / Double(summary.total)),
-                       String(summary.tilesPerHour), summary.etaSeconds.map { WatchProgress.duration($0) } ?? "", summary.title]
+                       String(summary.tilesPerHour), summary.etaSeconds.map { String(Int($0.rounded())) }, summary.title]
             })
     }
 }

@@ -29,12 +29,15 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "After submitting, follow progress like `tilefleet watch`.")
     var follow = false
 
+    @Flag(help: "Go ahead with more jobs than limits.confirm_jobs of the fleet configuration.")
+    var yes = false
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
         let started = ContinuousClock.now
-        let plan = try CoordinatorSupport.plan(path: task, configuration: configuration)
+        let plan = try CoordinatorSupport.plan(path: task, configuration: configuration, confirmed: yes)
         let tiled = ContinuousClock.now
         if dryRun {
             printDryRun(plan)
@@ -80,7 +83,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     private func printDryRun(_ plan: TaskPlan) {
         let spec = plan.spec
-        print("task            \(spec.id) — \(spec.title)")
+        print("task            \(spec.id) — \(spec.title.terminalSafe)")
         print("backend         \(spec.backend)")
         print("service         \(spec.serviceSource ?? "process graph")")
         print("grid            \(spec.split.grid) over \(spec.split.aoiSource)")

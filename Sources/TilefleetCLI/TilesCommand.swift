@@ -1,4 +1,6 @@
 import ArgumentParser
+import Coordinator
+import FleetConfig
 import FleetModel
 import Foundation
 import Geo
@@ -10,7 +12,10 @@ struct TilesCommand: AsyncParsableCommand {
         abstract: "Cut an area of interest into tiles and write them as a GeoJSON FeatureCollection.",
         discussion: """
         AOI: a file (GeoJSON Polygon/MultiPolygon/Feature/FeatureCollection, or WKT), '-' for stdin, \
-        or inline text: a bbox 'west,south,east,north' (WGS84), WKT ('EPSG:32630;POLYGON((…))') or GeoJSON.
+        or inline text: a bbox 'west,south,east,north' (WGS84), WKT ('EPSG:32630;POLYGON((…))') or GeoJSON. \
+        Negative numbers work as typed ('tilefleet tiles -9.5,38.6,-8.9,39.0', '--min-area -1' is refused \
+        as out of range, not as a missing value). A bbox with west > east is an error unless --antimeridian \
+        says it crosses the antimeridian.
 
         Grids: km:<size> (true-size squares per UTM zone; ids like 32633-E580-N5320), \
         crs:<EPSG>:<size> or crs:<EPSG>:<W>x<H>@<res>, mgrs, mgrs:s2, features, \
@@ -22,8 +27,12 @@ struct TilesCommand: AsyncParsableCommand {
         2023-05-01/2023-09-30) and --dimension name=v1,v2 (repeatable) print the job count of \
         tiles × windows × values and, with --format json, the first job as an example.
 
-        Invalid input: a message naming the feature index and the problem on stderr, exit status 2, \
-        nothing written.
+        Bounds: the cells and jobs are counted before any is made; above limits.max_jobs of the fleet \
+        configuration (default 1,000,000) the command stops with the count and a larger grid to use, \
+        above limits.confirm_jobs (default 100,000) it needs --yes.
+
+        Invalid input, or an area that gives no tile: a message naming the feature index and the \
+        problem on stderr, exit status 2, nothing written.
         """
     )
 
@@ -58,13 +67,35 @@ struct TilesCommand: AsyncParsableCommand {
     @Option(name: .customLong("dimension"), help: "A job dimension for the preview, name=v1,v2 (repeatable).")
     var dimensions: [String] = []
 
+    @Flag(help: "A bbox with west > east crosses the antimeridian (without it, such a bbox is an error).")
+    var antimeridian = false
+
+    @Flag(help: "Go ahead with more jobs than limits.confirm_jobs of the fleet configuration.")
+    var yes = false
+
+    @Option(name: .customLong("config"), help: "The fleet configuration whose limits apply (default: $TILEFLEET_CONFIG, else ./tilefleet.yaml).")
+    var config: String?
+
     mutating func run() async throws {
+        let limits: JobLimits
+        do {
+            limits = try FleetConfiguration.load(explicit: config).limits
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(2)
+        }
         let result: TilingResult
         var matrix: JobMatrix?
         do {
-            let windowList = try windows.map(Self.parseWindows) ?? []
+            let windowSpec = try windows.map { try TimeWindowSpec(parsing: $0) }
             let dimensionList = try dimensions.map { try Dimension(parsing: $0) }
-            let parsed = try AOIParser(wktEPSG: crs).parse(try readAOI())
+            let perCell = try JobBounds.jobsPerCell(windows: windowSpec?.count ?? 0, dimensionValueCounts: dimensionList.map(\.values.count),
+                                                    maxJobs: limits.maxJobs)
+            let windowList = try windowSpec.map { try Self.windows(of: $0, spelled: windows ?? "") } ?? []
+            let parsed = try AOIParser(wktEPSG: crs, antimeridian: antimeridian).parse(try readAOI())
+            for note in parsed.notes {
+                CoordinatorSupport.printError("tilefleet tiles: note: \(note)")
+            }
             var tileGrid = try TileGrid(parsing: grid)
             if let maxFeatures {
                 guard case .group(let inner, _) = tileGrid, maxFeatures > 0 else {
@@ -72,17 +103,24 @@ struct TilesCommand: AsyncParsableCommand {
                 }
                 tileGrid = .group(inner, maxFeatures: maxFeatures)
             }
-            guard minArea >= 0 else { throw GeoValidationError(.invalidGrid("--min-area must be ≥ 0")) }
-            result = try Tiler(options: TilingOptions(minimumAreaKm2: minArea)).tiles(for: parsed, grid: tileGrid)
+            guard minArea >= 0, minArea.isFinite else { throw GeoValidationError(.malformed("--min-area must be a number ≥ 0 (km²), not \(minArea)")) }
+            let bounds = JobBounds(maxJobs: limits.maxJobs, confirmJobs: yes ? nil : limits.confirmJobs, jobsPerCell: perCell)
+            result = try Tiler(options: TilingOptions(minimumAreaKm2: minArea, bounds: bounds)).tiles(for: parsed, grid: tileGrid)
+            try bounds.check(cells: result.tiles.count, grid: tileGrid, approximate: false)
             if windows != nil || !dimensionList.isEmpty {
                 matrix = try JobMatrix(tiles: result.tiles, windows: windowList, dimensions: dimensionList)
             }
         } catch let error as GeoValidationError {
-            FileHandle.standardError.write(Data(error.commandLineMessage(command: "tilefleet tiles").utf8))
+            CoordinatorSupport.printError(error.commandLineMessage(command: "tilefleet tiles"))
             throw ExitCode(2)
         }
         if let out {
-            try Data(result.geoJSON.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            do {
+                try FileAccess.save(Data(result.geoJSON.utf8), to: out)
+            } catch {
+                CoordinatorSupport.printError("tilefleet tiles: --out \(error)")
+                throw ExitCode(2)
+            }
         }
         switch format {
         case .geojson:
@@ -106,10 +144,10 @@ struct TilesCommand: AsyncParsableCommand {
         }
     }
 
-    static func parseWindows(_ spec: String) throws -> [TimeWindow] {
-        let windows = try TimeWindowSpec(parsing: spec).windows
+    static func windows(of spec: TimeWindowSpec, spelled: String) throws -> [TimeWindow] {
+        let windows = spec.windows
         guard !windows.isEmpty else {
-            throw GeoValidationError(.invalidTimeWindow("'\(spec)': no windows"))
+            throw GeoValidationError(.invalidTimeWindow("'\(spelled)': no windows"))
         }
         return windows
     }
@@ -140,14 +178,14 @@ struct TilesCommand: AsyncParsableCommand {
             return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
         if FileManager.default.fileExists(atPath: aoi) {
-            guard let data = FileManager.default.contents(atPath: aoi) else {
-                throw GeoValidationError(.malformed("cannot read \(aoi)"))
+            do {
+                return try FileAccess.loadText(aoi)
+            } catch {
+                throw GeoValidationError(.malformed(error.description))
             }
-            return String(decoding: data, as: UTF8.self)
         }
-        let lower = aoi.lowercased()
-        if [".geojson", ".json", ".wkt", ".txt"].contains(where: lower.hasSuffix) {
-            throw GeoValidationError(.malformed("no such file: \(aoi)"))
+        guard AOIParser.looksInline(aoi) else {
+            throw GeoValidationError(.malformed("no such file: \(aoi) (and it is not an inline bbox, WKT or GeoJSON)"))
         }
         return aoi
     }
@@ -170,7 +208,7 @@ struct TilesCommand: AsyncParsableCommand {
         print("id".padding(toLength: 24, withPad: " ", startingAt: 0) + "crs         area_km2   full")
         for tile in result.tiles {
             print(
-                tile.id.padding(toLength: 24, withPad: " ", startingAt: 0)
+                tile.id.terminalSafe.padding(toLength: 24, withPad: " ", startingAt: 0)
                     + "EPSG:\(tile.epsg)".padding(toLength: 12, withPad: " ", startingAt: 0)
                     + format(tile.areaKm2, 3).padding(toLength: 11, withPad: " ", startingAt: 0)
                     + (tile.fullCell ? "yes" : "no")

@@ -56,7 +56,7 @@ struct TryCommand: AsyncParsableCommand {
             }
             if let taskPath = self.task {
                 let fleet = try FleetConfiguration.load(explicit: configPath)
-                let plan = try TaskPlan(spec: TaskSpecParser(configuration: fleet).load(path: taskPath))
+                let plan = try TaskPlan(spec: TaskSpecParser(configuration: fleet).load(path: taskPath), limits: fleet.limits, confirmed: true)
                 guard let record = plan.records.first(where: { $0.tileID == self.tile }) ?? plan.records.first(where: { $0.cellID == self.tile }) else {
                     throw ConfigurationError(path: "tile", message: "no tile '\(self.tile)' in \(taskPath) (tiles: \(plan.records.prefix(5).map(\.tileID).joined(separator: ", "))\(plan.records.count > 5 ? ", …" : ""))")
                 }

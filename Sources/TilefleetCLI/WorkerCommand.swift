@@ -54,6 +54,9 @@ struct WorkerCommand: AsyncParsableCommand {
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         guard prefetch >= 1, prefetch <= Int(UInt16.max) else { throw ValidationError("--prefetch must be within 1…65535") }
+        try OptionRange.requirePort(metricsPort, "--metrics-port")
+        try OptionRange.requireFinite(shutdownDeadline, "--shutdown-deadline", atLeast: 0)
+        try OptionRange.requirePrefix(prefix, "--prefix")
         if let waitTiers {
             let tiers = waitTiers.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !tiers.isEmpty, tiers.allSatisfy({ ($0 ?? 0) > 0 }) else {

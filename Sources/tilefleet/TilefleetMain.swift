@@ -10,7 +10,7 @@ import TilefleetCLI
 enum TilefleetMain {
     static func main() async {
         do {
-            var command = try Tilefleet.parseAsRoot()
+            var command = try Tilefleet.parseAsRoot(Tilefleet.arguments())
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 import Testing
 import TestSupport
@@ -61,6 +62,157 @@ import TestSupport
             #expect(listed == 0)
             #expect(table.contains("from-cli,sim,active,0,"))
             #expect(table.contains("tiles/h,eta"))
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    /// `tilefleet tiles` with a fleet configuration of small limits (no services needed).
+    func tiles(_ arguments: [String], limits: String = "{max_jobs: 2000, confirm_jobs: 100}") throws -> (Int32, String) {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("limits-\(UUID().uuidString).yaml")
+        try Data("limits: \(limits)\n".utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        return try TestEnvironment.run([Self.binary, "tiles", "--config", config.path] + arguments)
+    }
+
+    @Test func areasAreReadAsTypedAndAnAreaWithoutTilesExitsTwo() throws {
+        let (lisbon, table) = try tiles(["-9.5,38.6,-8.9,39.0", "--min-area", "0"])
+        #expect(lisbon == 0, "\(table)")
+        #expect(table.contains("EPSG:32629"))
+        let (swapped, message) = try tiles(["16.7,48.0,16.1,48.3"])
+        #expect(swapped == 2)
+        #expect(message.contains("west 16.7 is east of east 16.1"), "\(message)")
+        #expect(message.contains("--antimeridian"))
+        let (crossing, notes) = try tiles(["--antimeridian", "179.5,-17.5,-179.5,-16.5"])
+        #expect(crossing == 0, "\(notes)")
+        #expect(notes.contains("note: the bbox crosses the antimeridian"))
+        let (negative, refusal) = try tiles(["--min-area", "-1", "-9.5,38.6,-8.9,39.0"])
+        #expect(negative == 2)
+        #expect(refusal.contains("--min-area must be a number ≥ 0 (km²), not -1.0"), "\(refusal)")
+        let (none, why) = try tiles(["16.1,48.0,16.7,48.3", "--grid", "crs:3413:20"])
+        #expect(none == 2)
+        #expect(why.contains("did you mean crs:3413:20000?"), "\(why)")
+        let (missing, file) = try tiles(["VIENNA.GEOJSN"])
+        #expect(missing == 2)
+        #expect(file.contains("no such file: VIENNA.GEOJSN"), "\(file)")
+        let (unwritable, reason) = try tiles(["4,50,4.2,50.2", "--out", "/nonexistent-dir/tiles.geojson"])
+        #expect(unwritable == 2)
+        #expect(reason.contains("--out /nonexistent-dir/tiles.geojson: cannot write: no such directory '/nonexistent-dir'"), "\(reason)")
+        #expect(!reason.contains("NSCocoaErrorDomain"))
+        let (_, escaped) = try tiles(["evil\u{1B}[31m.geojson"])
+        #expect(escaped.contains("no such file: evil\\x1b[31m.geojson"), "\(escaped)")
+        #expect(!escaped.unicodeScalars.contains { $0.value == 0x1B })
+    }
+
+    @Test func tilingStopsBeforeTheWorkAboveTheLimitAndAsksForYesBelowIt() throws {
+        let (world, refusal) = try tiles(["-180,-80,180,84", "--grid", "km:1"])
+        #expect(world == 2)
+        #expect(refusal.contains("above the limit of 2,000 jobs (limits.max_jobs"), "\(refusal)")
+        #expect(refusal.contains("use a larger grid (km:"), "\(refusal)")
+        let (vienna, question) = try tiles(["16.1482,48.0326,16.7092,48.3081", "--grid", "km:2"])
+        #expect(vienna == 2)
+        #expect(question.contains("pass --yes"), "\(question)")
+        let (confirmed, table) = try tiles(["16.1482,48.0326,16.7092,48.3081", "--grid", "km:2", "--yes"])
+        #expect(confirmed == 0, "\(table)")
+        let (windows, count) = try tiles(["16.1482,48.0326,16.7092,48.3081", "--windows", "months:1-9999"])
+        #expect(windows == 2)
+        #expect(count.contains("119,988 windows make 119,988 jobs for every cell"), "\(count)")
+    }
+
+    @Test func unknownIdsExitTwoAndASecondCancelSendsNothing() async throws {
+        let h = try await Harness.make(maxActive: 2)
+        do {
+            try await h.submit(TaskFixtures.spec(id: "ids"))
+            let dispatcher = try await h.dispatcher()
+            _ = try await dispatcher.dispatch(backend: "sim", maxActive: 2)
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+            try Data("""
+                topology: {prefix: \(h.topology.prefix)}
+                backends:
+                  - {name: sim, kind: openeo, url: "http://127.0.0.1:8080/openeo", max_active: 2}
+                """.utf8).write(to: config)
+            defer { try? FileManager.default.removeItem(at: config) }
+            func run(_ arguments: [String]) throws -> (Int32, String) {
+                try TestEnvironment.run([Self.binary] + arguments + ["--config", config.path, "--database-url", h.db.url.unredactedString],
+                                        environment: ["TILEFLEET_AMQP_URL": TestEnvironment.amqpURL])
+            }
+            for command in [["report", "nope"], ["resume", "nope"], ["status", "nope"], ["cancel", "nope"], ["retry", "nope"], ["export", "nope", "--geojson", "-"]] {
+                let (status, output) = try run(command)
+                #expect(status == 2, "\(command): \(output)")
+                #expect(output.contains("no task 'nope'"), "\(command): \(output)")
+            }
+            for command in ["cancel", "retry"] {
+                let (status, output) = try run([command, "ids", "--tiles", "no-such-tile,other"])
+                #expect(status == 2, "\(command): \(output)")
+                #expect(output.contains("no such tiles in the task: no-such-tile, other"), "\(command): \(output)")
+            }
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ids' AND status = 'canceled'") == 0)
+            #expect(try await h.queuedMessages() == 2)
+
+            let (stacked, choice) = try run(["report", "ids", "--format", "csv"])
+            #expect(stacked == 2)
+            #expect(choice.contains("--format csv prints one table: pick one with --table (progress, backends, failures, slowest_tiles)"), "\(choice)")
+            let (csvStatus, csv) = try run(["report", "ids", "--format", "csv", "--table", "progress"])
+            #expect(csvStatus == 0, "\(csv)")
+            let lines = csv.split(separator: "\n")
+            #expect(lines.count == 2 && lines[0].hasPrefix("task_id,title,backend,tiles,"), "\(csv)")
+            #expect(lines[1].split(separator: ",", omittingEmptySubsequences: false).count == lines[0].split(separator: ",").count, "\(csv)")
+            let (jsonStatus, json) = try run(["report", "ids", "--format", "json"])
+            #expect(jsonStatus == 0, "\(json)")
+            let report = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+            if case .object(let members) = report { #expect(Set(members.keys) == ["progress", "backends", "failures", "slowest_tiles"]) }
+            let tiles = try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ids'")
+            #expect(report["progress"]?.arrayValue?.first?["tiles"] == .number(Double(tiles)), "\(json)")
+            #expect(report["progress"]?.arrayValue?.first?["queued"] == .number(2), "\(json)")
+
+            let (first, canceled) = try run(["cancel", "ids"])
+            #expect(first == 0, "\(canceled)")
+            #expect(canceled.contains("sent 2 cancel items"), "\(canceled)")
+            #expect(try await h.queuedMessages() == 4)
+            let (second, again) = try run(["cancel", "ids"])
+            #expect(second == 0, "\(again)")
+            #expect(again.contains("task ids is already canceled: nothing sent (2 tiles are still stopping"), "\(again)")
+            #expect(try await h.queuedMessages() == 4)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func submitRefusesATypoAndAsksForYesBeforeStoringAnything() async throws {
+        let h = try await Harness.make(maxActive: 2)
+        do {
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+            try Data("""
+                topology: {prefix: \(h.topology.prefix)}
+                limits: {max_jobs: 5000, confirm_jobs: 100}
+                backends:
+                  - {name: sim, kind: openeo, url: "http://127.0.0.1:8080/openeo", max_active: 2}
+                """.utf8).write(to: config)
+            defer { try? FileManager.default.removeItem(at: config) }
+            func submit(_ id: String, _ split: String, _ extra: [String] = []) throws -> (Int32, String) {
+                let spec = FileManager.default.temporaryDirectory.appendingPathComponent("\(id)-\(UUID().uuidString).yaml")
+                try Data("id: \(id)\ntitle: t\nbackend: sim\nservice: {process: p}\nsplit: \(split)\n".utf8).write(to: spec)
+                defer { try? FileManager.default.removeItem(at: spec) }
+                return try TestEnvironment.run([Self.binary, "submit", spec.path, "--config", config.path, "--database-url", h.db.url.unredactedString] + extra,
+                                               environment: ["TILEFLEET_AMQP_URL": TestEnvironment.amqpURL])
+            }
+            let (typo, swapped) = try submit("typo", "{aoi: '16.7,48.0,16.1,48.3'}")
+            #expect(typo == 2)
+            #expect(swapped.contains("west 16.7 is east of east 16.1"), "\(swapped)")
+            let (many, question) = try submit("many", "{aoi: '16.1482,48.0326,16.7092,48.3081', grid: 'km:2'}")
+            #expect(many == 2)
+            #expect(question.contains("pass --yes"), "\(question)")
+            let (none, why) = try submit("none", "{aoi: '16.0,48.0,16.00001,48.00001'}")
+            #expect(none == 2)
+            #expect(why.contains("no tiles: the only piece is below min_area"), "\(why)")
+            #expect(try await h.count("SELECT count(*) FROM tasks") == 0)
+            let (confirmed, output) = try submit("many", "{aoi: '16.1482,48.0326,16.7092,48.3081', grid: 'km:2'}", ["--yes"])
+            #expect(confirmed == 0, "\(output)")
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'many'") > 100)
         } catch {
             await h.tearDown()
             throw error

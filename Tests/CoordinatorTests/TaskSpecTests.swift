@@ -1,5 +1,5 @@
 import Backends
-import Coordinator
+@testable import Coordinator
 import FleetConfig
 import Foundation
 import Geo
@@ -87,12 +87,30 @@ struct TaskSpecTests {
         ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,95'}", "split.aoi: "),
         ("title: x\nservice: {process: p}\nsplit: {aoi: missing.geojson}", "split.aoi: no such file: missing.geojson"),
         ("title: x\nservice: {process: p, udp: 'https://x/y.json'}\nsplit: {aoi: '4,50,4.2,50.2'}", "service: give only one of"),
-        ("title: x\nservice: {process: p}\nparameters: {api_token: abc}\nsplit: {aoi: '4,50,4.2,50.2'}", "parameters.api_token: looks like a secret"),
+        ("title: x\nservice: {process: p}\nparameters: {api_token: abc}\nsplit: {aoi: '4,50,4.2,50.2'}", "parameters.api_token: the key 'api_token' names a secret; secrets are never stored with a task"),
         ("title: x\nservice: {process: p}\nmax_attempts: 0\nsplit: {aoi: '4,50,4.2,50.2'}", "max_attempts: must be at least 1"),
         ("title: x\nservice: {process: p}\nmax_runtime: soon\nsplit: {aoi: '4,50,4.2,50.2'}", "max_runtime: expected a duration"),
         ("title: x\nservice: {process: p}\ntile: {input: box}\nsplit: {aoi: '4,50,4.2,50.2'}", "tile.input: unknown tile input 'box', did you mean 'bbox'?"),
         ("id: Has.Dots\ntitle: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2'}", "id: 'Has.Dots' must be"),
         ("[1, 2]", "a task spec must be a mapping"),
+        ("title: x\nservice: {process: p}\nparameters: {options: {auth: {Authorization: 'Bearer abc.def'}}}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "parameters.options.auth.Authorization: the key 'Authorization' names a secret"),
+        ("title: x\nservice: {process: p}\nparameters: {headers: [{name: X-Auth, value: 'Bearer abc'}]}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "parameters.headers[0].value: the value looks like an Authorization header"),
+        ("title: x\nservice: {process: p}\njob_options: {extra: {deep: [eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln]}}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "job_options.extra.deep[0]: the value looks like a JSON Web Token"),
+        ("title: x\nservice: {process: p}\nparameters: {source: 'https://user:hunter2@data.example/x'}\nsplit: {aoi: '4,50,4.2,50.2'}",
+         "parameters.source: the value looks like a URL with a password"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', dimensions: {key: [ghp_abcdefghijklmnopqrstuvwxyz0123]}}",
+         "split.dimensions.key[0]: the value looks like an access key"),
+        (#"{"title": "t", "label": "openeo", "service": {"endpoint": "http://127.0.0.1:8080/openeo", "application": "https://x/u.json"}, "parameters": {"spatial_extent": {"west": 4, "south": 50, "east": 4.2, "north": 50.2}}, "dimension": {"name": "spatial_extnt", "values": [1]}}"#,
+         "dimension.name: unknown dimension 'spatial_extnt', did you mean 'spatial_extent'?"),
+        (#"{"title": "t", "label": "openeo", "service": {"endpoint": "https://nowhere.example", "application": "https://x/u.json"}, "dimension": {"name": "spatial_extent", "values": [{"west": 4, "south": 50, "east": 4.2, "north": 50.2}]}}"#,
+         "service.endpoint: no configured backend has the url https://nowhere.example"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: '16.7,48.0,16.1,48.3'}", "split.aoi: feature 0: bbox: west 16.7 is east of east 16.1"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: VIENNA.GEOJSN}", "split.aoi: no such file: VIENNA.GEOJSN"),
+        ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', windows: 'months:1-99999'}",
+         "split.windows: invalid time window: 'months:1-99999': years are 1…9999"),
         ("{\"title\": \"t\", \"label\": \"openeo\", \"service\": {\"endpoint\": \"https://nowhere.example\", \"application\": \"https://x/u.json\"}, \"dimension\": {\"name\": \"spatial_extent\", \"values\": [{\"type\": \"Point\"}]}}",
          "dimension.values[0]: expected a GeoJSON geometry"),
     ]
@@ -142,6 +160,83 @@ struct TaskSpecTests {
         } catch {
             #expect(error.problems.map(\.path) == ["backend"], "\(error)")
             #expect(error.description.contains("twice.yaml: backend: given twice (first on line 2); remove one (line 5)"), "\(error)")
+        }
+    }
+
+    @Test func westOfEastAcrossTheAntimeridianOnlyWhenTheSpecSaysSo() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse("title: x\nservice: {process: p}\nsplit: {aoi: '179.5,-17.5,-179.5,-16.5', antimeridian: true}", file: "t.yaml")
+        #expect(spec.split.antimeridian == true)
+        let plan = try TaskPlan(spec: spec)
+        #expect(plan.notes == ["the bbox crosses the antimeridian: 1° of longitude from 179.5 east to -179.5"])
+        #expect(Set(plan.tiling.tiles.map(\.epsg)) == [32760, 32701])
+        // A stored spec from before the option decodes as without it.
+        let old = try JSONDecoder().decode(TaskSpec.Split.self, from: Data(#"{"aoi":"1,1,2,2","aoiSource":"inline","grid":"km:20","dimensions":[],"minAreaKm2":0.01}"#.utf8))
+        #expect(old.antimeridian == nil)
+    }
+
+    @Test func aPlanCountsItsJobsBeforeMakingThem() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse("""
+            title: x
+            service: {process: p}
+            split: {aoi: '16.1482,48.0326,16.7092,48.3081', grid: 'km:2', windows: 'seasons:2016-2023'}
+            """, file: "t.yaml")
+        let limits = JobLimits(maxJobs: 100_000, confirmJobs: 1_000)
+        do {
+            _ = try TaskPlan(spec: spec, limits: limits)
+            Issue.record("more jobs than confirm_jobs without --yes")
+        } catch let error as GeoValidationError {
+            #expect("\(error)".contains("× 32 jobs per cell"), "\(error)")
+            #expect("\(error)".contains("pass --yes"), "\(error)")
+        }
+        let plan = try TaskPlan(spec: spec, limits: limits, confirmed: true)
+        #expect(plan.records.count == plan.tiling.tiles.count * 32)
+        #expect(plan.records.count > 1_000)
+        do {
+            _ = try TaskPlan(spec: spec, limits: JobLimits(maxJobs: 1_000, confirmJobs: 1_000), confirmed: true)
+            Issue.record("more jobs than max_jobs")
+        } catch let error as GeoValidationError {
+            #expect("\(error)".contains("above the limit of 1,000 jobs (limits.max_jobs"), "\(error)")
+            #expect("\(error)".contains("use a larger grid (km:"), "\(error)")
+        }
+    }
+
+    @Test func anAreaWithoutTilesIsRefused() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse("title: x\nservice: {process: p}\nsplit: {aoi: '16.1,48.0,16.7,48.3', grid: 'crs:3413:20'}", file: "t.yaml")
+        #expect(throws: GeoValidationError.self) { try TaskPlan(spec: spec) }
+    }
+
+    @Test func apexDimensionsOverGivenParametersAndAnExplicitBackendStillWork() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse(#"""
+            {"title": "t", "label": "openeo", "backend": "sim",
+             "service": {"endpoint": "https://nowhere.example", "application": "https://x/u.json"},
+             "parameters": {"spatial_extent": {"west": 4, "south": 50, "east": 4.2, "north": 50.2}, "year": 2020},
+             "dimension": {"name": "year", "values": [2020, 2021]}}
+            """#, file: "apex.json")
+        #expect(spec.backend == "sim")
+        #expect(spec.split.dimensions.map(\.name) == ["year"])
+        #expect(try TaskPlan(spec: spec).records.count == 2)
+    }
+
+    @Test func ordinaryValuesAreNotTakenForSecrets() {
+        for text in ["SENTINEL2_L2A", "https://data.example/x.tif", "Basically fine", "eyJ-not-a-token", "2023-05-01"] {
+            #expect(TaskSpecParser.looksLikeSecret(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func windowsBeyondTheLimitAreRefusedBeforeTheyAreMade() throws {
+        var configuration = try TaskFixtures.configuration()
+        configuration.limits = JobLimits(maxJobs: 100_000, confirmJobs: 10_000)
+        do {
+            _ = try TaskSpecParser(configuration: configuration).parse(
+                "title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', windows: 'months:1-9999'}", file: "w.yaml")
+            Issue.record("accepted 119,988 windows with max_jobs 100,000")
+        } catch {
+            #expect(error.description.contains("w.yaml: split.windows: 'months:1-9999' gives 119,988 windows, each at least one job: above limits.max_jobs (100,000)"),
+                    "\(error.description)")
         }
     }
 }

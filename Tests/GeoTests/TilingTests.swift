@@ -127,7 +127,7 @@ import Testing
         #expect(result.tiles.allSatisfy { $0.bboxWGS84.east - $0.bboxWGS84.west < 1 })
         #expect(result.aoiAreaKm2 > 11_000 && result.aoiAreaKm2 < 13_000)
         #expect(abs(result.totalAreaKm2 - result.aoiAreaKm2) / result.aoiAreaKm2 < 1e-4)
-        let bbox = try AOIParser().parse("179.5,-17.5,-179.5,-16.5")
+        let bbox = try AOIParser(antimeridian: true).parse("179.5,-17.5,-179.5,-16.5")
         #expect(abs(try tiler.tiles(for: bbox, grid: .kilometres(20)).aoiAreaKm2 - result.aoiAreaKm2) < 1e-6)
     }
 

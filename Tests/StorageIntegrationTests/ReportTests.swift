@@ -26,6 +26,10 @@ import TestSupport
         let all = try await report.tables(task: nil)
         #expect(all[0].rows.map { $0[0] } == ["alpha", "beta"])
         #expect(all[1].title == "backends")
+        // Names and kinds are stable whatever the arguments; kinds follow the columns' types.
+        #expect(alpha.map(\.name) == Report.tableNames && all.map(\.name) == Report.tableNames)
+        let kinds = Dictionary(uniqueKeysWithValues: zip(all[0].columns, all[0].kinds))
+        #expect(kinds["task_id"] == .text && kinds["tiles"] == .integer && kinds["percent_done"] == .number && kinds["eta"] == .interval)
         #expect(all[1].rows.map { $0[0] } == ["ogc-b", "openeo-a"])
         #expect(all[2].rows.map { $0[0] } == ["beta"])
     }

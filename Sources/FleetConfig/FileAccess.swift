@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Reading and writing the files users name (task specs, AOIs, process graphs, exports), with
+/// errors that give the path and the reason in plain words (`out/x.geojson: cannot write: no
+/// such directory 'out'`) instead of Foundation's `NSCocoaErrorDomain Code=4` dumps, which lose
+/// the reason on Linux. Plain POSIX calls, so the reason is the system's own.
+public enum FileAccess {
+    /// What went wrong with a file: its path, what was tried and why it failed.
+    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        public var path: String
+        /// Whether writing (else reading) failed.
+        public var writing: Bool
+        /// The reason in plain words (`no such file`, `permission denied`).
+        public var reason: String
+
+        public var description: String { "\(path): cannot \(writing ? "write" : "read"): \(reason)" }
+    }
+
+    /// The whole file at `path`.
+    public static func load(_ path: String) throws(Problem) -> Data {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw Problem(path: path, writing: false, reason: reason(errno, path: path)) }
+        defer { close(descriptor) }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw Problem(path: path, writing: false, reason: "it is a directory, not a file")
+        }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return data }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Problem(path: path, writing: false, reason: reason(errno, path: path))
+            }
+            data.append(contentsOf: buffer[0..<count])
+        }
+    }
+
+    /// The file at `path` as UTF-8 text.
+    public static func loadText(_ path: String) throws(Problem) -> String {
+        let data = try load(path)
+        guard let text = String(data: data, encoding: .utf8) else { throw Problem(path: path, writing: false, reason: "it is not UTF-8 text") }
+        return text
+    }
+
+    /// Writes `data` to `path` atomically: into a temporary file beside it, then renamed over it.
+    public static func save(_ data: Data, to path: String) throws(Problem) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else {
+            let code = errno
+            var info = stat()
+            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                throw Problem(path: path, writing: true, reason: "it is a directory")
+            }
+            throw Problem(path: path, writing: true, reason: reason(code, path: path))
+        }
+        var failure: Int32?
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil, fsync(descriptor) != 0 { failure = errno }
+        close(descriptor)
+        if failure == nil, rename(temporary, path) != 0 { failure = errno }
+        if let failure {
+            unlink(temporary)
+            throw Problem(path: path, writing: true, reason: reason(failure, path: path))
+        }
+    }
+
+    /// The system's reason in plain words, with the path's missing part named for ENOENT.
+    static func reason(_ code: Int32, path: String) -> String {
+        switch code {
+        case ENOENT:
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) { return "no such directory '\(directory)'" }
+            return "no such file"
+        case EACCES, EPERM: return "permission denied"
+        case EISDIR: return "it is a directory"
+        case ENOTDIR: return "a part of the path is not a directory"
+        case ENOSPC: return "no space left on the device"
+        case EROFS: return "the file system is read-only"
+        case EDQUOT: return "disk quota exceeded"
+        default: return String(cString: strerror(code)).lowercased()
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import FleetConfig
+
+/// File errors name the path and the reason in plain words.
+@Suite struct FileAccessTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("file-access-\(UUID().uuidString)").path
+
+    @Test func readingNamesPathAndReason() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(throws: FileAccess.Problem(path: "\(directory)/none.yaml", writing: false, reason: "no such file")) {
+            try FileAccess.load("\(directory)/none.yaml")
+        }
+        #expect(throws: FileAccess.Problem(path: "\(directory)/gone/x.yaml", writing: false, reason: "no such directory '\(directory)/gone'")) {
+            try FileAccess.load("\(directory)/gone/x.yaml")
+        }
+        #expect(throws: FileAccess.Problem(path: directory, writing: false, reason: "it is a directory, not a file")) {
+            try FileAccess.load(directory)
+        }
+        try Data([0xff, 0xfe, 0x00]).write(to: URL(fileURLWithPath: "\(directory)/binary"))
+        #expect(throws: FileAccess.Problem(path: "\(directory)/binary", writing: false, reason: "it is not UTF-8 text")) {
+            try FileAccess.loadText("\(directory)/binary")
+        }
+        #expect(FileAccess.Problem(path: "a.yaml", writing: false, reason: "permission denied").description == "a.yaml: cannot read: permission denied")
+    }
+
+    @Test func writingIsAtomicAndNamesPathAndReason() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/out.geojson"
+        let big = Data(repeating: UInt8(ascii: "x"), count: 200_000)
+        try FileAccess.save(big, to: path)
+        try FileAccess.save(Data("second".utf8), to: path)
+        #expect(try FileAccess.loadText(path) == "second")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.geojson"])
+        #expect(throws: FileAccess.Problem(path: "\(directory)/no/out.geojson", writing: true, reason: "no such directory '\(directory)/no'")) {
+            try FileAccess.save(big, to: "\(directory)/no/out.geojson")
+        }
+        #expect(throws: FileAccess.Problem(path: directory, writing: true, reason: "it is a directory")) {
+            try FileAccess.save(big, to: directory)
+        }
+    }
+
+    @Test func aMissingConfigurationIsNamedWithItsReason() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            _ = try FleetConfiguration.load(explicit: "\(directory)/fleet.yaml", environment: [:], gridCheck: { _ in nil })
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.description == "\(directory)/fleet.yaml: cannot read the fleet configuration: no such file")
+        }
+    }
+}
