@@ -23,11 +23,12 @@ enum TableFormat: String, ExpressibleByArgument, CaseIterable {
         }
     }
 
-    /// `text` on one line: line breaks, tabs and other control characters (a platform's multi-line
-    /// error, a terminal escape sent by a backend) become single spaces.
+    /// `text` on one line: line breaks and tabs (a platform's multi-line error) become single
+    /// spaces; other control characters are left for ``Swift/String/terminalSafe`` to escape.
     static func oneLine(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
-        return text.unicodeScalars.split { $0.properties.generalCategory == .control }
+        let breaks: Set<Unicode.Scalar> = ["\n", "\r", "\t", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}"]
+        guard text.unicodeScalars.contains(where: breaks.contains) else { return text }
+        return text.unicodeScalars.split(whereSeparator: breaks.contains)
             .map { String(String.UnicodeScalarView($0)).trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
     }
