@@ -112,10 +112,10 @@ public struct BackendTransport: Sendable {
                 finalResponse = response
                 decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RequestRetryPolicy.outcome(of: response, message: message))
                 if case .giveUp = decision {
-                    throw Self.error(for: response, message: message)
+                    throw Self.error(for: response, message: message, call: Self.call(request))
                 }
                 if response.status == 429, !retryThrottled {
-                    throw Self.error(for: response, message: message)
+                    throw Self.error(for: response, message: message, call: Self.call(request))
                 }
             case .failure(let error):
                 decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RequestRetryPolicy.outcome(of: error))
@@ -123,7 +123,7 @@ public struct BackendTransport: Sendable {
                     if !idempotent, !error.requestWasNotSent, let find, let id = try await Self.verify(find) {
                         return .found(id)
                     }
-                    throw BackendError.transport(message: reason)
+                    throw BackendError.transport(message: "\(Self.call(request)): \(reason)")
                 }
             }
             switch decision {
@@ -140,7 +140,7 @@ public struct BackendTransport: Sendable {
                 }
                 try await self.sleep(delay)
             case .giveUp(let reason):
-                throw BackendError.transport(message: reason)
+                throw BackendError.transport(message: "\(Self.call(request)): \(reason)")
             }
         }
     }
@@ -155,8 +155,16 @@ public struct BackendTransport: Sendable {
         }
     }
 
-    /// The ``BackendError`` of a final non-success response.
-    static func error(for response: HTTPClient.Response, message: String) -> BackendError {
+    /// `METHOD URL` of a request, credentials redacted: what an error names so that the reader sees
+    /// which call failed (and, for a wrong API root, which URL to fix).
+    static func call(_ request: HTTPClient.Request) -> String {
+        request.methodAndURL
+    }
+
+    /// The ``BackendError`` of a final non-success response; `call` (``call(_:)``) is appended to the
+    /// platform's message.
+    static func error(for response: HTTPClient.Response, message: String, call: String? = nil) -> BackendError {
+        let message = call.map { "\(message) (\($0))" } ?? message
         switch response.status {
         case 401: return .authentication(message: message)
         case 404, 410: return .notFound(message: message)

@@ -107,7 +107,21 @@ import Testing
         #expect(message(#"{"type":"http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job","title":"No such job","detail":"job 7 not found"}"#)
             == "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job: job 7 not found")
         #expect(message(#"{"code":"NoApplicableCode","description":"ZOO kernel failed"}"#) == "NoApplicableCode: ZOO kernel failed")
-        #expect(message("<html>Bad Gateway</html>", status: 502) == "<html>Bad Gateway</html>")
+        #expect(message("<html>Bad Gateway</html>", status: 502) == #"HTTP 502: an HTML page reading "Bad Gateway""#)
         #expect(PlatformMessage.isTryLater("ConcurrentJobLimit: limit (2) reached"))
+    }
+
+    @Test func anHTMLErrorPageIsToldByItsTitle() {
+        let page = "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1><p>The requested URL was not found on the server.</p>"
+        #expect(PlatformMessage.extract(from: Data(page.utf8), status: 404) == #"HTTP 404: an HTML page titled "404 Not Found""#)
+        #expect(PlatformMessage.extract(from: Data("<html><body><h1>Bad <b>Gateway</b></h1></body></html>".utf8), status: 502) == #"HTTP 502: an HTML page titled "Bad Gateway""#)
+        #expect(PlatformMessage.extract(from: Data("plain text".utf8), status: 500) == "plain text")
+    }
+
+    @Test func aFinalErrorNamesTheCallThatFailed() {
+        let response = HTTPClient.Response(status: 404, body: Data(), effectiveURL: "http://h/jobs")
+        let request = HTTPClient.Request("http://user:pw@h/jobs", method: .post)
+        let error = BackendTransport.error(for: response, message: "NotFound: no such URL", call: BackendTransport.call(request))
+        #expect(error == .notFound(message: "NotFound: no such URL (POST http://<redacted>@h/jobs)"))
     }
 }
