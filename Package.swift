@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(name: "StorageIntegrationTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),
         .testTarget(name: "RecorderIntegrationTests", dependencies: ["Recorder", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "TestSupport"]),
         .testTarget(name: "CoordinatorIntegrationTests", dependencies: [
-            "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "TestSupport",
+            "Coordinator", "FleetConfig", "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Geo", "Backends", "Simulator", "TestSupport",
         ]),
         .testTarget(name: "WorkerIntegrationTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",

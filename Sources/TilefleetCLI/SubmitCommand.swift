@@ -1,8 +1,10 @@
 import ArgumentParser
+import Backends
 import Coordinator
 import FleetModel
 import Foundation
 import Geo
+import HTTP
 import Messaging
 import Postgres
 import Storage
@@ -15,8 +17,10 @@ struct SubmitCommand: AsyncParsableCommand {
         commandName: "submit",
         abstract: "Validate a task spec (YAML/JSON, or an APEx upscale-task JSON), store its tiles and dispatch them.",
         discussion: """
-        Prints the task id. --dry-run prints the tiles and one example job body and stores nothing. \
-        Every problem in the spec is reported at once with its key; exit status 2.
+        Prints the task id. Before anything is stored, the preflight checks the task against what \
+        its backend declares (the API root, the service's parameters and their schemas); --offline \
+        skips that. --dry-run prints the tiles and the first job exactly as it will be sent, and \
+        stores nothing. Every problem is reported at once with its key; exit status 2.
         """
     )
 
@@ -26,6 +30,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the tiles and an example job; store and publish nothing.")
     var dryRun = false
 
+    @Flag(help: "Skip the preflight's network checks against the backend (says so).")
+    var offline = false
+
     @Flag(help: "After submitting, follow progress like `tilefleet watch`.")
     var follow = false
 
@@ -34,10 +41,20 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
         let started = ContinuousClock.now
-        let plan = try CoordinatorSupport.plan(path: task, configuration: configuration)
+        let client = HTTPClient()
+        let checked: Preflight.Outcome
+        do {
+            let planned = try CoordinatorSupport.plan(path: task, configuration: configuration)
+            checked = try await Preflight(configuration: configuration, path: task).run(planned, offline: offline, client: client)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        let plan = checked.plan
         let tiled = ContinuousClock.now
         if dryRun {
-            printDryRun(plan)
+            try printDryRun(plan, backend: checked.backend)
             return
         }
         let database = try await CoordinatorSupport.database(connection)
@@ -77,7 +94,7 @@ struct SubmitCommand: AsyncParsableCommand {
         return String(format: "%.0f ms", seconds * 1000)
     }
 
-    private func printDryRun(_ plan: TaskPlan) {
+    private func printDryRun(_ plan: TaskPlan, backend: (any BackendInspection)?) throws {
         let spec = plan.spec
         print("task            \(spec.id) — \(spec.title)")
         print("backend         \(spec.backend)")
@@ -98,8 +115,15 @@ struct SubmitCommand: AsyncParsableCommand {
                                 backend: spec.backend, job: spec.backendJob(tileID: first.tileID, tileParameters: first.parameters),
                                 maxRuntimeSeconds: spec.maxRuntimeSeconds)
             print("")
-            print("example work item (tile \(first.tileID)):")
-            print(String(decoding: item.encoded(), as: UTF8.self).prettyJSON)
+            if let backend {
+                let request = try backend.submitRequest(for: item.job, idempotencyKey: item.idempotencyKey)
+                print("the job of tile \(first.tileID) as it will be sent:")
+                print("\(request.method) \(request.url)")
+                print(request.body.canonicalJSON.prettyJSON)
+            } else {
+                print("example work item (tile \(first.tileID); --offline: not resolved for the backend):")
+                print(String(decoding: item.encoded(), as: UTF8.self).prettyJSON)
+            }
         }
     }
 }

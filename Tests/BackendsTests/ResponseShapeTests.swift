@@ -124,4 +124,23 @@ import Testing
         let error = BackendTransport.error(for: response, message: "NotFound: no such URL", call: BackendTransport.call(request))
         #expect(error == .notFound(message: "NotFound: no such URL (POST http://<redacted>@h/jobs)"))
     }
+
+    @Test func declaredParametersOfAnOpenEOUDPAndAnOGCProcess() throws {
+        let udp = try JSONDecoder().decode(JSONValue.self, from: Data("""
+            {"id": "x", "parameters": [
+              {"name": "spatial_extent", "schema": {"type": "object", "subtype": "bounding-box"}},
+              {"name": "threshold", "schema": {"type": "number"}, "default": 3},
+              {"name": "bands", "schema": {"type": "array"}, "optional": true}]}
+            """.utf8))
+        let parameters = OpenEOBackend.declaredParameters(udp)
+        #expect(parameters.map(\.name) == ["spatial_extent", "threshold", "bands"])
+        #expect(parameters.map(\.required) == [true, false, false])
+        let process = try JSONDecoder().decode(JSONValue.self, from: Data("""
+            {"id": "hello-world", "inputs": {"name": {"schema": {"type": "string"}, "minOccurs": 1},
+                                             "message": {"schema": {"type": "string"}, "minOccurs": 0}}}
+            """.utf8))
+        let inputs = OGCProcessesBackend.declaredInputs(process)
+        #expect(inputs.map(\.name) == ["message", "name"])
+        #expect(inputs.map(\.required) == [false, true])
+    }
 }
