@@ -199,4 +199,39 @@ import Testing
             }
         }
     }
+
+    /// The issue's user: a backend URL one level above the API root. `try` exits 2 (bad input, not a
+    /// failed job) and names the URL to configure; so does `submit --dry-run`, before anything is stored.
+    @Test func aURLAboveTheAPIRootIsRefusedWithTheRootToConfigure() async throws {
+        try await withRealServer(.openEODummy(runSeconds: 1), port: 18089) { server, _ in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("contract-root-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let config = directory.appendingPathComponent("fleet.yaml").path
+            try Data("""
+                backends:
+                  - {name: oe, kind: openeo, url: "\(server.origin)", auth: {method: basic, username: tilefleet, password_env: \(Self.password)}}
+                """.utf8).write(to: URL(fileURLWithPath: config))
+            let job = directory.appendingPathComponent("job.json").path
+            try Data(#"{"process": {"process_graph": {"add": {"process_id": "add", "arguments": {"x": 1, "y": 2}, "result": true}}}}"#.utf8)
+                .write(to: URL(fileURLWithPath: job))
+            let task = directory.appendingPathComponent("task.yaml").path
+            try Data("title: t\nbackend: oe\nservice: {process: load_collection}\nsplit: {aoi: '5.0,51.0,5.1,51.1', grid: km:20}\n".utf8)
+                .write(to: URL(fileURLWithPath: task))
+            let environment = [Self.password: RealServer.openEOPassword]
+            let binary = TestEnvironment.tilefleetBinary
+
+            let (tried, output) = try await TestEnvironment.runOnThread(
+                [binary, "try", "--config", config, "--backend", "oe", "--job", job, "--tile", "t1"], environment: environment)
+            #expect(tried == 2, "\(output)")
+            #expect(output.contains("(GET \(server.origin)/credentials/basic)"), "\(output)")
+            #expect(output.contains("did you mean url: \(server.apiRoot)?"), "\(output)")
+
+            let (submitted, problems) = try await TestEnvironment.runOnThread(
+                [binary, "submit", "--dry-run", "--config", config, task], environment: environment)
+            #expect(submitted == 2, "\(problems)")
+            #expect(problems.contains("backends.oe.url: not the API root"), "\(problems)")
+            #expect(problems.contains("did you mean url: \(server.apiRoot)?"), "\(problems)")
+        }
+    }
 }

@@ -70,6 +70,17 @@ import TestSupport
         await h.tearDown()
     }
 
+    @Test func aMalformedBrokerURLIsExitTwoNamingIt() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+        try Data("backends:\n  - {name: sim, kind: openeo, url: 'http://127.0.0.1:1/openeo'}\n".utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let (status, output) = try TestEnvironment.run([
+            Self.binary, "worker", "--no-metrics", "--config", config.path, "--amqp-url", "http://127.0.0.1:5673/",
+        ])
+        #expect(status == 2, "\(output)")
+        #expect(output.contains("broker URL: "), "\(output)")
+    }
+
     /// The preflight against the bundled simulator's openEO API: a process graph that reads
     /// `bbox` while the task fills `spatial_extent` is refused before the database is touched
     /// (its URL leads nowhere), with every problem named; named right, `--dry-run` prints the job
