@@ -234,4 +234,34 @@ import Testing
             #expect(problems.contains("did you mean url: \(server.apiRoot)?"), "\(problems)")
         }
     }
+
+    /// `tilefleet check` on the backends: all well with the right root and password; with a URL
+    /// above the root and a wrong password, each problem is named with its fix, exit 1.
+    @Test func checkNamesEachBackendProblemWithItsFix() async throws {
+        try await withRealServer(.openEODummy(runSeconds: 1), port: 18092) { server, _ in
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("contract-check-\(UUID().uuidString).yaml").path
+            defer { try? FileManager.default.removeItem(atPath: config) }
+            try Data("""
+                backends:
+                  - {name: right, kind: openeo, url: "\(server.apiRoot)", auth: {method: basic, username: tilefleet, password_env: \(Self.password)}}
+                  - {name: high, kind: openeo, url: "\(server.origin)", auth: {method: basic, username: tilefleet, password_env: \(Self.password)}}
+                  - {name: wrong-password, kind: openeo, url: "\(server.apiRoot)", auth: {method: basic, username: tilefleet, password_env: WRONG_PASSWORD}}
+                """.utf8).write(to: URL(fileURLWithPath: config))
+            let environment = [Self.password: RealServer.openEOPassword, "WRONG_PASSWORD": "nope"]
+            let binary = TestEnvironment.tilefleetBinary
+
+            let (good, report) = try await TestEnvironment.runOnThread(
+                [binary, "check", "--backends-only", "--config", config, "--backend", "right"], environment: environment)
+            #expect(good == 0, "\(report)")
+            #expect(report.contains("credentials accepted: user tilefleet"), "\(report)")
+            #expect(report.contains("all is well"), "\(report)")
+
+            let (bad, problems) = try await TestEnvironment.runOnThread(
+                [binary, "check", "--backends-only", "--config", config], environment: environment)
+            #expect(bad == 1, "\(problems)")
+            #expect(problems.contains("fix: set backends.high.url: \(server.apiRoot)"), "\(problems)")
+            #expect(problems.contains("backend wrong-password") && problems.contains("credentials refused"), "\(problems)")
+            #expect(problems.contains("2 problem(s)"), "\(problems)")
+        }
+    }
 }

@@ -81,6 +81,20 @@ import TestSupport
         #expect(output.contains("broker URL: "), "\(output)")
     }
 
+    @Test func checkNamesAnUnreachableBrokerAndDatabaseWithTheirFixes() throws {
+        let (status, output) = try TestEnvironment.run([
+            Self.binary, "check", "--config", TaskFixtures.path("config/fleet.example.yaml"), "--backend", "hpgc",
+            "--amqp-url", "amqp://guest:guest@127.0.0.1:1/%2F", "--database-url", "postgresql://nobody@127.0.0.1:1/none",
+        ])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("ok       configuration"), "\(output)")
+        #expect(output.contains("PROBLEM  broker"), "\(output)")
+        #expect(output.contains("fix: start RabbitMQ"), "\(output)")
+        #expect(output.contains("PROBLEM  database"), "\(output)")
+        #expect(output.contains("fix: start PostgreSQL"), "\(output)")
+        #expect(!output.contains("guest:guest"), "no password in the output: \(output)")
+    }
+
     /// The preflight against the bundled simulator's openEO API: a process graph that reads
     /// `bbox` while the task fills `spatial_extent` is refused before the database is touched
     /// (its URL leads nowhere), with every problem named; named right, `--dry-run` prints the job
