@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
 
-/// The openEO API 1.2 subset: capabilities, `/credentials/basic`, `/credentials/oidc`, and batch jobs
-/// (`POST /jobs`, `GET /jobs`, `GET /jobs/{id}`, `POST|GET|DELETE /jobs/{id}/results`,
-/// `GET /jobs/{id}/logs`, `DELETE /jobs/{id}`).
+/// The openEO API 1.2 subset: capabilities, `/credentials/basic`, `/credentials/oidc`, `GET /me`,
+/// `GET /processes` (predefined processes with their parameters), `PUT|GET /process_graphs/{id}`
+/// (stored UDPs), and batch jobs (`POST /jobs`, `GET /jobs`, `GET /jobs/{id}`,
+/// `POST|GET|DELETE /jobs/{id}/results`, `GET /jobs/{id}/logs`, `DELETE /jobs/{id}`). Shapes and
+/// error codes follow openeo-driver, the reference server the contract tests run against.
 struct OpenEORoutes: Sendable {
     let store: SimulatorStore
 
@@ -18,6 +20,8 @@ struct OpenEORoutes: Sendable {
                     ["path": "/credentials/basic", "methods": ["GET"]], ["path": "/credentials/oidc", "methods": ["GET"]],
                     ["path": "/jobs", "methods": ["GET", "POST"]], ["path": "/jobs/{job_id}", "methods": ["GET", "DELETE"]],
                     ["path": "/jobs/{job_id}/results", "methods": ["GET", "POST", "DELETE"]], ["path": "/jobs/{job_id}/logs", "methods": ["GET"]],
+                    ["path": "/me", "methods": ["GET"]], ["path": "/processes", "methods": ["GET"]],
+                    ["path": "/process_graphs/{process_graph_id}", "methods": ["GET", "PUT"]],
                 ],
                 "links": [["rel": "self", "href": base]],
             ])
@@ -40,6 +44,31 @@ struct OpenEORoutes: Sendable {
                     "scopes": ["openid"],
                 ]],
             ])
+        }
+        router.get("me") { request, _ in
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            return SimulatorJSON.response(object: ["user_id": user, "name": user])
+        }
+        router.get("processes") { _, _ in
+            SimulatorJSON.response(object: ["processes": Self.predefinedProcesses, "links": []])
+        }
+        router.put("process_graphs/:id") { request, context in
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            let id = context.parameters.get("id") ?? ""
+            guard var body = try await SimulatorJSON.body(request) as? [String: Any], body["process_graph"] is [String: Any] else {
+                return Self.error(400, "ProcessGraphMissing", "No valid process graph specified.")
+            }
+            body["id"] = id
+            store.storeProcessGraph(try JSONSerialization.data(withJSONObject: body), id: id, user: user)
+            return Response(status: .ok)
+        }
+        router.get("process_graphs/:id") { request, context in
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            let id = context.parameters.get("id") ?? ""
+            guard let stored = store.processGraph(id, user: user) else {
+                return Self.error(404, "ProcessGraphNotFound", "User-defined process '\(id)' does not exist.")
+            }
+            return SimulatorJSON.response(data: stored)
         }
         router.post("jobs") { request, _ in
             guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
@@ -130,9 +159,37 @@ struct OpenEORoutes: Sendable {
             if request.uri.queryParameters.get("level") == "error" {
                 logs = logs.filter { $0["level"] as? String == "error" }
             }
-            return SimulatorJSON.response(object: ["logs": logs, "links": []])
+            return SimulatorJSON.response(object: ["level": request.uri.queryParameters.get("level") ?? "debug", "logs": logs, "links": []])
         }
     }
+
+    /// The predefined processes of `GET /processes`: the two a batch job needs, with the parameter
+    /// schemas of the openEO process specifications.
+    static var predefinedProcesses: [[String: Any]] { [
+        [
+            "id": "load_collection", "summary": "Load a collection",
+            "parameters": [
+                ["name": "id", "schema": ["type": "string", "subtype": "collection-id"]],
+                ["name": "spatial_extent", "schema": [
+                    ["type": "object", "subtype": "bounding-box"], ["type": "object", "subtype": "geojson"],
+                    ["type": "object", "subtype": "datacube"], ["type": "null"],
+                ]],
+                ["name": "temporal_extent", "schema": [["type": "array", "subtype": "temporal-interval"], ["type": "null"]]],
+                ["name": "bands", "schema": [["type": "array"], ["type": "null"]], "optional": true, "default": NSNull()],
+                ["name": "properties", "schema": [["type": "object"], ["type": "null"]], "optional": true, "default": NSNull()],
+            ],
+            "returns": ["schema": ["type": "object", "subtype": "datacube"]],
+        ],
+        [
+            "id": "save_result", "summary": "Save processed data",
+            "parameters": [
+                ["name": "data", "schema": ["type": "object", "subtype": "datacube"]],
+                ["name": "format", "schema": ["type": "string", "subtype": "output-format"]],
+                ["name": "options", "schema": ["type": "object"], "optional": true, "default": [String: Any]()],
+            ],
+            "returns": ["schema": ["type": "boolean"]],
+        ],
+    ] }
 
     static func status(_ phase: SimulatedJob.Phase) -> String {
         switch phase {
