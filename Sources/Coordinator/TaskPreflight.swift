@@ -79,4 +79,21 @@ public struct TaskPreflight: Sendable {
         self.problems = problems
         self.chosenTileInput = chosen
     }
+
+    /// The check of a job file's arguments (`try --job`): names the service does not have, and
+    /// required parameters the arguments do not give, each under `arguments.<name>`.
+    public init(jobArguments: [String: JSONValue], description: ServiceDescription) {
+        let declared = description.parameters.map(\.name)
+        var problems: [ConfigurationProblem] = []
+        for name in jobArguments.keys.sorted() where description.parameter(named: name) == nil {
+            let hint = ConfigReader.closest(name, in: declared).map { ", did you mean '\($0)'?" }
+                ?? (declared.isEmpty ? " (it declares no parameters)" : " (its parameters: \(declared.joined(separator: ", ")))")
+            problems.append(ConfigurationProblem(path: "arguments.\(name)", message: "\(description.service) has no parameter '\(name)'\(hint)"))
+        }
+        for parameter in description.parameters where parameter.required && jobArguments[parameter.name] == nil {
+            problems.append(ConfigurationProblem(path: "arguments", message: "\(description.service) requires '\(parameter.name)', which the arguments do not give"))
+        }
+        self.problems = problems
+        self.chosenTileInput = nil
+    }
 }

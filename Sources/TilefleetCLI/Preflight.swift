@@ -68,6 +68,34 @@ struct Preflight {
         return outcome
     }
 
+    /// The preflight of a job file (`try --job`): the API root, then the job's arguments against
+    /// what its service declares.
+    func run(job: BackendJob, backendName: String, offline: Bool, client: HTTPClient) async throws {
+        if offline {
+            Self.note("preflight skipped (--offline): the job was not checked against backend \(backendName)")
+            return
+        }
+        let backend = try self.backend(named: backendName, client: client)
+        try await self.checkRoot(backend)
+        let description: ServiceDescription?
+        do {
+            description = try await backend.describe(job.process)
+        } catch let error as BackendError where !error.isTransient {
+            CoordinatorSupport.printError("\(self.path): process: \(error)")
+            throw ExitCode(2)
+        } catch {
+            CoordinatorSupport.printError("cannot check the job against \(backendName): \(error)\n(pass --offline to go on without the check)")
+            throw ExitCode(1)
+        }
+        guard let description else { return }
+        let check = TaskPreflight(jobArguments: job.arguments, description: description)
+        guard check.problems.isEmpty else {
+            CoordinatorSupport.printError(ConfigurationError(file: self.path, problems: check.problems).description)
+            throw ExitCode(2)
+        }
+        Self.note("preflight: \(description.service) on \(backendName) takes this job")
+    }
+
     var configFile: String { self.configuration.file ?? "the fleet configuration" }
 
     /// The backend's adapter; a configuration problem (a missing secret) exits 2 naming it.

@@ -16,8 +16,9 @@ struct TryCommand: AsyncParsableCommand {
             Exit status: 0 when the job finished, 1 when it failed or was canceled, 2 on bad input \
             (config, backend name, job file, task spec, tile). Give either --job (a job file) or --task \
             (a task spec: the tile's job exactly as `submit` would dispatch it; --tile is a tile id of \
-            `submit --dry-run`, or a grid cell id). With --task, the preflight of `submit` runs first \
-            (--offline skips it); a wrong API root is named with the URL to configure instead.
+            `submit --dry-run`, or a grid cell id). The preflight of `submit` runs first (with --job: \
+            the API root and the job's arguments against what its process declares; --offline skips \
+            it); a wrong API root is named with the URL to configure instead.
             """
     )
 
@@ -52,6 +53,7 @@ struct TryCommand: AsyncParsableCommand {
         let backendConfiguration: BackendConfiguration
         var backendJob: BackendJob
         var taskCheck: (Preflight, TaskPlan)?
+        var jobCheck: (Preflight, String)?
         do {
             guard (self.job == nil) != (self.task == nil) else {
                 throw ConfigurationError(path: "", message: "give either --job or --task")
@@ -70,8 +72,10 @@ struct TryCommand: AsyncParsableCommand {
                 taskCheck = (Preflight(configuration: fleet, path: taskPath), plan)
             } else {
                 guard let backendName = self.backend else { throw ConfigurationError(path: "", message: "--job needs --backend") }
-                backendConfiguration = try FleetConfiguration.load(explicit: configPath).backend(named: backendName)
+                let fleet = try FleetConfiguration.load(explicit: configPath)
+                backendConfiguration = try fleet.backend(named: backendName)
                 let jobPath = self.job ?? ""
+                jobCheck = (Preflight(configuration: fleet, path: jobPath), backendName)
                 guard let data = FileManager.default.contents(atPath: jobPath) else {
                     throw ConfigurationError(path: "", message: "cannot read the job file \(jobPath)")
                 }
@@ -97,6 +101,9 @@ struct TryCommand: AsyncParsableCommand {
             if let record = checked.plan.records.first(where: { $0.tileID == self.tile }) ?? checked.plan.records.first(where: { $0.cellID == self.tile }) {
                 backendJob = checked.plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
             }
+        }
+        if let (preflight, backendName) = jobCheck {
+            try await preflight.run(job: backendJob, backendName: backendName, offline: self.offline, client: client)
         }
         let key = self.key ?? "try-\(self.tile)-\(Int(Date().timeIntervalSince1970))"
         let interval = self.pollInterval.map { Duration.milliseconds(Int64($0 * 1000)) } ?? backendConfiguration.poll.minimum

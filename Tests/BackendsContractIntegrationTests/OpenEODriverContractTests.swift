@@ -224,8 +224,15 @@ import Testing
             let (tried, output) = try await TestEnvironment.runOnThread(
                 [binary, "try", "--config", config, "--backend", "oe", "--job", job, "--tile", "t1"], environment: environment)
             #expect(tried == 2, "\(output)")
-            #expect(output.contains("(GET \(server.origin)/credentials/basic)"), "\(output)")
+            #expect(output.contains("backends.oe.url: not the API root"), "\(output)")
             #expect(output.contains("did you mean url: \(server.apiRoot)?"), "\(output)")
+
+            // Without the preflight, the submit's 404 names the call and then the root to configure.
+            let (offline, answer) = try await TestEnvironment.runOnThread(
+                [binary, "try", "--offline", "--config", config, "--backend", "oe", "--job", job, "--tile", "t1"], environment: environment)
+            #expect(offline == 2, "\(answer)")
+            #expect(answer.contains("(GET \(server.origin)/credentials/basic)"), "\(answer)")
+            #expect(answer.contains("did you mean url: \(server.apiRoot)?"), "\(answer)")
 
             let (submitted, problems) = try await TestEnvironment.runOnThread(
                 [binary, "submit", "--dry-run", "--config", config, task], environment: environment)
@@ -262,6 +269,29 @@ import Testing
             #expect(problems.contains("fix: set backends.high.url: \(server.apiRoot)"), "\(problems)")
             #expect(problems.contains("backend wrong-password") && problems.contains("credentials refused"), "\(problems)")
             #expect(problems.contains("2 problem(s)"), "\(problems)")
+        }
+    }
+
+    /// `try --job` checks the job file's arguments against the predefined process it calls.
+    @Test func tryChecksAJobFilesArgumentsAgainstTheProcess() async throws {
+        try await withRealServer(.openEODummy(runSeconds: 1), port: 18093) { server, _ in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("contract-job-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let config = directory.appendingPathComponent("fleet.yaml").path
+            try Data("""
+                backends:
+                  - {name: oe, kind: openeo, url: "\(server.apiRoot)", auth: {method: basic, username: tilefleet, password_env: \(Self.password)}}
+                """.utf8).write(to: URL(fileURLWithPath: config))
+            let job = directory.appendingPathComponent("job.json").path
+            try Data(#"{"process": {"id": "load_collection"}, "arguments": {"id": "S2_FOOBAR", "spatial_extnt": {"west": 5, "south": 51, "east": 5.1, "north": 51.1}}}"#.utf8)
+                .write(to: URL(fileURLWithPath: job))
+            let (status, output) = try await TestEnvironment.runOnThread(
+                [TestEnvironment.tilefleetBinary, "try", "--config", config, "--backend", "oe", "--job", job, "--tile", "t1"],
+                environment: [Self.password: RealServer.openEOPassword])
+            #expect(status == 2, "\(output)")
+            #expect(output.contains("arguments.spatial_extnt: the process load_collection has no parameter 'spatial_extnt', did you mean 'spatial_extent'?"), "\(output)")
+            #expect(output.contains("requires 'spatial_extent', which the arguments do not give"), "\(output)")
         }
     }
 }

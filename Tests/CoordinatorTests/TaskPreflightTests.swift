@@ -76,4 +76,15 @@ struct TaskPreflightTests {
         let text = TaskPreflight(spec: try Self.spec(Self.base + "\ntile: { parameter: name }"), description: description).problems.map(\.description)
         #expect(text == [#"tile.parameter: 'name' of the OGC process hello-world does not take an area (its schema: {"type":"string"})"#])
     }
+
+    @Test func aJobFilesArgumentsAreCheckedUnderTheirOwnKeys() {
+        let description = ServiceDescription(service: "the process p", parameters: [
+            .init(name: "spatial_extent", required: true), .init(name: "bands", required: false),
+        ])
+        let text = TaskPreflight(jobArguments: ["spatial_extnt": .null, "bands": .array([])], description: description).problems.map(\.description)
+        #expect(text == [
+            "arguments.spatial_extnt: the process p has no parameter 'spatial_extnt', did you mean 'spatial_extent'?",
+            "arguments: the process p requires 'spatial_extent', which the arguments do not give",
+        ])
+    }
 }
