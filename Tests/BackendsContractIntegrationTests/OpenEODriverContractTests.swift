@@ -190,6 +190,9 @@ import Testing
             let udp = try #require(try await backend.describe(.named(id: "ndvi_udp", namespace: nil)))
             #expect(udp.parameters.map(\.name) == ["spatial_extent", "threshold"])
             #expect(udp.parameters.map(\.required) == [true, false])
+            // The same UDP by its URL (a task's `service.udp`), on the backend's own host: fetched with its login.
+            let byURL = try #require(try await backend.describe(.named(id: "ndvi_udp", namespace: server.apiRoot + "/process_graphs/ndvi_udp")))
+            #expect(byURL.parameters == udp.parameters)
 
             do {
                 _ = try await backend.describe(.named(id: "load_colection", namespace: nil))
