@@ -96,6 +96,7 @@ public struct RealServer: Sendable {
     /// spawned child inherits that mask, so SIGTERM would never arrive; the servers keep nothing.
     public func stop() {
         _ = self.process.stop(signal: SIGKILL)
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: self.logPath).deletingLastPathComponent().path)
     }
 }
 
@@ -109,6 +110,8 @@ public func withRealServer(
     do {
         try await body(server, client)
     } catch {
+        // The server's side of a failure, before its directory goes.
+        FileHandle.standardError.write(Data("--- log of the server on port \(port):\n\(server.log.suffix(4000))\n".utf8))
         await client.shutdown()
         server.stop()
         throw error
