@@ -66,8 +66,13 @@ public struct TaskPreflight: Sendable {
         }
         for name in spec.parameters.keys.sorted() {
             supplied.insert(name)
-            if description.parameter(named: name) == nil {
+            guard let parameter = description.parameter(named: name) else {
                 problems.append(ConfigurationProblem(path: "parameters.\(name)", message: "\(service) has no parameter '\(name)'\(unknown(name))"))
+                continue
+            }
+            if let value = spec.parameters[name], parameter.accepts(value) == false {
+                problems.append(ConfigurationProblem(path: "parameters.\(name)",
+                    message: "\(value.canonicalJSON.prefix(60)) does not match the schema of '\(name)' in \(service): \(parameter.schema?.canonicalJSON.prefix(200) ?? "")"))
             }
         }
         let unknownGiven = spec.parameters.keys.filter { description.parameter(named: $0) == nil }

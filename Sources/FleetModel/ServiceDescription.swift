@@ -23,6 +23,37 @@ public struct ServiceDescription: Sendable, Hashable {
             return Self.tileInputs(accepted: schema)
         }
 
+        /// Whether `value`'s JSON type is one the schema's `type`s allow; nil when the schema names
+        /// no types (then anything may do).
+        public func accepts(_ value: JSONValue) -> Bool? {
+            guard let schema, let types = Self.types(in: schema) else { return nil }
+            switch value {
+            case .null: return types.contains("null")
+            case .bool: return types.contains("boolean")
+            case .number(let number): return types.contains("number") || (types.contains("integer") && number.rounded() == number)
+            case .string: return types.contains("string")
+            case .array: return types.contains("array")
+            case .object: return types.contains("object")
+            }
+        }
+
+        /// The JSON types a schema (or its alternatives) names; nil when one alternative names none.
+        static func types(in schema: JSONValue) -> Set<String>? {
+            if let alternatives = schema.arrayValue ?? schema["anyOf"]?.arrayValue ?? schema["oneOf"]?.arrayValue {
+                var all: Set<String> = []
+                for alternative in alternatives {
+                    guard let types = self.types(in: alternative) else { return nil }
+                    all.formUnion(types)
+                }
+                return all
+            }
+            switch schema["type"] {
+            case .string(let type)?: return [type]
+            case .array(let types)?: return Set(types.compactMap(\.stringValue))
+            default: return nil
+            }
+        }
+
         static func tileInputs(accepted schema: JSONValue) -> Set<TileInput>? {
             if let alternatives = schema.arrayValue {
                 let sets = alternatives.map { self.tileInputs(accepted: $0) }

@@ -87,4 +87,19 @@ struct TaskPreflightTests {
             "arguments: the process p requires 'spatial_extent', which the arguments do not give",
         ])
     }
+
+    @Test func aFixedParameterOfTheWrongJSONTypeIsAProblem() throws {
+        let description = ServiceDescription(service: "the UDP x", parameters: [
+            .init(name: "spatial_extent", required: true),
+            .init(name: "bands", required: false, schema: .array([.object(["type": .string("array")]), .object(["type": .string("null")])])),
+            .init(name: "threshold", required: false, schema: .object(["type": .string("integer")])),
+        ])
+        let text = TaskPreflight(spec: try Self.spec(Self.base + "\nparameters: { bands: B04, threshold: 2.5 }"), description: description).problems.map(\.description)
+        #expect(text == [
+            #"parameters.bands: "B04" does not match the schema of 'bands' in the UDP x: [{"type":"array"},{"type":"null"}]"#,
+            #"parameters.threshold: 2.5 does not match the schema of 'threshold' in the UDP x: {"type":"integer"}"#,
+        ])
+        let fine = TaskPreflight(spec: try Self.spec(Self.base + "\nparameters: { bands: [B04], threshold: 3 }"), description: description)
+        #expect(fine.problems.isEmpty)
+    }
 }
