@@ -10,7 +10,8 @@ extension OGCProcessesBackend: BackendInspection {
         let trimmed = self.baseURL.hasSuffix("/") ? String(self.baseURL.dropLast()) : self.baseURL
         let parent = ["/processes", "/jobs", "/conformance"].first { trimmed.hasSuffix($0) }.map { String(trimmed.dropLast($0.count)) }
         do {
-            let response = try await self.transport.send(self.get(""))
+            // The URL as configured: a trailing slash added here could be a 404 of its own.
+            let response = try await self.transport.send(HTTPClient.Request(self.baseURL, headers: ["Accept": "application/json"]))
             let document = try? JSONDecoder().decode(JSONValue.self, from: response.body)
             let relations = document?["links"]?.arrayValue?.compactMap { $0["rel"]?.stringValue } ?? []
             if let parent {
