@@ -143,4 +143,25 @@ import Testing
         #expect(inputs.map(\.name) == ["message", "name"])
         #expect(inputs.map(\.required) == [false, true])
     }
+
+    @Test func aTokenResponseThatIsNotJSONIsToldWithoutBeingEchoed() {
+        do {
+            _ = try OIDCTokenClient.parseToken(Data("<html><title>Sign in</title>secret-looking</html>".utf8), source: "GET /credentials/basic")
+            Issue.record("accepted a page as a token")
+        } catch {
+            #expect("\(error)" == #"invalid response: the token response of GET /credentials/basic is not JSON (an HTML page titled "Sign in"): is the backend's url its API root?"#)
+        }
+        do {
+            _ = try OIDCTokenClient.parseToken(Data(#"{"token": "abc"}"#.utf8), source: "x")
+            Issue.record("accepted a token response without access_token")
+        } catch {
+            #expect("\(error)" == "invalid response: the token response of x has no access_token (members: token)")
+        }
+    }
+
+    @Test func aJSONDocumentThatIsAnHTMLPageSaysSo() {
+        #expect(throws: BackendError.invalidResponse(message: #"job is not JSON but an HTML page titled "Login""#)) {
+            try OpenEOBackend.decode(Data("<!DOCTYPE html><html><head><title>Login</title></head></html>".utf8), what: "job")
+        }
+    }
 }
