@@ -27,7 +27,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Argument(help: "The task spec file.")
     var task: String
 
-    @Flag(name: .customLong("dry-run"), help: "Print the tiles and an example job; store and publish nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Print the tiles and the first job as it will be sent; store and publish nothing.")
     var dryRun = false
 
     @Flag(help: "Skip the preflight's network checks against the backend (says so).")
@@ -41,10 +41,11 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
         let started = ContinuousClock.now
+        let planned = try CoordinatorSupport.plan(path: task, configuration: configuration)
+        let tiled = ContinuousClock.now
         let client = HTTPClient()
         let checked: Preflight.Outcome
         do {
-            let planned = try CoordinatorSupport.plan(path: task, configuration: configuration)
             checked = try await Preflight(configuration: configuration, path: task).run(planned, offline: offline, client: client)
         } catch {
             await client.shutdown()
@@ -52,7 +53,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         await client.shutdown()
         let plan = checked.plan
-        let tiled = ContinuousClock.now
+        let preflown = ContinuousClock.now
         if dryRun {
             try printDryRun(plan, backend: checked.backend)
             return
@@ -76,7 +77,7 @@ struct SubmitCommand: AsyncParsableCommand {
         await amqp.close()
         CoordinatorSupport.printError("""
             stored \(plan.records.count) tiles of task \(plan.spec.id) on \(plan.spec.backend); dispatched \(outcome.total) \
-            (tiling \(Self.ms(tiled - started)), stored after \(Self.ms(stored - started)), first dispatch after \(Self.ms(dispatched - started)))
+            (tiling \(Self.ms(tiled - started)), preflight \(Self.ms(preflown - tiled)), stored after \(Self.ms(stored - started)), first dispatch after \(Self.ms(dispatched - started)))
             """)
         print(plan.spec.id)
         if follow {
