@@ -46,14 +46,14 @@ struct OpenEORoutes: Sendable {
             ])
         }
         router.get("me") { request, _ in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             return SimulatorJSON.response(object: ["user_id": user, "name": user])
         }
         router.get("processes") { _, _ in
             SimulatorJSON.response(object: ["processes": Self.predefinedProcesses, "links": []])
         }
         router.put("process_graphs/:id") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             let id = context.parameters.get("id") ?? ""
             guard var body = try await SimulatorJSON.body(request) as? [String: Any], body["process_graph"] is [String: Any] else {
                 return Self.error(400, "ProcessGraphMissing", "No valid process graph specified.")
@@ -63,7 +63,7 @@ struct OpenEORoutes: Sendable {
             return Response(status: .ok)
         }
         router.get("process_graphs/:id") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             let id = context.parameters.get("id") ?? ""
             guard let stored = store.processGraph(id, user: user) else {
                 return Self.error(404, "ProcessGraphNotFound", "User-defined process '\(id)' does not exist.")
@@ -71,7 +71,7 @@ struct OpenEORoutes: Sendable {
             return SimulatorJSON.response(data: stored)
         }
         router.post("jobs") { request, _ in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let body = try await SimulatorJSON.body(request) as? [String: Any],
                 let process = body["process"] as? [String: Any], let graph = process["process_graph"] as? [String: Any], !graph.isEmpty
             else {
@@ -83,7 +83,7 @@ struct OpenEORoutes: Sendable {
             return Response(status: .created, headers: [.location: location, .init("OpenEO-Identifier")!: job.id])
         }
         router.get("jobs") { request, _ in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             let offset = request.uri.queryParameters.get("offset", as: Int.self) ?? 0
             let all = store.jobs(of: user, api: .openEO)
@@ -96,17 +96,17 @@ struct OpenEORoutes: Sendable {
             return SimulatorJSON.response(object: ["jobs": page.map { Self.metadata($0, now: now) }, "links": links])
         }
         router.get("jobs/:id") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.jobNotFound() }
             return SimulatorJSON.response(data: Data(Self.metadataJSON(job, now: Date()).utf8))
         }
         router.delete("jobs/:id") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard store.cancel(context.parameters.get("id") ?? "", user: user) != nil else { return Self.jobNotFound() }
             return Response(status: .noContent)
         }
         router.post("jobs/:id/results") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             switch store.start(context.parameters.get("id") ?? "", user: user) {
             case .started, .alreadyStarted:
                 return Response(status: .accepted)
@@ -117,12 +117,12 @@ struct OpenEORoutes: Sendable {
             }
         }
         router.delete("jobs/:id/results") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard store.cancel(context.parameters.get("id") ?? "", user: user) != nil else { return Self.jobNotFound() }
             return Response(status: .noContent)
         }
         router.get("jobs/:id/results") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.jobNotFound() }
             let now = Date()
             guard job.phase(at: now) == .finished else {
@@ -146,7 +146,7 @@ struct OpenEORoutes: Sendable {
             ])
         }
         router.get("jobs/:id/logs") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.jobNotFound() }
             let now = Date()
             var logs: [[String: Any]] = [["id": "1", "level": "info", "message": "Job \(job.id) created.", "time": SimulatorJSON.timestamp(job.created)]]

@@ -297,4 +297,41 @@ import Testing
             #expect(output.contains("requires 'spatial_extent', which the arguments do not give"), "\(output)")
         }
     }
+
+    /// openeo-driver answers an invalid or expired token with 403 `TokenInvalid` (not 401): the
+    /// adapter fetches a new token once and resends.
+    @Test func aTokenTheServerCallsInvalidIsRenewedOnce() async throws {
+        try await withRealServer(.openEODummy(runSeconds: 1), port: 18094) { server, client in
+            let fetches = Counter()
+            let authenticator = TokenAuthenticator(prefix: "Bearer basic//") { _ in
+                // The first token is one the server cannot read; the second is the user's.
+                let token = fetches.next() == 1 ? "!not-a-token!" : Data(RealServer.openEOUser.utf8).base64EncodedString()
+                return TokenCache.Token(accessToken: Secret(token), expiresIn: 3600, refreshToken: nil, now: Date())
+            }
+            let transport = BackendTransport(client: client, authenticator: authenticator)
+            let backend = OpenEOBackend(name: "openeo-driver", baseURL: server.apiRoot, transport: transport)
+            let id = try await backend.submit(Self.job(title: "renewed"), idempotencyKey: "contract-renew")
+            #expect(id.hasPrefix("j-"))
+            #expect(fetches.value == 2)
+        }
+    }
+}
+
+/// A thread-safe count of calls, for the token fetch above.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
 }
