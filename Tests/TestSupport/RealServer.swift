@@ -68,10 +68,14 @@ public struct RealServer: Sendable {
         case .pygeoapi:
             arguments = [self.python, self.script("pygeoapi_server.py"), String(port), directory]
         }
-        let process = try ChildProcess.spawn(arguments, environment: ["PYTHONUNBUFFERED": "1"], outputPath: logPath, truncate: true)
-        let server = RealServer(kind: kind, port: port, process: process, logPath: logPath)
         let client = HTTPClient(configuration: .init(timeout: .seconds(5)))
         defer { Task { await client.shutdown() } }
+        // Something already answering on the port would pass the readiness check below in its place.
+        if (try? await client.execute(HTTPClient.Request("http://127.0.0.1:\(port)/"))) != nil {
+            throw StartError(description: "port \(port) is already in use: stop what listens there")
+        }
+        let process = try ChildProcess.spawn(arguments, environment: ["PYTHONUNBUFFERED": "1"], outputPath: logPath, truncate: true)
+        let server = RealServer(kind: kind, port: port, process: process, logPath: logPath)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let status = process.exitStatusIfEnded() {
