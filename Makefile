@@ -5,9 +5,19 @@ SHELL := /bin/bash
 SERVICES := deploy/local/services.sh
 SWIFT ?= swift
 DEB_PACKAGES := curl pkg-config librabbitmq-dev libpq-dev libcurl4-openssl-dev libproj-dev proj-data \
-                libgeos-dev rabbitmq-server postgresql postgresql-client
+                libgeos-dev rabbitmq-server postgresql postgresql-client python3 python3-venv
+# The real third-party servers of the contract tests (BackendsContractIntegrationTests), from PyPI
+# into a virtual environment: openeo-driver's dummy backend and pygeoapi. openeo-driver's version is
+# a pre-release and must be named (the resolver would pick an old 0.83); every other package is
+# pinned by the constraints file. The stamp names the versions, so changing one reinstalls.
+PYTHON ?= /usr/bin/python3
+REAL_SERVERS_VENV := .local/real-servers
+REAL_SERVERS_CONSTRAINTS := Tests/TestSupport/RealServers/constraints.txt
+OPENEO_DRIVER_VERSION := 0.136.0a4
+PYGEOAPI_VERSION := 0.21.0
+REAL_SERVERS_STAMP := $(REAL_SERVERS_VENV)/.installed-openeo-driver-$(OPENEO_DRIVER_VERSION)-pygeoapi-$(PYGEOAPI_VERSION)
 
-.PHONY: deps build test test-unit demo bench services-start services-stop services-status clean
+.PHONY: deps build test test-unit real-servers demo bench services-start services-stop services-status clean
 
 ## deps: install the Debian packages the build, the tests and the local services need (if missing)
 deps:
@@ -18,6 +28,16 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+## real-servers: openeo-driver (dummy backend) and pygeoapi, pinned, in $(REAL_SERVERS_VENV) (if missing)
+real-servers: deps $(REAL_SERVERS_STAMP)
+
+$(REAL_SERVERS_STAMP): $(REAL_SERVERS_CONSTRAINTS)
+	rm -rf $(REAL_SERVERS_VENV)
+	$(PYTHON) -m venv $(REAL_SERVERS_VENV)
+	$(REAL_SERVERS_VENV)/bin/pip install -q --disable-pip-version-check -c $(REAL_SERVERS_CONSTRAINTS) \
+		'openeo-driver==$(OPENEO_DRIVER_VERSION)' 'pygeoapi==$(PYGEOAPI_VERSION)'
+	touch $@
+
 build: deps
 	$(SWIFT) build
 
@@ -26,11 +46,11 @@ build: deps
 test-unit: deps
 	env -u TILEFLEET_AMQP_URL -u TILEFLEET_DATABASE_URL $(SWIFT) test --disable-xctest --skip 'IntegrationTests\.'
 
-## test: deps, start RabbitMQ + PostgreSQL, run the pure tests (in parallel) and then the
+## test: deps, the real servers' venv, start RabbitMQ + PostgreSQL, run the pure tests (in parallel) and then the
 ## integration tests one at a time (they restart brokers and databases and spawn fleets: on two
 ## cores, run side by side they would measure the machine's load instead of the code), stop the
 ## services, exit with the tests' status
-test: deps
+test: deps real-servers
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
 	$(SWIFT) build --build-tests && \

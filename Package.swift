@@ -139,7 +139,8 @@ let package = Package(
         // Tests, in two layers. `<Target>Tests` are pure: no RabbitMQ, PostgreSQL or sockets
         // (`make test-unit`). `<Target>IntegrationTests` talk to the real services started by
         // `deploy/local/services.sh`, to loopback servers and to spawned processes (`make test`).
-        .target(name: "TestSupport", dependencies: ["ChildProcess", "Postgres", "Storage", "FleetModel", "FleetConfig", "HTTP", "Simulator", "Coordinator"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ChildProcess", "Postgres", "Storage", "FleetModel", "FleetConfig", "HTTP", "Simulator", "Coordinator"], path: "Tests/TestSupport",
+                exclude: ["RealServers"]),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
@@ -161,6 +162,8 @@ let package = Package(
         .testTarget(name: "BackendsIntegrationTests", dependencies: [
             "Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "Coordinator", "Storage", "TestSupport",
         ]),
+        // The adapters' contract against real third-party servers from PyPI (`make real-servers`).
+        .testTarget(name: "BackendsContractIntegrationTests", dependencies: ["Backends", "FleetConfig", "FleetModel", "HTTP", "TestSupport"]),
         .testTarget(name: "SimulatorIntegrationTests", dependencies: ["Simulator", "HTTP", "TestSupport"]),
         .testTarget(name: "HTTPIntegrationTests", dependencies: ["HTTP", "Simulator", "TestSupport"]),
         .testTarget(name: "StorageIntegrationTests", dependencies: ["Storage", "FleetModel", "Postgres", "TestSupport"]),

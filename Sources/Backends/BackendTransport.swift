@@ -99,23 +99,23 @@ public struct BackendTransport: Sendable {
                 if response.isSuccess || accept.contains(response.status) {
                     return .created(response)
                 }
-                if response.status == 401, !reauthorized, let authenticator = self.authenticator, let authorization,
+                let message = PlatformMessage.extract(from: response.body, status: response.status)
+                if Self.refusesAuthorization(response, message: message), !reauthorized, let authenticator = self.authenticator, let authorization,
                     await authenticator.invalidate(authorization)
                 {
-                    // A 401 means the request was refused, never executed: resending is safe.
+                    // A refused authorization means the request was never executed: resending is safe.
                     reauthorized = true
                     attempt -= 1
-                    self.logger.debug("re-authorizing after 401", metadata: ["url": "\(request.url)"])
+                    self.logger.debug("re-authorizing after \(response.status)", metadata: ["url": "\(request.url)"])
                     continue
                 }
-                let message = PlatformMessage.extract(from: response.body, status: response.status)
                 finalResponse = response
                 decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RequestRetryPolicy.outcome(of: response, message: message))
                 if case .giveUp = decision {
-                    throw Self.error(for: response, message: message)
+                    throw Self.error(for: response, message: message, call: Self.call(request))
                 }
                 if response.status == 429, !retryThrottled {
-                    throw Self.error(for: response, message: message)
+                    throw Self.error(for: response, message: message, call: Self.call(request))
                 }
             case .failure(let error):
                 decision = self.policy.decide(attempt: attempt, idempotent: idempotent, outcome: RequestRetryPolicy.outcome(of: error))
@@ -123,7 +123,7 @@ public struct BackendTransport: Sendable {
                     if !idempotent, !error.requestWasNotSent, let find, let id = try await Self.verify(find) {
                         return .found(id)
                     }
-                    throw BackendError.transport(message: reason)
+                    throw BackendError.transport(message: "\(Self.call(request)): \(reason)")
                 }
             }
             switch decision {
@@ -140,7 +140,7 @@ public struct BackendTransport: Sendable {
                 }
                 try await self.sleep(delay)
             case .giveUp(let reason):
-                throw BackendError.transport(message: reason)
+                throw BackendError.transport(message: "\(Self.call(request)): \(reason)")
             }
         }
     }
@@ -155,10 +155,25 @@ public struct BackendTransport: Sendable {
         }
     }
 
-    /// The ``BackendError`` of a final non-success response.
-    static func error(for response: HTTPClient.Response, message: String) -> BackendError {
+    /// `METHOD URL` of a request, credentials redacted: what an error names so that the reader sees
+    /// which call failed (and, for a wrong API root, which URL to fix).
+    static func call(_ request: HTTPClient.Request) -> String {
+        request.methodAndURL
+    }
+
+    /// Whether the platform refused the credentials sent: 401, or openEO's 403 `TokenInvalid` (an
+    /// expired or invalid token, as openeo-driver and the openEO API answer it).
+    static func refusesAuthorization(_ response: HTTPClient.Response, message: String) -> Bool {
+        response.status == 401 || (response.status == 403 && message.hasPrefix("TokenInvalid"))
+    }
+
+    /// The ``BackendError`` of a final non-success response; `call` (``call(_:)``) is appended to the
+    /// platform's message.
+    static func error(for response: HTTPClient.Response, message: String, call: String? = nil) -> BackendError {
+        let refused = Self.refusesAuthorization(response, message: message)
+        let message = call.map { "\(message) (\($0))" } ?? message
+        if refused { return .authentication(message: message) }
         switch response.status {
-        case 401: return .authentication(message: message)
         case 404, 410: return .notFound(message: message)
         case 429: return .tryLater(retryAfter: response.retryAfter(now: Date()), message: message, jobID: nil)
         case 400..<500 where PlatformMessage.isTryLater(message):

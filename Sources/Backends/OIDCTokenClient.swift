@@ -43,10 +43,14 @@ struct OIDCTokenClient: Sendable {
 
     /// `{access_token, expires_in?, refresh_token?}` → a token.
     static func parseToken(_ body: Data, source: String, now: Date = Date()) throws -> TokenCache.Token {
-        guard let document = try? JSONDecoder().decode(JSONValue.self, from: body),
-            let access = document["access_token"]?.stringValue, !access.isEmpty
-        else {
-            throw BackendError.invalidResponse(message: "the token response of \(source) has no access_token")
+        guard let document = try? JSONDecoder().decode(JSONValue.self, from: body) else {
+            // Never echoed: a token response may carry secrets. Said is what it looks like.
+            let what = PlatformMessage.htmlSummary(body) ?? "\(body.count) bytes that are not JSON"
+            throw BackendError.invalidResponse(message: "the token response of \(source) is not JSON (\(what)): is the backend's url its API root?")
+        }
+        guard let access = document["access_token"]?.stringValue, !access.isEmpty else {
+            let keys = document.jsonObject.map { $0.keys.sorted().joined(separator: ", ") } ?? "not an object"
+            throw BackendError.invalidResponse(message: "the token response of \(source) has no access_token (members: \(keys.isEmpty ? "none" : keys))")
         }
         return TokenCache.Token(
             accessToken: Secret(access),

@@ -281,6 +281,9 @@ extension OpenEOBackend {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: body)
         } catch {
+            if let page = PlatformMessage.htmlSummary(body) {
+                throw BackendError.invalidResponse(message: "\(what) is not JSON but \(page)")
+            }
             let excerpt = String(decoding: body.prefix(120), as: UTF8.self)
             throw BackendError.invalidResponse(message: "\(what) is not JSON: \(excerpt.debugDescription)")
         }

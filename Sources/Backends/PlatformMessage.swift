@@ -18,8 +18,34 @@ enum PlatformMessage {
             case (nil, nil): break
             }
         }
+        if let summary = self.htmlSummary(body) {
+            return "HTTP \(status): \(summary)"
+        }
         let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? "HTTP \(status) with an empty body" : text
+    }
+
+    /// An HTML body (an error page of a web server or proxy) told by its title, never dumped:
+    /// `an HTML page titled "404 Not Found"`; nil when the body is not HTML.
+    static func htmlSummary(_ body: Data) -> String? {
+        let head = String(decoding: body.prefix(4096), as: UTF8.self)
+        let start = head.drop { $0.isWhitespace }.prefix(15).lowercased()
+        guard start.hasPrefix("<!doctype html") || start.hasPrefix("<html") || head.range(of: "<html", options: .caseInsensitive) != nil else {
+            return nil
+        }
+        for tag in ["title", "h1"] {
+            if let open = head.range(of: "<\(tag)[^>]*>", options: [.regularExpression, .caseInsensitive]),
+               let close = head.range(of: "</\(tag)>", options: .caseInsensitive, range: open.upperBound..<head.endIndex) {
+                let text = head[open.upperBound..<close.lowerBound]
+                    .replacingOccurrences(of: "<[^>]*>", with: "", options: .regularExpression)
+                    .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                if !text.isEmpty { return "an HTML page titled \"\(text.prefix(120))\"" }
+            }
+        }
+        let text = head.replacingOccurrences(of: "<(script|style)[^>]*>.*?</(script|style)>", with: " ", options: [.regularExpression, .caseInsensitive])
+            .replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return text.isEmpty ? "an HTML page (\(body.count) bytes) without text" : "an HTML page reading \"\(text.prefix(120))\""
     }
 
     /// Error codes that mean "a limit is reached, come back later" rather than "this job is wrong".

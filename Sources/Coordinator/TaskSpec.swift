@@ -22,6 +22,9 @@ public struct TaskSpec: Sendable, Hashable, Codable {
     public var outputFormat: String?
     /// How the tile enters the job and under which parameter names.
     public var tileInput: TileInput
+    /// Whether the spec named `tile.input` itself; when it did not, the preflight may choose the input
+    /// the service's parameter schema takes. nil for specs stored before this was recorded.
+    public var tileInputGiven: Bool?
     public var spatialParameter: String
     public var temporalParameter: String
     public var split: Split

@@ -71,10 +71,12 @@ public struct TaskSpecParser: Sendable {
         checkSecrets(options, "job_options", reader)
 
         var tileInput = defaults.tileInput
+        var tileInputGiven = false
         var spatial = "spatial_extent"
         var temporal = "temporal_extent"
         if let tile = reader.mapping(top["tile"], "tile", allowed: ["input", "parameter", "temporal_parameter"]) {
             if let text = reader.string(tile["input"], "tile.input") {
+                tileInputGiven = true
                 if let value = TileInput(rawValue: text) { tileInput = value } else {
                     let names = TileInput.allCases.map(\.rawValue)
                     let hint = ConfigReader.closest(text, in: names).map { ", did you mean '\($0)'?" } ?? " (expected one of: \(names.joined(separator: ", ")))"
@@ -97,10 +99,12 @@ public struct TaskSpecParser: Sendable {
             checkSecrets(dimension.values, "split.dimensions.\(dimension.name)", reader)
         }
         guard let title, let backend, let id, let process, let split else { return nil }
-        return TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
-                        jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
-                        temporalParameter: temporal, split: split, maxAttempts: maxAttempts, maxRuntimeSeconds: maxRuntime,
-                        priority: priority, postJob: postJob)
+        var spec = TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
+                            jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
+                            temporalParameter: temporal, split: split, maxAttempts: maxAttempts, maxRuntimeSeconds: maxRuntime,
+                            priority: priority, postJob: postJob)
+        spec.tileInputGiven = tileInputGiven
+        return spec
     }
 
     private func service(_ node: Node?, _ reader: ConfigReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {

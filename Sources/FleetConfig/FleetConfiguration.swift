@@ -1,5 +1,6 @@
 import FleetModel
 import Foundation
+import Timing
 import Yams
 
 /// The fleet configuration file (`tilefleet.yaml`): broker, database, message topology, task
@@ -80,12 +81,14 @@ public struct FleetConfiguration: Sendable {
         }
         configuration.brokerURL = connectionURL(reader, top["broker"], "broker", environment: environment, unset: &configuration.unsetPasswordVariables)
         configuration.databaseURL = connectionURL(reader, top["database"], "database", environment: environment, unset: &configuration.unsetPasswordVariables)
+        var tiersGiven = false
         if let topology = reader.mapping(top["topology"], "topology", allowed: ["prefix", "wait_tiers", "quorum_queues"]) {
             let prefix = reader.string(topology["prefix"], "topology.prefix") ?? "tilefleet"
             if let problem = Self.prefixProblem(prefix) { reader.report("topology.prefix", problem, topology["prefix"]) }
             var tiers = [5, 15, 60, 300]
             if let list = reader.sequence(topology["wait_tiers"], "topology.wait_tiers") {
                 tiers = list.compactMap { reader.seconds($0.node, $0.path) }
+                tiersGiven = true
             }
             let quorum = reader.bool(topology["quorum_queues"], "topology.quorum_queues") ?? false
             configuration.topology = Topology(prefix: prefix, waitTiers: tiers, quorumQueues: quorum)
@@ -130,6 +133,8 @@ public struct FleetConfiguration: Sendable {
             reader.report("defaults.backend", "no backend named '\(name)' (configured: \(configuration.backends.backends.map(\.name).joined(separator: ", ")))",
                           (top["defaults"]?.mapping?["backend"]) ?? top["defaults"])
         }
+        configuration.topology.waitTiers = fitTiers(configuration.topology.waitTiers, given: tiersGiven,
+                                                    to: configuration.backends.backends, reader: reader, node: top["backends"])
         guard reader.problems.isEmpty else { throw ConfigurationError(file: file, problems: reader.problems) }
         configuration.topology.backends = configuration.backends.backends.map(\.name)
         return configuration
@@ -149,6 +154,33 @@ public struct FleetConfiguration: Sendable {
         }
         if prefix.utf8.count > 120 { return "is \(prefix.utf8.count) bytes long; at most 120 leave room for queue names (255 bytes)" }
         return nil
+    }
+
+    /// The wait tier that serves a poll interval: its whole seconds, rounded up, at least 1.
+    public static func tier(serving interval: Duration) -> Int {
+        max(1, Int(interval.inSeconds.rounded(.up)))
+    }
+
+    /// Wait tiers that serve every backend's shortest poll: a poll interval shorter than the shortest
+    /// tier would otherwise be stretched to it, silently. Tiers the file does not give are derived
+    /// (the defaults plus each shorter poll interval); tiers it gives are kept, and each backend
+    /// they cannot serve is a problem naming both values.
+    static func fitTiers(_ tiers: [Int], given: Bool, to backends: [BackendConfiguration], reader: ConfigReader, node: Node?) -> [Int] {
+        guard let shortest = tiers.min() else { return tiers }
+        var fitted = Set(tiers)
+        for (index, backend) in backends.enumerated() {
+            let needed = self.tier(serving: backend.poll.minimum)
+            guard needed < shortest else { continue }
+            if given {
+                let item = node?.sequence.flatMap { index < $0.count ? $0[index] : nil }
+                reader.report("backends[\(index)].poll.min_interval",
+                              "\(needed)s is shorter than the shortest wait tier, \(shortest)s (topology.wait_tiers): polls of \(backend.name) would wait \(shortest)s; add \(needed) to topology.wait_tiers or raise min_interval to \(shortest)s",
+                              item?.mapping?["poll"] ?? item)
+            } else {
+                fitted.insert(needed)
+            }
+        }
+        return fitted.sorted()
     }
 
     /// `broker:` / `database:` — `url` with an optional `password_env` naming the variable that

@@ -82,6 +82,11 @@ extension HTTPClient.Request: CustomStringConvertible, CustomDebugStringConverti
         )
     }
 
+    /// `METHOD url`, credentials redacted: how an error names the call that failed.
+    public var methodAndURL: String {
+        "\(self.method) \(Self.redactingCredentials(in: self.url))"
+    }
+
     /// `url` with any `user:password@` part replaced by `<redacted>@`.
     public static func redactingCredentials(in url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }

@@ -37,6 +37,13 @@ struct OGCRoutes: Sendable {
                 "links": [],
             ])
         }
+        router.get("processes/:pid") { _, context in
+            let processID = context.parameters.get("pid") ?? ""
+            guard Self.processIDs.contains(processID) else {
+                return Self.problem(404, "no-such-process", "Process \(processID) does not exist.")
+            }
+            return SimulatorJSON.response(object: Self.description(processID))
+        }
         router.post("processes/:pid/execution") { request, context in
             guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.problemUnauthorized(store) }
             let processID = context.parameters.get("pid") ?? ""
@@ -105,6 +112,24 @@ struct OGCRoutes: Sendable {
                 return Self.problem(404, "result-not-ready", "The results of job \(job.id) are not ready.")
             }
         }
+    }
+
+    /// A process description (`GET /processes/{id}`), shaped like pygeoapi's: `inputs` by id with a
+    /// schema and `minOccurs`. Every simulated process takes the same optional inputs.
+    static func description(_ processID: String) -> [String: Any] {
+        let optional: (Any) -> [String: Any] = { ["schema": $0, "minOccurs": 0, "maxOccurs": 1] }
+        return [
+            "id": processID, "version": "1.0.0", "title": processID,
+            "jobControlOptions": ["async-execute", "sync-execute", "dismiss"],
+            "inputs": [
+                "geometry": optional(["format": "geojson-geometry"]),
+                "bbox": optional(["type": "object", "format": "ogc-bbox"]),
+                "tile": optional(["type": "string"]),
+                "datetime": optional(["type": "string"]),
+                "expression": optional(["type": "string"]),
+            ],
+            "outputs": ["result": ["schema": ["type": "string", "contentMediaType": "image/tiff; application=geotiff"]]],
+        ]
     }
 
     static func status(_ phase: SimulatedJob.Phase) -> String {

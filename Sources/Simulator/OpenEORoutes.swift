@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
 
-/// The openEO API 1.2 subset: capabilities, `/credentials/basic`, `/credentials/oidc`, and batch jobs
-/// (`POST /jobs`, `GET /jobs`, `GET /jobs/{id}`, `POST|GET|DELETE /jobs/{id}/results`,
-/// `GET /jobs/{id}/logs`, `DELETE /jobs/{id}`).
+/// The openEO API 1.2 subset: capabilities, `/credentials/basic`, `/credentials/oidc`, `GET /me`,
+/// `GET /processes` (predefined processes with their parameters), `PUT|GET /process_graphs/{id}`
+/// (stored UDPs), and batch jobs (`POST /jobs`, `GET /jobs`, `GET /jobs/{id}`,
+/// `POST|GET|DELETE /jobs/{id}/results`, `GET /jobs/{id}/logs`, `DELETE /jobs/{id}`). Shapes and
+/// error codes follow openeo-driver, the reference server the contract tests run against.
 struct OpenEORoutes: Sendable {
     let store: SimulatorStore
 
@@ -18,6 +20,8 @@ struct OpenEORoutes: Sendable {
                     ["path": "/credentials/basic", "methods": ["GET"]], ["path": "/credentials/oidc", "methods": ["GET"]],
                     ["path": "/jobs", "methods": ["GET", "POST"]], ["path": "/jobs/{job_id}", "methods": ["GET", "DELETE"]],
                     ["path": "/jobs/{job_id}/results", "methods": ["GET", "POST", "DELETE"]], ["path": "/jobs/{job_id}/logs", "methods": ["GET"]],
+                    ["path": "/me", "methods": ["GET"]], ["path": "/processes", "methods": ["GET"]],
+                    ["path": "/process_graphs/{process_graph_id}", "methods": ["GET", "PUT"]],
                 ],
                 "links": [["rel": "self", "href": base]],
             ])
@@ -41,8 +45,33 @@ struct OpenEORoutes: Sendable {
                 ]],
             ])
         }
+        router.get("me") { request, _ in
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
+            return SimulatorJSON.response(object: ["user_id": user, "name": user])
+        }
+        router.get("processes") { _, _ in
+            SimulatorJSON.response(object: ["processes": Self.predefinedProcesses, "links": []])
+        }
+        router.put("process_graphs/:id") { request, context in
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
+            let id = context.parameters.get("id") ?? ""
+            guard var body = try await SimulatorJSON.body(request) as? [String: Any], body["process_graph"] is [String: Any] else {
+                return Self.error(400, "ProcessGraphMissing", "No valid process graph specified.")
+            }
+            body["id"] = id
+            store.storeProcessGraph(try JSONSerialization.data(withJSONObject: body), id: id, user: user)
+            return Response(status: .ok)
+        }
+        router.get("process_graphs/:id") { request, context in
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
+            let id = context.parameters.get("id") ?? ""
+            guard let stored = store.processGraph(id, user: user) else {
+                return Self.error(404, "ProcessGraphNotFound", "User-defined process '\(id)' does not exist.")
+            }
+            return SimulatorJSON.response(data: stored)
+        }
         router.post("jobs") { request, _ in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let body = try await SimulatorJSON.body(request) as? [String: Any],
                 let process = body["process"] as? [String: Any], let graph = process["process_graph"] as? [String: Any], !graph.isEmpty
             else {
@@ -54,7 +83,7 @@ struct OpenEORoutes: Sendable {
             return Response(status: .created, headers: [.location: location, .init("OpenEO-Identifier")!: job.id])
         }
         router.get("jobs") { request, _ in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
             let offset = request.uri.queryParameters.get("offset", as: Int.self) ?? 0
             let all = store.jobs(of: user, api: .openEO)
@@ -67,17 +96,17 @@ struct OpenEORoutes: Sendable {
             return SimulatorJSON.response(object: ["jobs": page.map { Self.metadata($0, now: now) }, "links": links])
         }
         router.get("jobs/:id") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.jobNotFound() }
             return SimulatorJSON.response(data: Data(Self.metadataJSON(job, now: Date()).utf8))
         }
         router.delete("jobs/:id") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard store.cancel(context.parameters.get("id") ?? "", user: user) != nil else { return Self.jobNotFound() }
             return Response(status: .noContent)
         }
         router.post("jobs/:id/results") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             switch store.start(context.parameters.get("id") ?? "", user: user) {
             case .started, .alreadyStarted:
                 return Response(status: .accepted)
@@ -88,12 +117,12 @@ struct OpenEORoutes: Sendable {
             }
         }
         router.delete("jobs/:id/results") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard store.cancel(context.parameters.get("id") ?? "", user: user) != nil else { return Self.jobNotFound() }
             return Response(status: .noContent)
         }
         router.get("jobs/:id/results") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.jobNotFound() }
             let now = Date()
             guard job.phase(at: now) == .finished else {
@@ -123,7 +152,7 @@ struct OpenEORoutes: Sendable {
             ])
         }
         router.get("jobs/:id/logs") { request, context in
-            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.jobNotFound() }
             let now = Date()
             var logs: [[String: Any]] = [["id": "1", "level": "info", "message": "Job \(job.id) created.", "time": SimulatorJSON.timestamp(job.created)]]
@@ -136,9 +165,37 @@ struct OpenEORoutes: Sendable {
             if request.uri.queryParameters.get("level") == "error" {
                 logs = logs.filter { $0["level"] as? String == "error" }
             }
-            return SimulatorJSON.response(object: ["logs": logs, "links": []])
+            return SimulatorJSON.response(object: ["level": request.uri.queryParameters.get("level") ?? "debug", "logs": logs, "links": []])
         }
     }
+
+    /// The predefined processes of `GET /processes`: the two a batch job needs, with the parameter
+    /// schemas of the openEO process specifications.
+    static var predefinedProcesses: [[String: Any]] { [
+        [
+            "id": "load_collection", "summary": "Load a collection",
+            "parameters": [
+                ["name": "id", "schema": ["type": "string", "subtype": "collection-id"]],
+                ["name": "spatial_extent", "schema": [
+                    ["type": "object", "subtype": "bounding-box"], ["type": "object", "subtype": "geojson"],
+                    ["type": "object", "subtype": "datacube"], ["type": "null"],
+                ]],
+                ["name": "temporal_extent", "schema": [["type": "array", "subtype": "temporal-interval"], ["type": "null"]]],
+                ["name": "bands", "schema": [["type": "array"], ["type": "null"]], "optional": true, "default": NSNull()],
+                ["name": "properties", "schema": [["type": "object"], ["type": "null"]], "optional": true, "default": NSNull()],
+            ],
+            "returns": ["schema": ["type": "object", "subtype": "datacube"]],
+        ],
+        [
+            "id": "save_result", "summary": "Save processed data",
+            "parameters": [
+                ["name": "data", "schema": ["type": "object", "subtype": "datacube"]],
+                ["name": "format", "schema": ["type": "string", "subtype": "output-format"]],
+                ["name": "options", "schema": ["type": "object"], "optional": true, "default": [String: Any]()],
+            ],
+            "returns": ["schema": ["type": "boolean"]],
+        ],
+    ] }
 
     static func status(_ phase: SimulatedJob.Phase) -> String {
         switch phase {

@@ -34,13 +34,20 @@ enum SimulatorAuth {
         return store.configuration.users[user] == password ? user : nil
     }
 
-    /// 401 in openEO's error shape.
-    static func openEOUnauthorized(_ store: SimulatorStore) -> Response {
+    /// openEO's refusal, as openeo-driver answers it: no credentials → 401 `AuthenticationRequired`;
+    /// credentials that are invalid or expired → 403 `TokenInvalid`.
+    static func openEOUnauthorized(_ store: SimulatorStore, _ request: Request) -> Response {
         store.recordAuthFailure()
+        guard request.headers[.authorization] != nil else {
+            return SimulatorJSON.response(
+                object: ["id": UUID().uuidString, "code": "AuthenticationRequired", "message": "Unauthorized."],
+                status: .unauthorized,
+                headers: [.wwwAuthenticate: "Bearer"]
+            )
+        }
         return SimulatorJSON.response(
             object: ["id": UUID().uuidString, "code": "TokenInvalid", "message": "Authorization token has expired or is invalid. Please authenticate again."],
-            status: .unauthorized,
-            headers: [.wwwAuthenticate: "Bearer"]
+            status: .forbidden
         )
     }
 

@@ -12,6 +12,8 @@ final class SimulatorStore: @unchecked Sendable {
     private var tokens: [String: (user: String, expires: Date)] = [:]
     private var refreshTokens: [String: String] = [:]
     private var scripted: [SimulatedFault] = []
+    /// Stored openEO user-defined processes (`PUT /process_graphs/{id}`), as JSON text, by user and id.
+    private var processGraphs: [String: [String: Data]] = [:]
     private var random: SplitMix64
     private var nextID = 0
     private(set) var counters = Counters()
@@ -29,6 +31,16 @@ final class SimulatorStore: @unchecked Sendable {
     init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
         self.random = SplitMix64(seed: configuration.seed ?? UInt64.random(in: 1...UInt64.max))
+    }
+
+    /// Stores (or replaces) a user's UDP.
+    func storeProcessGraph(_ json: Data, id: String, user: String) {
+        self.withLock { self.processGraphs[user, default: [:]][id] = json }
+    }
+
+    /// A user's stored UDP, as JSON text.
+    func processGraph(_ id: String, user: String) -> Data? {
+        self.withLock { self.processGraphs[user]?[id] }
     }
 
     private func withLock<T>(_ body: () throws -> T) rethrows -> T {

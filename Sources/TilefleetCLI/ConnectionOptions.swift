@@ -1,3 +1,4 @@
+import AMQP
 import ArgumentParser
 import Coordinator
 import FleetConfig
@@ -48,6 +49,12 @@ package struct ConnectionOptions: ParsableArguments {
         if let problem = configuration.passwordProblem("broker", flag: amqpURL) { throw ValidationError(problem) }
         guard let url = configuration.resolvedBrokerURL(flag: amqpURL) else {
             throw ValidationError("no broker URL: pass --amqp-url, set TILEFLEET_AMQP_URL or broker.url in the fleet configuration")
+        }
+        do {
+            _ = try AMQPURL(url)
+        } catch {
+            // A malformed URL is a usage problem (exit 2), not a broker that cannot be reached.
+            throw ValidationError("broker URL: \(error)")
         }
         return url
     }

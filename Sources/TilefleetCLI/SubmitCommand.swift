@@ -1,8 +1,10 @@
 import ArgumentParser
+import Backends
 import Coordinator
 import FleetModel
 import Foundation
 import Geo
+import HTTP
 import Messaging
 import Postgres
 import Storage
@@ -15,16 +17,21 @@ struct SubmitCommand: AsyncParsableCommand {
         commandName: "submit",
         abstract: "Validate a task spec (YAML/JSON, or an APEx upscale-task JSON), store its tiles and dispatch them.",
         discussion: """
-        Prints the task id. --dry-run prints the tiles and one example job body and stores nothing. \
-        Every problem in the spec is reported at once with its key; exit status 2.
+        Prints the task id. Before anything is stored, the preflight checks the task against what \
+        its backend declares (the API root, the service's parameters and their schemas); --offline \
+        skips that. --dry-run prints the tiles and the first job exactly as it will be sent, and \
+        stores nothing. Every problem is reported at once with its key; exit status 2.
         """
     )
 
     @Argument(help: "The task spec file.")
     var task: String
 
-    @Flag(name: .customLong("dry-run"), help: "Print the tiles and an example job; store and publish nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Print the tiles and the first job as it will be sent; store and publish nothing.")
     var dryRun = false
+
+    @Flag(help: "Skip the preflight's network checks against the backend (says so).")
+    var offline = false
 
     @Flag(help: "After submitting, follow progress like `tilefleet watch`.")
     var follow = false
@@ -37,10 +44,21 @@ struct SubmitCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
         let started = ContinuousClock.now
-        let plan = try CoordinatorSupport.plan(path: task, configuration: configuration, confirmed: yes)
+        let planned = try CoordinatorSupport.plan(path: task, configuration: configuration, confirmed: yes)
         let tiled = ContinuousClock.now
+        let client = HTTPClient()
+        let checked: Preflight.Outcome
+        do {
+            checked = try await Preflight(configuration: configuration, path: task).run(planned, offline: offline, client: client)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        let plan = checked.plan
+        let preflown = ContinuousClock.now
         if dryRun {
-            printDryRun(plan)
+            try printDryRun(plan, backend: checked.backend)
             return
         }
         let database = try await CoordinatorSupport.database(connection)
@@ -63,7 +81,7 @@ struct SubmitCommand: AsyncParsableCommand {
         await amqp.close()
         CoordinatorSupport.printError("""
             stored \(plan.records.count) tiles of task \(plan.spec.id) on \(plan.spec.backend); dispatched \(outcome.total) \
-            (tiling \(Self.ms(tiled - started)), stored after \(Self.ms(stored - started)), first dispatch after \(Self.ms(dispatched - started)))
+            (tiling \(Self.ms(tiled - started)), preflight \(Self.ms(preflown - tiled)), stored after \(Self.ms(stored - started)), first dispatch after \(Self.ms(dispatched - started)))
             """)
         print(plan.spec.id)
         if follow {
@@ -81,7 +99,7 @@ struct SubmitCommand: AsyncParsableCommand {
         return String(format: "%.0f ms", seconds * 1000)
     }
 
-    private func printDryRun(_ plan: TaskPlan) {
+    private func printDryRun(_ plan: TaskPlan, backend: (any BackendInspection)?) throws {
         let spec = plan.spec
         print("task            \(spec.id) — \(spec.title.terminalSafe)")
         print("backend         \(spec.backend)")
@@ -102,8 +120,15 @@ struct SubmitCommand: AsyncParsableCommand {
                                 backend: spec.backend, job: spec.backendJob(tileID: first.tileID, tileParameters: first.parameters),
                                 maxRuntimeSeconds: spec.maxRuntimeSeconds)
             print("")
-            print("example work item (tile \(first.tileID)):")
-            print(String(decoding: item.encoded(), as: UTF8.self).prettyJSON)
+            if let backend {
+                let request = try backend.submitRequest(for: item.job, idempotencyKey: item.idempotencyKey)
+                print("the job of tile \(first.tileID) as it will be sent:")
+                print("\(request.method) \(request.url)")
+                print(request.body.canonicalJSON.prettyJSON)
+            } else {
+                print("example work item (tile \(first.tileID); --offline: not resolved for the backend):")
+                print(String(decoding: item.encoded(), as: UTF8.self).prettyJSON)
+            }
         }
     }
 }

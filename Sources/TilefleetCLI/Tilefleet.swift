@@ -9,7 +9,7 @@ public struct Tilefleet: AsyncParsableCommand {
         abstract: "Upscale an Earth-observation processing service over tiles with a RabbitMQ worker fleet.",
         version: version,
         subcommands: [
-            MigrateCommand.self, RecorderCommand.self, ReportCommand.self, TilesCommand.self,
+            CheckCommand.self, MigrateCommand.self, RecorderCommand.self, ReportCommand.self, TilesCommand.self,
             SimulateCommand.self, TryCommand.self, WorkerCommand.self,
             SubmitCommand.self, CoordinatorCommand.self, StatusCommand.self, ListCommand.self, WatchCommand.self,
             CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, LogsCommand.self, ExportCommand.self,

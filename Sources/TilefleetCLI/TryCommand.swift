@@ -16,7 +16,9 @@ struct TryCommand: AsyncParsableCommand {
             Exit status: 0 when the job finished, 1 when it failed or was canceled, 2 on bad input \
             (config, backend name, job file, task spec, tile). Give either --job (a job file) or --task \
             (a task spec: the tile's job exactly as `submit` would dispatch it; --tile is a tile id of \
-            `submit --dry-run`, or a grid cell id).
+            `submit --dry-run`, or a grid cell id). The preflight of `submit` runs first (with --job: \
+            the API root and the job's arguments against what its process declares; --offline skips \
+            it); a wrong API root is named with the URL to configure instead.
             """
     )
 
@@ -44,9 +46,14 @@ struct TryCommand: AsyncParsableCommand {
     @Option(help: "Give up following after this many seconds.")
     var timeout: Double = 24 * 3600
 
+    @Flag(help: "Skip the preflight's checks of the task against the backend (says so).")
+    var offline = false
+
     func run() async throws {
         let backendConfiguration: BackendConfiguration
-        let backendJob: BackendJob
+        var backendJob: BackendJob
+        var taskCheck: (Preflight, TaskPlan)?
+        var jobCheck: (Preflight, String)?
         do {
             guard (self.job == nil) != (self.task == nil) else {
                 throw ConfigurationError(path: "", message: "give either --job or --task")
@@ -62,10 +69,13 @@ struct TryCommand: AsyncParsableCommand {
                 }
                 backendConfiguration = try fleet.backends.backend(named: self.backend ?? plan.spec.backend)
                 backendJob = plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
+                taskCheck = (Preflight(configuration: fleet, path: taskPath), plan)
             } else {
                 guard let backendName = self.backend else { throw ConfigurationError(path: "", message: "--job needs --backend") }
-                backendConfiguration = try FleetConfiguration.load(explicit: configPath).backend(named: backendName)
+                let fleet = try FleetConfiguration.load(explicit: configPath)
+                backendConfiguration = try fleet.backend(named: backendName)
                 let jobPath = self.job ?? ""
+                jobCheck = (Preflight(configuration: fleet, path: jobPath), backendName)
                 guard let data = FileManager.default.contents(atPath: jobPath) else {
                     throw ConfigurationError(path: "", message: "cannot read the job file \(jobPath)")
                 }
@@ -86,6 +96,15 @@ struct TryCommand: AsyncParsableCommand {
             Self.printError("tilefleet try: \(error)")
             throw ExitCode(2)
         }
+        if let (preflight, plan) = taskCheck {
+            let checked = try await preflight.run(plan, offline: self.offline, client: client)
+            if let record = checked.plan.records.first(where: { $0.tileID == self.tile }) ?? checked.plan.records.first(where: { $0.cellID == self.tile }) {
+                backendJob = checked.plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
+            }
+        }
+        if let (preflight, backendName) = jobCheck {
+            try await preflight.run(job: backendJob, backendName: backendName, offline: self.offline, client: client)
+        }
         let key = self.key ?? "try-\(self.tile)-\(Int(Date().timeIntervalSince1970))"
         let interval = self.pollInterval.map { Duration.milliseconds(Int64($0 * 1000)) } ?? backendConfiguration.poll.minimum
 
@@ -94,6 +113,12 @@ struct TryCommand: AsyncParsableCommand {
             id = try await backend.submit(backendJob, idempotencyKey: key)
         } catch {
             Self.printError("submit failed on \(backend.name): \(error)")
+            if case BackendError.notFound = error, let inspected = backend as? any BackendInspection,
+               case .wrong(let problem, let suggested) = await inspected.checkRoot() {
+                // A 404 on submit is most often a URL one level off the API root.
+                Self.printError("backends.\(backend.name).url is not the API root: \(problem)" + (suggested.map { "\n  did you mean url: \($0)?" } ?? ""))
+                throw ExitCode(2)
+            }
             throw ExitCode(Self.isBadInput(error) ? 2 : 1)
         }
         print("submitted job \(id) on \(backend.name) (key \(key))")

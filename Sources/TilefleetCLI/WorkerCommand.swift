@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Backends
+import FleetConfig
 import FleetModel
 import Foundation
 import HTTP
@@ -88,6 +89,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let client = HTTPClient(logger: logger)
         var served: [String: WorkerBackend] = [:]
         for name in names {
+            if let configured = fleet.backends.first(where: { $0.name == name }), let shortest = tiers.first,
+               FleetConfiguration.tier(serving: configured.poll.minimum) < shortest {
+                let needed = FleetConfiguration.tier(serving: configured.poll.minimum)
+                throw ValidationError("backend \(name): poll.min_interval \(needed)s is shorter than the shortest wait tier, \(shortest)s (--wait-tiers); add \(needed) to the tiers or raise min_interval")
+            }
             do {
                 let configured = try fleet.backend(named: name)
                 served[name] = WorkerBackend(backend: try configured.makeBackend(client: client, logger: logger),

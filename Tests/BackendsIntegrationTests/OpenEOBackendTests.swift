@@ -161,7 +161,9 @@ import Testing
         }
     }
 
-    @Test func expiredTokenIsRefreshedOnceAfter401() async throws {
+    /// An expired token is answered 403 `TokenInvalid`, as openeo-driver does; the adapter fetches a
+    /// new one once and resends.
+    @Test func expiredTokenIsRefreshedOnceAfterTokenInvalid() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)
             let id = try await backend.submit(udpJob, idempotencyKey: "refresh")
@@ -288,7 +290,7 @@ import Testing
             }
         }
         let text = captured.text
-        #expect(text.contains("re-authorizing after 401"), "\(text)")
+        #expect(text.contains("re-authorizing after 403"), "\(text)")
         #expect(text.contains("retrying"), "\(text)")
         for secret in ["pa55-w0rd-XYZ", "wrong-XYZ-secret", "basic//", "Basic "] {
             #expect(!text.contains(secret), "\(secret) leaked into: \(text)")

@@ -150,7 +150,61 @@ import Testing
         #expect(message(#"{"type":"http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job","title":"No such job","detail":"job 7 not found"}"#)
             == "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job: job 7 not found")
         #expect(message(#"{"code":"NoApplicableCode","description":"ZOO kernel failed"}"#) == "NoApplicableCode: ZOO kernel failed")
-        #expect(message("<html>Bad Gateway</html>", status: 502) == "<html>Bad Gateway</html>")
+        #expect(message("<html>Bad Gateway</html>", status: 502) == #"HTTP 502: an HTML page reading "Bad Gateway""#)
         #expect(PlatformMessage.isTryLater("ConcurrentJobLimit: limit (2) reached"))
+    }
+
+    @Test func anHTMLErrorPageIsToldByItsTitle() {
+        let page = "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1><p>The requested URL was not found on the server.</p>"
+        #expect(PlatformMessage.extract(from: Data(page.utf8), status: 404) == #"HTTP 404: an HTML page titled "404 Not Found""#)
+        #expect(PlatformMessage.extract(from: Data("<html><body><h1>Bad <b>Gateway</b></h1></body></html>".utf8), status: 502) == #"HTTP 502: an HTML page titled "Bad Gateway""#)
+        #expect(PlatformMessage.extract(from: Data("plain text".utf8), status: 500) == "plain text")
+    }
+
+    @Test func aFinalErrorNamesTheCallThatFailed() {
+        let response = HTTPClient.Response(status: 404, body: Data(), effectiveURL: "http://h/jobs")
+        let request = HTTPClient.Request("http://user:pw@h/jobs", method: .post)
+        let error = BackendTransport.error(for: response, message: "NotFound: no such URL", call: BackendTransport.call(request))
+        #expect(error == .notFound(message: "NotFound: no such URL (POST http://<redacted>@h/jobs)"))
+    }
+
+    @Test func declaredParametersOfAnOpenEOUDPAndAnOGCProcess() throws {
+        let udp = try JSONDecoder().decode(JSONValue.self, from: Data("""
+            {"id": "x", "parameters": [
+              {"name": "spatial_extent", "schema": {"type": "object", "subtype": "bounding-box"}},
+              {"name": "threshold", "schema": {"type": "number"}, "default": 3},
+              {"name": "bands", "schema": {"type": "array"}, "optional": true}]}
+            """.utf8))
+        let parameters = OpenEOBackend.declaredParameters(udp)
+        #expect(parameters.map(\.name) == ["spatial_extent", "threshold", "bands"])
+        #expect(parameters.map(\.required) == [true, false, false])
+        let process = try JSONDecoder().decode(JSONValue.self, from: Data("""
+            {"id": "hello-world", "inputs": {"name": {"schema": {"type": "string"}, "minOccurs": 1},
+                                             "message": {"schema": {"type": "string"}, "minOccurs": 0}}}
+            """.utf8))
+        let inputs = OGCProcessesBackend.declaredInputs(process)
+        #expect(inputs.map(\.name) == ["message", "name"])
+        #expect(inputs.map(\.required) == [false, true])
+    }
+
+    @Test func aTokenResponseThatIsNotJSONIsToldWithoutBeingEchoed() {
+        do {
+            _ = try OIDCTokenClient.parseToken(Data("<html><title>Sign in</title>secret-looking</html>".utf8), source: "GET /credentials/basic")
+            Issue.record("accepted a page as a token")
+        } catch {
+            #expect("\(error)" == #"invalid response: the token response of GET /credentials/basic is not JSON (an HTML page titled "Sign in"): is the backend's url its API root?"#)
+        }
+        do {
+            _ = try OIDCTokenClient.parseToken(Data(#"{"token": "abc"}"#.utf8), source: "x")
+            Issue.record("accepted a token response without access_token")
+        } catch {
+            #expect("\(error)" == "invalid response: the token response of x has no access_token (members: token)")
+        }
+    }
+
+    @Test func aJSONDocumentThatIsAnHTMLPageSaysSo() {
+        #expect(throws: BackendError.invalidResponse(message: #"job is not JSON but an HTML page titled "Login""#)) {
+            try OpenEOBackend.decode(Data("<!DOCTYPE html><html><head><title>Login</title></head></html>".utf8), what: "job")
+        }
     }
 }

@@ -37,7 +37,7 @@ import Glibc
         ]
         defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
 
-        let (status, output) = try fleet.run(["submit", task])
+        let (status, output) = try fleet.run(["submit", "--offline", task])
         #expect(status == 0, "\(output)")
         let tiles = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e'")
         #expect(tiles == 352)
@@ -89,7 +89,7 @@ import Glibc
 
         var pids = [try fleet.spawn("recorder", ["recorder"]), try fleet.spawn("coordinator", ["coordinator"])]
         defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
-        let (status, output) = try fleet.run(["submit", task])
+        let (status, output) = try fleet.run(["submit", "--offline", task])
         #expect(status == 0, "\(output)")
         let tiles = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel'")
         #expect(tiles > maxActive)

@@ -62,7 +62,9 @@ start worker-1 "$bin" worker --no-metrics
 start worker-2 "$bin" worker --no-metrics
 
 step "submit the Vienna PV-farm task (20 km tiles × 2023-05-01..2023-09-30, max_active 4)"
-"$bin" submit "$out/vienna-pv.yaml"
+# --offline: the task's UDP is published on the internet, which the demo does not assume; the
+# preflight (`tilefleet submit` without it) would fetch it and check the task against its parameters.
+"$bin" submit --offline "$out/vienna-pv.yaml"
 
 step "progress"
 "$bin" watch "$task" --every 2 || true

@@ -2,6 +2,8 @@
 # Makespan of N simulator jobs of D seconds through the whole fleet with max_active M (defaults:
 # 200 jobs of 1 s, max_active 20 — the ideal is N × D / M = 10 s). Needs the local services
 # (eval "$(deploy/local/services.sh env)") and a release build. Stops what it started, by PID.
+# TILEFLEET_WAIT_TIERS (e.g. 1,2,5; default: derived from the poll) and TILEFLEET_POLL (default 1s)
+# set the topology's wait tiers and the backend's poll interval.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -21,14 +23,14 @@ for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/openeo/
 prefix=makespan-$$
 backend=sim-$$   # its own backend name, so no other task's tiles count against max_active
 cat >"$dir/fleet.yaml" <<YAML
-topology: { prefix: $prefix, wait_tiers: [1, 2, 5] }
+topology: { prefix: $prefix${TILEFLEET_WAIT_TIERS:+, wait_tiers: [$TILEFLEET_WAIT_TIERS]} }
 coordinator: { interval: 1s }
 backends:
   - name: $backend
     kind: openeo
     url: http://127.0.0.1:$port/openeo
     max_active: $max_active
-    poll: { min_interval: 1s, max_interval: 1s }
+    poll: { min_interval: ${TILEFLEET_POLL:-1s}, max_interval: ${TILEFLEET_POLL:-1s} }
     auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
 YAML
 values=$(seq -s, 1 "$jobs")
@@ -48,7 +50,7 @@ export TILEFLEET_CONFIG=$dir/fleet.yaml TILEFLEET_SIM_PASSWORD=tilefleet
 "$bin" worker --no-metrics >"$dir/worker.log" 2>&1 & pids+=($!)
 sleep 1
 start=$(date +%s.%N)
-"$bin" submit "$dir/task.yaml" >/dev/null
+"$bin" submit --offline "$dir/task.yaml" >/dev/null   # its UDP is a placeholder: no preflight
 while [ "$(psql "$TILEFLEET_DATABASE_URL" -tAc "SELECT count(*) FROM tiles WHERE task_id = '$prefix' AND status NOT IN ('finished', 'failed', 'canceled')")" != 0 ]; do
     sleep 0.1
 done

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Backends
+import Coordinator
+import FleetConfig
+import FleetModel
+import Foundation
+import HTTP
+import Logging
+
+/// The preflight of `submit`, `submit --dry-run` and `try --task`: before anything is stored or sent,
+/// the backend's API root is checked and the task is checked against what its service declares
+/// (``TaskPreflight``). Problems are printed all at once with the key to fix; exit status 2.
+struct Preflight {
+    let configuration: FleetConfiguration
+    /// The task spec's path, for messages.
+    let path: String
+
+    /// What the preflight settled: the plan to use (re-tiled when a tile input was chosen) and the
+    /// backend, for printing the job as it will be sent.
+    struct Outcome {
+        var plan: TaskPlan
+        var backend: (any BackendInspection)?
+    }
+
+    /// Runs the checks; with `offline`, skips the network and says so.
+    func run(_ plan: TaskPlan, offline: Bool, client: HTTPClient) async throws -> Outcome {
+        let spec = plan.spec
+        if offline {
+            Self.note("preflight skipped (--offline): the task was not checked against backend \(spec.backend)")
+            return Outcome(plan: plan, backend: nil)
+        }
+        let backend = try self.backend(named: spec.backend, client: client)
+        try await self.checkRoot(backend)
+        let description: ServiceDescription?
+        do {
+            description = try await backend.describe(spec.process)
+        } catch let error as BackendError {
+            switch error {
+            case .notFound, .rejected, .configuration, .invalidResponse:
+                CoordinatorSupport.printError("\(self.path): service: \(error)")
+                throw ExitCode(2)
+            case .authentication:
+                CoordinatorSupport.printError("\(self.configFile): backends.\(spec.backend).auth: \(error)")
+                throw ExitCode(2)
+            default:
+                CoordinatorSupport.printError("cannot check the task against \(spec.backend): \(error)\n(pass --offline to go on without the check)")
+                throw ExitCode(1)
+            }
+        }
+        guard let description else {
+            Self.note("preflight: \(spec.backend) cannot describe \(spec.serviceSource ?? "the service"); its parameters were not checked")
+            return Outcome(plan: plan, backend: backend)
+        }
+        let tileArguments = plan.records.first.map { Array($0.parameters.keys) } ?? []
+        let check = TaskPreflight(spec: spec, description: description, tileArguments: tileArguments)
+        guard check.problems.isEmpty else {
+            CoordinatorSupport.printError(ConfigurationError(file: self.path, problems: check.problems).description)
+            throw ExitCode(2)
+        }
+        var outcome = Outcome(plan: plan, backend: backend)
+        if let chosen = check.chosenTileInput {
+            var adjusted = spec
+            adjusted.tileInput = chosen
+            outcome.plan = try TaskPlan(spec: adjusted)
+            Self.note("preflight: tile.input '\(chosen.rawValue)' chosen: the schema of '\(spec.spatialParameter)' in \(description.service) does not take '\(spec.tileInput.rawValue)'")
+        }
+        Self.note("preflight: \(description.service) on \(spec.backend) takes this task (\(description.parameters.count) declared parameters checked)")
+        return outcome
+    }
+
+    /// The preflight of a job file (`try --job`): the API root, then the job's arguments against
+    /// what its service declares.
+    func run(job: BackendJob, backendName: String, offline: Bool, client: HTTPClient) async throws {
+        if offline {
+            Self.note("preflight skipped (--offline): the job was not checked against backend \(backendName)")
+            return
+        }
+        let backend = try self.backend(named: backendName, client: client)
+        try await self.checkRoot(backend)
+        let description: ServiceDescription?
+        do {
+            description = try await backend.describe(job.process)
+        } catch let error as BackendError where !error.isTransient {
+            CoordinatorSupport.printError("\(self.path): process: \(error)")
+            throw ExitCode(2)
+        } catch {
+            CoordinatorSupport.printError("cannot check the job against \(backendName): \(error)\n(pass --offline to go on without the check)")
+            throw ExitCode(1)
+        }
+        guard let description else { return }
+        let check = TaskPreflight(jobArguments: job.arguments, description: description)
+        guard check.problems.isEmpty else {
+            CoordinatorSupport.printError(ConfigurationError(file: self.path, problems: check.problems).description)
+            throw ExitCode(2)
+        }
+        Self.note("preflight: \(description.service) on \(backendName) takes this job")
+    }
+
+    var configFile: String { self.configuration.file ?? "the fleet configuration" }
+
+    /// The backend's adapter; a configuration problem (a missing secret) exits 2 naming it.
+    func backend(named name: String, client: HTTPClient) throws -> any BackendInspection {
+        do {
+            let configured = try self.configuration.backend(named: name)
+            var logger = Logger(label: "tilefleet.preflight")
+            logger.logLevel = .warning
+            guard let backend = try configured.makeBackend(client: client, logger: logger) as? any BackendInspection else {
+                throw BackendError.unsupported(message: "backend \(name) cannot be inspected")
+            }
+            return backend
+        } catch {
+            CoordinatorSupport.printError("\(error)\n(pass --offline to go on without checking the backend)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Exits 2 when the configured URL is not the API root, with the URL to configure instead.
+    func checkRoot(_ backend: any BackendInspection) async throws {
+        if case .wrong(let problem, let suggested) = await backend.checkRoot() {
+            var text = "\(self.configFile): backends.\(backend.name).url: not the API root: \(problem)"
+            if let suggested { text += "\n  did you mean url: \(suggested)?" }
+            CoordinatorSupport.printError(text)
+            throw ExitCode(2)
+        }
+    }
+
+    static func note(_ text: String) {
+        CoordinatorSupport.printError(text)
+    }
+}
