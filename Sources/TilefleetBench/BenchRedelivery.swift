@@ -111,7 +111,7 @@ struct BenchRedelivery: AsyncParsableCommand {
 
         let clock = ContinuousClock()
         let started = clock.now
-        let submitted = ChildProcess.run([tilefleet, "submit", directory + "/task.yaml"] + common)
+        let submitted = ChildProcess.run([tilefleet, "submit", "--offline", directory + "/task.yaml"] + common)
         guard submitted.status == 0 else { throw ValidationError("submit failed: \(submitted.output)") }
         if killing {
             // Each worker holds half the first dispatch; the first dies as soon as the first jobs

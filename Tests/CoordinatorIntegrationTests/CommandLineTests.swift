@@ -199,7 +199,7 @@ import TestSupport
                 let spec = FileManager.default.temporaryDirectory.appendingPathComponent("\(id)-\(UUID().uuidString).yaml")
                 try Data("id: \(id)\ntitle: t\nbackend: sim\nservice: {process: p}\nsplit: \(split)\n".utf8).write(to: spec)
                 defer { try? FileManager.default.removeItem(at: spec) }
-                return try TestEnvironment.run([Self.binary, "submit", spec.path, "--config", config.path, "--database-url", h.db.url.unredactedString] + extra,
+                return try TestEnvironment.run([Self.binary, "submit", "--offline", spec.path, "--config", config.path, "--database-url", h.db.url.unredactedString] + extra,
                                                environment: ["TILEFLEET_AMQP_URL": TestEnvironment.amqpURL])
             }
             let (typo, swapped) = try submit("typo", "{aoi: '16.7,48.0,16.1,48.3'}")

@@ -46,7 +46,7 @@ import Glibc
           grid: km:4
         """.write(toFile: task, atomically: true, encoding: .utf8)
         guard submit else { return (fleet, pids) }
-        let (status, output) = try fleet.run(["submit", task])
+        let (status, output) = try fleet.run(["submit", "--offline", task])
         #expect(status == 0, "\(output)")
         if started > 0 {
             #expect(try await eventually(timeout: .seconds(60)) { fleet.simulator.stats().jobsCreated >= started })
@@ -144,7 +144,7 @@ import Glibc
         let (fleet, pids) = try await Self.running(on: broker, started: 0, roles: ["recorder", "worker-1", "worker-2"], submit: false)
         defer { pids.killAll(); TestCleanup.later { await fleet.stop() } }
         _ = try await broker.rabbitmqctl(["set_vm_memory_high_watermark", "0"])
-        try pids.spawn(fleet, "submit", arguments: ["submit", fleet.directory + "/task.yaml"])
+        try pids.spawn(fleet, "submit", arguments: ["submit", "--offline", fleet.directory + "/task.yaml"])
         #expect(try await eventually {
             try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'heal' AND status = 'queued'") == Self.maxActive
         }, "the claim was committed")
