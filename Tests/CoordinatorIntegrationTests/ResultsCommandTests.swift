@@ -127,7 +127,7 @@ import TestSupport
             #expect(message.contains("tile \(tile) of task lg has no backend job for attempt 2"), "\(message)")
             let (unknown, unknownMessage) = try await TestEnvironment.runOnThread([Self.binary, "logs", "lg", "nope"] + common)
             #expect(unknown == 2)
-            #expect(unknownMessage.contains("no such tiles: nope"), "\(unknownMessage)")
+            #expect(unknownMessage.contains("no such tile in the task: nope"), "\(unknownMessage)")
         } catch {
             Issue.record(error)
         }
