@@ -41,7 +41,7 @@ public final class PlatformSimulator: Sendable {
         let store = self.store
         router.get("assets/:job/:name") { request, context in
             // Like openeo-driver, result files need the same login as the API.
-            guard SimulatorAuth.user(of: request, store: store) != nil else { return SimulatorAuth.openEOUnauthorized(store) }
+            guard SimulatorAuth.user(of: request, store: store) != nil else { return SimulatorAuth.openEOUnauthorized(store, request) }
             let name = context.parameters.get("name") ?? "asset"
             let size = store.configuration.assetSize
             var buffer = ByteBuffer()
