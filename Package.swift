@@ -83,7 +83,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Recorder", dependencies: [
-            "Messaging", "Storage", "FleetModel", "AMQP", "Postgres",
+            "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Timing",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "GeoTests", dependencies: ["Geo", "FleetModel"], exclude: ["Vectors"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "Timing"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres", "AMQP", "FleetModel"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),

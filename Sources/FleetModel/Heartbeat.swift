@@ -44,18 +44,13 @@ public struct Heartbeat: Sendable, Codable, Equatable, VersionedMessage {
     /// The routing key on `tilefleet.events`: outside every task's `<task>.#`, so `watch` never sees it.
     public var routingKey: String { "_alive.\(task).\(tile)" }
 
-    /// The longest `trouble` text carried.
-    public static let troubleLimit = 1000
-
     /// Decodes and validates a heartbeat, naming what is wrong.
     public static func decode(_ body: [UInt8]) throws(MessageRejection) -> Heartbeat {
         let beat = try MessageCoding.decode(Heartbeat.self, from: body, schema: Self.schema, reader: "recorder")
         guard !beat.task.isEmpty else { throw MessageRejection("field 'task' is empty") }
         guard !beat.tile.isEmpty else { throw MessageRejection("field 'tile' is empty") }
         guard beat.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(beat.attempt)") }
-        if let trouble = beat.trouble, trouble.count > troubleLimit {
-            throw MessageRejection("field 'trouble' is longer than \(troubleLimit) characters")
-        }
+        try MessageLimits.check(beat.trouble, "trouble", limit: MessageLimits.trouble)
         return beat
     }
 

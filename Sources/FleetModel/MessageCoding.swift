@@ -56,6 +56,9 @@ extension MessageCoding {
     /// Every failure names what is wrong.
     public static func decode<T: Decodable & VersionedMessage>(_ type: T.Type, from body: [UInt8], schema expected: String,
                                                                reader: String) throws(MessageRejection) -> T {
+        guard body.count <= MessageLimits.body else {
+            throw MessageRejection("the message is \(body.count) bytes, more than the limit of \(MessageLimits.body)")
+        }
         let data = Data(body)
         // The common case costs one parse; the diagnosis below runs only for a message that fails.
         if let message = try? decoder().decode(type, from: data), message.schema == expected {
@@ -95,7 +98,22 @@ extension StatusEvent {
         if let p = event.progress, !(0...1).contains(p) {
             throw MessageRejection("field 'progress' must be within 0…1, got \(p)")
         }
+        try event.checkSizes()
         return event
+    }
+
+    /// Throws a rejection naming the first field beyond its ``MessageLimits``.
+    func checkSizes() throws(MessageRejection) {
+        try MessageLimits.check(message, "message", limit: MessageLimits.message)
+        try MessageLimits.check(error, "error", limit: MessageLimits.error)
+        guard let assets else { return }
+        guard assets.count <= MessageLimits.assets else {
+            throw MessageRejection("field 'assets' has \(assets.count) entries, more than the limit of \(MessageLimits.assets)")
+        }
+        for (index, asset) in assets.enumerated() {
+            try MessageLimits.check(asset.href, "assets[\(index)].href", limit: MessageLimits.href)
+            try MessageLimits.check(asset.title, "assets[\(index)].title", limit: MessageLimits.title)
+        }
     }
 
     /// The event as its JSON wire form.

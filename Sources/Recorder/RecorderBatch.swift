@@ -2,9 +2,11 @@ import AMQP
 import FleetModel
 import Foundation
 import Storage
+import Timing
 
 /// A batch of deliveries split into events and heartbeats to store, the latest tick, and messages
-/// to reject — pure, no I/O.
+/// to reject — pure, no I/O. An event or heartbeat dated more than `clockSkew` after `now` is
+/// rejected: no worker clock can be that far ahead, and a tile's `status_at` must not be.
 struct RecorderBatch {
     var events: [StatusEvent] = []
     var heartbeats: [Heartbeat] = []
@@ -14,22 +16,34 @@ struct RecorderBatch {
     var rejected: [(AMQPDelivery, String)] = []
     private var byEventID: [UUID: AMQPDelivery] = [:]
 
-    init(_ deliveries: [ParsedDelivery]) {
+    init(_ deliveries: [ParsedDelivery], now: Date, clockSkew: Duration) {
+        let latest = now.addingTimeInterval(clockSkew.inSeconds)
         for parsed in deliveries {
             switch parsed.event {
+            case .success(.event(let event)) where event.time > latest:
+                reject(parsed.delivery, Self.futureReason(event.time, clockSkew: clockSkew))
             case .success(.event(let event)):
                 events.append(event)
                 byEventID[event.id] = parsed.delivery
+            case .success(.heartbeat(let beat)) where beat.time > latest:
+                reject(parsed.delivery, Self.futureReason(beat.time, clockSkew: clockSkew))
             case .success(.heartbeat(let beat)):
                 heartbeats.append(beat)
             case .success(.tick(let received)):
                 tick = max(tick ?? received.time, received.time)
             case .failure(let rejection):
-                let delivery = parsed.delivery
-                rejections.append(EventStore.Rejection(body: delivery.body, reason: rejection.reason, routingKey: delivery.routingKey))
-                rejected.append((delivery, rejection.reason))
+                reject(parsed.delivery, rejection.reason)
             }
         }
+    }
+
+    private mutating func reject(_ delivery: AMQPDelivery, _ reason: String) {
+        rejections.append(EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey))
+        rejected.append((delivery, reason))
+    }
+
+    static func futureReason(_ time: Date, clockSkew: Duration) -> String {
+        "field 'time' (\(time.formatted(.iso8601))) is more than the clock skew of \(clockSkew) ahead of the recorder's clock"
     }
 
     func delivery(for id: UUID) -> AMQPDelivery? { byEventID[id] }

@@ -8,13 +8,18 @@ public struct RecorderConfiguration: Sendable {
     public var prefetch: Int?
     /// Pause before writing a batch again after the database failed.
     public var retryDelay: Duration
+    /// How far a worker's clock may be off (the fleet's `recovery.clock_skew`): an event or
+    /// heartbeat dated further ahead of the recorder's clock, or an event dated further before its
+    /// task was created, is rejected.
+    public var clockSkew: Duration
 
     public init(batchSize: Int = 500, maxWait: Duration = .milliseconds(50), prefetch: Int? = nil,
-                retryDelay: Duration = .seconds(1)) {
+                retryDelay: Duration = .seconds(1), clockSkew: Duration = .seconds(30)) {
         self.batchSize = max(1, batchSize)
         self.maxWait = maxWait
         self.prefetch = prefetch
         self.retryDelay = retryDelay
+        self.clockSkew = clockSkew
     }
 
     /// The prefetch for `writers` concurrent writers.

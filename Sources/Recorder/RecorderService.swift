@@ -14,7 +14,9 @@ import Storage
 /// commute, so batches may commit in any order, while acknowledgements go out in delivery order
 /// (a multiple-ack for a batch is sent once every earlier batch has committed). Malformed events
 /// and events for unknown tiles are stored in `rejected_events` and published to `tilefleet.dead`
-/// with the reason before the batch is acknowledged. While the database is down the batch is
+/// with the reason before the batch is acknowledged; so are events out of bounds (oversize fields,
+/// a time beyond the clock skew, an attempt the tile cannot have: see ``RecorderBatch`` and
+/// `EventStore.apply`). While the database is down the batch is
 /// retried and nothing is acknowledged; a lost broker connection leaves the batch unacknowledged,
 /// so the broker redelivers it and the idempotent store absorbs the repeat.
 public struct RecorderService: Service {
@@ -91,17 +93,21 @@ public struct RecorderService: Service {
     /// Stores `batch` (or, if the database refuses it, each event on its own), dead-letters what
     /// cannot be stored, and returns once all of it is committed. Acknowledging is the caller's.
     private func write(_ batch: [ParsedDelivery], store: EventStore, deadChannel: AMQPChannel) async throws {
-        let plan = RecorderBatch(batch)
+        let plan = RecorderBatch(batch, now: Date(), clockSkew: configuration.clockSkew)
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let outcome = try await store.apply(plan.events, heartbeats: plan.heartbeats, tick: plan.tick, rejections: plan.rejections)
+                let outcome = try await store.apply(plan.events, heartbeats: plan.heartbeats, tick: plan.tick, rejections: plan.rejections,
+                                                    clockSkew: configuration.clockSkew)
                 var dead = plan.rejected
                 for id in outcome.unknownTile {
                     if let delivery = plan.delivery(for: id) {
                         dead.append((delivery, "unknown tile (no such task or tile)"))
                     }
+                }
+                for (id, reason) in outcome.outOfBounds.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+                    if let delivery = plan.delivery(for: id) { dead.append((delivery, reason)) }
                 }
                 for (delivery, reason) in dead {
                     try await deadLetter(delivery, reason: reason, on: deadChannel)

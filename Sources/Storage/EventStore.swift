@@ -22,7 +22,21 @@ public struct EventStore: Sendable {
         public var inserted: Int
         /// Events that referred to no known tile: recorded in `rejected_events`, to dead-letter.
         public var unknownTile: [UUID]
+        /// Events out of their tile's bounds (see ``apply(_:heartbeats:tick:rejections:clockSkew:)``),
+        /// with the reason naming the field: recorded in `rejected_events`, to dead-letter.
+        public var outOfBounds: [UUID: String] = [:]
+
+        public init(inserted: Int, unknownTile: [UUID], outOfBounds: [UUID: String] = [:]) {
+            self.inserted = inserted
+            self.unknownTile = unknownTile
+            self.outOfBounds = outOfBounds
+        }
     }
+
+    /// How many attempts an event may run ahead of the furthest its tile is known to have reached
+    /// (its current attempt, or one past a `retrying` event in the same batch): events of a batch
+    /// written beside another may run a little ahead, a forged one far.
+    public static let attemptLead = 3
 
     /// A message that could not be used, kept with the reason.
     public struct Rejection: Sendable {
@@ -39,9 +53,16 @@ public struct EventStore: Sendable {
 
     /// Applies `events` and `heartbeats`, moves the watermark to `tick` and records `rejections`,
     /// in one transaction. Heartbeats of unknown tiles are dropped: they only ever refresh a tile.
+    ///
+    /// An event is rejected, its tile untouched, when it names an attempt the tile cannot have
+    /// (beyond the task's `max_attempts` and the tile's current attempt, a `retrying` counting as
+    /// the next attempt; or more than ``attemptLead`` ahead of the tile) or a time more than
+    /// `clockSkew` before its task was created.
     @discardableResult
     public func apply(_ events: some Collection<StatusEvent>, heartbeats: [Heartbeat] = [], tick: Date? = nil,
-                      rejections: [Rejection] = []) async throws(StorageError) -> BatchOutcome {
+                      rejections: [Rejection] = [], clockSkew: Duration = .seconds(30)) async throws(StorageError) -> BatchOutcome {
+        let (seconds, attoseconds) = clockSkew.components
+        let skew = Double(seconds) + Double(attoseconds) / 1e18
         let beats = heartbeats.isEmpty ? nil : Self.heartbeatJSON(heartbeats)
         var encoding = PostgresCopyBuffer()
         var byID: [UUID: StatusEvent] = [:]
@@ -63,6 +84,12 @@ public struct EventStore: Sendable {
                         outcome.unknownTile.append(id)
                         try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: "unknown tile (no such task or tile)", routingKey: nil))
                     }
+                    for row in try session.query(Self.deleteOutOfBounds(skewSeconds: skew)) {
+                        let id = try row.decode(UUID.self, at: 0)
+                        let reason = try row.decode(String.self, at: 1)
+                        outcome.outOfBounds[id] = reason
+                        try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: reason, routingKey: unique[id]?.routingKey))
+                    }
                     try session.executeScript(Self.applyToTiles)
                     outcome.inserted = try session.query("SELECT count(*) FROM fresh")[0].decode(Int.self, at: 0)
                 }
@@ -79,6 +106,37 @@ public struct EventStore: Sendable {
         } catch {
             throw StorageError(error)
         }
+    }
+
+    /// Deletes from `incoming` the events out of their tile's bounds, returning each id with the reason.
+    static func deleteOutOfBounds(skewSeconds: Double) -> PostgresQuery {
+        """
+        WITH bounds AS (
+            SELECT i.event_id, i.attempt, i.status = 'retrying' AS retrying, i.occurred_at, k.max_attempts, k.created_at,
+                   t.attempt AS current,
+                   greatest(t.attempt, (SELECT max(r.attempt) + 1 FROM incoming r
+                                        WHERE r.task_id = i.task_id AND r.tile_id = i.tile_id AND r.status = 'retrying')) AS reached
+            FROM incoming i JOIN tiles t USING (task_id, tile_id) JOIN tasks k ON k.id = i.task_id
+        ),
+        judged AS (
+            SELECT event_id, CASE
+                WHEN attempt + retrying::int > greatest(max_attempts, current) THEN
+                    format('field ''attempt'' (%s%s) is beyond what the tile can have (max_attempts %s, current attempt %s)',
+                           attempt, CASE WHEN retrying THEN ', retrying: starts the next' ELSE '' END, max_attempts, current)
+                WHEN attempt > reached + \(unescaped: String(attemptLead)) THEN
+                    format('field ''attempt'' (%s) is more than %s ahead of the tile''s attempt %s',
+                           attempt, \(unescaped: String(attemptLead)), reached)
+                WHEN occurred_at < created_at - \(skewSeconds) * interval '1 second' THEN
+                    format('field ''time'' (%s) is before the task was created (%s), beyond the clock skew of %s s',
+                           to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), \(skewSeconds))
+                END AS reason
+            FROM bounds
+        )
+        DELETE FROM incoming i USING judged j
+        WHERE i.event_id = j.event_id AND j.reason IS NOT NULL
+        RETURNING i.event_id, j.reason
+        """
     }
 
     /// The batch's heartbeats as a JSON array for `jsonb_to_recordset`.

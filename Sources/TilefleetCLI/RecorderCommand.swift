@@ -42,11 +42,13 @@ struct RecorderCommand: AsyncParsableCommand {
         var databases: [PostgresConnection] = []
         for _ in 0..<writers { databases.append(try await dependencies.database(databaseURL)) }
         let amqp = try await dependencies.broker(connection.resolvedAMQPURL())
-        var topology = try connection.fleetConfiguration().topology
+        let fleet = try connection.fleetConfiguration()
+        var topology = fleet.topology
         if let prefix { topology.prefix = prefix }
         let recorder = RecorderService(
             amqp: amqp, databases: databases, topology: topology,
-            configuration: RecorderConfiguration(batchSize: batchSize, maxWait: .milliseconds(maxWaitMs)),
+            configuration: RecorderConfiguration(batchSize: batchSize, maxWait: .milliseconds(maxWaitMs),
+                                                 clockSkew: fleet.recovery.clockSkew),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: recorder)],

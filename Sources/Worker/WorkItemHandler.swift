@@ -212,7 +212,7 @@ public struct WorkItemHandler: Sendable {
     /// `decision` with a heartbeat saying what keeps the item from going on.
     private func troubled(_ decision: WorkerDecision, _ trouble: String, now: Date) -> WorkerDecision {
         var decision = decision
-        decision.heartbeats.append(heartbeat(now: now, trouble: String(trouble.prefix(Heartbeat.troubleLimit)), tries: item.pollCount + 1))
+        decision.heartbeats.append(heartbeat(now: now, trouble: MessageLimits.clipped(trouble, to: MessageLimits.trouble), tries: item.pollCount + 1))
         return decision
     }
 
@@ -321,8 +321,9 @@ public struct WorkItemHandler: Sendable {
     private func event(_ status: EventStatus, now: Date, jobID: String? = nil, rawStatus: String? = nil, progress: Double? = nil,
                        message: String? = nil, assets: [StatusEvent.Asset]? = nil, error: String? = nil) -> StatusEvent {
         StatusEvent(task: item.task, tile: item.tile, attempt: item.attempt, status: status, rawStatus: rawStatus, backend: item.backend,
-                    backendJobID: jobID ?? item.backendJobID, progress: progress, message: message, assets: assets, error: error,
-                    worker: worker, time: now)
+                    backendJobID: jobID ?? item.backendJobID, progress: progress,
+                    message: message.map { MessageLimits.clipped($0, to: MessageLimits.message) }, assets: assets,
+                    error: error.map { MessageLimits.clipped($0, to: MessageLimits.error) }, worker: worker, time: now)
     }
 
     // MARK: Helpers
@@ -342,7 +343,7 @@ public struct WorkItemHandler: Sendable {
 
     static func asset(_ asset: BackendAsset) -> StatusEvent.Asset {
         StatusEvent.Asset(href: asset.href, type: asset.mediaType, roles: asset.roles.isEmpty ? nil : asset.roles,
-                          title: asset.title ?? asset.name, size: asset.size)
+                          title: MessageLimits.clipped(asset.title ?? asset.name, to: MessageLimits.title), size: asset.size)
     }
 
     /// The platform's own error: the last `lines` of its error-level log lines when it logged any,

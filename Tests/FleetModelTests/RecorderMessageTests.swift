@@ -25,7 +25,7 @@ import Testing
             try RecorderMessage.decode(Array(#"{"schema": "x/1"}"#.utf8))
         }
         var beat = Heartbeat(task: "t", tile: "a", attempt: 1, time: Self.time)
-        beat.trouble = String(repeating: "x", count: Heartbeat.troubleLimit + 1)
+        beat.trouble = String(repeating: "x", count: MessageLimits.trouble + 1)
         #expect(throws: MessageRejection.self) { try RecorderMessage.decode(beat.encoded()) }
         beat.trouble = nil
         beat.attempt = 0

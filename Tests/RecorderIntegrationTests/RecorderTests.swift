@@ -106,6 +106,65 @@ import TestSupport
         #expect(try statuses[0].decode(Int.self, at: 0) == 10)
     }
 
+    @Test func forgedAndAbsurdEventsAreRejectedWithTheirReasonAndTheTileIsUntouched() async throws {
+        let db = try await TestDatabase.create()
+        let topology = Topology(prefix: "test-\(UUID().uuidString.prefix(8))")
+        defer { TestCleanup.later { await db.drop(); await Self.cleanUp(topology) } }
+        let tile = TestDatabase.tileID(0)
+        try await TaskStore(connection: db.connection).insert(
+            TaskStore.NewTask(id: "bounds", title: "bounds", backend: "sim", spec: PostgresJSON(text: "{}"), maxAttempts: 2),
+            tiles: [TaskStore.NewTile(tileID: tile)])
+        let now = EventFixtures.recentTime()
+        let honest = StatusEvent(task: "bounds", tile: tile, attempt: 1, status: .running, rawStatus: "running", time: now)
+        let forged = StatusEvent(task: "bounds", tile: tile, attempt: 999, status: .finished,
+                                 assets: [.init(href: "https://evil.example/planted.tif")], time: now)
+        let lastRetry = StatusEvent(task: "bounds", tile: tile, attempt: 2, status: .retrying, error: "again", time: now)
+        let farFuture = StatusEvent(task: "bounds", tile: tile, attempt: 1, status: .finished,
+                                    time: Date(timeIntervalSince1970: 253_402_214_400)) // 9999-12-31
+        let beforeTask = StatusEvent(task: "bounds", tile: tile, attempt: 1, status: .finished, time: Date(timeIntervalSince1970: 1_600_000_000))
+        let huge = StatusEvent(task: "bounds", tile: tile, attempt: 1, status: .failed, message: String(repeating: "x", count: 10 * 1024 * 1024),
+                               time: now)
+        try await Self.publish([honest, forged, lastRetry, farFuture, beforeTask, huge], topology: topology)
+        try await Self.withRecorder(database: db.url, topology: topology) {
+            try await eventually(timeout: .seconds(30)) {
+                try await db.connection.query("SELECT count(*) FROM rejected_events")[0].decode(Int.self, at: 0) == 5
+            }
+        }
+        let rejected = try await db.connection.query("SELECT reason, convert_from(body, 'UTF8') FROM rejected_events")
+        var reasons: [UUID: String] = [:]
+        for row in rejected {
+            let body = try row.decode(String.self, at: 1)
+            for event in [forged, lastRetry, farFuture, beforeTask, huge] where body.contains(event.id.uuidString) {
+                reasons[event.id] = try row.decode(String.self, at: 0)
+            }
+        }
+        #expect(reasons[forged.id] == "field 'attempt' (999) is beyond what the tile can have (max_attempts 2, current attempt 1)")
+        #expect(reasons[lastRetry.id] == "field 'attempt' (2, retrying: starts the next) is beyond what the tile can have (max_attempts 2, current attempt 1)")
+        #expect(reasons[farFuture.id]?.hasPrefix("field 'time' (9999-12-31T00:00:00Z) is more than the clock skew") == true)
+        #expect(reasons[beforeTask.id]?.hasPrefix("field 'time' (2020-09-13T12:26:40Z) is before the task was created") == true)
+        #expect(reasons[huge.id] == "field 'message' is 10485760 bytes, more than the limit of \(MessageLimits.message)")
+
+        let amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
+        let channel = try await amqp.openChannel()
+        let consumer = try await channel.consume(queue: topology.deadQueue)
+        var dead: [String] = []
+        for await delivery in consumer {
+            dead.append(delivery.headers[Topology.reasonHeader]?.stringValue ?? "")
+            try channel.ack(delivery)
+            if dead.count == 5 { break }
+        }
+        await amqp.close()
+        #expect(Set(dead) == Set(reasons.values))
+
+        let row = try await db.connection.query("SELECT status, attempt, status_at, message FROM tiles WHERE task_id = 'bounds'")[0]
+        #expect(try row.decode(String.self, at: 0) == "running")
+        #expect(try row.decode(Int.self, at: 1) == 1)
+        #expect(try row.decode(Date.self, at: 2) == now)
+        #expect(try row.decode(String?.self, at: 3) == nil)
+        #expect(try await db.connection.query("SELECT count(*) FROM events")[0].decode(Int.self, at: 0) == 1)
+        #expect(try await db.connection.query("SELECT count(*) FROM assets")[0].decode(Int.self, at: 0) == 0)
+    }
+
     @Test func killingTheRecorderMidStreamLosesAndDoublesNothing() async throws {
         let db = try await TestDatabase.create()
         let reference = try await TestDatabase.create()

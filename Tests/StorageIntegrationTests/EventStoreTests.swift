@@ -81,7 +81,7 @@ import TestSupport
     @Test func tiesAtTheSameTimeMergeTheSameWhateverTheOrder() async throws {
         let db = try await TestDatabase.create()
         defer { TestCleanup.later { await db.drop() } }
-        let t = Date(timeIntervalSince1970: 1_780_000_000)
+        let t = EventFixtures.recentTime()
         let tile = TestDatabase.tileID(0)
         let pairs: [(StatusEvent, StatusEvent)] = [
             (StatusEvent(task: "x", tile: tile, attempt: 1, status: .failed, rawStatus: nil, error: "boom", time: t),
@@ -130,7 +130,7 @@ import TestSupport
         defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("stale", tiles: 1)
         let store = EventStore(connection: db.connection)
-        let t = Date(timeIntervalSince1970: 1_780_000_000)
+        let t = EventFixtures.recentTime()
         let tile = TestDatabase.tileID(0)
         try await store.apply([
             StatusEvent(task: "stale", tile: tile, attempt: 1, status: .submitted, backendJobID: "j1", time: t),
@@ -151,13 +151,45 @@ import TestSupport
         #expect(try tileRow.decode(Date.self, at: 1) == t.addingTimeInterval(5))
     }
 
+    @Test func attemptsAreBoundedByMaxAttemptsTheTilesAttemptAndTheLead() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await TaskStore(connection: db.connection).insert(
+            TaskStore.NewTask(id: "many", title: "many", backend: "sim", spec: PostgresJSON(text: "{}"), maxAttempts: 10),
+            tiles: (0..<3).map { TaskStore.NewTile(tileID: TestDatabase.tileID($0)) })
+        let store = EventStore(connection: db.connection)
+        let t = EventFixtures.recentTime()
+        let (a, b, c) = (TestDatabase.tileID(0), TestDatabase.tileID(1), TestDatabase.tileID(2))
+        let farAhead = StatusEvent(task: "many", tile: a, attempt: 1 + EventStore.attemptLead + 1, status: .running, time: t)
+        let withinLead = StatusEvent(task: "many", tile: b, attempt: 1 + EventStore.attemptLead, status: .running, time: t)
+        // A batch holding a retry chain: each retrying event lets the next attempt through.
+        let chain = (1...6).map { StatusEvent(task: "many", tile: c, attempt: $0, status: .retrying, time: t.addingTimeInterval(Double($0))) }
+            + [StatusEvent(task: "many", tile: c, attempt: 7 + EventStore.attemptLead, status: .submitted, time: t.addingTimeInterval(10))]
+        let outcome = try await store.apply([farAhead, withinLead] + chain)
+        #expect(outcome.outOfBounds == [farAhead.id: "field 'attempt' (5) is more than 3 ahead of the tile's attempt 1"])
+        let attempts = try await db.connection.query("SELECT attempt FROM tiles ORDER BY tile_id").map { try $0.decode(Int.self, at: 0) }
+        #expect(attempts == [1, 1 + EventStore.attemptLead, 7 + EventStore.attemptLead])
+
+        // `retry` past max_attempts: the tile's own attempt is then what it can have.
+        try await db.connection.execute("UPDATE tiles SET status = 'failed', attempt = 12 WHERE tile_id = \(a)")
+        _ = try await TaskStore(connection: db.connection).startNextAttempt(task: "many", tiles: [a])
+        let late = StatusEvent(task: "many", tile: a, attempt: 13, status: .running, time: t)
+        let beyond = StatusEvent(task: "many", tile: a, attempt: 13, status: .retrying, time: t)
+        let second = try await store.apply([late, beyond])
+        #expect(second.outOfBounds == [beyond.id: "field 'attempt' (13, retrying: starts the next) is beyond what the tile can have (max_attempts 10, current attempt 13)"])
+        let row = try await db.connection.query("SELECT status, attempt FROM tiles WHERE tile_id = \(a)")[0]
+        #expect(try row.decode(String.self, at: 0) == "running")
+        #expect(try row.decode(Int.self, at: 1) == 13)
+        #expect(try await db.connection.query("SELECT count(*) FROM rejected_events")[0].decode(Int.self, at: 0) == 2)
+    }
+
     @Test func anOlderAttemptNeverOverridesARetry() async throws {
         let db = try await TestDatabase.create()
         defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("retry", tiles: 1)
         let store = EventStore(connection: db.connection)
         let tile = TestDatabase.tileID(0)
-        let t = Date(timeIntervalSince1970: 1_780_000_000)
+        let t = EventFixtures.recentTime()
         try await store.apply([
             StatusEvent(task: "retry", tile: tile, attempt: 1, status: .retrying, error: "boom", time: t),
         ])

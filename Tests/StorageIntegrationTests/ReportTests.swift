@@ -10,7 +10,7 @@ import TestSupport
         defer { TestCleanup.later { await db.drop() } }
         try await db.makeTask("alpha", tiles: 3, backend: "openeo-a")
         try await db.makeTask("beta", tiles: 2, backend: "ogc-b")
-        let t = Date(timeIntervalSince1970: 1_780_000_000)
+        let t = EventFixtures.recentTime()
         try await EventStore(connection: db.connection).apply([
             StatusEvent(task: "alpha", tile: TestDatabase.tileID(0), attempt: 1, status: .finished, backend: "openeo-a", time: t),
             StatusEvent(task: "beta", tile: TestDatabase.tileID(0), attempt: 1, status: .failed, backend: "ogc-b", error: "boom", time: t),

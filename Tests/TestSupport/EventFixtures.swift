@@ -4,14 +4,22 @@ import Postgres
 
 /// Status events of whole tile lives, and a way to compare what the recorder made of them.
 public enum EventFixtures {
+    /// A whole second a few seconds ago: events from then on (the lives below span under 20 s
+    /// however many tiles) are neither before a task created now nor ahead of the recorder's
+    /// clock by more than the clock skew.
+    public static func recentTime() -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 5).rounded())
+    }
+
     /// The life of `tiles` tiles: most finish at attempt 1, every fifth fails once and finishes
     /// at attempt 2, every seventeenth fails for good. About 10 events per tile on average.
     public static func lifeEvents(task: String, tiles: Int) -> [StatusEvent] {
         var events: [StatusEvent] = []
-        let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+        let t0 = recentTime()
         for i in 0..<tiles {
             let tile = TestDatabase.tileID(i)
-            var t = t0.addingTimeInterval(Double(i))
+            // Eighths of a second: exact in binary and in the wire format's milliseconds.
+            var t = t0.addingTimeInterval(Double(i % 8) / 8)
             func add(_ attempt: Int, _ status: EventStatus, progress: Double? = nil, error: String? = nil,
                      assets: [StatusEvent.Asset]? = nil) {
                 t = t.addingTimeInterval(1.5)

@@ -83,6 +83,7 @@ log.file.level = warning
 vm_memory_high_watermark.relative = 0.4
 classic_queue.default_version = 2
 disk_free_limit.absolute = 50MB
+max_message_size = 16777216
 CONF
     if [ ! -f "$rmq_dir/.erlang.cookie" ]; then
         head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$rmq_dir/.erlang.cookie"
