@@ -39,8 +39,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Serve no /metrics endpoint.")
     var noMetrics = false
 
-    @Option(help: "Address of the /metrics endpoint.")
-    var metricsHost = "0.0.0.0"
+    @Option(help: "IP address the /metrics endpoint listens on (0.0.0.0 or :: for every interface).")
+    var metricsAddress = "127.0.0.1"
 
     @Option(help: "Seconds in-flight items may take to finish after SIGTERM.")
     var shutdownDeadline: Double = 20
@@ -56,6 +56,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         guard prefetch >= 1, prefetch <= Int(UInt16.max) else { throw ValidationError("--prefetch must be within 1…65535") }
         try OptionRange.requirePort(metricsPort, "--metrics-port")
+        try OptionRange.requireAddress(metricsAddress, "--metrics-address")
         try OptionRange.requireFinite(shutdownDeadline, "--shutdown-deadline", atLeast: 0)
         try OptionRange.requirePrefix(prefix, "--prefix")
         if let waitTiers {
@@ -111,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)]
         if !noMetrics {
-            services.append(.init(service: MetricsEndpoint(registry: registry, host: metricsHost, port: metricsPort, logger: logger)))
+            services.append(.init(service: MetricsEndpoint(registry: registry, host: metricsAddress, port: metricsPort, logger: logger)))
         }
         let group = ServiceGroup(configuration: .init(
             services: services,

@@ -12,6 +12,17 @@ import Metrics
 public struct WorkerMetrics: Sendable {
     public init() {}
 
+    /// The `# HELP` text of every metric above, by name: swift-metrics carries none, so
+    /// ``MetricsEndpoint`` adds them to the exposition.
+    public static let help: [String: String] = [
+        "tilefleet_worker_items_total": "Work items handled, by kind and outcome.",
+        "tilefleet_worker_backend_request_seconds": "Latency of backend calls in seconds, by backend, call and result (ok or error).",
+        "tilefleet_worker_items_in_flight": "Deliveries being handled now.",
+        "tilefleet_worker_jobs_polled_total": "Polls of live backend jobs, by backend.",
+        "tilefleet_worker_reconnects_total": "Broker reconnections.",
+        "tilefleet_worker_publish_failures_total": "Deliveries left unacked because a follow-up publish was not confirmed.",
+    ]
+
     let inFlight = Meter(label: "tilefleet_worker_items_in_flight")
     let reconnects = Counter(label: "tilefleet_worker_reconnects_total")
     let publishFailures = Counter(label: "tilefleet_worker_publish_failures_total")

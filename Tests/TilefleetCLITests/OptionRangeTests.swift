@@ -23,11 +23,25 @@ import Testing
         (["recorder", "--writers", "0"], "--writers 0 is out of range: expected at least 1"),
         (["recorder", "--prefix", "qa.#*"], "--prefix 'qa.#*' holds '#'"),
         (["worker", "--metrics-port", "70000"], "--metrics-port 70000 is out of range"),
+        (["worker", "--metrics-address", "example.com"], "--metrics-address 'example.com' is not an IP address"),
+        (["worker", "--metrics-address", "256.0.0.1"], "--metrics-address '256.0.0.1' is not an IP address"),
         (["coordinator", "--interval", "0"], "--interval 0 is out of range: expected at least 1"),
     ])
     func outOfRangeIsRefused(arguments: [String], expected: String) throws {
         let message = try #require(refusal(arguments), "\(arguments) accepted")
         #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test func metricsListenOnLoopbackUnlessToldOtherwise() throws {
+        let worker = try #require(try Tilefleet.parseAsRoot(["worker"]) as? WorkerCommand)
+        #expect(worker.metricsAddress == "127.0.0.1")
+        for address in ["127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1", "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1",
+                        "1:2:3:4:5:6:7:8"] {
+            #expect(throws: Never.self, "\(address)") { try OptionRange.requireAddress(address, "--metrics-address") }
+        }
+        for address in ["", "localhost", "1.2.3", "1.2.3.4.5", "01234.1.1.1", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "::g", "1:2:3:4:5:6:7::8"] {
+            #expect(throws: (any Error).self, "\(address)") { try OptionRange.requireAddress(address, "--metrics-address") }
+        }
     }
 
     @Test func aMissingSimulatorConfigIsNamedWithItsReason() throws {

@@ -98,6 +98,23 @@ import Glibc
             #expect(text.contains(#"tilefleet_worker_items_total{kind="unknown",outcome="dead_lettered"} 2"#))
             #expect(text.contains("tilefleet_worker_backend_request_seconds_bucket"))
             #expect(text.contains("tilefleet_worker_reconnects_total 0"))
+            // Every exported metric is described: a HELP line right before each TYPE line, same name.
+            let lines = text.split(separator: "\n")
+            let typed = lines.indices.filter { lines[$0].hasPrefix("# TYPE ") }
+            #expect(typed.count >= 5)
+            for index in typed {
+                let name = lines[index].split(separator: " ")[2]
+                #expect(index > 0 && lines[index - 1].hasPrefix("# HELP \(name) "), "no HELP for \(name)")
+            }
+            // The endpoint listens on loopback only (no --metrics-address given).
+            let portSuffix = ":" + String(format: "%04X", metricsPort)
+            var listening: [String] = []
+            for line in try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8).split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                // fields: sl, local address, remote address, state (0A: listening), …
+                if fields.count > 3, fields[3] == "0A", fields[1].hasSuffix(portSuffix) { listening.append(String(fields[1])) }
+            }
+            #expect(listening == ["0100007F" + portSuffix])
             #expect(fleet.workerLog(0).contains(#""message":"worker consuming""#))
         } catch {
             await fleet.shutDown()
