@@ -57,7 +57,7 @@ extension MessageCoding {
     public static func decode<T: Decodable & VersionedMessage>(_ type: T.Type, from body: [UInt8], schema expected: String,
                                                                reader: String) throws(MessageRejection) -> T {
         guard body.count <= MessageLimits.body else {
-            throw MessageRejection("the message is \(body.count) bytes, more than the limit of \(MessageLimits.body)")
+            throw MessageRejection(MessageLimits.oversizeBody(body.count))
         }
         let data = Data(body)
         // The common case costs one parse; the diagnosis below runs only for a message that fails.

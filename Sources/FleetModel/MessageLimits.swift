@@ -27,6 +27,11 @@ public enum MessageLimits {
         throw MessageRejection("field '\(field)' is \(value.utf8.count) bytes, more than the limit of \(limit)")
     }
 
+    /// Why a body of `size` bytes is refused.
+    static func oversizeBody(_ size: Int) -> String {
+        "the message is \(size) bytes, more than the limit of \(body)"
+    }
+
     /// `text` cut to at most `limit` UTF-8 bytes, never inside a Unicode scalar.
     public static func clipped(_ text: String, to limit: Int) -> String {
         guard text.utf8.count > limit else { return text }

@@ -9,6 +9,10 @@ public enum RecorderMessage: Sendable, Equatable {
 
     /// Decodes a recorder message, naming what is wrong.
     public static func decode(_ body: [UInt8]) throws(MessageRejection) -> RecorderMessage {
+        // An oversize body is refused before any parse, the schema sniffing below included.
+        guard body.count <= MessageLimits.body else {
+            throw MessageRejection(MessageLimits.oversizeBody(body.count))
+        }
         // Most messages are status events: one parse for them.
         if let event = try? StatusEvent.decode(body) { return .event(event) }
         switch Self.schema(of: body) {

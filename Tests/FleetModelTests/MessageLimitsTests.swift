@@ -54,6 +54,9 @@ import Testing
         #expect(Self.reason(huge.encoded())?.hasPrefix("field 'message' is 10485760 bytes") == true)
         let body = Array(repeating: UInt8(ascii: " "), count: MessageLimits.body + 1)
         #expect(Self.reason(body) == "the message is \(MessageLimits.body + 1) bytes, more than the limit of \(MessageLimits.body)")
+        #expect(throws: MessageRejection("the message is \(MessageLimits.body + 1) bytes, more than the limit of \(MessageLimits.body)")) {
+            try Heartbeat.decode(body)
+        }
     }
 
     @Test func heartbeatTroubleIsBoundedInBytes() throws {
