@@ -165,6 +165,30 @@ import TestSupport
         #expect(try await db.connection.query("SELECT count(*) FROM assets")[0].decode(Int.self, at: 0) == 0)
     }
 
+    @Test func theBrokerRefusesABodyBeyondTheFleetsLimitAndTakesOneAtIt() async throws {
+        let topology = Topology(prefix: "test-\(UUID().uuidString.prefix(8))")
+        defer { TestCleanup.later { await Self.cleanUp(topology) } }
+        let amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
+        let channel = try await amqp.openChannel()
+        try await topology.declare(on: channel)
+        try await channel.enablePublisherConfirms()
+        // max_message_size in deploy/local/services.sh is MessageLimits.body.
+        try await channel.publishConfirmed(Array(repeating: UInt8(ascii: " "), count: MessageLimits.body),
+                                           exchange: topology.eventsExchange, routingKey: "t.a.running")
+        do {
+            try await channel.publishConfirmed(Array(repeating: UInt8(ascii: " "), count: MessageLimits.body + 1),
+                                               exchange: topology.eventsExchange, routingKey: "t.a.running")
+            Issue.record("the broker took a body beyond MessageLimits.body")
+        } catch let error as AMQPError {
+            guard case .publishUnconfirmed(let reason) = error else { throw error }
+            #expect(reason.contains("406 PRECONDITION_FAILED - message size \(MessageLimits.body + 1) is larger than configured max size"))
+        }
+        // The channel closed with the refusal; on the reopened one, the same declaration counts what the queue holds.
+        let info = try await channel.declareQueue(topology.recorderQueue, arguments: ["x-dead-letter-exchange": .string(topology.deadExchange)])
+        #expect(info.messageCount == 1)
+        await amqp.close()
+    }
+
     @Test func killingTheRecorderMidStreamLosesAndDoublesNothing() async throws {
         let db = try await TestDatabase.create()
         let reference = try await TestDatabase.create()
