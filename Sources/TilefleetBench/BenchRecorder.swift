@@ -65,11 +65,13 @@ struct BenchRecorder: AsyncParsableCommand {
             TaskStore.NewTask(id: task, title: "recorder benchmark", backend: "bench", spec: PostgresJSON(text: "{}")),
             tiles: (0..<tiles).lazy.map { TaskStore.NewTile(tileID: "tile-\($0)") })
         let statuses: [EventStatus] = [.queued, .submitted, .running, .running, .running, .running, .running, .running, .running, .finished]
-        let start = Date(timeIntervalSince1970: 1_780_000_000)
+        // Just before now and 10 µs apart: within the recorder's bounds (not before the task, not
+        // beyond the clock skew ahead) however many events.
+        let start = Date().addingTimeInterval(-10)
         let bodies = (0..<events).map { i in
             StatusEvent(task: task, tile: "tile-\(i % tiles)", attempt: 1, status: statuses[min(i / tiles, statuses.count - 1)],
                         backend: "bench", backendJobID: "job-\(i % tiles)", progress: Double(i / tiles) / 10,
-                        worker: "bench", time: start.addingTimeInterval(Double(i) / 1000))
+                        worker: "bench", time: start.addingTimeInterval(Double(i) / 100_000))
         }
         return (task, bodies)
     }
