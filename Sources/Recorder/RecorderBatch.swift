@@ -5,8 +5,9 @@ import Storage
 import Timing
 
 /// A batch of deliveries split into events and heartbeats to store, the latest tick, and messages
-/// to reject — pure, no I/O. An event or heartbeat dated more than `clockSkew` after `now` is
-/// rejected: no worker clock can be that far ahead, and a tile's `status_at` must not be.
+/// to reject — pure, no I/O. An event, heartbeat or tick dated more than `clockSkew` after `now`
+/// is rejected: no clock in the fleet can be that far ahead, and neither a tile's `status_at` nor
+/// its `seen_at` nor the watermark (which would pass a backlog off as silence) may be.
 struct RecorderBatch {
     var events: [StatusEvent] = []
     var heartbeats: [Heartbeat] = []
@@ -29,6 +30,8 @@ struct RecorderBatch {
                 reject(parsed.delivery, Self.futureReason(beat.time, clockSkew: clockSkew))
             case .success(.heartbeat(let beat)):
                 heartbeats.append(beat)
+            case .success(.tick(let received)) where received.time > latest:
+                reject(parsed.delivery, Self.futureReason(received.time, clockSkew: clockSkew))
             case .success(.tick(let received)):
                 tick = max(tick ?? received.time, received.time)
             case .failure(let rejection):

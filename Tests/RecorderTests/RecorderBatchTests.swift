@@ -13,6 +13,15 @@ import Testing
                                     deliveryTag: tag, consumerTag: "c", properties: AMQPProperties(), channelID: 1, channelGeneration: 1))
     }
 
+    @Test func aTickBeyondTheClockSkewNeverBecomesTheWatermark() {
+        let forged = FleetTick(time: Self.now.addingTimeInterval(86_400))
+        let real = FleetTick(time: Self.now.addingTimeInterval(-1))
+        let batch = RecorderBatch([Self.parsed(forged.encoded(), tag: 1), Self.parsed(real.encoded(), tag: 2)], now: Self.now, clockSkew: .seconds(30))
+        #expect(batch.tick == real.time)
+        #expect(batch.rejected.map(\.0.deliveryTag) == [1])
+        #expect(batch.rejected.first?.1.hasPrefix("field 'time' (") == true)
+    }
+
     @Test func eventsAndHeartbeatsBeyondTheClockSkewAreRejected() {
         let skew = Duration.seconds(30)
         let onTime = StatusEvent(task: "t", tile: "a", attempt: 1, status: .running, time: Self.now.addingTimeInterval(30))
