@@ -322,6 +322,19 @@ import Worker
         #expect(decision?.items.isEmpty == true)
     }
 
+    @Test func aBackendsHugeMessageAndErrorAreClippedSoTheEventPassesTheRecorder() throws {
+        let huge = String(repeating: "ü", count: 50_000)
+        let (_, running) = Self.run(Self.item(.poll, jobID: "j"), answers: [.status(BackendJobStatus(status: .running, rawStatus: "running", message: huge))])
+        let event = try #require(running?.events.first)
+        #expect(event.message?.utf8.count == MessageLimits.message)
+        #expect(try StatusEvent.decode(event.encoded()) == event)
+
+        let (_, failed) = Self.run(Self.item(), answers: [.failed(.rejected(status: 400, message: huge))])
+        let failure = try #require(failed?.events.first)
+        #expect(failure.error.map { $0.utf8.count <= MessageLimits.error && $0.hasPrefix("submit failed") } == true)
+        #expect(try StatusEvent.decode(failure.encoded()) == failure)
+    }
+
     @Test func unreadableMessagesAreDeadLetteredWithAReason() {
         for body in ["not json", #"{"schema":"tilefleet.work-item/2"}"#, #"{"schema":"tilefleet.work-item/1","kind":"submit"}"#] {
             #expect(throws: MessageRejection.self) { try WorkItem.decode(Array(body.utf8)) }
