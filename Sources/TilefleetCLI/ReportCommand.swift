@@ -2,7 +2,7 @@ import ArgumentParser
 import Postgres
 import Storage
 
-/// `tilefleet report`: progress, backends, failures and slowest tiles from the SQL views.
+/// `tilefleet report`: progress, backends, failures, slowest tiles and tiles in trouble.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -15,7 +15,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Output format: table, csv (one table: needs --table), json or ndjson.")
     var format: TableFormat = .table
 
-    @Option(help: "Only this table: progress, backends, failures or slowest_tiles.")
+    @Option(help: "Only this table: progress, backends, failures, slowest_tiles or trouble.")
     var table: String?
 
     func validate() throws {

@@ -1,0 +1,58 @@
+import FleetModel
+import Foundation
+import Storage
+import Testing
+import TestSupport
+
+/// Tiles waiting on trouble as `status`, `report` and `export` show them: the executable against a
+/// real database whose tiles got their trouble from heartbeats, as the recorder stores them.
+@Suite struct TroubleCommandTests {
+    static var binary: String { TestEnvironment.tilefleetBinary }
+    static let since = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func statusReportAndExportShowTheTilesInTrouble() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await db.makeTask("rough", tiles: 3)
+        let store = EventStore(connection: db.connection)
+        try await store.apply((0..<3).map { StatusEvent(task: "rough", tile: TestDatabase.tileID($0), attempt: 1, status: .queued, time: Self.since) })
+        try await store.apply([], heartbeats: (0..<2).map {
+            Heartbeat(task: "rough", tile: TestDatabase.tileID($0), attempt: 1, time: Self.since.addingTimeInterval(Double($0)),
+                      trouble: "submit failed: 503\nService Unavailable", tries: 4 + $0)
+        })
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+        try Data("backends:\n  - {name: sim, kind: openeo, url: \"http://127.0.0.1:1/openeo\", max_active: 2}\n".utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        func run(_ arguments: [String]) throws -> (Int32, String) {
+            try TestEnvironment.run([Self.binary] + arguments + ["--config", config.path, "--database-url", db.url.unredactedString])
+        }
+
+        let (statusCode, statusJSON) = try run(["status", "rough", "--format", "json"])
+        #expect(statusCode == 0, "\(statusJSON)")
+        let task = try JSONDecoder().decode(JSONValue.self, from: Data(statusJSON.utf8))["tasks"]?.arrayValue?.first
+        #expect(task?["in_trouble"] == .number(2), "\(statusJSON)")
+        #expect(task?["trouble"] == .string("submit failed: 503\nService Unavailable"), "\(statusJSON)")
+        #expect(task?["trouble_since"] == .string("2027-01-15T08:00:00Z"), "\(statusJSON)")
+        #expect(task?["trouble_tries"] == .number(5), "\(statusJSON)")
+
+        let (tableCode, table) = try run(["status", "rough"])
+        #expect(tableCode == 0, "\(table)")
+        #expect(table.split(separator: "\n").count == 4, "one line per task: \(table)")
+        #expect(table.contains("submit failed: 503 Service Unavailable"), "\(table)")
+
+        let (reportCode, report) = try run(["report", "rough", "--table", "trouble", "--format", "csv"])
+        #expect(reportCode == 0, "\(report)")
+        let lines = report.split(separator: "\n")
+        #expect(lines.first == "task_id,tile_id,backend,status,attempt,trouble,trouble_since,trouble_tries,seen_at", "\(report)")
+        #expect(lines.count == 1 + 2 + 2, "two tiles, each trouble quoted over two lines in CSV: \(report)")
+        let (reportTableCode, reportTable) = try run(["report", "rough", "--table", "trouble"])
+        #expect(reportTableCode == 0, "\(reportTable)")
+        #expect(reportTable.split(separator: "\n").filter { $0.hasPrefix("rough") }.count == 2, "one line per tile: \(reportTable)")
+
+        let (exportCode, export) = try run(["export", "rough", "--geojson", "-"])
+        #expect(exportCode == 0, "\(export)")
+        let features = try JSONDecoder().decode(JSONValue.self, from: Data(export.utf8))["features"]?.arrayValue ?? []
+        #expect(features.map { $0["properties"]?["trouble_tries"] } == [.number(4), .number(5), nil], "\(export)")
+        #expect(features.first?["properties"]?["trouble_since"] == .string("2027-01-15T08:00:00Z"), "\(export)")
+    }
+}

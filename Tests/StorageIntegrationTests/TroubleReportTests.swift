@@ -1,0 +1,73 @@
+import FleetModel
+import Foundation
+import Storage
+import Testing
+import TestSupport
+
+/// Tiles waiting on trouble as `status` (``TaskSummary/trouble``), `report` (the `trouble` table)
+/// and `export` (``TileResult``) read them.
+@Suite struct TroubleReportTests {
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    static func at(_ seconds: Double) -> Date { start.addingTimeInterval(seconds) }
+
+    /// Task `rough`: tiles 0–3 queued, 0 and 1 with the same trouble, 2 with another, 3 without;
+    /// task `calm`: one queued tile without trouble.
+    static func seed(_ db: TestDatabase) async throws {
+        try await db.makeTask("rough", tiles: 4)
+        try await db.makeTask("calm", tiles: 1)
+        let store = EventStore(connection: db.connection)
+        try await store.apply((0..<4).map { StatusEvent(task: "rough", tile: TestDatabase.tileID($0), attempt: 1, status: .queued, time: at(1)) }
+                              + [StatusEvent(task: "calm", tile: TestDatabase.tileID(0), attempt: 1, status: .queued, time: at(1))])
+        try await store.apply([], heartbeats: [
+            Heartbeat(task: "rough", tile: TestDatabase.tileID(0), attempt: 1, time: at(10), trouble: "submit failed: 503", tries: 3),
+            Heartbeat(task: "rough", tile: TestDatabase.tileID(1), attempt: 1, time: at(20), trouble: "submit failed: 503", tries: 5),
+            Heartbeat(task: "rough", tile: TestDatabase.tileID(2), attempt: 1, time: at(30), trouble: "try later: ConcurrentJobLimit", tries: 1),
+            Heartbeat(task: "rough", tile: TestDatabase.tileID(3), attempt: 1, time: at(40)),
+            Heartbeat(task: "calm", tile: TestDatabase.tileID(0), attempt: 1, time: at(40)),
+        ])
+    }
+
+    @Test func statusCountsTheTilesInTroubleAndNamesTheMostCommonTrouble() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await Self.seed(db)
+        let tasks = TaskStore(connection: db.connection)
+
+        #expect(try await tasks.summaries(task: "rough")[0].trouble
+                == TaskSummary.Trouble(tiles: 3, text: "submit failed: 503", since: Self.at(10), tries: 5))
+        #expect(try await tasks.summaries(task: "calm")[0].trouble == nil)
+
+        // A tile that moves on is out of trouble: one each now, the latest reported wins the tie.
+        try await EventStore(connection: db.connection).apply([
+            StatusEvent(task: "rough", tile: TestDatabase.tileID(0), attempt: 1, status: .submitted, backendJobID: "j0", time: Self.at(50)),
+        ])
+        #expect(try await tasks.summaries(task: "rough")[0].trouble
+                == TaskSummary.Trouble(tiles: 2, text: "try later: ConcurrentJobLimit", since: Self.at(30), tries: 1))
+    }
+
+    @Test func theReportListsTheTilesInTroubleLongestFirst() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await Self.seed(db)
+        let report = Report(connection: db.connection)
+
+        let table = try #require(try await report.tables(task: "rough").first { $0.name == "trouble" })
+        #expect(table.columns == ["task_id", "tile_id", "backend", "status", "attempt", "trouble", "trouble_since", "trouble_tries", "seen_at"])
+        let kinds = Dictionary(uniqueKeysWithValues: zip(table.columns, table.kinds))
+        #expect(kinds["trouble_since"] == .timestamp && kinds["trouble_tries"] == .integer && kinds["attempt"] == .integer)
+        #expect(table.rows.map { $0[1] } == [TestDatabase.tileID(0), TestDatabase.tileID(1), TestDatabase.tileID(2)])
+        #expect(table.rows.map { $0[5] } == ["submit failed: 503", "submit failed: 503", "try later: ConcurrentJobLimit"])
+        #expect(table.rows.map { $0[7] } == ["3", "5", "1"])
+        #expect(try await report.tables(task: "calm").first { $0.name == "trouble" }?.rows.isEmpty == true)
+    }
+
+    @Test func resultsCarryEachTilesTrouble() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await Self.seed(db)
+        let tiles = try await TaskStore(connection: db.connection).results(task: "rough")
+        #expect(tiles.map(\.trouble) == ["submit failed: 503", "submit failed: 503", "try later: ConcurrentJobLimit", nil])
+        #expect(tiles.map(\.troubleSince) == [Self.at(10), Self.at(20), Self.at(30), nil])
+        #expect(tiles.map(\.troubleTries) == [3, 5, 1, nil])
+    }
+}
