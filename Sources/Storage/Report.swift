@@ -38,7 +38,7 @@ public struct Report: Sendable {
     }
 
     /// The tables' stable names, in the order ``tables(task:)`` gives them.
-    public static let tableNames = ["progress", "backends", "failures", "slowest_tiles", "trouble"]
+    public static let tableNames = ["progress", "backends", "failures", "slowest_tiles", "trouble", "jobs_may_run"]
 
     public let connection: PostgresConnection
 
@@ -46,8 +46,8 @@ public struct Report: Sendable {
         self.connection = connection
     }
 
-    /// Progress, failures, the slowest tiles and the tiles in trouble of `task` (or of every task),
-    /// plus the backends: for a task, only its own backend, whose figures cover every task that ran on it.
+    /// Progress, failures, the slowest tiles, the tiles in trouble and the platform jobs that may
+    /// still run after their cancel of `task` (or of every task), plus the backends: for a task, only its own backend, whose figures cover every task that ran on it.
     public func tables(task: String?) async throws(StorageError) -> [Table] {
         do {
             return [
@@ -85,6 +85,15 @@ public struct Report: Sendable {
                     WHERE trouble IS NOT NULL AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
                       AND (\(task)::text IS NULL OR task_id = \(task))
                     ORDER BY trouble_since NULLS LAST, task_id, tile_id LIMIT 50
+                    """),
+                // Jobs a cancel was sent for whose end was not seen: the platform may still run them.
+                try await table("platform jobs that may still run (cancel sent, end not seen)", name: "jobs_may_run", """
+                    SELECT j.task_id, j.tile_id, j.attempt, j.backend, j.job_id, j.status AS job_status, t.status AS tile_status,
+                           date_trunc('second', j.cancel_sent_at) AS cancel_sent_at
+                    FROM backend_jobs j JOIN tiles t USING (task_id, tile_id)
+                    WHERE j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL
+                      AND (\(task)::text IS NULL OR j.task_id = \(task))
+                    ORDER BY j.cancel_sent_at, j.task_id, j.tile_id, j.attempt LIMIT 50
                     """),
             ]
         } catch {

@@ -13,6 +13,9 @@ public struct TaskSummary: Sendable, Hashable {
     public var tilesPerHour: Int = 0
     /// When a tile of the task last changed (its latest finish or status), if any did.
     public var lastChangeAt: Date?
+    /// Platform jobs of the task a cancel was sent for whose end tilefleet has not seen: they may
+    /// still run (and cost) while their cancels are retried.
+    public var jobsMayRun: Int = 0
     /// Tiles in flight that wait on trouble (a "try later", a failing backend call), if any do.
     public var trouble: Trouble?
 

@@ -15,7 +15,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Output format: table, csv (one table: needs --table), json or ndjson.")
     var format: TableFormat = .table
 
-    @Option(help: "Only this table: progress, backends, failures, slowest_tiles or trouble.")
+    @Option(help: "Only this table: progress, backends, failures, slowest_tiles, trouble or jobs_may_run.")
     var table: String?
 
     func validate() throws {

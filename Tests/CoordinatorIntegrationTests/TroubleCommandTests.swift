@@ -34,6 +34,7 @@ import TestSupport
         #expect(task?["trouble"] == .string("submit failed: 503\nService Unavailable"), "\(statusJSON)")
         #expect(task?["trouble_since"] == .string("2027-01-15T08:00:00Z"), "\(statusJSON)")
         #expect(task?["trouble_tries"] == .number(5), "\(statusJSON)")
+        #expect(task?["jobs_may_run"] == .number(0), "\(statusJSON)")
 
         let (tableCode, table) = try run(["status", "rough"])
         #expect(tableCode == 0, "\(table)")

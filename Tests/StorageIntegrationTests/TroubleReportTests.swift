@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Tiles waiting on trouble as `status` (``TaskSummary/trouble``), `report` (the `trouble` table)
-/// and `export` (``TileResult``) read them.
+/// and `export` (``TileResult``) read them, and the jobs that may still run after their cancel.
 @Suite struct TroubleReportTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
     static func at(_ seconds: Double) -> Date { start.addingTimeInterval(seconds) }
@@ -59,6 +59,29 @@ import TestSupport
         #expect(table.rows.map { $0[5] } == ["submit failed: 503", "submit failed: 503", "try later: ConcurrentJobLimit"])
         #expect(table.rows.map { $0[7] } == ["3", "5", "1"])
         #expect(try await report.tables(task: "calm").first { $0.name == "trouble" }?.rows.isEmpty == true)
+    }
+
+    @Test func jobsWhoseCancelWasSentButWhoseEndWasNotSeenMayStillRun() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await db.makeTask("stop", tiles: 3)
+        let events = EventStore(connection: db.connection)
+        try await events.apply((0..<3).map {
+            StatusEvent(task: "stop", tile: TestDatabase.tileID($0), attempt: 1, status: .submitted, backend: "sim", backendJobID: "j\($0)", time: Self.at(1))
+        })
+        let tasks = TaskStore(connection: db.connection)
+        let (_, live) = try await tasks.cancel(task: "stop", tiles: [TestDatabase.tileID(0), TestDatabase.tileID(1)])
+        try await tasks.markCancelSent(task: "stop", jobs: live.map { ($0.tile, $0.attempt) })
+        #expect(try await tasks.summaries(task: "stop")[0].jobsMayRun == 2, "two cancels sent, no end seen; the third job was not canceled")
+
+        // The platform confirms one cancel: that job has ended.
+        try await events.apply([StatusEvent(task: "stop", tile: TestDatabase.tileID(1), attempt: 1, status: .canceled, backend: "sim",
+                                            backendJobID: "j1", time: Self.at(5))])
+        #expect(try await tasks.summaries(task: "stop")[0].jobsMayRun == 1)
+        let table = try #require(try await Report(connection: db.connection).tables(task: "stop").first { $0.name == "jobs_may_run" })
+        #expect(table.columns == ["task_id", "tile_id", "attempt", "backend", "job_id", "job_status", "tile_status", "cancel_sent_at"])
+        #expect(table.rows.map { [$0[1], $0[4]] } == [[TestDatabase.tileID(0), "j0"]])
+        #expect(try await tasks.summaries(task: "stop")[0].trouble == nil)
     }
 
     @Test func resultsCarryEachTilesTrouble() async throws {

@@ -75,6 +75,7 @@ import Testing
         #expect(row["eta"] == .null)
         #expect(row["title"] == .string("T"))
         #expect(row["in_trouble"] == .number(0) && row["trouble"] == .null && row["trouble_since"] == .null && row["trouble_tries"] == .null)
+        #expect(row["jobs_may_run"] == .number(0))
     }
 
     @Test func statusTableShowsTroubleOnOneLineAndTyped() throws {
