@@ -84,6 +84,39 @@ import TestSupport
         #expect(try await tasks.summaries(task: "stop")[0].trouble == nil)
     }
 
+    @Test func aCancelThePlatformDidNotConfirmEndsTheTileButNotItsJob() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await db.makeTask("stop", tiles: 1)
+        let tile = TestDatabase.tileID(0)
+        let events = EventStore(connection: db.connection)
+        try await events.apply([StatusEvent(task: "stop", tile: tile, attempt: 1, status: .running, backend: "sim", backendJobID: "j0", time: Self.at(1))])
+        let tasks = TaskStore(connection: db.connection)
+        let (_, live) = try await tasks.cancel(task: "stop")
+        try await tasks.markCancelSent(task: "stop", jobs: live.map { ($0.tile, $0.attempt) })
+        func job() async throws -> (status: String, finished: Date?) {
+            let row = try await db.connection.query("SELECT status, finished_at FROM backend_jobs WHERE task_id = 'stop'")[0]
+            return (try row.decode(String.self, at: 0), try row.decode(Date?.self, at: 1))
+        }
+
+        var unconfirmed = StatusEvent(task: "stop", tile: tile, attempt: 1, status: .canceled, backend: "sim", backendJobID: "j0",
+                                      message: "canceled in tilefleet; the platform did not confirm the cancel", time: Self.at(5))
+        unconfirmed.cancelUnconfirmed = true
+        try await events.apply([unconfirmed])
+        var summary = try await tasks.summaries(task: "stop")[0]
+        #expect(summary.count("canceled") == 1 && summary.isDone, "the tile has ended in tilefleet")
+        var state = try await job()
+        #expect(state.status == "running" && state.finished == nil, "its job has not")
+        #expect(summary.jobsMayRun == 1)
+
+        // The retried cancel gets through.
+        try await events.apply([StatusEvent(task: "stop", tile: tile, attempt: 1, status: .canceled, backend: "sim", backendJobID: "j0", time: Self.at(60))])
+        summary = try await tasks.summaries(task: "stop")[0]
+        state = try await job()
+        #expect(state.status == "canceled" && state.finished == Self.at(60))
+        #expect(summary.jobsMayRun == 0 && summary.count("canceled") == 1)
+    }
+
     @Test func resultsCarryEachTilesTrouble() async throws {
         let db = try await TestDatabase.create()
         defer { TestCleanup.later { await db.drop() } }
