@@ -47,7 +47,8 @@ public struct Report: Sendable {
     }
 
     /// Progress, failures, the slowest tiles, the tiles in trouble and the platform jobs that may
-    /// still run after their cancel of `task` (or of every task), plus the backends: for a task, only its own backend, whose figures cover every task that ran on it.
+    /// still run after their cancel, of `task` (or of every task), plus the backends: for a task,
+    /// only its own backend, whose figures cover every task that ran on it.
     public func tables(task: String?) async throws(StorageError) -> [Table] {
         do {
             return [

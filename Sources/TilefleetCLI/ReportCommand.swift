@@ -2,7 +2,8 @@ import ArgumentParser
 import Postgres
 import Storage
 
-/// `tilefleet report`: progress, backends, failures, slowest tiles and tiles in trouble.
+/// `tilefleet report`: progress, backends, failures, slowest tiles, tiles in trouble and jobs that
+/// may still run after their cancel.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",

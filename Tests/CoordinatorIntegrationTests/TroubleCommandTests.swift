@@ -56,4 +56,42 @@ import TestSupport
         #expect(features.map { $0["properties"]?["trouble_tries"] } == [.number(4), .number(5), nil], "\(export)")
         #expect(features.first?["properties"]?["trouble_since"] == .string("2027-01-15T08:00:00Z"), "\(export)")
     }
+
+    @Test func aCancelThePlatformDidNotConfirmShowsTheJobThatMayStillRun() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await db.makeTask("stop", tiles: 1)
+        let tile = TestDatabase.tileID(0)
+        let events = EventStore(connection: db.connection)
+        try await events.apply([StatusEvent(task: "stop", tile: tile, attempt: 1, status: .running, backend: "sim", backendJobID: "j0", time: Self.since)])
+        let tasks = TaskStore(connection: db.connection)
+        let (_, live) = try await tasks.cancel(task: "stop")
+        try await tasks.markCancelSent(task: "stop", jobs: live.map { ($0.tile, $0.attempt) })
+        var unconfirmed = StatusEvent(task: "stop", tile: tile, attempt: 1, status: .canceled, backend: "sim", backendJobID: "j0",
+                                      message: "canceled in tilefleet; the platform did not confirm the cancel", time: Self.since.addingTimeInterval(5))
+        unconfirmed.cancelUnconfirmed = true
+        try await events.apply([unconfirmed])
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+        try Data("backends:\n  - {name: sim, kind: openeo, url: \"http://127.0.0.1:1/openeo\", max_active: 2}\n".utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        func run(_ arguments: [String]) throws -> (Int32, String) {
+            try TestEnvironment.run([Self.binary] + arguments + ["--config", config.path, "--database-url", db.url.unredactedString])
+        }
+
+        let (statusCode, statusJSON) = try run(["status", "stop", "--format", "json"])
+        #expect(statusCode == 0, "\(statusJSON)")
+        let task = try JSONDecoder().decode(JSONValue.self, from: Data(statusJSON.utf8))["tasks"]?.arrayValue?.first
+        #expect(task?["status"] == .string("done") && task?["canceled"] == .number(1), "\(statusJSON)")
+        #expect(task?["jobs_may_run"] == .number(1), "\(statusJSON)")
+
+        let (reportCode, report) = try run(["report", "stop", "--table", "jobs_may_run", "--format", "json"])
+        #expect(reportCode == 0, "\(report)")
+        let jobs = try JSONDecoder().decode(JSONValue.self, from: Data(report.utf8))["jobs_may_run"]?.arrayValue ?? []
+        #expect(jobs.map { $0["job_id"] } == [.string("j0")], "\(report)")
+        #expect(jobs.first?["job_status"] == .string("running") && jobs.first?["tile_status"] == .string("canceled"), "\(report)")
+
+        let (cancelCode, cancel) = try run(["cancel", "stop"])
+        #expect(cancelCode == 0, "\(cancel)")
+        #expect(cancel.contains("task stop is already canceled: nothing sent; 1 platform jobs may still run"), "\(cancel)")
+    }
 }
