@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel", "Timing"]),
         .testTarget(name: "TilefleetCLITests", dependencies: [
             "TilefleetCLI", "Storage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

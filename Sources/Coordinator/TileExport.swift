@@ -5,7 +5,8 @@ import Storage
 
 /// Tiles as GeoJSON and STAC: the pure formatting behind `export` and `results --stac`.
 public enum TileExport {
-    /// A FeatureCollection: one Feature per tile with status, attempt, job id and durations.
+    /// A FeatureCollection: one Feature per tile with status, attempt, job id, durations and, while
+    /// a tile waits on one, its trouble (`trouble`, `trouble_since`, `trouble_tries`).
     public static func featureCollection(_ tiles: [TileResult]) -> JSONValue {
         .object([
             "type": .string("FeatureCollection"),
@@ -23,6 +24,9 @@ public enum TileExport {
                 properties["queue_wait_s"] = tile.queueWaitSeconds.map(JSONValue.number)
                 properties["run_s"] = tile.runSeconds.map(JSONValue.number)
                 properties["finished_at"] = tile.finishedAt.map { .string(iso($0)) }
+                properties["trouble"] = tile.trouble.map(JSONValue.string)
+                properties["trouble_since"] = tile.troubleSince.map { .string(iso($0)) }
+                properties["trouble_tries"] = tile.troubleTries.map { .number(Double($0)) }
                 return .object(["type": .string("Feature"), "id": .string(tile.tile), "properties": .object(properties),
                                 "geometry": geometry(tile) ?? .null])
             }),

@@ -27,6 +27,10 @@ public struct StatusEvent: Sendable, Codable, Equatable {
     public var worker: String?
     /// When the worker saw it.
     public var time: Date
+    /// On `canceled`: true when tilefleet ends the tile although the platform has not confirmed
+    /// the cancel (unreachable, "try later"); the cancel is retried and the job may still run, so
+    /// the recorder leaves the backend job open (`finished_at` null).
+    public var cancelUnconfirmed: Bool? = nil
 
     public init(
         id: UUID = UUID(), task: String, tile: String, attempt: Int, status: EventStatus,
@@ -55,6 +59,7 @@ public struct StatusEvent: Sendable, Codable, Equatable {
         case schema, id, task, tile, attempt, status, backend, progress, message, assets, error, worker, time
         case rawStatus = "raw_status"
         case backendJobID = "backend_job_id"
+        case cancelUnconfirmed = "cancel_unconfirmed"
     }
 
     /// A result link of a finished job.

@@ -173,12 +173,24 @@ public struct EventStore: Sendable {
     }
 
     private static func append(_ event: StatusEvent, to buffer: inout PostgresCopyBuffer) {
-        let detail: PostgresJSON? = event.assets.flatMap { try? PostgresJSON(["assets": $0]) }
+        let detail: PostgresJSON? = event.assets == nil && event.cancelUnconfirmed == nil
+            ? nil : try? PostgresJSON(EventDetail(assets: event.assets, cancelUnconfirmed: event.cancelUnconfirmed))
         buffer.append([
             event.id, event.task, event.tile, event.attempt, event.status.rawValue, event.rawStatus,
             event.backend, event.backendJobID, event.progress, event.message, event.error, event.worker,
             event.time, detail ?? PostgresJSON(text: "{}"),
         ])
+    }
+
+    /// What an event carries beyond the columns, stored as `events.detail`.
+    private struct EventDetail: Encodable {
+        var assets: [StatusEvent.Asset]?
+        var cancelUnconfirmed: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case assets
+            case cancelUnconfirmed = "cancel_unconfirmed"
+        }
     }
 
     /// The order in which a backend job's reported statuses win, as a row to compare: the status
@@ -333,6 +345,8 @@ public struct EventStore: Sendable {
                    coalesce(error, message) AS error,
                    CASE WHEN status = 'retrying' THEN 'failed' ELSE status END AS job_status
             FROM fresh
+            -- A cancel the platform did not confirm ends the tile, not its job: that may still run.
+            WHERE NOT coalesce((detail ->> 'cancel_unconfirmed')::boolean, false)
         ),
         top AS (
             SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, job_status, raw_status, occurred_at

@@ -1,3 +1,4 @@
+import FleetModel
 import Postgres
 
 /// The reporting views as tables of text, for `tilefleet report` and for scripts.
@@ -37,7 +38,7 @@ public struct Report: Sendable {
     }
 
     /// The tables' stable names, in the order ``tables(task:)`` gives them.
-    public static let tableNames = ["progress", "backends", "failures", "slowest_tiles"]
+    public static let tableNames = ["progress", "backends", "failures", "slowest_tiles", "trouble", "jobs_may_run"]
 
     public let connection: PostgresConnection
 
@@ -45,8 +46,9 @@ public struct Report: Sendable {
         self.connection = connection
     }
 
-    /// Progress, failures and the slowest tiles of `task` (or of every task), plus the backends:
-    /// for a task, only its own backend, whose figures cover every task that ran on it.
+    /// Progress, failures, the slowest tiles, the tiles in trouble and the platform jobs that may
+    /// still run after their cancel, of `task` (or of every task), plus the backends: for a task,
+    /// only its own backend, whose figures cover every task that ran on it.
     public func tables(task: String?) async throws(StorageError) -> [Table] {
         do {
             return [
@@ -74,6 +76,25 @@ public struct Report: Sendable {
                            date_trunc('second', queue_wait) AS queue_wait
                     FROM slowest_tiles WHERE \(task) IS NULL OR task_id = \(task)
                     ORDER BY run_time DESC NULLS LAST LIMIT 10
+                    """),
+                // Tiles in flight that a "try later" or a failing backend call keeps waiting, longest first.
+                try await table("tiles in trouble", name: "trouble", """
+                    SELECT task_id, tile_id, backend, status, attempt, trouble,
+                           date_trunc('second', trouble_since) AS trouble_since, trouble_tries,
+                           date_trunc('second', seen_at) AS seen_at
+                    FROM tiles
+                    WHERE trouble IS NOT NULL AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
+                      AND (\(task)::text IS NULL OR task_id = \(task))
+                    ORDER BY trouble_since NULLS LAST, task_id, tile_id LIMIT 50
+                    """),
+                // Jobs a cancel was sent for whose end was not seen: the platform may still run them.
+                try await table("platform jobs that may still run (cancel sent, end not seen)", name: "jobs_may_run", """
+                    SELECT j.task_id, j.tile_id, j.attempt, j.backend, j.job_id, j.status AS job_status, t.status AS tile_status,
+                           date_trunc('second', j.cancel_sent_at) AS cancel_sent_at
+                    FROM backend_jobs j JOIN tiles t USING (task_id, tile_id)
+                    WHERE j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL
+                      AND (\(task)::text IS NULL OR j.task_id = \(task))
+                    ORDER BY j.cancel_sent_at, j.task_id, j.tile_id, j.attempt LIMIT 50
                     """),
             ]
         } catch {

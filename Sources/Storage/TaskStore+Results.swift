@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 
 extension TaskStore {
-    /// Every tile of `task` with its current attempt's assets, in tile order.
+    /// Every tile of `task` with its current attempt's assets and its trouble, in tile order.
     public func results(task: String) async throws -> [TileResult] {
         try await requireTask(task)
         let rows = try await connection.query("""
@@ -10,14 +10,15 @@ extension TaskStore {
                    t.backend_job_id, t.last_error, t.dispatched_at, t.submitted_at, t.started_at, t.finished_at,
                    coalesce((SELECT jsonb_agg(jsonb_build_object('href', a.href, 'type', a.type, 'roles', to_jsonb(a.roles),
                                                                  'title', a.title, 'size', a.size) ORDER BY a.href)
-                             FROM assets a WHERE a.task_id = t.task_id AND a.tile_id = t.tile_id AND a.attempt = t.attempt), '[]')
+                             FROM assets a WHERE a.task_id = t.task_id AND a.tile_id = t.tile_id AND a.attempt = t.attempt), '[]'),
+                   t.trouble, t.trouble_since, t.trouble_tries
             FROM tiles t WHERE t.task_id = \(task) ORDER BY t.tile_id
             """)
         return try rows.map { row in
             let assets = try row.decode(PostgresJSON.self, at: 14).decode([StoredAsset].self).map {
                 TileResult.Asset(href: $0.href, type: $0.type, roles: $0.roles ?? [], title: $0.title, size: $0.size)
             }
-            return TileResult(
+            var result = TileResult(
                 task: task, tile: try row.decode(String.self, at: 0), cellID: try row.decode(String?.self, at: 1),
                 windowStart: try row.decode(String?.self, at: 2), windowEnd: try row.decode(String?.self, at: 3),
                 geometry: try row.decode(String?.self, at: 4), areaKm2: try row.decode(Double?.self, at: 5),
@@ -25,6 +26,10 @@ extension TaskStore {
                 backendJobID: try row.decode(String?.self, at: 8), lastError: try row.decode(String?.self, at: 9),
                 dispatchedAt: try row.decode(Date?.self, at: 10), submittedAt: try row.decode(Date?.self, at: 11),
                 startedAt: try row.decode(Date?.self, at: 12), finishedAt: try row.decode(Date?.self, at: 13), assets: assets)
+            result.trouble = try row.decode(String?.self, at: 15)
+            result.troubleSince = try row.decode(Date?.self, at: 16)
+            result.troubleTries = try row.decode(Int?.self, at: 17)
+            return result
         }
     }
 

@@ -141,8 +141,22 @@ public struct TaskStore: Sendable {
                              WHERE t.task_id = k.id GROUP BY status) c), '{}'),
                    (SELECT count(*) FROM tiles x WHERE x.task_id = k.id AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.terminal)))
                       AND x.finished_at > now() - interval '10 minutes') * 6,
-                   (SELECT max(coalesce(x.finished_at, x.status_at, x.updated_at)) FROM tiles x WHERE x.task_id = k.id)
-            FROM tasks k WHERE (\(task)::text IS NULL OR k.id = \(task)) ORDER BY k.created_at DESC, k.id
+                   (SELECT max(coalesce(x.finished_at, x.status_at, x.updated_at)) FROM tiles x WHERE x.task_id = k.id),
+                   r.tiles, r.trouble, r.since, r.tries,
+                   (SELECT count(*) FROM backend_jobs j
+                    WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL)
+            FROM tasks k
+            LEFT JOIN LATERAL (
+                SELECT (sum(g.n) OVER ())::bigint AS tiles, g.trouble, g.since, g.tries
+                FROM (SELECT x.trouble, count(*) AS n, min(coalesce(x.trouble_since, x.seen_at)) AS since,
+                             max(x.trouble_tries) AS tries, max(x.seen_at) AS latest
+                      FROM tiles x
+                      WHERE x.task_id = k.id AND x.trouble IS NOT NULL
+                        AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
+                      GROUP BY x.trouble) g
+                ORDER BY g.n DESC, g.latest DESC NULLS LAST, g.trouble
+                LIMIT 1) r ON true
+            WHERE (\(task)::text IS NULL OR k.id = \(task)) ORDER BY k.created_at DESC, k.id
             """)
         let summaries = try rows.map { row in
             var summary = TaskSummary(id: try row.decode(String.self, at: 0), title: try row.decode(String.self, at: 1),
@@ -151,6 +165,11 @@ public struct TaskStore: Sendable {
                                       counts: try row.decode(PostgresJSON.self, at: 6).decode([String: Int].self))
             summary.tilesPerHour = try row.decode(Int.self, at: 7)
             summary.lastChangeAt = try row.decode(Date?.self, at: 8)
+            summary.jobsMayRun = try row.decode(Int.self, at: 13)
+            if let tiles = try row.decode(Int?.self, at: 9), let text = try row.decode(String?.self, at: 10),
+               let since = try row.decode(Date?.self, at: 11) {
+                summary.trouble = TaskSummary.Trouble(tiles: tiles, text: text, since: since, tries: try row.decode(Int?.self, at: 12))
+            }
             return summary
         }
         if let task, summaries.isEmpty { throw TaskStoreError.unknownTask(task) }

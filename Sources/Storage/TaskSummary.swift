@@ -13,6 +13,30 @@ public struct TaskSummary: Sendable, Hashable {
     public var tilesPerHour: Int = 0
     /// When a tile of the task last changed (its latest finish or status), if any did.
     public var lastChangeAt: Date?
+    /// Platform jobs of the task a cancel was sent for whose end tilefleet has not seen: they may
+    /// still run (and cost) while their cancels are retried.
+    public var jobsMayRun: Int = 0
+    /// Tiles in flight that wait on trouble (a "try later", a failing backend call), if any do.
+    public var trouble: Trouble?
+
+    /// What keeps a task's tiles waiting: how many wait, and the trouble most of them report.
+    public struct Trouble: Sendable, Hashable {
+        /// Tiles in flight with a trouble (whatever it is).
+        public var tiles: Int
+        /// The most common trouble text (the latest reported among equals).
+        public var text: String
+        /// When the earliest tile with this trouble began to have it.
+        public var since: Date
+        /// The most tries in a row of a tile with this trouble.
+        public var tries: Int?
+
+        public init(tiles: Int, text: String, since: Date, tries: Int?) {
+            self.tiles = tiles
+            self.text = text
+            self.since = since
+            self.tries = tries
+        }
+    }
 
     public var total: Int { counts.values.reduce(0, +) }
     public func count(_ status: String) -> Int { counts[status] ?? 0 }

@@ -19,6 +19,11 @@ public struct TileResult: Sendable, Hashable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var assets: [Asset]
+    /// What keeps the tile waiting while in flight (a "try later", a failing backend call), since
+    /// when and after how many tries in a row; nil when nothing does.
+    public var trouble: String?
+    public var troubleSince: Date?
+    public var troubleTries: Int?
 
     /// A result link of the tile's current attempt.
     public struct Asset: Sendable, Hashable {

@@ -31,7 +31,9 @@ struct CancelCommand: AsyncParsableCommand {
             if tileList == nil, let summary = try await store.summaries(task: task).first, summary.status == "canceled" {
                 let stopping = summary.count("queued") + summary.count("submitted") + summary.count("running")
                 print("task \(task) is already canceled: nothing sent"
-                      + (stopping > 0 ? " (\(stopping) tiles are still stopping on the cancel items sent before)" : ""))
+                      + (stopping > 0 ? " (\(stopping) tiles are still stopping on the cancel items sent before)" : "")
+                      + (summary.jobsMayRun > 0
+                         ? "; \(summary.jobsMayRun) platform jobs may still run: their cancels are retried (report --table jobs_may_run)" : ""))
                 await database.close()
                 return
             }

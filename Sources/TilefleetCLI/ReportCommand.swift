@@ -2,7 +2,8 @@ import ArgumentParser
 import Postgres
 import Storage
 
-/// `tilefleet report`: progress, backends, failures and slowest tiles from the SQL views.
+/// `tilefleet report`: progress, backends, failures, slowest tiles, tiles in trouble and jobs that
+/// may still run after their cancel.
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -15,7 +16,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Output format: table, csv (one table: needs --table), json or ndjson.")
     var format: TableFormat = .table
 
-    @Option(help: "Only this table: progress, backends, failures or slowest_tiles.")
+    @Option(help: "Only this table: progress, backends, failures, slowest_tiles, trouble or jobs_may_run.")
     var table: String?
 
     func validate() throws {

@@ -30,16 +30,31 @@ struct StatusCommand: AsyncParsableCommand {
         print(format.render([Self.table(summaries)]), terminator: "")
     }
 
+    /// The tasks table; `in_trouble` … `trouble_tries` say how many tiles wait on trouble and the
+    /// trouble most of them report, since when and after how many tries (null when no tile waits);
+    /// `jobs_may_run` counts platform jobs whose cancel was sent but whose end was not seen.
     static func table(_ summaries: [TaskSummary]) -> Report.Table {
         Report.Table.make(
             title: "tasks", name: "tasks",
-            columns: ["task", "backend", "status", "priority", "tiles"] + statuses + ["done_%", "tiles/h", "eta", "title"],
-            kinds: [.text, .text, .text, .integer, .integer] + statuses.map { _ in .integer } + [.number, .integer, .seconds, .text],
+            columns: ["task", "backend", "status", "priority", "tiles"] + statuses
+                + ["done_%", "tiles/h", "eta", "title", "in_trouble", "trouble", "trouble_since", "trouble_tries", "jobs_may_run"],
+            kinds: [.text, .text, .text, .integer, .integer] + statuses.map { _ in .integer }
+                + [.number, .integer, .seconds, .text, .integer, .text, .timestamp, .integer, .integer],
             rows: summaries.map { summary in
                 [summary.id, summary.backend, summary.isDone ? "done" : summary.status, String(summary.priority), String(summary.total)]
                     + statuses.map { String(summary.count($0)) }
                     + [summary.total == 0 ? "0" : String(format: "%.1f", 100 * Double(summary.terminal) / Double(summary.total)),
-                       String(summary.tilesPerHour), summary.etaSeconds.map { String(Int($0.rounded())) }, summary.title]
+                       String(summary.tilesPerHour), summary.etaSeconds.map { String(Int($0.rounded())) }, summary.title,
+                       String(summary.trouble?.tiles ?? 0), summary.trouble?.text, summary.trouble.map { timestamp($0.since) },
+                       summary.trouble?.tries.map(String.init), String(summary.jobsMayRun)]
             })
+    }
+
+    /// A time as PostgreSQL writes a `timestamptz` in UTC (`2026-11-29 19:00:00+00`), as the report tables have it.
+    static func timestamp(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d+00", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
     }
 }

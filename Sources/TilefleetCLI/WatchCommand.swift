@@ -112,6 +112,17 @@ struct WatchProgress {
         return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : s >= 60 ? String(format: "%dm%02ds", s / 60, s % 60) : "\(s)s"
     }
 
+    /// `3 tiles in trouble for 2m05s (most: "submit failed: 503…", 7 tries)`: why tiles wait,
+    /// one line, control characters escaped; nil when no tile waits on trouble.
+    static func troubleLine(_ trouble: TaskSummary.Trouble?, now: Date) -> String? {
+        guard let trouble, trouble.tiles > 0 else { return nil }
+        let text = TableFormat.oneLine(trouble.text)
+        let short = (text.count > 80 ? String(text.prefix(79)) + "…" : text).terminalSafe
+        let tries = trouble.tries.map { ", \($0) \($0 == 1 ? "try" : "tries")" } ?? ""
+        return "\(trouble.tiles) \(trouble.tiles == 1 ? "tile" : "tiles") in trouble for \(duration(max(0, now.timeIntervalSince(trouble.since))))"
+            + " (most: \"\(short)\"\(tries))"
+    }
+
     func render(terminal: Bool) {
         let total = max(summary.total, 1)
         let done = summary.terminal
@@ -120,6 +131,7 @@ struct WatchProgress {
         let counts = ["pending", "queued", "submitted", "running", "finished", "failed", "canceled"]
             .map { "\($0) \(summary.count($0))" }.joined(separator: "  ")
         let line = "\(done)/\(summary.total)  \(counts)  \(String(format: "%.2f", rate * 60)) tiles/min  ETA \(eta)"
+            + (Self.troubleLine(summary.trouble, now: Date()).map { "  \($0)" } ?? "")
         if terminal {
             let width = 30
             let filled = width * done / total

@@ -160,7 +160,7 @@ public struct WorkItemHandler: Sendable {
             again.pollCount += 1
             return finish(deferred(again, delay: policy.pollDelay(after: item.pollCount), now: now), now: now)
         case (.findingToCancel, .failed(let error)) where Self.isTransient(error):
-            return finish(triedAgainLater(item, after: error, now: now), now: now)
+            return finish(cancelRetried(item, after: error, now: now), now: now)
         case (.findingToCancel, .failed(let error)):
             return finish(WorkerDecision(events: [event(.canceled, now: now, message: "could not look up the job to cancel it: \(error)")],
                                          outcome: .canceled), now: now)
@@ -170,7 +170,7 @@ public struct WorkItemHandler: Sendable {
         case (.canceling(let id), .failed(let error)) where Self.isTransient(error):
             var again = item
             again.backendJobID = id
-            return finish(triedAgainLater(again, after: error, now: now), now: now)
+            return finish(cancelRetried(again, after: error, now: now), now: now)
         case (.canceling(let id), .failed(let error)):
             return finish(WorkerDecision(events: [event(.canceled, now: now, jobID: id, message: "the backend refused the cancel: \(error)")],
                                          outcome: .canceled), now: now)
@@ -284,6 +284,20 @@ public struct WorkItemHandler: Sendable {
         again.pollCount = item.pollCount + 1
         let decision = deferred(again, delay: policy.deferDelay(after: item.pollCount, retryAfter: Self.retryAfter(error)), now: now)
         return troubled(decision, "\(Self.verb(of: item.kind, state: state)) failed: \(error)", now: now)
+    }
+
+    /// A cancel the platform did not carry out (unreachable, "try later") is retried in the
+    /// background; on its first failure the tile ends `canceled` in tilefleet at once, with its
+    /// job left open (``StatusEvent/cancelUnconfirmed``) as one that may still run.
+    private func cancelRetried(_ again: WorkItem, after error: BackendError, now: Date) -> WorkerDecision {
+        var decision = triedAgainLater(again, after: error, now: now)
+        if item.pollCount == 0 {
+            var canceled = event(.canceled, now: now, jobID: again.backendJobID,
+                                 message: "canceled in tilefleet; the platform did not confirm the cancel (\(error)): it is retried, the job may still run")
+            canceled.cancelUnconfirmed = true
+            decision.events.append(canceled)
+        }
+        return decision
     }
 
     /// What was being done, for a trouble text.

@@ -25,6 +25,9 @@ public struct WorkerService: Service {
     public let logger: Logger
     /// How long this worker's submits took, for the pause before a redelivered submit's lookup.
     public let submitTimings = SubmitTimings()
+    /// Which failing backend calls to log, so a backend that keeps failing is a warning now and
+    /// then (with the count held back), not a line every few seconds.
+    public let failureLog = FailureLogThrottle.Shared()
 
     public init(amqp: AMQPConnection, topology: Topology, backends: [String: WorkerBackend],
                 configuration: WorkerConfiguration = WorkerConfiguration(), metrics: WorkerMetrics = WorkerMetrics(),
@@ -176,7 +179,11 @@ public struct WorkerService: Service {
             var succeeded = true
             if case .failed(let error) = answer {
                 succeeded = false
-                logger.info("backend call failed", metadata: ["call": "\(call.name)", "error": "\(error)"])
+                if let held = failureLog.failure(backend: item.backend, now: Date()) {
+                    logger.warning("backend call failed", metadata: [
+                        "backend": "\(item.backend)", "call": "\(call.name)", "error": "\(error)", "failures_not_logged": "\(held)",
+                    ])
+                }
             }
             let duration = clock.now - started
             if case .pause = call {} else {

@@ -155,7 +155,7 @@ import TestSupport
 
             let (stacked, choice) = try run(["report", "ids", "--format", "csv"])
             #expect(stacked == 2)
-            #expect(choice.contains("--format csv prints one table: pick one with --table (progress, backends, failures, slowest_tiles)"), "\(choice)")
+            #expect(choice.contains("--format csv prints one table: pick one with --table (progress, backends, failures, slowest_tiles, trouble, jobs_may_run)"), "\(choice)")
             let (csvStatus, csv) = try run(["report", "ids", "--format", "csv", "--table", "progress"])
             #expect(csvStatus == 0, "\(csv)")
             let lines = csv.split(separator: "\n")
@@ -164,7 +164,7 @@ import TestSupport
             let (jsonStatus, json) = try run(["report", "ids", "--format", "json"])
             #expect(jsonStatus == 0, "\(json)")
             let report = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
-            if case .object(let members) = report { #expect(Set(members.keys) == ["progress", "backends", "failures", "slowest_tiles"]) }
+            if case .object(let members) = report { #expect(Set(members.keys) == ["progress", "backends", "failures", "slowest_tiles", "trouble", "jobs_may_run"]) }
             let tiles = try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ids'")
             #expect(report["progress"]?.arrayValue?.first?["tiles"] == .number(Double(tiles)), "\(json)")
             #expect(report["progress"]?.arrayValue?.first?["queued"] == .number(2), "\(json)")

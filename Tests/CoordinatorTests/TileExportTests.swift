@@ -23,6 +23,19 @@ struct TileExportTests {
         #expect(feature?["properties"]?["backend_job_id"]?.stringValue == "j-a")
         #expect(feature?["properties"]?["queue_wait_s"]?.numberValue == 5)
         #expect(feature?["properties"]?["run_s"]?.numberValue == 60)
+        #expect(feature?["properties"]?["trouble"] == nil, "no trouble, no member")
+    }
+
+    @Test func theGeoJSONExportCarriesATilesTrouble() {
+        var tile = Self.tile("a", assets: [])
+        tile.status = "queued"
+        tile.trouble = "submit failed: 503 Service Unavailable"
+        tile.troubleSince = Date(timeIntervalSince1970: 1_780_000_000)
+        tile.troubleTries = 4
+        let properties = TileExport.featureCollection([tile])["features"]?.arrayValue?.first?["properties"]
+        #expect(properties?["trouble"]?.stringValue == "submit failed: 503 Service Unavailable")
+        #expect(properties?["trouble_since"]?.stringValue == "2026-05-28T20:26:40Z")
+        #expect(properties?["trouble_tries"]?.numberValue == 4)
     }
 
     @Test func theSTACCollectionHasOneItemPerTileWithAssets() {

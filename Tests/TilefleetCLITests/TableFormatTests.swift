@@ -74,5 +74,21 @@ import Testing
         #expect(row["done_%"] == .number(25))
         #expect(row["eta"] == .null)
         #expect(row["title"] == .string("T"))
+        #expect(row["in_trouble"] == .number(0) && row["trouble"] == .null && row["trouble_since"] == .null && row["trouble_tries"] == .null)
+        #expect(row["jobs_may_run"] == .number(0))
+    }
+
+    @Test func statusTableShowsTroubleOnOneLineAndTyped() throws {
+        var summary = TaskSummary(id: "t", title: "T", backend: "sim", status: "active", priority: 0, createdAt: Date(), counts: ["queued": 5])
+        summary.trouble = TaskSummary.Trouble(tiles: 4, text: "submit failed: 503\nService Unavailable", since: Date(timeIntervalSince1970: 1_780_000_000), tries: 6)
+        let table = StatusCommand.table([summary])
+        let row = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(TableFormat.json.render([table]).utf8))["tasks"]?.arrayValue?.first)
+        #expect(row["in_trouble"] == .number(4))
+        #expect(row["trouble"] == .string("submit failed: 503\nService Unavailable"))
+        #expect(row["trouble_since"] == .string("2026-05-28T20:26:40Z"))
+        #expect(row["trouble_tries"] == .number(6))
+        let text = TableFormat.table.render([table])
+        #expect(text.split(separator: "\n").count == 4, "title, header, rule and one row: \(text)")
+        #expect(text.contains("submit failed: 503 Service Unavailable"))
     }
 }

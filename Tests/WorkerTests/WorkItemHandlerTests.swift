@@ -291,6 +291,30 @@ import Worker
         #expect(throttled?.items.first?.item.kind == .cancel)
     }
 
+    @Test func aCancelThePlatformDoesNotCarryOutEndsTheTileAndIsRetried() throws {
+        let (_, first) = Self.run(Self.item(.cancel, jobID: "j"), answers: [.failed(.transport(message: "connection refused"))])
+        let d = try #require(first)
+        #expect(d.outcome == .deferred)
+        #expect(d.items.first?.item.kind == .cancel && d.items.first?.item.backendJobID == "j" && d.items.first?.item.pollCount == 1)
+        #expect(d.events.map(\.status) == [.canceled])
+        #expect(d.events.first?.cancelUnconfirmed == true && d.events.first?.backendJobID == "j")
+        #expect(d.events.first?.message?.contains("connection refused") == true)
+        #expect(d.heartbeats.first?.trouble?.contains("cancel failed") == true)
+
+        // The retries that follow only retry: the tile has ended already.
+        let (_, later) = Self.run(Self.item(.cancel, jobID: "j", pollCount: 1), answers: [.failed(.transport(message: "connection refused"))])
+        #expect(later?.outcome == .deferred && later?.events.isEmpty == true)
+        #expect(later?.items.first?.item.pollCount == 2)
+
+        // A lookup that cannot reach the platform ends the tile the same way.
+        let (_, lookup) = Self.run(Self.item(.cancel), answers: [.failed(.transport(message: "connection refused"))])
+        #expect(lookup?.events.first?.cancelUnconfirmed == true && lookup?.items.first?.item.kind == .cancel)
+
+        // A confirmed cancel closes the job.
+        let (_, done) = Self.run(Self.item(.cancel, jobID: "j", pollCount: 3), answers: [.canceled])
+        #expect(done?.events.first?.status == .canceled && done?.events.first?.cancelUnconfirmed == nil)
+    }
+
     @Test func aCancelForAJobNotKnownYetFindsItByKeyAndCancelsIt() throws {
         let item = Self.item(.cancel)
         let (calls, decision) = Self.run(item, answers: [.found(jobID: "j-7"), .canceled])
