@@ -53,6 +53,8 @@ import Testing
         let h = try await Harness.make(maxActive: 1)
         do {
             _ = try await h.submit(TaskFixtures.spec(id: "stray"))
+            // The task was created an hour ago, so events from ten minutes ago are its own.
+            try await h.db.connection.execute("UPDATE tasks SET created_at = created_at - interval '1 hour' WHERE id = 'stray'")
             let dispatcher = try await h.dispatcher()
             #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 1).total == 1)
             let tile = try #require(try await h.takeWorkItems(1).first).tile
