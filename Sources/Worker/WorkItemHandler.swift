@@ -23,8 +23,9 @@ import Timing
 ///   A redelivered one first pauses for `redeliveryGrace`, holding the item, so that a submit its
 ///   previous holder had sent lands before the lookup.
 /// - poll: one status call; an event when the platform's status changed; on `finished` the result
-///   links; on `failed` the error text and a log excerpt, then a retry (`retrying` + a submit of
-///   the next attempt) while attempts remain; a job beyond `max_runtime` is cancelled and counts as failed.
+///   links; on `failed` the platform's own error (its error-level log lines, else the status
+///   text), then a retry (`retrying` + a submit of the next attempt) while attempts remain; a job
+///   beyond `max_runtime` is cancelled and counts as failed.
 /// - cancel: cancel the job, publish `canceled`. A cancel for an attempt whose job is not known yet
 ///   (its submit was still queued) looks the job up by idempotency key, again after the poll delay
 ///   while none is found, up to `cancelLookups` times.
