@@ -25,9 +25,4 @@ public struct FleetTick: Sendable, Codable, Equatable, VersionedMessage {
     public static func decode(_ body: [UInt8]) throws(MessageRejection) -> FleetTick {
         try MessageCoding.decode(FleetTick.self, from: body, schema: Self.schema, reader: "recorder")
     }
-
-    /// The tick as its JSON wire form.
-    public func encoded() -> [UInt8] {
-        Array((try? MessageCoding.encoder().encode(self)) ?? Data())
-    }
 }

@@ -47,15 +47,8 @@ public struct Heartbeat: Sendable, Codable, Equatable, VersionedMessage {
     /// Decodes and validates a heartbeat, naming what is wrong.
     public static func decode(_ body: [UInt8]) throws(MessageRejection) -> Heartbeat {
         let beat = try MessageCoding.decode(Heartbeat.self, from: body, schema: Self.schema, reader: "recorder")
-        guard !beat.task.isEmpty else { throw MessageRejection("field 'task' is empty") }
-        guard !beat.tile.isEmpty else { throw MessageRejection("field 'tile' is empty") }
-        guard beat.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(beat.attempt)") }
+        try MessageCoding.checkTileAttempt(task: beat.task, tile: beat.tile, attempt: beat.attempt)
         try MessageLimits.check(beat.trouble, "trouble", limit: MessageLimits.trouble)
         return beat
-    }
-
-    /// The heartbeat as its JSON wire form.
-    public func encoded() -> [UInt8] {
-        Array((try? MessageCoding.encoder().encode(self)) ?? Data())
     }
 }

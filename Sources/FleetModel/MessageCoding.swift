@@ -86,15 +86,29 @@ public protocol VersionedMessage {
     var schema: String { get }
 }
 
+extension VersionedMessage where Self: Encodable {
+    /// The message as its JSON wire form (encoding these shapes cannot fail).
+    public func encoded() -> [UInt8] {
+        Array((try? MessageCoding.encoder().encode(self)) ?? Data())
+    }
+}
+
+extension MessageCoding {
+    /// The fields every per-tile message needs: a task, a tile and an attempt of at least 1.
+    static func checkTileAttempt(task: String, tile: String, attempt: Int) throws(MessageRejection) {
+        guard !task.isEmpty else { throw MessageRejection("field 'task' is empty") }
+        guard !tile.isEmpty else { throw MessageRejection("field 'tile' is empty") }
+        guard attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(attempt)") }
+    }
+}
+
 extension StatusEvent: VersionedMessage {}
 
 extension StatusEvent {
     /// Decodes and validates a status event, naming what is wrong.
     public static func decode(_ body: [UInt8]) throws(MessageRejection) -> StatusEvent {
         let event = try MessageCoding.decode(StatusEvent.self, from: body, schema: Self.schema, reader: "recorder")
-        guard !event.task.isEmpty else { throw MessageRejection("field 'task' is empty") }
-        guard !event.tile.isEmpty else { throw MessageRejection("field 'tile' is empty") }
-        guard event.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(event.attempt)") }
+        try MessageCoding.checkTileAttempt(task: event.task, tile: event.tile, attempt: event.attempt)
         if let p = event.progress, !(0...1).contains(p) {
             throw MessageRejection("field 'progress' must be within 0…1, got \(p)")
         }
@@ -114,11 +128,5 @@ extension StatusEvent {
             try MessageLimits.check(asset.href, "assets[\(index)].href", limit: MessageLimits.href)
             try MessageLimits.check(asset.title, "assets[\(index)].title", limit: MessageLimits.title)
         }
-    }
-
-    /// The event as its JSON wire form.
-    public func encoded() -> [UInt8] {
-        // Encoding a value of this shape cannot fail.
-        Array((try? MessageCoding.encoder().encode(self)) ?? Data())
     }
 }

@@ -114,9 +114,4 @@ extension WorkItem {
         }
         return item
     }
-
-    /// The item as its JSON wire form.
-    public func encoded() -> [UInt8] {
-        Array((try? MessageCoding.encoder().encode(self)) ?? Data())
-    }
 }
