@@ -16,15 +16,14 @@ extension Dispatcher {
     public func cancelStrayJobs(grace: Duration = .seconds(60), resendAfter: Duration? = nil, limit: Int = 500) async throws -> Int {
         try await store.fencedTransaction("the stray-job pass") { transaction in
             let strays = try await transaction.strayJobs(grace: grace, resendAfter: resendAfter, limit: limit)
+            var cancels: [WorkItem] = []
             for stray in strays {
                 let spec = try await spec(of: stray.task, in: transaction)
-                let item = spec.cancelItem(task: stray.task, tile: stray.tile, attempt: stray.attempt, backend: stray.backend,
-                                           tileParameters: stray.parameters, backendJobID: stray.jobID)
-                try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: stray.backend,
-                                          properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
+                cancels.append(spec.cancelItem(task: stray.task, tile: stray.tile, attempt: stray.attempt, backend: stray.backend,
+                                               tileParameters: stray.parameters, backendJobID: stray.jobID))
                 try await transaction.markCancelSent(task: stray.task, tile: stray.tile, attempt: stray.attempt)
             }
-            if !strays.isEmpty { try await channel.waitForConfirms() }
+            try await publish(cancels)
             return strays.count
         }
     }

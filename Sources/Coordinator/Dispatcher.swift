@@ -97,12 +97,7 @@ public actor Dispatcher {
 
     /// Publishes `items` to the work exchange and waits for every confirm.
     func publish(_ items: [WorkItem]) async throws {
-        guard !items.isEmpty else { return }
-        for item in items {
-            try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: item.backend,
-                                      properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
-        }
-        try await channel.waitForConfirms()
+        try await WorkPublisher(channel: channel, topology: topology).publish(items)
     }
 
     /// The spec of `task`, read once per dispatcher (a task's spec never changes).
