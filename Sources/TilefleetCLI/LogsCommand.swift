@@ -54,8 +54,7 @@ struct LogsCommand: AsyncParsableCommand {
             CoordinatorSupport.printError("\(error)")
             throw ExitCode(2)
         }
-        var logger = Logger(label: "tilefleet.logs")
-        logger.logLevel = .warning
+        let logger = CoordinatorSupport.quietLogger
         let client = HTTPClient(configuration: .init(timeout: configured.requestTimeout))
         let entries: [BackendLogEntry]
         do {

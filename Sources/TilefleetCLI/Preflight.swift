@@ -102,8 +102,7 @@ struct Preflight {
     func backend(named name: String, client: HTTPClient) throws -> any BackendInspection {
         do {
             let configured = try self.configuration.backend(named: name)
-            var logger = Logger(label: "tilefleet.preflight")
-            logger.logLevel = .warning
+            let logger = CoordinatorSupport.quietLogger
             guard let backend = try configured.makeBackend(client: client, logger: logger) as? any BackendInspection else {
                 throw BackendError.unsupported(message: "backend \(name) cannot be inspected")
             }

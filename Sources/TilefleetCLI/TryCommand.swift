@@ -85,8 +85,7 @@ struct TryCommand: AsyncParsableCommand {
             Self.printError("tilefleet try: \(error)")
             throw ExitCode(2)
         }
-        var logger = Logger(label: "tilefleet.try")
-        logger.logLevel = .warning
+        let logger = CoordinatorSupport.quietLogger
         let client = HTTPClient(configuration: .init(timeout: backendConfiguration.requestTimeout))
         defer { Task { await client.shutdown() } }
         let backend: any Backend
