@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config. Only the wrapper targets import these.
@@ -81,6 +82,7 @@ let package = Package(
         .target(name: "Messaging", dependencies: [
             "AMQP", "FleetModel", "Timing",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Recorder", dependencies: [
             "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Timing",
@@ -148,6 +150,7 @@ let package = Package(
         .testTarget(name: "GeoTests", dependencies: ["Geo", "FleetModel"], exclude: ["Vectors"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "Timing"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging", "AMQP", "FleetModel"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres", "AMQP", "FleetModel"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),

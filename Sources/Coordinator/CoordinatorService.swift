@@ -15,19 +15,21 @@ public struct CoordinatorService: Service {
     let database: PostgresConnection
     let amqp: AMQPConnection
     let configuration: FleetConfiguration
+    let signing: MessageSigning
     let postJobDatabase: PostgresConnection?
     let interval: Duration
     let logger: Logger
 
     /// `database` must be used by nothing else (dispatch transactions span awaits);
     /// `postJobDatabase`, if given, records post-job runs (otherwise a second connection is opened).
-    public init(database: PostgresConnection, amqp: AMQPConnection, configuration: FleetConfiguration,
+    public init(database: PostgresConnection, amqp: AMQPConnection, configuration: FleetConfiguration, signing: MessageSigning,
                 postJobDatabase: PostgresConnection? = nil,
                 interval: Duration? = nil, logger: Logger = Logger(label: "tilefleet.coordinator")) {
         self.database = database
         self.postJobDatabase = postJobDatabase
         self.amqp = amqp
         self.configuration = configuration
+        self.signing = signing
         self.interval = interval ?? .seconds(configuration.dispatchIntervalSeconds)
         self.logger = logger
     }
@@ -37,7 +39,7 @@ public struct CoordinatorService: Service {
         try await configuration.topology.declare(on: channel)
         try await channel.enablePublisherConfirms()
         let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology,
-                                    lease: configuration.recovery.lease, logger: logger)
+                                    signing: signing, lease: configuration.recovery.lease, logger: logger)
         let silence = configuration.recoverySilence
         let healInterval = configuration.recovery.healInterval
         let limits = Dictionary(uniqueKeysWithValues: configuration.backends.backends.map { ($0.name, $0.maxActive) })

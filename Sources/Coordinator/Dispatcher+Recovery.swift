@@ -25,8 +25,10 @@ extension Dispatcher {
     /// watermark says the recorder has stored everything published before it.
     public func sendTick() async throws {
         let now = try await store.now()
-        try await channel.publish(FleetTick(time: now).encoded(), exchange: topology.eventsExchange, routingKey: FleetTick.routingKey,
-                                  properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
+        let body = FleetTick(time: now).encoded()
+        let properties = AMQPProperties(contentType: "application/json", deliveryMode: .persistent)
+        try await channel.publish(body, exchange: topology.eventsExchange, routingKey: FleetTick.routingKey,
+                                  properties: signing.tagged(properties, body: body, purpose: .events))
         try await channel.waitForConfirms()
     }
 

@@ -26,6 +26,8 @@ public actor Dispatcher {
     let store: DispatchStore
     public let channel: AMQPChannel
     public let topology: Topology
+    /// The keys that tag the items and ticks this dispatcher sends.
+    public let signing: MessageSigning
     /// How long an item stays valid past its tile's last sign of life.
     public let lease: Duration
     private let planner = DispatchPlanner()
@@ -33,9 +35,10 @@ public actor Dispatcher {
     private let logger: Logger
 
     /// `channel` must be in confirm mode.
-    public init(connection: PostgresConnection, channel: AMQPChannel, topology: Topology, lease: Duration = RecoveryConfiguration().lease,
-                logger: Logger = Logger(label: "tilefleet.coordinator")) {
+    public init(connection: PostgresConnection, channel: AMQPChannel, topology: Topology, signing: MessageSigning,
+                lease: Duration = RecoveryConfiguration().lease, logger: Logger = Logger(label: "tilefleet.coordinator")) {
         self.connection = connection
+        self.signing = signing
         self.lease = lease
         self.store = DispatchStore(connection: connection)
         self.channel = channel
@@ -97,7 +100,7 @@ public actor Dispatcher {
 
     /// Publishes `items` to the work exchange and waits for every confirm.
     func publish(_ items: [WorkItem]) async throws {
-        try await WorkPublisher(channel: channel, topology: topology).publish(items)
+        try await WorkPublisher(channel: channel, topology: topology, signing: signing).publish(items)
     }
 
     /// The spec of `task`, read once per dispatcher (a task's spec never changes).

@@ -51,10 +51,11 @@ public enum FileAccess {
     }
 
     /// Writes `data` to `path` atomically: into a temporary file beside it, then renamed over it.
-    public static func save(_ data: Data, to path: String) throws(Problem) {
+    /// The file gets `mode` (0600 for a secret: it is never readable by others, not even briefly).
+    public static func save(_ data: Data, to path: String, mode: mode_t = 0o644) throws(Problem) {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
         guard descriptor >= 0 else {
             let code = errno
             var info = stat()
@@ -64,7 +65,8 @@ public enum FileAccess {
             throw Problem(path: path, writing: true, reason: reason(code, path: path))
         }
         var failure: Int32?
-        data.withUnsafeBytes { bytes in
+        if fchmod(descriptor, mode) != 0 { failure = errno }
+        if failure == nil { data.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -75,7 +77,7 @@ public enum FileAccess {
                 }
                 offset += written
             }
-        }
+        } }
         if failure == nil, fsync(descriptor) != 0 { failure = errno }
         close(descriptor)
         if failure == nil, rename(temporary, path) != 0 { failure = errno }

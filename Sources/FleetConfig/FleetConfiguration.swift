@@ -23,6 +23,8 @@ public struct FleetConfiguration: Sendable {
     public var recovery: RecoveryConfiguration
     /// How many jobs a task may have before it needs `--yes`, and at most.
     public var limits: JobLimits
+    /// The key files that tag work items and events (`signing:`).
+    public var signing: SigningConfiguration = SigningConfiguration()
     /// `broker` / `database` → the `password_env` variable that was not set when the file was
     /// read: using that section's URL is then an error naming it (never libpq's or
     /// librabbitmq's own default password).
@@ -68,7 +70,7 @@ public struct FleetConfiguration: Sendable {
         return try parse(yaml: text, file: path, environment: environment, gridCheck: gridCheck)
     }
 
-    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery", "limits"]
+    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery", "limits", "signing"]
 
     /// Parses a configuration document; every problem is reported with its key and line.
     public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -115,6 +117,10 @@ public struct FleetConfiguration: Sendable {
         }
         if let recovery = top["recovery"] {
             configuration.recovery = RecoveryConfiguration.read(recovery, "recovery", reader: reader)
+        }
+        if let signing = top["signing"] {
+            configuration.signing = SigningConfiguration.read(signing, "signing", relativeTo: (file as NSString).deletingLastPathComponent,
+                                                              reader: reader)
         }
         if let limits = reader.mapping(top["limits"], "limits", allowed: ["max_jobs", "confirm_jobs"]) {
             var value = JobLimits()

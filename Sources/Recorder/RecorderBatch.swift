@@ -1,6 +1,7 @@
 import AMQP
 import FleetModel
 import Foundation
+import Messaging
 import Storage
 import Timing
 
@@ -58,8 +59,11 @@ struct ParsedDelivery: Sendable {
     let delivery: AMQPDelivery
     let event: Result<RecorderMessage, MessageRejection>
 
-    init(_ delivery: AMQPDelivery) {
+    init(_ delivery: AMQPDelivery, signing: MessageSigning = .unsigned) {
         self.delivery = delivery
-        self.event = Result { () throws(MessageRejection) -> RecorderMessage in try RecorderMessage.decode(delivery.body) }
+        self.event = Result { () throws(MessageRejection) -> RecorderMessage in
+            try signing.check(delivery, purpose: .events)
+            return try RecorderMessage.decode(delivery.body)
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Messaging
+
 /// How the recorder batches: at most `batchSize` events per transaction, waiting at most
 /// `maxWait` for a batch to fill once its first event arrived.
 public struct RecorderConfiguration: Sendable {
@@ -12,9 +14,12 @@ public struct RecorderConfiguration: Sendable {
     /// heartbeat dated further ahead of the recorder's clock, or an event dated further before its
     /// task was created, is rejected.
     public var clockSkew: Duration
+    /// Checks that events, heartbeats and ticks carry a valid tag of the events key.
+    public var signing: MessageSigning
 
     public init(batchSize: Int = 500, maxWait: Duration = .milliseconds(50), prefetch: Int? = nil,
-                retryDelay: Duration = .seconds(1), clockSkew: Duration = .seconds(30)) {
+                retryDelay: Duration = .seconds(1), clockSkew: Duration = .seconds(30), signing: MessageSigning = .unsigned) {
+        self.signing = signing
         self.batchSize = max(1, batchSize)
         self.maxWait = maxWait
         self.prefetch = prefetch

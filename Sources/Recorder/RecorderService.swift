@@ -59,6 +59,7 @@ public struct RecorderService: Service {
             "queue": "\(topology.recorderQueue)", "batch": "\(configuration.batchSize)", "writers": "\(databases.count)",
         ])
 
+        let signing = configuration.signing
         try await withGracefulShutdownHandler {
             // One group for the consumer and every write: a write that fails cancels the consumer,
             // so the buffer drains, the loop ends and the error surfaces at once.
@@ -66,7 +67,7 @@ public struct RecorderService: Service {
                 group.addTask {
                     // A broker cancel (the queue deleted) is healed inside; any other end fails the recorder.
                     defer { buffer.finish() }
-                    try await consumer.run { buffer.append(ParsedDelivery($0)) }
+                    try await consumer.run { buffer.append(ParsedDelivery($0, signing: signing)) }
                 }
                 let writers = WriterPool(databases.map(EventStore.init(connection:)))
                 while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {

@@ -64,7 +64,8 @@ struct BenchSubmit: AsyncParsableCommand {
         let tiled = clock.now
         try await TaskStore(connection: db).insert(plan)
         let stored = clock.now
-        let outcome = try await Dispatcher(connection: dispatchDB, channel: channel, topology: configuration.topology, lease: configuration.recovery.lease)
+        let outcome = try await Dispatcher(connection: dispatchDB, channel: channel, topology: configuration.topology, signing: .unsigned,
+                                               lease: configuration.recovery.lease)
             .dispatch(backend: "bench", maxActive: maxActive)
         let dispatched = clock.now
 

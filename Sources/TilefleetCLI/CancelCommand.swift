@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Messaging
 import Storage
 
 /// `tilefleet cancel TASK [--tiles …]`.
@@ -23,6 +24,7 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
+        let signing = try MessageSigning(configuration.signing)
         let database = try await CoordinatorSupport.database(connection)
         let tileList = CoordinatorSupport.tileList(tiles)
         do {
@@ -43,7 +45,8 @@ struct CancelCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
-        let canceller = Canceller(store: TaskStore(connection: database), publisher: WorkPublisher(channel: channel, topology: configuration.topology))
+        let canceller = Canceller(store: TaskStore(connection: database), publisher: WorkPublisher(channel: channel, topology: configuration.topology,
+                                                                                                  signing: signing))
         do {
             let outcome = try await canceller.cancel(task: task, tiles: tileList)
             print("canceled \(outcome.canceled) pending tiles; sent \(outcome.cancelItems) cancel items for dispatched tiles"

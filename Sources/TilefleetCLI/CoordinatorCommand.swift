@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Coordinator
 import Logging
+import Messaging
 import Postgres
 import ServiceLifecycle
 
@@ -27,10 +28,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard !configuration.backends.backends.isEmpty else {
             throw ValidationError("the fleet configuration has no backends: pass --config or set TILEFLEET_CONFIG")
         }
+        let signing = try MessageSigning(configuration.signing)
         let dependencies = DependencyWait(logger: logger)
         let database = try await dependencies.database(connection.resolvedDatabaseURL())
         let amqp = try await dependencies.broker(connection.resolvedAMQPURL())
-        let service = CoordinatorService(database: database, amqp: amqp, configuration: configuration,
+        let service = CoordinatorService(database: database, amqp: amqp, configuration: configuration, signing: signing,
                                          interval: interval.map { .seconds($0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],

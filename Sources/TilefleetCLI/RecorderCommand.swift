@@ -37,18 +37,19 @@ struct RecorderCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "tilefleet.recorder")
         guard writers >= 1 else { throw ValidationError("--writers must be at least 1, got \(writers)") }
+        let fleet = try connection.fleetConfiguration()
+        let signing = try MessageSigning(fleet.signing)
         let databaseURL = try connection.resolvedDatabaseURL()
         let dependencies = DependencyWait(logger: logger)
         var databases: [PostgresConnection] = []
         for _ in 0..<writers { databases.append(try await dependencies.database(databaseURL)) }
         let amqp = try await dependencies.broker(connection.resolvedAMQPURL())
-        let fleet = try connection.fleetConfiguration()
         var topology = fleet.topology
         if let prefix { topology.prefix = prefix }
         let recorder = RecorderService(
             amqp: amqp, databases: databases, topology: topology,
             configuration: RecorderConfiguration(batchSize: batchSize, maxWait: .milliseconds(maxWaitMs),
-                                                 clockSkew: fleet.recovery.clockSkew),
+                                                 clockSkew: fleet.recovery.clockSkew, signing: signing),
             logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: recorder)],

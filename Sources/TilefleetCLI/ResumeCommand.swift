@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordinator
 import Foundation
+import Messaging
 import Storage
 
 /// `tilefleet resume [TASK]`: the coordinator's recovery pass, now.
@@ -23,6 +24,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
+        let signing = try MessageSigning(configuration.signing)
         let database = try await CoordinatorSupport.database(connection)
         if let task {
             do {
@@ -34,7 +36,7 @@ struct ResumeCommand: AsyncParsableCommand {
             }
         }
         let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
-        let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology,
+        let dispatcher = Dispatcher(connection: database, channel: channel, topology: configuration.topology, signing: signing,
                                     lease: configuration.recovery.lease, logger: CoordinatorSupport.quietLogger)
         let outcome = try await Resumer(dispatcher: dispatcher, silence: configuration.recoverySilence).resume(task: task)
         print("republished \(outcome.polls) poll items and \(outcome.submits) submit items (tiles silent beyond their lease), and sent \(outcome.cancels) cancel items again (jobs still running long after their cancel)")

@@ -43,6 +43,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
+        let signing = try MessageSigning(configuration.signing)
         let started = ContinuousClock.now
         let planned = try CoordinatorSupport.plan(path: task, configuration: configuration, confirmed: yes)
         let tiled = ContinuousClock.now
@@ -72,7 +73,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let stored = ContinuousClock.now
         let (amqp, channel) = try await CoordinatorSupport.channel(connection, configuration: configuration)
         let dispatchConnection = try await PostgresConnection.connect(to: database.url)
-        let dispatcher = Dispatcher(connection: dispatchConnection, channel: channel, topology: configuration.topology,
+        let dispatcher = Dispatcher(connection: dispatchConnection, channel: channel, topology: configuration.topology, signing: signing,
                                     lease: configuration.recovery.lease)
         let outcome = try await dispatcher.dispatch(backend: plan.spec.backend, maxActive: configuration.maxActive(backend: plan.spec.backend) ?? 1)
         try await database.notify(channel: "tilefleet_tiles", payload: "\(plan.spec.id) \(plan.spec.backend)")

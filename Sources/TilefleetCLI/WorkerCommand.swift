@@ -80,6 +80,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "tilefleet.worker")
 
         let configuration = try connection.fleetConfiguration()
+        let signing = try MessageSigning(configuration.signing)
         let fleet = configuration.backends
         var topology = configuration.topology
         if let prefix { topology.prefix = prefix }
@@ -108,7 +109,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = WorkerService(
             amqp: amqp, topology: Topology(prefix: topology.prefix, backends: names, waitTiers: tiers,
                                            quorumQueues: topology.quorumQueues), backends: served,
-            configuration: WorkerConfiguration(prefetch: prefetch, shutdownDeadline: .milliseconds(Int64(shutdownDeadline * 1000))),
+            configuration: WorkerConfiguration(prefetch: prefetch, shutdownDeadline: .milliseconds(Int64(shutdownDeadline * 1000)),
+                                               signing: signing),
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)]
         if !noMetrics {

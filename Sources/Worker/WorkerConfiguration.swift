@@ -1,6 +1,7 @@
 import Foundation
+import Messaging
 
-/// How a worker process consumes: prefetch, confirm window and shutdown deadline.
+/// How a worker process consumes: prefetch, confirm window, shutdown deadline and message keys.
 public struct WorkerConfiguration: Sendable {
     /// Unacknowledged deliveries per backend queue, and so the handlers running at once per queue.
     public var prefetch: Int
@@ -10,9 +11,13 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownDeadline: Duration
     /// Stamped on events as `worker` (default `host:pid`).
     public var identity: String
+    /// Checks the items it takes (work key), tags the items it forwards (work key) and the
+    /// events and heartbeats it sends (events key).
+    public var signing: MessageSigning
 
     public init(prefetch: Int = 200, confirmWindow: Int = 4096, shutdownDeadline: Duration = .seconds(20),
-                identity: String = WorkerConfiguration.defaultIdentity) {
+                identity: String = WorkerConfiguration.defaultIdentity, signing: MessageSigning = .unsigned) {
+        self.signing = signing
         self.prefetch = max(1, min(prefetch, Int(UInt16.max)))
         self.confirmWindow = max(1, confirmWindow)
         self.shutdownDeadline = shutdownDeadline

@@ -127,6 +127,7 @@ public struct WorkerService: Service {
         let decision: WorkerDecision
         var logger = self.logger
         do {
+            try configuration.signing.check(delivery, purpose: .work)
             let item = try WorkItem.decode(delivery.body)
             kind = item.kind.rawValue
             logger[metadataKey: "task"] = "\(item.task)"
@@ -201,24 +202,28 @@ public struct WorkerService: Service {
     /// every one is confirmed.
     func apply(_ decision: WorkerDecision, to delivery: AMQPDelivery, on channel: AMQPChannel) async throws {
         let json = AMQPProperties(contentType: "application/json")
+        let signing = configuration.signing
         try await withThrowingDiscardingTaskGroup { group in
             for event in decision.events {
                 group.addTask {
-                    try await channel.publishConfirmed(event.encoded(), exchange: topology.eventsExchange,
-                                                       routingKey: event.routingKey, properties: json)
+                    let body = event.encoded()
+                    try await channel.publishConfirmed(body, exchange: topology.eventsExchange, routingKey: event.routingKey,
+                                                       properties: signing.tagged(json, body: body, purpose: .events))
                 }
             }
             for beat in decision.heartbeats {
                 group.addTask {
-                    try await channel.publishConfirmed(beat.encoded(), exchange: topology.eventsExchange,
-                                                       routingKey: beat.routingKey, properties: json)
+                    let body = beat.encoded()
+                    try await channel.publishConfirmed(body, exchange: topology.eventsExchange, routingKey: beat.routingKey,
+                                                       properties: signing.tagged(json, body: body, purpose: .events))
                 }
             }
             for publication in decision.items {
                 let exchange = publication.tier.map(topology.waitExchange(seconds:)) ?? topology.workExchange
                 group.addTask {
-                    try await channel.publishConfirmed(publication.item.encoded(), exchange: exchange,
-                                                       routingKey: publication.item.backend, properties: json)
+                    let body = publication.item.encoded()
+                    try await channel.publishConfirmed(body, exchange: exchange, routingKey: publication.item.backend,
+                                                       properties: signing.tagged(json, body: body, purpose: .work))
                 }
             }
             if case .deadLetter(let reason) = decision.settlement {

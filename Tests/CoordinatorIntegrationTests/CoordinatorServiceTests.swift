@@ -18,7 +18,7 @@ import TestSupport
             let total = try await h.submit(TaskFixtures.spec(id: "served")).records.count
             let serviceDB = try await PostgresConnection.connect(to: h.db.url)
             // A long timer: only notifications can wake the service after its first pass.
-            let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: h.configuration, interval: .seconds(600))
+            let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: h.configuration, signing: .unsigned, interval: .seconds(600))
             let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "test")))
             let running = Task { try await group.run() }
 

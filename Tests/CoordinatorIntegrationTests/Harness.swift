@@ -17,7 +17,7 @@ struct Harness {
 
     var topology: Topology { configuration.topology }
     var store: TaskStore { TaskStore(connection: db.connection) }
-    var publisher: WorkPublisher { WorkPublisher(channel: channel, topology: topology) }
+    var publisher: WorkPublisher { WorkPublisher(channel: channel, topology: topology, signing: .unsigned) }
 
     static func make(maxActive: Int = 5) async throws -> Harness {
         let db = try await TestDatabase.create()
@@ -49,7 +49,7 @@ struct Harness {
         let connection = try await PostgresConnection.connect(to: db.url)
         let channel = try await amqp.openChannel()
         try await channel.enablePublisherConfirms()
-        return Dispatcher(connection: connection, channel: channel, topology: topology, lease: lease)
+        return Dispatcher(connection: connection, channel: channel, topology: topology, signing: .unsigned, lease: lease)
     }
 
     /// Moves every tile's times `by` into the past, as if that long had gone by since.

@@ -13,11 +13,17 @@ import Glibc
 @Suite(.serialized) struct FleetEndToEndTests {
     /// 352 tiles (the Vienna AOI at km:2) with `max_active: 20`; the exactness of the limit under
     /// racing dispatchers is `DispatchTests.maxActiveIsNeverExceededByConcurrentDispatchers`.
+    /// Work items and events are tagged (`signing:`), so every role checks what it takes.
     @Test func aTaskRunsThroughTheWholeFleetWithinMaxActive() async throws {
         let maxActive = 20
         let fleet = try await ProcessFleet.start(maxActive: maxActive, simulator: SimulatorConfiguration(
-            duration: .init(distribution: "fixed", seconds: 0.3), queueSeconds: 0, failureRate: 0))
+            duration: .init(distribution: "fixed", seconds: 0.3), queueSeconds: 0, failureRate: 0),
+            extra: "signing: {work_key_file: work.key, event_key_file: events.key}")
         defer { TestCleanup.later { await fleet.stop() } }
+        for name in ["work.key", "events.key"] {
+            let (status, output) = try TestEnvironment.run([TestEnvironment.tilefleetBinary, "keys", "new", fleet.directory + "/" + name])
+            #expect(status == 0, "\(output)")
+        }
         let task = fleet.directory + "/task.yaml"
         try """
         id: e2e
@@ -50,6 +56,8 @@ import Glibc
         #expect(done == tiles)
         #expect(try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e' AND status = 'finished'") == tiles)
         #expect(try await fleet.count("SELECT count(DISTINCT tile_id) FROM assets WHERE task_id = 'e2e'") == tiles)
+        // Every event, heartbeat and tick carried a valid tag.
+        #expect(try await fleet.count("SELECT count(*) FROM rejected_events") == 0)
 
         let stats = fleet.simulator.stats()
         #expect(stats.peakActiveByUser.values.max() ?? 0 <= maxActive)

@@ -46,13 +46,14 @@ import TestSupport
     }
 
     /// Runs the recorder in-process until `body` returns, then shuts it down gracefully.
-    static func withRecorder(database: PostgresURL, topology: Topology, batchSize: Int = 200,
+    static func withRecorder(database: PostgresURL, topology: Topology, batchSize: Int = 200, signing: MessageSigning = .unsigned,
                              _ body: () async throws -> Void) async throws {
         let amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
         // Two writers, so batches commit out of order as they do in production.
         let databases = [try await PostgresConnection.connect(to: database), try await PostgresConnection.connect(to: database)]
         let recorder = RecorderService(amqp: amqp, databases: databases, topology: topology,
-                                       configuration: RecorderConfiguration(batchSize: batchSize, retryDelay: .milliseconds(200)))
+                                       configuration: RecorderConfiguration(batchSize: batchSize, retryDelay: .milliseconds(200),
+                                                                            signing: signing))
         let group = ServiceGroup(configuration: .init(services: [.init(service: recorder)], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
         do {

@@ -30,9 +30,16 @@ final class FleetHarness: @unchecked Sendable {
     static let job = BackendJob(process: .named(id: "ndvi", namespace: nil), arguments: ["tile": .string("x")], title: "ndvi")
 
     let amqpURL: String
+    /// With `signed`: the fleet's key files (in the test directory, named by the config) and the
+    /// harness's own use of them (it tags what it publishes, checks what it reads).
+    let signing: MessageSigning
+    /// Events read whose tag the events key does not vouch for (always 0 unsigned).
+    private(set) var badlyTaggedEvents = 0
+
+    var workKeyPath: String { directory + "/work.key" }
 
     init(simulator configuration: SimulatorConfiguration, requestTimeout: String = "20s",
-         amqpURL: String = TestEnvironment.amqpURL) async throws {
+         amqpURL: String = TestEnvironment.amqpURL, signed: Bool = false) async throws {
         self.amqpURL = amqpURL
         let id = UUID().uuidString.lowercased().prefix(8)
         topology = Topology(prefix: "test-\(id)", backends: ["sim"], waitTiers: [1, 2])
@@ -43,8 +50,20 @@ final class FleetHarness: @unchecked Sendable {
         server = SimulatorServer { simulator.register(on: $0) }
         let port = try await server.start()
         configPath = directory + "/fleet.yaml"
+        var signingSection = ""
+        if signed {
+            for name in ["work.key", "events.key"] {
+                FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(MessageKeyRing.newKey().utf8),
+                                               attributes: [.posixPermissions: 0o600])
+            }
+            signingSection = "signing: {work_key_file: work.key, event_key_file: events.key}\n"
+            signing = MessageSigning(work: try MessageKeyFile(path: directory + "/work.key"),
+                                     events: try MessageKeyFile(path: directory + "/events.key"))
+        } else {
+            signing = .unsigned
+        }
         try """
-        backends:
+        \(signingSection)backends:
           - name: sim
             kind: openeo
             url: http://127.0.0.1:\(port)/openeo
@@ -84,13 +103,16 @@ final class FleetHarness: @unchecked Sendable {
     func publishSubmits(_ count: Int, task: String = "task-1", maxAttempts: Int = 3) async throws {
         for i in 0..<count {
             let item = WorkItem(kind: .submit, task: task, tile: "tile-\(i)", maxAttempts: maxAttempts, backend: "sim", job: Self.job)
-            try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: "sim")
+            let body = item.encoded()
+            try await channel.publish(body, exchange: topology.workExchange, routingKey: "sim",
+                                      properties: signing.tagged(AMQPProperties(), body: body, purpose: .work))
         }
         try await channel.waitForConfirms()
     }
 
-    func publishRaw(_ body: String) async throws {
-        try await channel.publishConfirmed(Array(body.utf8), exchange: topology.workExchange, routingKey: "sim")
+    func publishRaw(_ body: String, headers: AMQPTable = [:]) async throws {
+        try await channel.publishConfirmed(Array(body.utf8), exchange: topology.workExchange, routingKey: "sim",
+                                           properties: AMQPProperties(headers: headers))
     }
 
     /// Reads events until `count` tiles (of `task`, if given) are terminal (finished, failed or
@@ -100,6 +122,7 @@ final class FleetHarness: @unchecked Sendable {
             _ = await collect(consumer, timeout: timeout, transform: { delivery -> Void? in
                 try? self.channel.ack(delivery)
                 guard let event = try? StatusEvent.decode(delivery.body) else { return nil }
+                do { try self.signing.check(delivery, purpose: .events) } catch { self.badlyTaggedEvents += 1 }
                 self.eventCount += 1
                 let position = event.status.tilePosition(attempt: event.attempt)
                 if let old = self.latest[event.task + "/" + event.tile], old.status.tilePosition(attempt: old.attempt) > position {
