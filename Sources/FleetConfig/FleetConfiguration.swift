@@ -84,7 +84,7 @@ public struct FleetConfiguration: Sendable {
         configuration.brokerURL = connectionURL(reader, top["broker"], "broker", environment: environment, unset: &configuration.unsetPasswordVariables)
         configuration.databaseURL = connectionURL(reader, top["database"], "database", environment: environment, unset: &configuration.unsetPasswordVariables)
         var tiersGiven = false
-        if let topology = reader.mapping(top["topology"], "topology", allowed: ["prefix", "wait_tiers", "quorum_queues"]) {
+        if let topology = reader.mapping(top["topology"], "topology", allowed: ["prefix", "wait_tiers", "quorum_queues", "declared_by"]) {
             let prefix = reader.string(topology["prefix"], "topology.prefix") ?? "tilefleet"
             if let problem = Self.prefixProblem(prefix) { reader.report("topology.prefix", problem, topology["prefix"]) }
             var tiers = [5, 15, 60, 300]
@@ -93,7 +93,14 @@ public struct FleetConfiguration: Sendable {
                 tiersGiven = true
             }
             let quorum = reader.bool(topology["quorum_queues"], "topology.quorum_queues") ?? false
-            configuration.topology = Topology(prefix: prefix, waitTiers: tiers, quorumQueues: quorum)
+            var declarer = Topology.Declarer.everyRole
+            if let given = reader.string(topology["declared_by"], "topology.declared_by") {
+                if let value = Topology.Declarer(rawValue: given) { declarer = value } else {
+                    reader.report("topology.declared_by", "unknown value '\(given)' (expected one of: \(Topology.Declarer.allCases.map(\.rawValue).joined(separator: ", ")))",
+                                  topology["declared_by"])
+                }
+            }
+            configuration.topology = Topology(prefix: prefix, waitTiers: tiers, quorumQueues: quorum, declaredBy: declarer)
         }
         if let defaults = reader.mapping(top["defaults"], "defaults", allowed: ["backend", "grid", "tile_input", "max_attempts", "max_runtime", "priority", "output_format"]) {
             var value = TaskDefaults()

@@ -1,5 +1,6 @@
-/// The fleet's exchanges and queues, declared idempotently by every role at start through this
-/// one code path, so all roles agree on names and arguments.
+/// The fleet's exchanges and queues, declared idempotently through this one code path (by every
+/// role at start, or by the coordinator only: ``declaredBy``), so all roles agree on names and
+/// arguments.
 ///
 /// With the default prefix `tilefleet`:
 /// - `tilefleet.work` (direct) → `tilefleet.work.<backend>`: work items, routed by backend name.
@@ -21,13 +22,27 @@ public struct Topology: Sendable, Equatable {
     public var waitTiers: [Int]
     /// Quorum queues, for clustered brokers.
     public var quorumQueues: Bool
+    /// Who declares the exchanges and queues (`topology.declared_by`).
+    public var declaredBy: Declarer
+
+    /// Who declares the topology.
+    public enum Declarer: String, Sendable, CaseIterable {
+        /// Every role at start (and after a queue was deleted): the simplest setup, but every
+        /// broker user then needs configure rights on every name.
+        case everyRole = "every_role"
+        /// The coordinator (and the operator commands that dispatch) only: workers, recorders and
+        /// `watch` declare nothing of the fleet's and wait for its queues, so their broker users can
+        /// be denied configure rights (deploy/rabbitmq).
+        case coordinator
+    }
 
     public init(prefix: String = "tilefleet", backends: [String] = [], waitTiers: [Int] = [5, 15, 60, 300],
-                quorumQueues: Bool = false) {
+                quorumQueues: Bool = false, declaredBy: Declarer = .everyRole) {
         self.prefix = prefix
         self.backends = backends
         self.waitTiers = waitTiers.sorted()
         self.quorumQueues = quorumQueues
+        self.declaredBy = declaredBy
     }
 
     public var workExchange: String { "\(prefix).work" }

@@ -41,10 +41,25 @@ public final class PersistentConsumer: Sendable {
         state.withLock { $0.current = consumer }
     }
 
-    /// Starts consuming `queue` on `channel` (whose topology the caller has declared).
+    /// Starts consuming `queue` on `channel` (whose topology the caller has declared). When the
+    /// coordinator declares the topology, a queue that does not exist yet is waited for, with
+    /// backoff, until the task is cancelled.
     public static func consume(queue: String, on channel: AMQPChannel, topology: Topology,
                                backoff: Backoff = defaultBackoff, logger: Logger) async throws -> PersistentConsumer {
-        let consumer = try await channel.consume(queue: queue)
+        var attempt = 0
+        var consumer: AMQPConsumer
+        while true {
+            do {
+                consumer = try await channel.consume(queue: queue)
+                break
+            } catch AMQPError.channelClosed(let code, let text) where code == 404 && topology.declaredBy == .coordinator {
+                attempt += 1
+                if attempt == 1 || attempt.isMultiple(of: 10) {
+                    logger.notice("waiting for the coordinator to declare the queue", metadata: ["queue": "\(queue)", "broker": "\(text)"])
+                }
+                try await Task.sleep(for: backoff.delay(attempt: attempt))
+            }
+        }
         return PersistentConsumer(channel: channel, queue: queue, topology: topology, backoff: backoff, logger: logger, consumer: consumer)
     }
 
@@ -76,7 +91,7 @@ public final class PersistentConsumer: Sendable {
                 let delay = backoff.delay(attempt: failures)
                 guard await pause(delay) else { return }
                 do {
-                    try await topology.declare(on: channel)
+                    try await topology.declareAsConsumer(on: channel)
                     consumer = try await channel.consume(queue: queue)
                     logger.notice("consumer restored", metadata: ["queue": "\(queue)", "attempt": "\(failures)"])
                     break

@@ -34,6 +34,14 @@ extension Topology {
         try await channel.bindQueue(recorderQueue, exchange: eventsExchange, routingKey: "#")
     }
 
+    /// What a consuming role (worker, recorder, `watch`) does at start and when its queue was
+    /// deleted: declares everything when every role declares, nothing when the coordinator does
+    /// (the role then waits for the coordinator's queues; see ``PersistentConsumer``).
+    public func declareAsConsumer(on channel: AMQPChannel) async throws {
+        guard declaredBy == .everyRole else { return }
+        try await declare(on: channel)
+    }
+
     /// Deletes every queue and exchange of this topology (tests; `resume` after a broker loss
     /// needs nothing deleted).
     public func delete(on channel: AMQPChannel) async throws {

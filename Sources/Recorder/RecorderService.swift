@@ -47,7 +47,7 @@ public struct RecorderService: Service {
 
     public func run() async throws {
         let consumeChannel = try await amqp.openChannel()
-        try await topology.declare(on: consumeChannel)
+        try await topology.declareAsConsumer(on: consumeChannel)
         try await consumeChannel.setPrefetch(UInt16(configuration.prefetch(writers: databases.count)))
         let deadChannel = try await amqp.openChannel()
         try await deadChannel.enablePublisherConfirms()

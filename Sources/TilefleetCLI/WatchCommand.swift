@@ -38,7 +38,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
         let amqp = try await AMQPConnection.connect(url: connection.resolvedAMQPURL(), logger: CoordinatorSupport.quietLogger)
         let channel = try await amqp.openChannel()
-        try await configuration.topology.declare(on: channel)
+        try await configuration.topology.declareAsConsumer(on: channel)
         let queue = try await channel.declareQueue("", durable: false, exclusive: true, autoDelete: true)
         try await channel.bindQueue(queue.name, exchange: configuration.topology.eventsExchange, routingKey: "\(task).#")
         let consumer = try await channel.consume(queue: queue.name, noAck: true, exclusive: true)

@@ -108,7 +108,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let amqp = try await DependencyWait(logger: logger).broker(connection.resolvedAMQPURL())
         let worker = WorkerService(
             amqp: amqp, topology: Topology(prefix: topology.prefix, backends: names, waitTiers: tiers,
-                                           quorumQueues: topology.quorumQueues), backends: served,
+                                           quorumQueues: topology.quorumQueues, declaredBy: topology.declaredBy), backends: served,
             configuration: WorkerConfiguration(prefetch: prefetch, shutdownDeadline: .milliseconds(Int64(shutdownDeadline * 1000)),
                                                signing: signing),
             logger: logger)

@@ -44,7 +44,7 @@ public struct WorkerService: Service {
 
     public func run() async throws {
         let consumeChannel = try await amqp.openChannel()
-        try await topology.declare(on: consumeChannel)
+        try await topology.declareAsConsumer(on: consumeChannel)
         try await consumeChannel.setPrefetch(UInt16(configuration.prefetch))
         let publishChannel = try await amqp.openChannel()
         try await publishChannel.enablePublisherConfirms(window: configuration.confirmWindow)

@@ -49,7 +49,7 @@ import Testing
     @Test func theRolesFileAppliesToAMigratedDatabaseAndTheReaderOnlyReads() async throws {
         let db = try await TestDatabase.create()
         let suffix = UUID().uuidString.prefix(8).lowercased()
-        let writer = "tf_test_writer_\(suffix)", reader = "tf_test_reader_\(suffix)"
+        let writer = "tf_test_writer_\(suffix)", reader = "tf_test_reader_\(suffix)", recorder = "tf_test_recorder_\(suffix)"
         let url = db.url.unredactedString
         let rolesFile = Self.deploy.appendingPathComponent("postgres/roles.sql").path
         func psql(_ arguments: [String]) throws -> (Int32, String) {
@@ -63,14 +63,14 @@ import Testing
         }
         // Roles are cluster-wide: drop them (and what they were granted) before the database.
         func dropRoles() throws -> (Int32, String) {
-            try psqlScript("DROP OWNED BY \(reader);\nDROP OWNED BY \(writer);\nDROP ROLE \(reader);\nDROP ROLE \(writer);\n")
+            try psqlScript("DROP OWNED BY \(recorder);\nDROP OWNED BY \(reader);\nDROP OWNED BY \(writer);\nDROP ROLE \(recorder);\nDROP ROLE \(reader);\nDROP ROLE \(writer);\n")
         }
         var cleanedUp = false
         defer { if !cleanedUp { _ = try? dropRoles(); Task { await db.drop() } } }
 
         // Twice: the file is idempotent.
         for _ in 0..<2 {
-            let (status, output) = try psql(["-v", "writer=\(writer)", "-v", "reader=\(reader)", "-f", rolesFile])
+            let (status, output) = try psql(["-v", "writer=\(writer)", "-v", "reader=\(reader)", "-v", "recorder=\(recorder)", "-f", rolesFile])
             #expect(status == 0, "roles.sql failed:\n\(output)")
         }
 
@@ -120,28 +120,53 @@ import Testing
         regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
     }
 
-    @Test func theRabbitMQPermissionsCoverEveryTopologyNameAndNothingElse() throws {
+    @Test func theRabbitMQPermissionsGiveEachRoleOnlyItsOwnNames() throws {
         let topology = Topology(prefix: "tilefleet", backends: ["cdse", "hpgc", "wekeo", "sim"])
         let permissions = try Self.permissions(prefix: topology.prefix)
-        #expect(Set(permissions.keys) == ["tilefleet-worker", "tilefleet-recorder", "tilefleet-coordinator"])
-        // Every role declares the whole topology at start: it needs all three on every name.
+        #expect(Set(permissions.keys) == ["tilefleet-coordinator", "tilefleet-worker", "tilefleet-recorder", "tilefleet-watch"])
+        func allowed(_ user: String, _ kind: Int, _ name: String) -> Bool { Self.matches(permissions[user]![kind], name) }
+        let (configure, write, read) = (0, 1, 2)
+        // The coordinator declares the whole topology: all three on every name.
+        for name in topology.queues + topology.exchanges {
+            for kind in [configure, write, read] { #expect(allowed("tilefleet-coordinator", kind, name), "coordinator lacks \(kind) on \(name)") }
+        }
+        // Nobody but the coordinator configures a fleet name.
+        for user in ["tilefleet-worker", "tilefleet-recorder", "tilefleet-watch"] {
+            for name in topology.queues + topology.exchanges { #expect(!allowed(user, configure, name), "\(user) may configure \(name)") }
+        }
+        // Workers: consume the work queues; publish work, waits, events and dead letters.
+        for backend in topology.backends { #expect(allowed("tilefleet-worker", read, topology.workQueue(backend: backend))) }
+        for exchange in [topology.workExchange, topology.eventsExchange, topology.deadExchange] + topology.waitTiers.map(topology.waitExchange(seconds:)) {
+            #expect(allowed("tilefleet-worker", write, exchange), "worker cannot publish to \(exchange)")
+        }
+        for queue in [topology.recorderQueue, topology.deadQueue] + topology.waitTiers.map(topology.waitExchange(seconds:)) {
+            #expect(!allowed("tilefleet-worker", read, queue), "worker may consume \(queue)")
+        }
+        // Recorders: consume their queue, dead-letter; nothing else.
+        #expect(allowed("tilefleet-recorder", read, topology.recorderQueue))
+        #expect(allowed("tilefleet-recorder", write, topology.deadExchange))
+        for name in [topology.workExchange, topology.eventsExchange, topology.workQueue(backend: "sim")] {
+            #expect(!allowed("tilefleet-recorder", write, name), "recorder may write \(name)")
+            #expect(!allowed("tilefleet-recorder", read, name), "recorder may read \(name)")
+        }
+        #expect(!allowed("tilefleet-recorder", read, topology.deadQueue))
+        // Watch: a server-named queue of its own, bound to the events.
+        for kind in [configure, write, read] { #expect(allowed("tilefleet-watch", kind, "amq.gen-JzTY20BRgKO-HjmUJj0wLg")) }
+        #expect(allowed("tilefleet-watch", read, topology.eventsExchange))
+        #expect(!allowed("tilefleet-watch", write, topology.workExchange))
+        #expect(!allowed("tilefleet-watch", read, topology.workExchange))
+        // Nobody touches the default exchange or another fleet's names. (`^$`, "nothing", matches
+        // only the empty name, which no exchange or queue has: the default exchange is `amq.default`.)
         for (user, regexes) in permissions {
-            for name in topology.queues + topology.exchanges {
-                for (kind, regex) in zip(["configure", "write", "read"], regexes) {
-                    #expect(Self.matches(regex, name), "\(user) lacks \(kind) on \(name)")
-                }
-            }
-            for other in ["amq.default", "other.work.sim", "xtilefleet.work", "tilefleet", "", "amq.gen-abc"] where !(user == "tilefleet-coordinator" && other == "amq.gen-abc") {
+            for other in ["amq.default", "other.work.sim", "xtilefleet.work", "tilefleet"] {
                 for regex in regexes { #expect(!Self.matches(regex, other), "\(user) may touch \(other)") }
             }
         }
-        // `tilefleet watch` (run with the coordinator user) declares, binds and consumes a server-named queue.
-        for regex in permissions["tilefleet-coordinator"] ?? [] { #expect(Self.matches(regex, "amq.gen-JzTY20BRgKO-HjmUJj0wLg")) }
 
         // Another prefix (another fleet on the same broker) gets its own names only.
         let other = try Self.permissions(prefix: "fleet.b")
+        #expect(Self.matches(other["tilefleet-worker"]![read], "fleet.b.work.sim"))
         for regex in other["tilefleet-worker"] ?? [] {
-            #expect(Self.matches(regex, "fleet.b.work.sim"))
             #expect(!Self.matches(regex, "fleetxb.work.sim"))
             #expect(!Self.matches(regex, "tilefleet.work.sim"))
         }

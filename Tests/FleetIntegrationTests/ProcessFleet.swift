@@ -17,9 +17,9 @@ struct ProcessFleet {
     let amqpURL: String
 
     /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
-    /// `extra`: more top-level sections.
+    /// `topologyExtra`: more keys of `topology:`; `extra`: more top-level sections.
     static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
-                      backendExtra: String = "", extra: String = "") async throws -> ProcessFleet {
+                      backendExtra: String = "", topologyExtra: String = "", extra: String = "") async throws -> ProcessFleet {
         let db = try await TestDatabase.create()
         let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
@@ -36,6 +36,7 @@ struct ProcessFleet {
         topology:
           prefix: \(prefix)
           wait_tiers: [1, 2]
+          \(topologyExtra)
         coordinator:
           interval: 1s
         backends:
@@ -53,15 +54,16 @@ struct ProcessFleet {
     }
 
     /// Runs `tilefleet <arguments> --config <config>` in the background; output in `<name>.log`.
-    func spawn(_ name: String, _ arguments: [String]) throws -> pid_t {
+    /// `as`: environment that wins over the fleet's (a role's own broker or database URL).
+    func spawn(_ name: String, _ arguments: [String], as role: [String: String] = [:]) throws -> pid_t {
         try TestEnvironment.spawn([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
-                                  environment: environment, logPath: "\(directory)/\(name).log")
+                                  environment: environment.merging(role) { $1 }, logPath: "\(directory)/\(name).log")
     }
 
     /// Runs `tilefleet <arguments> --config <config>` to the end.
-    func run(_ arguments: [String]) throws -> (Int32, String) {
+    func run(_ arguments: [String], as role: [String: String] = [:]) throws -> (Int32, String) {
         try TestEnvironment.run([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
-                                environment: environment)
+                                environment: environment.merging(role) { $1 })
     }
 
     /// The URLs in the environment win over the file: point them at this fleet's too.

@@ -4,10 +4,11 @@
 #
 #   deploy/rabbitmq/setup.sh /etc/rabbitmq/tilefleet-secrets
 #
-# The directory holds one file per user (tilefleet-worker, tilefleet-recorder,
-# tilefleet-coordinator) containing that user's password. Idempotent: existing users get their
-# password reset and their permissions set again. Environment: TILEFLEET_VHOST (default
-# tilefleet), TILEFLEET_PREFIX (default tilefleet: topology.prefix in the fleet configuration).
+# The directory holds one file per user (tilefleet-coordinator, tilefleet-worker,
+# tilefleet-recorder, tilefleet-watch) containing that user's password. Idempotent: existing users
+# get their password reset and their permissions set again. Environment: TILEFLEET_VHOST (default
+# tilefleet), TILEFLEET_PREFIX (default tilefleet: topology.prefix in the fleet configuration),
+# RABBITMQCTL (default rabbitmqctl: the command that runs rabbitmqctl against the node).
 #
 # Note: rabbitmqctl 3.10 takes the password as an argument, so it is visible in the process list
 # of the broker host for the moment the command runs. Run this on the broker host only.
@@ -18,14 +19,15 @@ vhost=${TILEFLEET_VHOST:-tilefleet}
 prefix=${TILEFLEET_PREFIX:-tilefleet}
 p=$(printf '%s' "$prefix" | sed 's/[.[\*^$()+?{|]/\\&/g')   # the prefix, regex-quoted
 
-# Permissions (configure, write, read regexes per user) come from permissions.tsv. Every role
-# declares the whole topology at start (Messaging.Topology.declare), so every role needs, on every
-# ${prefix}.* name: configure (exchange.declare, queue.declare even of existing queues), write
-# (queue.bind on the queue, the dead-letter exchange named in queue.declare, publishing) and read
-# (queue.bind on the exchange, queues declared with a dead-letter exchange, consuming). Only the
-# coordinator user, which operators also use for `tilefleet watch`, gets the server-named
-# exclusive queues amq.gen-*. See README.md.
+# Permissions (configure, write, read regexes per user) come from permissions.tsv: the narrowest
+# that work with `topology.declared_by: coordinator`. Only the coordinator user (also the one for
+# submit, cancel, retry and resume) declares the topology; workers consume their work queues and
+# publish to work, wait, events and dead; recorders consume their queue and dead-letter; the watch
+# user (`tilefleet watch`) reads the events through a server-named queue of its own. See README.md.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+read -r -a ctl <<< "${RABBITMQCTL:-rabbitmqctl}"
+rabbitmqctl() { "${ctl[@]}" "$@"; }
 
 rabbitmqctl add_vhost "$vhost" 2>/dev/null || true
 
