@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -114,6 +115,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The readers of untrusted input, one entry point each: fuzzed by `make fuzz`, replayed over
+        // the corpus in Tests/Fuzz by CoordinatorTests.
+        .target(name: "FuzzTargets", dependencies: ["Coordinator", "FleetConfig", "FleetModel", "Geo", "Messaging"]),
+
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
             "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage", "Messaging", "Recorder", "Timing",
@@ -154,7 +159,7 @@ let package = Package(
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Storage", "Postgres", "AMQP", "FleetModel"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "FuzzTargets", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel", "Timing"]),
         .testTarget(name: "TilefleetCLITests", dependencies: [
             "TilefleetCLI", "Storage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -183,3 +188,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Opt-in: `make fuzz` (TILEFLEET_FUZZ=1) adds the libFuzzer executable, built with
+// `-sanitize=fuzzer,address` in its own build directory; never part of a normal build.
+if ProcessInfo.processInfo.environment["TILEFLEET_FUZZ"] != nil {
+    package.products.append(.executable(name: "tilefleet-fuzz", targets: ["TilefleetFuzz"]))
+    package.targets.append(.executableTarget(name: "TilefleetFuzz", dependencies: ["FuzzTargets", "FleetConfig", "Coordinator"],
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -20,3 +20,17 @@ import Testing
         #expect(Set(problems.map(\.path)) == ["signing.work_key_file", "signing.work_key"])
     }
 }
+
+/// `topology.declared_by`: who declares the exchanges and queues.
+@Suite struct TopologyDeclarerTests {
+    @Test func everyRoleByDefaultAndCoordinatorWhenAsked() throws {
+        #expect(try ConfigReaderTests.parse("topology: {prefix: a}").topology.declaredBy == .everyRole)
+        #expect(try ConfigReaderTests.parse("topology: {declared_by: coordinator}").topology.declaredBy == .coordinator)
+    }
+
+    @Test func anUnknownValueIsNamed() {
+        let problems = ConfigReaderTests.problems("topology: {declared_by: admin}")
+        #expect(problems.map(\.path) == ["topology.declared_by"])
+        #expect(problems.first?.message.contains("expected one of: every_role, coordinator") == true)
+    }
+}
