@@ -1,6 +1,10 @@
-/// How to connect: the URL plus the settings the URL does not carry.
+/// How to connect: the URLs plus the settings the URLs do not carry.
 public struct AMQPConfiguration: Sendable {
-    public var url: AMQPURL
+    /// The brokers to connect to: one, or the nodes of a cluster. The first connection takes the
+    /// first that answers; after a loss the connection moves on to the next (round the list).
+    public var urls: [AMQPURL]
+    /// The first URL (the one connections start with).
+    public var url: AMQPURL { urls[0] }
     /// Heartbeat interval in seconds offered to the broker (0 disables). A dead peer is noticed after
     /// about twice this. The URL's `?heartbeat=` wins over this.
     public var heartbeat: Int
@@ -17,6 +21,7 @@ public struct AMQPConfiguration: Sendable {
 
     public init(
         url: AMQPURL,
+        alternatives: [AMQPURL] = [],
         heartbeat: Int = 30,
         caCertificateFile: String? = nil,
         connectionName: String? = nil,
@@ -24,7 +29,7 @@ public struct AMQPConfiguration: Sendable {
         reconnect: AMQPReconnectPolicy = AMQPReconnectPolicy(),
         frameMax: Int = 131_072
     ) {
-        self.url = url
+        self.urls = [url] + alternatives
         self.heartbeat = heartbeat
         self.caCertificateFile = caCertificateFile
         self.connectionName = connectionName
@@ -33,11 +38,16 @@ public struct AMQPConfiguration: Sendable {
         self.frameMax = frameMax
     }
 
-    /// Parses `url` and uses the defaults for the rest.
+    /// Parses `url` — one URL, or several separated by commas (a cluster's nodes) — and uses
+    /// the defaults for the rest.
     public init(url: String) throws(AMQPURL.ParseError) {
-        self.init(url: try AMQPURL(url))
+        var parsed: [AMQPURL] = []
+        for part in url.split(separator: ",", omittingEmptySubsequences: false) {
+            parsed.append(try AMQPURL(String(part.filter { $0 != " " })))
+        }
+        self.init(url: parsed[0], alternatives: Array(parsed.dropFirst()))
     }
 
-    var effectiveHeartbeat: Int { url.heartbeat ?? heartbeat }
-    var effectiveCACertificateFile: String? { url.caCertificateFile ?? caCertificateFile }
+    func effectiveHeartbeat(_ url: AMQPURL) -> Int { url.heartbeat ?? heartbeat }
+    func effectiveCACertificateFile(_ url: AMQPURL) -> String? { url.caCertificateFile ?? caCertificateFile }
 }

@@ -45,7 +45,7 @@ final class ConnectionDriver {
         self.configuration = configuration
         self.shared = shared
         self.logger = logger
-        self.machine = ConnectionStateMachine(policy: configuration.reconnect)
+        self.machine = ConnectionStateMachine(policy: configuration.reconnect, endpoints: configuration.urls.count)
     }
 
     /// Starts the connection thread; `connected` resumes once the first connection is up or failed.
@@ -62,14 +62,26 @@ final class ConnectionDriver {
     // MARK: Lifecycle
 
     func run(connected: CheckedContinuation<Void, any Error>) {
-        do {
-            try establish()
-        } catch {
+        // The first connection tries every URL in turn; it fails only when none answers.
+        var failures: [AMQPError] = []
+        var first: Int?
+        for index in configuration.urls.indices {
+            do {
+                try establish(configuration.urls[index])
+                first = index
+                break
+            } catch {
+                failures.append(error)
+            }
+        }
+        guard let first else {
             for command in shared.finishClosed() { _ = command.fail(.connectionClosed) }
-            connected.resume(throwing: error)
+            connected.resume(throwing: failures.count == 1 ? failures[0] : AMQPError.connectFailed(
+                url: configuration.urls.map(\.description).joined(separator: ","),
+                reason: "no broker answered: " + failures.map { "\($0)" }.joined(separator: "; ")))
             return
         }
-        _ = perform(machine.connected())
+        _ = perform(machine.firstConnected(endpoint: first))
         connected.resume()
 
         while true {
@@ -95,7 +107,7 @@ final class ConnectionDriver {
                 return true
             case .markOpen:
                 shared.setStatus(.open)
-                logger.info("AMQP connected", metadata: ["url": "\(configuration.url)"])
+                logger.info("AMQP connected", metadata: ["url": "\(configuration.urls[machine.endpoint])"])
                 return true
             case .failInFlight(let reason):
                 handleLoss(reason)
@@ -110,7 +122,10 @@ final class ConnectionDriver {
                     continue
                 }
                 do {
-                    try establish()
+                    try establish(configuration.urls[machine.endpoint])
+                    if configuration.urls.count > 1 {
+                        logger.info("AMQP reconnected to", metadata: ["url": "\(configuration.urls[machine.endpoint])"])
+                    }
                     action = machine.connected()
                 } catch {
                     action = machine.reconnectAttemptFailed(reason: "\(error)")
@@ -132,9 +147,8 @@ final class ConnectionDriver {
         }
     }
 
-    /// Opens the socket (TLS when `amqps`) and logs in. On failure nothing is left open.
-    func establish() throws(AMQPError) {
-        let url = configuration.url
+    /// Opens the socket to `url` (TLS when `amqps`) and logs in. On failure nothing is left open.
+    func establish(_ url: AMQPURL) throws(AMQPError) {
         let redacted = url.description
         guard let connection = amqp_new_connection() else {
             throw .connectFailed(url: redacted, reason: "out of memory")
@@ -148,7 +162,7 @@ final class ConnectionDriver {
             guard let socket else { throw .connectFailed(url: redacted, reason: "cannot create a TLS socket") }
             amqp_ssl_socket_set_verify_peer(socket, 1)
             amqp_ssl_socket_set_verify_hostname(socket, 1)
-            let caFile = configuration.effectiveCACertificateFile
+            let caFile = configuration.effectiveCACertificateFile(url)
                 ?? (FileManager.default.fileExists(atPath: "/etc/ssl/certs/ca-certificates.crt") ? "/etc/ssl/certs/ca-certificates.crt" : nil)
             if let caFile {
                 let status = amqp_ssl_socket_set_cacert(socket, caFile)
@@ -184,7 +198,7 @@ final class ConnectionDriver {
         defer { arena.reset() }
         var table = arena.table(properties)
         let reply = tf_amqp_login_plain_with_properties(
-            connection, arena.cString(url.vhost), 0, Int32(configuration.frameMax), Int32(configuration.effectiveHeartbeat),
+            connection, arena.cString(url.vhost), 0, Int32(configuration.frameMax), Int32(configuration.effectiveHeartbeat(url)),
             &table, arena.cString(url.user), arena.cString(url.password)
         )
         if let failure = Self.describe(reply) {

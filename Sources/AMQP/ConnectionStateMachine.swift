@@ -81,14 +81,20 @@ struct ConnectionStateMachine {
     }
 
     private(set) var state: State = .connecting
+    /// Which of the configured broker URLs the next connection attempt uses. After a loss the
+    /// next attempt goes to the next URL (the node that was lost is likely down), and every failed
+    /// attempt moves on again, round the list: a cluster's surviving nodes are found in turn.
+    private(set) var endpoint = 0
+    private let endpoints: Int
     /// A loss noticed where it could not be thrown (while completing a reply); raised by the loop.
     private(set) var deferredLoss: String?
     private let policy: AMQPReconnectPolicy
     private let random: () -> Double
 
     /// `random` yields values in 0..<1 for the backoff jitter; tests pass a constant.
-    init(policy: AMQPReconnectPolicy, random: @escaping () -> Double = { Double.random(in: 0..<1) }) {
+    init(policy: AMQPReconnectPolicy, endpoints: Int = 1, random: @escaping () -> Double = { Double.random(in: 0..<1) }) {
         self.policy = policy
+        self.endpoints = max(1, endpoints)
         self.random = random
     }
 
@@ -103,6 +109,12 @@ struct ConnectionStateMachine {
     }
 
     // MARK: Connection
+
+    /// The first connection is up on `endpoint` (the first URL that answered).
+    mutating func firstConnected(endpoint: Int) -> Action {
+        self.endpoint = endpoint % endpoints
+        return connected()
+    }
 
     /// The socket is open and logged in: the first connection, or a reconnection attempt.
     mutating func connected() -> Action {
@@ -124,9 +136,11 @@ struct ConnectionStateMachine {
         switch state {
         case .open:
             state = .reconnecting(attempt: 1, reason: reason)
+            moveToNextEndpoint()
             return .failInFlight(reason: reason)
         case .replaying(let replay):
             state = .reconnecting(attempt: replay.attempt + 1, reason: reason)
+            moveToNextEndpoint()
             return .failInFlight(reason: reason)
         case .reconnecting(let attempt, _):
             state = .reconnecting(attempt: attempt, reason: reason)
@@ -138,6 +152,10 @@ struct ConnectionStateMachine {
             state = .closed
             return .shutdown(graceful: false)
         }
+    }
+
+    private mutating func moveToNextEndpoint() {
+        endpoint = (endpoint + 1) % endpoints
     }
 
     /// Notes a loss seen while completing a reply, where the driver cannot act on it at once.
@@ -172,6 +190,7 @@ struct ConnectionStateMachine {
     mutating func reconnectAttemptFailed(reason: String) -> Action {
         guard case .reconnecting(let attempt, _) = state else { return .none }
         state = .reconnecting(attempt: attempt + 1, reason: reason)
+        moveToNextEndpoint()
         let retryIn = policy.delay(beforeAttempt: attempt + 1, random: 0)
         return .reportFailedAttempt(attempt: attempt, reason: reason, retryIn: retryIn)
     }

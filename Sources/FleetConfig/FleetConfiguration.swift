@@ -201,18 +201,30 @@ public struct FleetConfiguration: Sendable {
     private static func connectionURL(_ reader: ConfigReader, _ node: Node?, _ path: String, environment: [String: String],
                                       unset: inout [String: String]) -> String? {
         guard let members = reader.mapping(node, path, allowed: ["url", "password_env"]) else { return nil }
-        guard var url = reader.string(members["url"], "\(path).url", required: true) else { return nil }
+        // The broker may list a cluster's nodes: a YAML list, or URLs separated by commas.
+        var urls: [String]
+        if path == "broker", members["url"]?.sequence != nil {
+            guard let list = reader.strings(members["url"], "\(path).url"), !list.isEmpty else {
+                reader.report("\(path).url", "is an empty list", members["url"])
+                return nil
+            }
+            urls = list
+        } else {
+            guard let url = reader.string(members["url"], "\(path).url", required: true) else { return nil }
+            urls = path == "broker" ? url.split(separator: ",").map(String.init) : [url]
+        }
         if let variable = reader.string(members["password_env"], "\(path).password_env") {
             guard let password = environment[variable], !password.isEmpty else {
                 unset[path] = variable
-                return url
+                return urls.joined(separator: ",")
             }
-            if var components = URLComponents(string: url) {
+            urls = urls.map { url in
+                guard var components = URLComponents(string: url) else { return url }
                 components.password = password
-                url = components.string ?? url
+                return components.string ?? url
             }
         }
-        return url
+        return urls.joined(separator: ",")
     }
 
     /// The broker URL: `flag`, else `TILEFLEET_AMQP_URL`, else the file's `broker.url`.

@@ -66,7 +66,7 @@ struct CheckCommand: AsyncParsableCommand {
             report.problem("broker", "\(error)", fix: "set broker.url, TILEFLEET_AMQP_URL or --amqp-url")
             return
         }
-        let shown = (try? AMQPURL(url).description) ?? "the broker"
+        let shown = (try? AMQPConfiguration(url: url).urls.map(\.description).joined(separator: ",")) ?? "the broker"
         do {
             let (amqp, _) = try await CoordinatorSupport.channel(connection, configuration: configuration)
             await amqp.close()

@@ -51,7 +51,7 @@ package struct ConnectionOptions: ParsableArguments {
             throw ValidationError("no broker URL: pass --amqp-url, set TILEFLEET_AMQP_URL or broker.url in the fleet configuration")
         }
         do {
-            _ = try AMQPURL(url)
+            _ = try AMQPConfiguration(url: url)
         } catch {
             // A malformed URL is a usage problem (exit 2), not a broker that cannot be reached.
             throw ValidationError("broker URL: \(error)")

@@ -34,3 +34,20 @@ import Testing
         #expect(problems.first?.message.contains("expected one of: every_role, coordinator") == true)
     }
 }
+
+/// `broker.url` may list a cluster's nodes.
+@Suite struct BrokerURLListTests {
+    @Test func aListAndACommaStringGiveTheSameURLsEachWithThePassword() throws {
+        let environment = ["AMQP_PASSWORD": "s3cret"]
+        let list = try FleetConfiguration.parse(yaml: "broker: {url: ['amqp://fleet@a:5672/v', 'amqp://fleet@b:5672/v'], password_env: AMQP_PASSWORD}",
+                                                file: "f.yaml", environment: environment, gridCheck: { _ in nil })
+        let commas = try FleetConfiguration.parse(yaml: "broker: {url: 'amqp://fleet@a:5672/v,amqp://fleet@b:5672/v', password_env: AMQP_PASSWORD}",
+                                                  file: "f.yaml", environment: environment, gridCheck: { _ in nil })
+        #expect(list.brokerURL == "amqp://fleet:s3cret@a:5672/v,amqp://fleet:s3cret@b:5672/v")
+        #expect(commas.brokerURL == list.brokerURL)
+    }
+
+    @Test func anEmptyListIsAProblem() {
+        #expect(ConfigReaderTests.problems("broker: {url: []}").map(\.path) == ["broker.url"])
+    }
+}
