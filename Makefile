@@ -70,14 +70,15 @@ demo: deps
 ## FUZZ_SECONDS each, from the seeds in Tests/Fuzz/corpus (inputs libFuzzer finds go to
 ## .local/fuzz/corpus). A crash, a hang beyond 10 s or more than 2 GB of memory fails and leaves
 ## the input in .local/fuzz/ (copy it to Tests/Fuzz/regressions/<target>/ once fixed). Opt-in:
-## its own build directory, not part of `make test` (the corpus is replayed there by FuzzCorpusTests).
+## its own release build, not part of `make test` (the corpus is replayed there by FuzzCorpusTests).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := work-item recorder-message fleet-config task-spec aoi key-file
 fuzz: deps
-	TILEFLEET_FUZZ=1 $(SWIFT) build --build-path .build-fuzz --product tilefleet-fuzz -Xswiftc -sanitize=fuzzer,address
+	TILEFLEET_FUZZ=1 $(SWIFT) build -c release --build-path .build-fuzz --product tilefleet-fuzz -Xswiftc -sanitize=fuzzer,address \
+		-Xswiftc -use-ld=lld -Xlinker --allow-multiple-definition
 	@status=0; for t in $(FUZZ_TARGETS); do \
 		mkdir -p .local/fuzz/corpus/$$t; \
-		TILEFLEET_FUZZ_TARGET=$$t .build-fuzz/debug/tilefleet-fuzz .local/fuzz/corpus/$$t Tests/Fuzz/corpus/$$t \
+		TILEFLEET_FUZZ_TARGET=$$t .build-fuzz/release/tilefleet-fuzz .local/fuzz/corpus/$$t Tests/Fuzz/corpus/$$t \
 			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 			-artifact_prefix=.local/fuzz/$$t- -print_final_stats=1 >.local/fuzz/$$t.log 2>&1 || status=1; \
 		printf '%-17s %s\n' $$t "$$(grep -E '^#[0-9]+ +DONE' .local/fuzz/$$t.log | tail -1) $$(grep -E 'stat::number_executed_units' .local/fuzz/$$t.log)"; \
