@@ -23,6 +23,8 @@ public struct FleetConfiguration: Sendable {
     public var recovery: RecoveryConfiguration
     /// How many jobs a task may have before it needs `--yes`, and at most.
     public var limits: JobLimits
+    /// `tilefleet serve`: API users and their token references, the map's base layer.
+    public var serve: ServeConfiguration = ServeConfiguration()
     /// `broker` / `database` → the `password_env` variable that was not set when the file was
     /// read: using that section's URL is then an error naming it (never libpq's or
     /// librabbitmq's own default password).
@@ -68,7 +70,7 @@ public struct FleetConfiguration: Sendable {
         return try parse(yaml: text, file: path, environment: environment, gridCheck: gridCheck)
     }
 
-    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery", "limits"]
+    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery", "limits", "serve"]
 
     /// Parses a configuration document; every problem is reported with its key and line.
     public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -124,6 +126,9 @@ public struct FleetConfiguration: Sendable {
                 reader.report("limits.confirm_jobs", "\(value.confirmJobs) is above limits.max_jobs (\(value.maxJobs))", limits["confirm_jobs"])
             }
             configuration.limits = value
+        }
+        if let serve = top["serve"] {
+            configuration.serve = ServeConfiguration.read(serve, "serve", reader: reader)
         }
         if let backends = top["backends"] {
             configuration.backends = BackendsConfiguration.read(backends, "backends", reader: reader)
