@@ -3,7 +3,8 @@ import FleetModel
 /// The live map's single page: the user's tasks, and per task its tiles coloured by APEx status
 /// (the notebook's palette), a header with counts, throughput and ETA, and a tile's
 /// attempts, times, error and result links on click. It asks for the bearer token once and keeps
-/// it in the browser's session storage; it polls tilefleet's own routes every 5 seconds.
+/// it in the browser's session storage (or takes `?token=`; `?task=` selects a task); it polls
+/// tilefleet's own routes every 5 seconds.
 enum MapPage {
     /// The APEx notebook's colours.
     static let palette: [String: String] = [
@@ -33,6 +34,9 @@ enum MapPage {
         const COLOURS = \(colours), BASE_MAP = \(base);
         const legend = document.getElementById('legend');
         for (const [s, c] of Object.entries(COLOURS)) legend.insertAdjacentHTML('beforeend', `<span style="background:${c}"></span>${s}`);
+        // ?token=… (for a link or a headless browser) goes to session storage and out of the address bar.
+        const query = new URLSearchParams(location.search);
+        if (query.get('token')) { sessionStorage.setItem('tilefleet-token', query.get('token')); query.delete('token'); history.replaceState(null, '', '?' + query); }
         let token = sessionStorage.getItem('tilefleet-token');
         document.getElementById('token').onclick = () => { token = prompt('API token'); sessionStorage.setItem('tilefleet-token', token || ''); refresh(); };
         if (!token) { token = prompt('API token (serve.users in the fleet configuration)'); sessionStorage.setItem('tilefleet-token', token || ''); }
@@ -42,7 +46,7 @@ enum MapPage {
           const c = COLOURS[f.properties.apex_status] || 'black';
           return {color: c, fillColor: c, weight: 1, fillOpacity: f.properties.apex_status === 'finished' ? 0.2 : 0.5};
         }, onEachFeature: (f, l) => l.on('click', () => showTile(f.properties.tile, l))}).addTo(map);
-        let current = null, fitted = null;
+        let current = query.get('task'), fitted = null;
         const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
         const api = async path => { const r = await fetch(path, {headers: {Authorization: 'Bearer ' + token}}); if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); };
         const dur = s => s == null ? '–' : s < 120 ? Math.round(s) + ' s' : s < 7200 ? Math.round(s / 60) + ' min' : (s / 3600).toFixed(1) + ' h';
