@@ -10,8 +10,8 @@ import Storage
 
 /// What `serve`'s routes do to the fleet, through the coordinator's own code paths: a task is
 /// parsed by ``TaskSpecParser``, tiled by ``TaskPlan``, stored by ``TaskStore`` and announced with
-/// `NOTIFY tilefleet_tiles` (the coordinator dispatches it at once); cancel goes through
-/// ``Canceller``, retry through ``TaskStore/startNextAttempt(task:tiles:failedOnly:)``. Every read
+/// `NOTIFY tilefleet_tiles` (the coordinator dispatches it at once, websockets follow); cancel goes
+/// through ``Canceller``, retry through ``TaskStore/startNextAttempt(task:tiles:failedOnly:)``. Every read
 /// checks that the task belongs to the user. It keeps no state of its own, so several `serve`
 /// processes can run behind a load balancer.
 public struct ServeFleet: Sendable {
@@ -113,11 +113,15 @@ public struct ServeFleet: Sendable {
     /// Cancels a task, or some of its tiles, as `tilefleet cancel` does.
     public func cancel(task: String, tiles: [String]? = nil) async throws -> Canceller.Outcome {
         let canceller = Canceller(store: store, publisher: WorkPublisher(channel: channel, topology: configuration.topology))
+        let outcome: Canceller.Outcome
         do {
-            return try await canceller.cancel(task: task, tiles: tiles)
+            outcome = try await canceller.cancel(task: task, tiles: tiles)
         } catch TaskStoreError.unknownTiles(let missing) {
             throw APIError.tileNotFound(task: task, tile: missing.joined(separator: ", "))
         }
+        // Pending tiles ended here, not through the recorder: say so, as the recorder does for the ones it ends.
+        try await database.notify(channel: "tilefleet_tiles", payload: task)
+        return outcome
     }
 
     /// New attempts for failed (and, unless `failedOnly`, canceled) tiles, as `tilefleet retry` does.

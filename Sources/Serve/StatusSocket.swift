@@ -7,7 +7,9 @@ import Logging
 /// The APEx websockets: `/ws/upscale_tasks/{id}?token=…&interval=…` pushes the task (as
 /// `GET /upscale_tasks/{id}` shows it) and `/ws/jobs_status?token=…&interval=…` the user's tasks
 /// and jobs. First `{"type": "init", …, "data": null}`, then `{"type": "status", …, "data": …}`
-/// every `interval` seconds (10 by default, 1…3600) until the task is final, then a normal close.
+/// every `interval` seconds (10 by default, 1…3600) and, at most once a second, as soon as the
+/// task's tiles end (`NOTIFY tilefleet_tiles` from the recorder, cancel, retry, submit), until the
+/// task is final, then a normal close.
 /// No or an unknown token: close 1008 (policy violation); an error: `{"type": "error", …}` and
 /// close 1011.
 public struct StatusSocket: Sendable {
@@ -58,9 +60,17 @@ public struct StatusSocket: Sendable {
             return
         }
         try await outbound.write(.text(Self.message("init", taskID: taskID, message: "following \(taskID.map { "task \($0)" } ?? "your tasks") every \(seconds) s", data: .null)))
+        let changes = try await routes.fleet.database.listen("tilefleet_tiles")
+        let changed = ChangeFlag()
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The client's frames are read (and dropped) so its close is noticed.
             group.addTask { for try await _ in inbound {} }
+            // Tiles that ended: this task's (payload `<task>` or `<task> <backend>`), or any for /ws/jobs_status.
+            group.addTask {
+                for await change in changes where taskID.map({ change.payload == $0 || change.payload.hasPrefix($0 + " ") }) ?? true {
+                    changed.raise()
+                }
+            }
             group.addTask {
                 while !Task.isCancelled {
                     let value: JSONValue
@@ -78,7 +88,10 @@ public struct StatusSocket: Sendable {
                         try await outbound.close(.normalClosure, reason: "task \(status)")
                         return
                     }
-                    try await Task.sleep(for: .seconds(seconds))
+                    let due = ContinuousClock.now + .seconds(seconds)
+                    repeat {
+                        try await Task.sleep(for: min(.seconds(1), due - ContinuousClock.now))
+                    } while ContinuousClock.now < due && !changed.take()
                 }
             }
             try await group.next()

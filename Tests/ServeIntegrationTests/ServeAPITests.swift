@@ -211,6 +211,39 @@ import Glibc
         #expect(messages.last?["message"]?.stringValue?.contains("no-such-task") == true)
     }
 
+    @Test func aWebsocketPushesAChangeAtOnceNotOnlyEveryInterval() async throws {
+        let h = try await ServeHarness()
+        defer { TestCleanup.later { await h.shutDown() } }
+        try await h.startServe()
+        let id = try #require(try ServeHarness.json(try await h.request("/upscale_tasks", method: .post, user: "alice",
+                                                                          json: Self.upscaleTask(h)))["id"]?.stringValue)
+        let received = Received()
+        // An hour's interval: only the push on change can bring the canceled task within the test's time.
+        let url = "ws://127.0.0.1:\(h.port)/ws/upscale_tasks/\(id)?interval=3600&token=\(ServeHarness.tokens["alice"]!)"
+        let close = try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { group in
+            group.addTask {
+                try await WebSocketClient.connect(url: url, logger: Logger(label: "test.ws")) { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message, let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { continue }
+                        received.append(value)
+                        if value["type"]?.stringValue == "status", value["data"]?["status"]?.stringValue == "created" {
+                            _ = try await h.request("/api/tasks/\(id)/cancel", method: .post, user: "alice")
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))
+                throw ServeHarness.HarnessError("no push within 60 s: \(received.values)")
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        #expect(close?.closeCode == .normalClosure)
+        #expect(received.values.compactMap { $0["data"]?["status"]?.stringValue } == ["created", "canceled"])
+    }
+
     @Test func metricsCountRequestsByRouteAndStatusAndSIGTERMStopsServeCleanly() async throws {
         let h = try await ServeHarness()
         defer { TestCleanup.later { await h.shutDown() } }

@@ -2,6 +2,7 @@ import FleetModel
 import Foundation
 import HTTP
 import Simulator
+import Synchronization
 import TestSupport
 #if canImport(Glibc)
 import Glibc
@@ -44,12 +45,21 @@ final class ServeHarness: @unchecked Sendable {
                 - { name: alice, token_env: SERVE_TEST_ALICE }
                 - { name: bob, token_env: SERVE_TEST_BOB }
             """)
-        // One port of 19100–19199 (kept for these tests), a different one per test.
-        port = 19100 + Int.random(in: 0..<100)
+        port = Self.nextPort()
         environment = [
             "TILEFLEET_DATABASE_URL": db.url.unredactedString, "TILEFLEET_AMQP_URL": TestEnvironment.amqpURL,
             "TILEFLEET_CONFIG": scratch.configPath, "SERVE_TEST_ALICE": Self.tokens["alice"]!, "SERVE_TEST_BOB": Self.tokens["bob"]!,
         ]
+    }
+
+    /// Ports 19100–19199 are kept for these tests: each harness of the process takes the next one,
+    /// from a random start (another test process picks another).
+    private static let portCounter = Mutex(Int.random(in: 0..<100))
+    static func nextPort() -> Int {
+        portCounter.withLock { counter in
+            defer { counter += 1 }
+            return 19100 + counter % 100
+        }
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
