@@ -6,15 +6,21 @@ import FleetConfig
 public struct BearerTokens: Sendable {
     private var tokens: [(user: String, token: Secret)]
 
-    /// Resolves every user's token reference; throws naming the user and the variable or file of
-    /// the first that cannot be read (never a value).
-    public init(_ users: [ServeConfiguration.User], environment: [String: String]) throws {
+    /// A token that cannot be read: the user's key path and name, and the variable or file.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Resolves every user's token reference; throws ``Unreadable`` naming the user and the
+    /// variable or file of the first that cannot be read (never a value).
+    public init(_ users: [ServeConfiguration.User], environment: [String: String]) throws(Unreadable) {
         tokens = []
-        for user in users {
+        for (index, user) in users.enumerated() {
             do {
                 tokens.append((user.name, try user.token.resolve(environment: environment)))
             } catch {
-                throw BackendError.configuration(message: "serve.users '\(user.name)': \(error)")
+                let reason = if case .configuration(let message) = error as? BackendError { message } else { "\(error)" }
+                throw Unreadable(description: "serve.users[\(index)] (\(user.name)): \(reason)")
             }
         }
     }
