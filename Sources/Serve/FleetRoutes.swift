@@ -10,6 +10,8 @@ import Storage
 /// - `GET /api/tasks/{id}/tiles`: its tiles with attempt, backend, job id, times, durations, error;
 ///   `GET /api/tasks/{id}/tiles.geojson` the same as a GeoJSON FeatureCollection (the map's layer);
 /// - `GET /api/tasks/{id}/tiles/{tile}`: one tile with its attempts (backend jobs, usage) and assets;
+/// - `GET /api/tasks/{id}/events?limit=100`: its latest recorded status events, oldest first (live:
+///   the websocket `/ws/tasks/{id}/events`, ``EventSocket``);
 /// - `POST /api/tasks/{id}/cancel` and `POST /api/tasks/{id}/retry` (optional body `{"tiles": […]}`;
 ///   retry also takes `{"failed_only": true}`), as `tilefleet cancel` / `retry` do.
 public struct FleetRoutes: Sendable {
@@ -47,6 +49,11 @@ public struct FleetRoutes: Sendable {
             let result = try await fleet.results(UnitJobID(task: summary.id, tile: tileID))
             members["assets"] = .array((result?.assets ?? []).map(Self.asset))
             return Response.json(.object(members))
+        }
+        group.get("api/tasks/:id/events") { request, context in
+            let summary = try await fleet.summary(try context.parameters.require("id"), user: try context.requireUser())
+            let limit = try request.queryInt("limit", in: 1...10_000) ?? 100
+            return Response.json(.array(try await fleet.events(task: summary.id, since: nil, limit: limit).map(Self.event)))
         }
         group.post("api/tasks/:id/cancel") { request, context in
             let summary = try await fleet.summary(try context.parameters.require("id"), user: try context.requireUser())
@@ -135,6 +142,15 @@ public struct FleetRoutes: Sendable {
     static func feature(_ detail: TileDetail) -> JSONValue {
         .object(["type": .string("Feature"), "id": .string(detail.tile), "geometry": decoded(detail.geometry),
                  "properties": tile(detail, geometry: false)])
+    }
+
+    static func event(_ event: TaskEvent) -> JSONValue {
+        .object([
+            "id": .string(event.id), "tile": .string(event.tile), "attempt": .number(Double(event.attempt)), "status": .string(event.status),
+            "raw_status": text(event.rawStatus), "backend": text(event.backend), "backend_job_id": text(event.backendJobID),
+            "progress": number(event.progress), "message": text(event.message), "error": text(event.error), "worker": text(event.worker),
+            "time": time(event.occurredAt), "recorded": time(event.recordedAt),
+        ])
     }
 
     static func attempt(_ attempt: TileAttempt) -> JSONValue {

@@ -105,6 +105,11 @@ public struct ServeFleet: Sendable {
         try await store.attempts(task: task, tile: tile)
     }
 
+    /// Events of a task recorded since `since` (the latest `limit` when nil), oldest first.
+    public func events(task: String, since: Date?, limit: Int) async throws -> [TaskEvent] {
+        try await store.events(task: task, since: since, limit: limit)
+    }
+
     /// The latest tiles of `user`'s tasks.
     public func recentTiles(user: String, limit: Int, offset: Int) async throws -> [(task: String, title: String, tile: String, status: String)] {
         try await store.tiles(requestedBy: user, limit: limit, offset: offset)

@@ -30,6 +30,7 @@ public struct ServeService: Service {
 
         let sockets = Router(context: BasicWebSocketRequestContext.self)
         StatusSocket(routes: apex, tokens: tokens).register(on: sockets)
+        EventSocket(fleet: fleet, tokens: tokens).register(on: sockets)
         application = Application(
             router: router, server: .http1WebSocketUpgrade(webSocketRouter: sockets),
             configuration: .init(address: .hostname(host, port: port), serverName: "tilefleet-serve"),

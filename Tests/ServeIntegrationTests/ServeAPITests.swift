@@ -244,6 +244,58 @@ import Glibc
         #expect(received.values.compactMap { $0["data"]?["status"]?.stringValue } == ["created", "canceled"])
     }
 
+    @Test func aTasksEventsAreListedAndStreamedOnceEachAsTheyAreRecorded() async throws {
+        let h = try await ServeHarness()
+        defer { TestCleanup.later { await h.shutDown() } }
+        try await h.startServe()
+        let id = try #require(try ServeHarness.json(try await h.request("/upscale_tasks", method: .post, user: "alice",
+                                                                          json: Self.upscaleTask(h)))["id"]?.stringValue)
+        let tile = try #require(try await TaskStore(connection: h.db.connection).tileDetails(task: id).first?.tile)
+        let events = [
+            StatusEvent(task: id, tile: tile, attempt: 1, status: .queued, backend: "sim"),
+            StatusEvent(task: id, tile: tile, attempt: 1, status: .submitted, backend: "sim", backendJobID: "j-1"),
+            StatusEvent(task: id, tile: tile, attempt: 1, status: .running, backend: "sim", backendJobID: "j-1", progress: 0.5),
+        ]
+        let received = Received()
+        let url = "ws://127.0.0.1:\(h.port)/ws/tasks/\(id)/events?token=\(ServeHarness.tokens["alice"]!)"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await WebSocketClient.connect(url: url, logger: Logger(label: "test.ws")) { inbound, outbound, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message, let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { continue }
+                        received.append(value)
+                        if value["type"]?.stringValue == "init" {
+                            // Recorded after the stream began, in two batches as the recorder writes them.
+                            try await EventStore(connection: h.db.connection).apply(Array(events.prefix(2)))
+                            try await EventStore(connection: h.db.connection).apply(Array(events.suffix(1)))
+                        }
+                        let streamed = received.values.flatMap { $0["type"]?.stringValue == "events" ? $0["data"]?.arrayValue ?? [] : [] }
+                        if streamed.count >= events.count {
+                            try await Task.sleep(for: .seconds(2))  // a read more: nothing is sent twice
+                            try await outbound.close(.normalClosure, reason: nil)
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))
+                throw ServeHarness.HarnessError("events not streamed within 60 s: \(received.values)")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+        let messages = received.values
+        #expect(messages.first?["type"]?.stringValue == "init")
+        #expect(messages.first?["data"] == .array([]))
+        let streamed = messages.flatMap { $0["type"]?.stringValue == "events" ? $0["data"]?.arrayValue ?? [] : [] }
+        #expect(streamed.compactMap { $0["id"]?.stringValue } == events.map { $0.id.uuidString.lowercased() })
+        #expect(streamed.compactMap { $0["status"]?.stringValue } == ["queued", "submitted", "running"])
+
+        let listed = try ServeHarness.json(try await h.request("/api/tasks/\(id)/events?limit=2", user: "alice"))
+        #expect(listed.arrayValue?.compactMap { $0["status"]?.stringValue } == ["submitted", "running"])
+        #expect(try await h.request("/api/tasks/\(id)/events", user: "bob").status == 404)
+    }
+
     @Test func metricsCountRequestsByRouteAndStatusAndSIGTERMStopsServeCleanly() async throws {
         let h = try await ServeHarness()
         defer { TestCleanup.later { await h.shutDown() } }
