@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // C libraries, found through pkg-config. Only the wrapper targets import these.
@@ -109,6 +110,17 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // `tilefleet serve`: the APEx Dispatch API-compatible HTTP API, tilefleet's own routes and the live map.
+        .target(name: "Serve", dependencies: [
+            "Coordinator", "Storage", "FleetConfig", "FleetModel", "Geo", "Messaging", "AMQP", "Postgres", "Backends",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
         .target(name: "Backends", dependencies: [
             "HTTP", "FleetModel", "FleetConfig",
@@ -122,7 +134,7 @@ let package = Package(
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
             "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage", "Messaging", "Recorder", "Timing",
-            "Coordinator", "Worker",
+            "Coordinator", "Worker", "Serve",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -161,6 +173,7 @@ let package = Package(
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "FuzzTargets", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel", "Timing"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "FleetModel", "FleetConfig", "Storage"]),
         .testTarget(name: "TilefleetCLITests", dependencies: [
             "TilefleetCLI", "Storage", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -182,6 +195,10 @@ let package = Package(
         ]),
         .testTarget(name: "WorkerIntegrationTests", dependencies: [
             "Worker", "Messaging", "Backends", "FleetConfig", "FleetModel", "AMQP", "Simulator", "HTTP", "TestSupport",
+        ]),
+        .testTarget(name: "ServeIntegrationTests", dependencies: [
+            "Serve", "Simulator", "Storage", "FleetModel", "HTTP", "TestSupport",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
         .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport", "AMQP", "Messaging", "FleetModel"]),
         .testTarget(name: "DeployIntegrationTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),

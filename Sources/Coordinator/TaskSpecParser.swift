@@ -299,9 +299,11 @@ public struct TaskSpecParser: Sendable {
         }
         var endpoint: String?
         var application: String?
-        if let service = reader.mapping(top["service"], "service", allowed: ["endpoint", "application"]) {
+        var namespace: String?
+        if let service = reader.mapping(top["service"], "service", allowed: ["endpoint", "application", "namespace"]) {
             endpoint = reader.string(service["endpoint"], "service.endpoint", required: true)
             application = reader.string(service["application"], "service.application", required: true)
+            namespace = reader.string(service["namespace"], "service.namespace")
         } else if top["service"] == nil {
             reader.report("service", "is required ({endpoint, application})")
         }
@@ -359,7 +361,7 @@ public struct TaskSpecParser: Sendable {
         fixed.removeValue(forKey: spatialParameter)
         let id = taskID(reader.string(top["id"], "id"), title: title, node: top["id"], reader)
         let process: BackendJob.Process? = application.map { url in
-            label == "openeo" ? .named(id: Self.processID(fromURL: url), namespace: url) : .named(id: Self.processID(fromURL: url), namespace: nil)
+            label == "openeo" ? .named(id: Self.processID(fromURL: url), namespace: namespace ?? url) : .named(id: Self.processID(fromURL: url), namespace: namespace)
         }
         let maxAttempts = reader.int(top["max_attempts"], "max_attempts", minimum: 1) ?? defaults.maxAttempts
         let maxRuntime = top["max_runtime"] != nil ? reader.seconds(top["max_runtime"], "max_runtime") : defaults.maxRuntimeSeconds

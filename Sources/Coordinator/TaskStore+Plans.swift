@@ -4,11 +4,13 @@ import Storage
 
 extension TaskStore {
     /// Stores a planned task and its tiles in one transaction; nothing is stored if any part fails.
+    /// `requestedBy`: the user it is stored for (nil: the process's `USER`).
     @discardableResult
-    public func insert(_ plan: TaskPlan) async throws -> Int {
+    public func insert(_ plan: TaskPlan, requestedBy: String? = nil) async throws -> Int {
         let spec = plan.spec
         let task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
-                           priority: spec.priority, maxAttempts: spec.maxAttempts, maxRuntimeSeconds: spec.maxRuntimeSeconds)
+                           priority: spec.priority, maxAttempts: spec.maxAttempts, maxRuntimeSeconds: spec.maxRuntimeSeconds,
+                           requestedBy: requestedBy)
         return try await insert(task, tiles: plan.records.lazy.map { record in
             NewTile(tileID: record.tileID, cellID: record.cellID, windowLabel: record.window?.label,
                     windowStart: record.window.map { "\($0.start)" }, windowEnd: record.window.map { "\($0.end)" },

@@ -25,6 +25,8 @@ public struct FleetConfiguration: Sendable {
     public var limits: JobLimits
     /// The key files that tag work items and events (`signing:`).
     public var signing: SigningConfiguration = SigningConfiguration()
+    /// `tilefleet serve`: API users and their token references, the map's base layer.
+    public var serve: ServeConfiguration = ServeConfiguration()
     /// `broker` / `database` → the `password_env` variable that was not set when the file was
     /// read: using that section's URL is then an error naming it (never libpq's or
     /// librabbitmq's own default password).
@@ -70,7 +72,9 @@ public struct FleetConfiguration: Sendable {
         return try parse(yaml: text, file: path, environment: environment, gridCheck: gridCheck)
     }
 
-    static let topKeys: Set<String> = ["broker", "database", "topology", "defaults", "backends", "coordinator", "recovery", "limits", "signing"]
+    static let topKeys: Set<String> = [
+        "broker", "database", "topology", "defaults", "backends", "coordinator", "recovery", "limits", "signing", "serve",
+    ]
 
     /// Parses a configuration document; every problem is reported with its key and line.
     public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -137,6 +141,9 @@ public struct FleetConfiguration: Sendable {
                 reader.report("limits.confirm_jobs", "\(value.confirmJobs) is above limits.max_jobs (\(value.maxJobs))", limits["confirm_jobs"])
             }
             configuration.limits = value
+        }
+        if let serve = top["serve"] {
+            configuration.serve = ServeConfiguration.read(serve, "serve", reader: reader)
         }
         if let backends = top["backends"] {
             configuration.backends = BackendsConfiguration.read(backends, "backends", reader: reader)

@@ -127,6 +127,7 @@ extension StatusEvent {
         for (index, asset) in assets.enumerated() {
             try MessageLimits.check(asset.href, "assets[\(index)].href", limit: MessageLimits.href)
             try MessageLimits.check(asset.title, "assets[\(index)].title", limit: MessageLimits.title)
+            try MessageLimits.check(asset.key, "assets[\(index)].key", limit: MessageLimits.title)
         }
     }
 }

@@ -64,13 +64,17 @@ public struct StatusEvent: Sendable, Codable, Equatable {
 
     /// A result link of a finished job.
     public struct Asset: Sendable, Codable, Equatable {
+        /// The platform's own name for the asset (the STAC asset key, e.g. `openEO.tif`, an OGC output
+        /// id): what a client looks the asset up by. Optional, so events of older workers still parse.
+        public var key: String?
         public var href: String
         public var type: String?
         public var roles: [String]?
         public var title: String?
         public var size: Int?
 
-        public init(href: String, type: String? = nil, roles: [String]? = nil, title: String? = nil, size: Int? = nil) {
+        public init(key: String? = nil, href: String, type: String? = nil, roles: [String]? = nil, title: String? = nil, size: Int? = nil) {
+            self.key = key
             self.href = href
             self.type = type
             self.roles = roles

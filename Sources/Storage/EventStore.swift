@@ -402,9 +402,9 @@ public struct EventStore: Sendable {
            OR excluded.job_id > coalesce(j.job_id, '')
            OR excluded.backend > coalesce(j.backend, '');
 
-        INSERT INTO assets (task_id, tile_id, attempt, href, type, roles, title, size)
+        INSERT INTO assets (task_id, tile_id, attempt, href, key, type, roles, title, size)
         SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')
-               f.task_id, f.tile_id, f.attempt, a ->> 'href', a ->> 'type',
+               f.task_id, f.tile_id, f.attempt, a ->> 'href', a ->> 'key', a ->> 'type',
                CASE WHEN jsonb_typeof(a -> 'roles') = 'array'
                     THEN ARRAY(SELECT jsonb_array_elements_text(a -> 'roles')) END,
                a ->> 'title', (a ->> 'size')::bigint

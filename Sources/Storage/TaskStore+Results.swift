@@ -2,21 +2,21 @@ import Foundation
 import Postgres
 
 extension TaskStore {
-    /// Every tile of `task` with its current attempt's assets and its trouble, in tile order.
-    public func results(task: String) async throws -> [TileResult] {
+    /// Every tile of `task` (or only `tile`) with its current attempt's assets and its trouble, in tile order.
+    public func results(task: String, tile: String? = nil) async throws -> [TileResult] {
         try await requireTask(task)
         let rows = try await connection.query("""
             SELECT t.tile_id, t.cell_id, t.window_start::text, t.window_end::text, t.geometry, t.area_km2, t.status, t.attempt,
                    t.backend_job_id, t.last_error, t.dispatched_at, t.submitted_at, t.started_at, t.finished_at,
-                   coalesce((SELECT jsonb_agg(jsonb_build_object('href', a.href, 'type', a.type, 'roles', to_jsonb(a.roles),
+                   coalesce((SELECT jsonb_agg(jsonb_build_object('href', a.href, 'key', a.key, 'type', a.type, 'roles', to_jsonb(a.roles),
                                                                  'title', a.title, 'size', a.size) ORDER BY a.href)
                              FROM assets a WHERE a.task_id = t.task_id AND a.tile_id = t.tile_id AND a.attempt = t.attempt), '[]'),
                    t.trouble, t.trouble_since, t.trouble_tries
-            FROM tiles t WHERE t.task_id = \(task) ORDER BY t.tile_id
+            FROM tiles t WHERE t.task_id = \(task) AND (\(tile)::text IS NULL OR t.tile_id = \(tile)) ORDER BY t.tile_id
             """)
         return try rows.map { row in
             let assets = try row.decode(PostgresJSON.self, at: 14).decode([StoredAsset].self).map {
-                TileResult.Asset(href: $0.href, type: $0.type, roles: $0.roles ?? [], title: $0.title, size: $0.size)
+                TileResult.Asset(href: $0.href, key: $0.key, type: $0.type, roles: $0.roles ?? [], title: $0.title, size: $0.size)
             }
             var result = TileResult(
                 task: task, tile: try row.decode(String.self, at: 0), cellID: try row.decode(String?.self, at: 1),
@@ -35,6 +35,7 @@ extension TaskStore {
 
     private struct StoredAsset: Decodable {
         var href: String
+        var key: String?
         var type: String?
         var roles: [String]?
         var title: String?

@@ -24,9 +24,13 @@ public struct TaskStore: Sendable {
         public var priority: Int
         public var maxAttempts: Int
         public var maxRuntimeSeconds: Int?
+        /// Who asked for the task: `serve`'s authenticated user, which it shows tasks to; nil
+        /// stores the `USER` of the process (the command line's operator).
+        public var requestedBy: String?
 
         public init(id: String, title: String, backend: String, spec: PostgresJSON, priority: Int = 0, maxAttempts: Int = 3,
-                    maxRuntimeSeconds: Int? = nil) {
+                    maxRuntimeSeconds: Int? = nil, requestedBy: String? = nil) {
+            self.requestedBy = requestedBy
             self.id = id
             self.title = title
             self.backend = backend
@@ -82,7 +86,7 @@ public struct TaskStore: Sendable {
     }
 
     private func store(_ task: NewTask, rows: PostgresCopyBuffer) async throws -> Int {
-        let user = ProcessInfo.processInfo.environment["USER"]
+        let user = task.requestedBy ?? ProcessInfo.processInfo.environment["USER"]
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
                 INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by)
@@ -133,8 +137,9 @@ public struct TaskStore: Sendable {
         }
     }
 
-    /// Tasks (all, or one) with their tile counts per status, newest first.
-    public func summaries(task: String? = nil) async throws -> [TaskSummary] {
+    /// Tasks (all, or one; with `requestedBy`, only that user's) with their tile counts per status,
+    /// newest first.
+    public func summaries(task: String? = nil, requestedBy: String? = nil) async throws -> [TaskSummary] {
         let rows = try await connection.query("""
             SELECT k.id, k.title, k.backend, k.status, k.priority, k.created_at,
                    coalesce((SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM tiles t
@@ -144,7 +149,8 @@ public struct TaskStore: Sendable {
                    (SELECT max(coalesce(x.finished_at, x.status_at, x.updated_at)) FROM tiles x WHERE x.task_id = k.id),
                    r.tiles, r.trouble, r.since, r.tries,
                    (SELECT count(*) FROM backend_jobs j
-                    WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL)
+                    WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL),
+                   k.requested_by, k.updated_at
             FROM tasks k
             LEFT JOIN LATERAL (
                 SELECT (sum(g.n) OVER ())::bigint AS tiles, g.trouble, g.since, g.tries
@@ -156,7 +162,8 @@ public struct TaskStore: Sendable {
                       GROUP BY x.trouble) g
                 ORDER BY g.n DESC, g.latest DESC NULLS LAST, g.trouble
                 LIMIT 1) r ON true
-            WHERE (\(task)::text IS NULL OR k.id = \(task)) ORDER BY k.created_at DESC, k.id
+            WHERE (\(task)::text IS NULL OR k.id = \(task)) AND (\(requestedBy)::text IS NULL OR k.requested_by = \(requestedBy))
+            ORDER BY k.created_at DESC, k.id
             """)
         let summaries = try rows.map { row in
             var summary = TaskSummary(id: try row.decode(String.self, at: 0), title: try row.decode(String.self, at: 1),
@@ -166,6 +173,8 @@ public struct TaskStore: Sendable {
             summary.tilesPerHour = try row.decode(Int.self, at: 7)
             summary.lastChangeAt = try row.decode(Date?.self, at: 8)
             summary.jobsMayRun = try row.decode(Int.self, at: 13)
+            summary.requestedBy = try row.decode(String?.self, at: 14)
+            summary.updatedAt = try row.decode(Date.self, at: 15)
             if let tiles = try row.decode(Int?.self, at: 9), let text = try row.decode(String?.self, at: 10),
                let since = try row.decode(Date?.self, at: 11) {
                 summary.trouble = TaskSummary.Trouble(tiles: tiles, text: text, since: since, tries: try row.decode(Int?.self, at: 12))

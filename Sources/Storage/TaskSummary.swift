@@ -16,6 +16,10 @@ public struct TaskSummary: Sendable, Hashable {
     /// Platform jobs of the task a cancel was sent for whose end tilefleet has not seen: they may
     /// still run (and cost) while their cancels are retried.
     public var jobsMayRun: Int = 0
+    /// Who asked for the task (`serve`'s user, or the operator's `USER`).
+    public var requestedBy: String?
+    /// When the task row itself last changed (created, canceled, retried).
+    public var updatedAt: Date?
     /// Tiles in flight that wait on trouble (a "try later", a failing backend call), if any do.
     public var trouble: Trouble?
 

@@ -28,13 +28,17 @@ public struct TileResult: Sendable, Hashable {
     /// A result link of the tile's current attempt.
     public struct Asset: Sendable, Hashable {
         public var href: String
+        /// The platform's name of the asset (STAC asset key, OGC output id); nil for assets
+        /// recorded before keys were kept.
+        public var key: String?
         public var type: String?
         public var roles: [String]
         public var title: String?
         public var size: Int64?
 
-        public init(href: String, type: String? = nil, roles: [String] = [], title: String? = nil, size: Int64? = nil) {
+        public init(href: String, key: String? = nil, type: String? = nil, roles: [String] = [], title: String? = nil, size: Int64? = nil) {
             self.href = href
+            self.key = key
             self.type = type
             self.roles = roles
             self.title = title

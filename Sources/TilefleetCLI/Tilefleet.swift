@@ -14,6 +14,7 @@ public struct Tilefleet: AsyncParsableCommand {
             SubmitCommand.self, CoordinatorCommand.self, StatusCommand.self, ListCommand.self, WatchCommand.self,
             CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, LogsCommand.self, ExportCommand.self,
             KeysCommand.self,
+            ServeCommand.self,
         ]
     )
 

@@ -357,7 +357,7 @@ public struct WorkItemHandler: Sendable {
     }
 
     static func asset(_ asset: BackendAsset) -> StatusEvent.Asset {
-        StatusEvent.Asset(href: asset.href, type: asset.mediaType, roles: asset.roles.isEmpty ? nil : asset.roles,
+        StatusEvent.Asset(key: MessageLimits.clipped(asset.name, to: MessageLimits.title), href: asset.href, type: asset.mediaType, roles: asset.roles.isEmpty ? nil : asset.roles,
                           title: MessageLimits.clipped(asset.title ?? asset.name, to: MessageLimits.title), size: asset.size)
     }
 

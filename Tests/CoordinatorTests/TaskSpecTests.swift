@@ -221,6 +221,16 @@ struct TaskSpecTests {
         #expect(try TaskPlan(spec: spec).records.count == 2)
     }
 
+    @Test func anAPExServiceNamespaceNamesTheProcessesNamespace() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse(#"""
+            {"title": "t", "label": "openeo", "backend": "sim",
+             "service": {"endpoint": "https://nowhere.example", "application": "https://x/ndvi.json", "namespace": "u:someone"},
+             "dimension": {"name": "spatial_extent", "values": [{"west": 4, "south": 50, "east": 4.2, "north": 50.2}]}}
+            """#, file: "apex.json")
+        #expect(spec.process == .named(id: "ndvi", namespace: "u:someone"))
+    }
+
     @Test func ordinaryValuesAreNotTakenForSecrets() {
         for text in ["SENTINEL2_L2A", "https://data.example/x.tif", "Basically fine", "eyJ-not-a-token", "2023-05-01"] {
             #expect(TaskSpecParser.looksLikeSecret(text) == nil, "\(text)")

@@ -40,8 +40,8 @@ public enum EventFixtures {
                     add(attempt, .failed, error: "Process graph rejected for tile \(i)")
                 } else {
                     add(attempt, .finished, progress: 1, assets: [
-                        StatusEvent.Asset(href: "https://sim/\(i)/openEO.tif", type: "image/tiff", roles: ["data"], title: "openEO.tif", size: 1024),
-                        StatusEvent.Asset(href: "https://sim/\(i)/job-results.json", type: "application/json", roles: ["metadata"]),
+                        StatusEvent.Asset(key: "openEO.tif", href: "https://sim/\(i)/openEO.tif", type: "image/tiff", roles: ["data"], title: "openEO.tif", size: 1024),
+                        StatusEvent.Asset(key: "job-results.json", href: "https://sim/\(i)/job-results.json", type: "application/json", roles: ["metadata"]),
                     ])
                 }
             }
@@ -55,7 +55,7 @@ public enum EventFixtures {
         for sql: PostgresQuery in [
             "SELECT task_id, tile_id, status, attempt, backend_job_id, raw_status, progress, last_error, last_error_attempt, last_error_at, submitted_at, started_at, finished_at, status_at, last_event_id FROM tiles ORDER BY 1, 2",
             "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, status_at, submitted_at, started_at, finished_at, error, error_at FROM backend_jobs ORDER BY 1, 2, 3",
-            "SELECT task_id, tile_id, attempt, href, type, roles, title, size FROM assets ORDER BY 1, 2, 3, 4",
+            "SELECT task_id, tile_id, attempt, href, key, type, roles, title, size FROM assets ORDER BY 1, 2, 3, 4",
             "SELECT count(*) FROM events",
         ] {
             for row in try await db.query(sql) {

@@ -217,7 +217,7 @@ import Worker
         #expect(d.outcome == .finished)
         #expect(d.items.isEmpty)
         #expect(d.events.map(\.status) == [.finished])
-        #expect(d.events[0].assets == [StatusEvent.Asset(href: "https://x/out.tif", type: "image/tiff", roles: ["data"], title: "out.tif")])
+        #expect(d.events[0].assets == [StatusEvent.Asset(key: "out.tif", href: "https://x/out.tif", type: "image/tiff", roles: ["data"], title: "out.tif")])
     }
 
     @Test func aFailedJobRetriesWithItsErrorLogLinesWhileAttemptsRemain() throws {
