@@ -5,6 +5,7 @@ import FleetModel
 import Foundation
 import Geo
 import Logging
+import Messaging
 import Postgres
 import Storage
 
@@ -21,7 +22,11 @@ public struct ServeFleet: Sendable {
     public let channel: AMQPChannel
     public let logger: Logger
 
-    public init(configuration: FleetConfiguration, database: PostgresConnection, channel: AMQPChannel, logger: Logger) {
+    /// Tags the cancel items this service sends (the fleet's work key).
+    public let signing: MessageSigning
+
+    public init(configuration: FleetConfiguration, database: PostgresConnection, channel: AMQPChannel, signing: MessageSigning, logger: Logger) {
+        self.signing = signing
         self.configuration = configuration
         self.database = database
         self.channel = channel
@@ -117,7 +122,7 @@ public struct ServeFleet: Sendable {
 
     /// Cancels a task, or some of its tiles, as `tilefleet cancel` does.
     public func cancel(task: String, tiles: [String]? = nil) async throws -> Canceller.Outcome {
-        let canceller = Canceller(store: store, publisher: WorkPublisher(channel: channel, topology: configuration.topology))
+        let canceller = Canceller(store: store, publisher: WorkPublisher(channel: channel, topology: configuration.topology, signing: signing))
         let outcome: Canceller.Outcome
         do {
             outcome = try await canceller.cancel(task: task, tiles: tiles)

@@ -16,7 +16,9 @@ extension TaskStore {
                        worker_id, occurred_at, recorded_at
                 FROM events WHERE task_id = \(task) AND (\(since)::timestamptz IS NULL OR recorded_at >= \(since)::timestamptz)
                 ORDER BY CASE WHEN \(since)::timestamptz IS NULL THEN recorded_at END DESC,
-                         CASE WHEN \(since)::timestamptz IS NOT NULL THEN recorded_at END ASC, event_id
+                         CASE WHEN \(since)::timestamptz IS NULL THEN occurred_at END DESC,
+                         CASE WHEN \(since)::timestamptz IS NOT NULL THEN recorded_at END ASC,
+                         CASE WHEN \(since)::timestamptz IS NOT NULL THEN occurred_at END ASC, event_id
                 LIMIT \(limit)) e
             ORDER BY recorded_at, occurred_at, event_id
             """)

@@ -55,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
         let channel = try await amqp.openChannel()
         try await configuration.topology.declare(on: channel)
         try await channel.enablePublisherConfirms()
-        let fleet = ServeFleet(configuration: configuration, database: database, channel: channel, logger: logger)
+        let fleet = ServeFleet(configuration: configuration, database: database, channel: channel,
+                               signing: try MessageSigning(configuration.signing), logger: logger)
         let service = ServeService(fleet: fleet, tokens: tokens, host: host, port: port, registry: PrometheusCollectorRegistry(),
                                    leafletDirectory: leafletDirectory, logger: logger) { port in
             logger.info("serving", metadata: ["host": "\(host)", "port": "\(port)", "users": "\(tokens.userNames.joined(separator: ","))"])
