@@ -106,9 +106,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
+        // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas, programs on the workers' hosts) behind `Backend`.
         .target(name: "Backends", dependencies: [
-            "HTTP", "FleetModel", "FleetConfig",
+            "HTTP", "FleetModel", "FleetConfig", "ChildProcess", "Timing",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "BackendsIntegrationTests", dependencies: [
-            "Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "Coordinator", "Storage", "TestSupport",
+            "Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "Coordinator", "Storage", "TestSupport", "ChildProcess",
         ]),
         // The adapters' contract against real third-party servers from PyPI (`make real-servers`).
         .testTarget(name: "BackendsContractIntegrationTests", dependencies: ["Backends", "FleetConfig", "FleetModel", "HTTP", "TestSupport"]),
