@@ -98,6 +98,14 @@ public struct TaskSpecParser: Sendable {
         for dimension in split?.dimensions ?? [] {
             checkSecrets(dimension.values, "split.dimensions.\(dimension.name)", reader)
         }
+        if let backend, let process, let kind = configuration.backends.backends.first(where: { $0.name == backend })?.kind {
+            let isCommand: Bool
+            if case .command = process { isCommand = true } else { isCommand = false }
+            if isCommand != (kind == .command) {
+                reader.report("service", isCommand ? "a command runs on a command backend; '\(backend)' is \(kind.rawValue)"
+                                                   : "the command backend '\(backend)' runs programs: give service.command", top["service"])
+            }
+        }
         guard let title, let backend, let id, let process, let split else { return nil }
         var spec = TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
                             jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
@@ -109,15 +117,15 @@ public struct TaskSpecParser: Sendable {
 
     private func service(_ node: Node?, _ reader: ConfigReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {
         guard let node else {
-            reader.report("service", "is required (process_graph, udp, process, or function)")
+            reader.report("service", "is required (process_graph, udp, process, function, or command)")
             return (nil, nil, [:])
         }
-        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain"]) else {
+        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain", "command"]) else {
             return (nil, nil, [:])
         }
-        let kinds = ["process_graph", "udp", "process", "function"].filter { members[$0] != nil }
+        let kinds = ["process_graph", "udp", "process", "function", "command"].filter { members[$0] != nil }
         guard kinds.count == 1 else {
-            reader.report("service", kinds.isEmpty ? "needs one of process_graph (file), udp (URL), process (OGC id) or function (EOCanvas)"
+            reader.report("service", kinds.isEmpty ? "needs one of process_graph (file), udp (URL), process (OGC id), function (EOCanvas) or command (a program)"
                                                    : "give only one of \(kinds.joined(separator: ", "))", node)
             return (nil, nil, [:])
         }
@@ -146,6 +154,20 @@ public struct TaskSpecParser: Sendable {
             }
             let id = reader.string(members["id"], "service.id") ?? Self.processID(fromURL: url)
             return (.named(id: id, namespace: url), url, [:])
+        case "command":
+            guard let arguments = reader.strings(members["command"], "service.command") else { return (nil, nil, [:]) }
+            guard let program = arguments.first, !program.isEmpty else {
+                reader.report("service.command", "expected a list: the program, then its arguments", members["command"])
+                return (nil, nil, [:])
+            }
+            // Files next to the spec (`python3 tile.py`) are named by their absolute path, as the workers run
+            // the program in a directory of its own; they must exist at that path on the workers' hosts.
+            let resolved = arguments.map { argument -> String in
+                guard !argument.hasPrefix("/"), !argument.hasPrefix("-"), !argument.isEmpty else { return argument }
+                let full = URL(fileURLWithPath: baseDirectory).appendingPathComponent(argument).standardizedFileURL.path
+                return FileManager.default.fileExists(atPath: full) ? full : argument
+            }
+            return (.command(resolved), resolved.joined(separator: " "), [:])
         case "process":
             guard let id = reader.string(members["process"], "service.process") else { return (nil, nil, [:]) }
             return (.named(id: id, namespace: reader.string(members["namespace"], "service.namespace")), id, [:])

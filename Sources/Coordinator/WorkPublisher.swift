@@ -2,7 +2,7 @@ import AMQP
 import FleetModel
 import Messaging
 
-/// Publishes work items to `<prefix>.work` (routing key = backend), persistent, and waits for the
+/// Publishes work items to `<prefix>.work` (routing key = backend, or `<backend>@<host>`), persistent, and waits for the
 /// broker's confirms before returning.
 public struct WorkPublisher: Sendable {
     public let channel: AMQPChannel
@@ -17,7 +17,7 @@ public struct WorkPublisher: Sendable {
     public func publish(_ items: [WorkItem]) async throws {
         guard !items.isEmpty else { return }
         for item in items {
-            try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: item.backend,
+            try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: item.routingKey,
                                       properties: AMQPProperties(contentType: "application/json", deliveryMode: .persistent))
         }
         try await channel.waitForConfirms()

@@ -26,6 +26,8 @@ import Timing
 ///   links; on `failed` the platform's own error (its error-level log lines, else the status
 ///   text), then a retry (`retrying` + a submit of the next attempt) while attempts remain; a job
 ///   beyond `max_runtime` is cancelled and counts as failed.
+/// - host: with ``WorkerPolicy/host`` (a command backend), the polls of a submitted job go to this
+///   host's queue, and a poll or cancel of another host's job is passed on to that host's queue.
 /// - cancel: cancel the job, publish `canceled`. A cancel for an attempt whose job is not known yet
 ///   (its submit was still queued) looks the job up by idempotency key, again after the poll delay
 ///   while none is found, up to `cancelLookups` times.
@@ -77,6 +79,13 @@ public struct WorkItemHandler: Sendable {
     public mutating func start(now: Date) -> Step {
         if item.kind != .cancel, let lease = item.leaseUntil, now > lease {
             return finish(WorkerDecision(outcome: .lapsed), now: now)
+        }
+        if let here = policy.host, item.kind != .submit, let jobID = item.backendJobID,
+           let there = CommandBackend.parse(jobID: jobID)?.host, there != here {
+            // Only the job's host can see it: pass the item on to that host's queue.
+            var moved = item
+            moved.host = there
+            return finish(WorkerDecision(items: [.init(item: moved, tier: nil)], outcome: .deferred), now: now)
         }
         switch item.kind {
         case .submit:
@@ -230,6 +239,7 @@ public struct WorkItemHandler: Sendable {
         poll.lastRawStatus = nil
         poll.mayExist = nil
         poll.submittedAt = now
+        poll.host = policy.host
         let delay = policy.pollDelay(after: 0)
         poll.notBefore = now.addingTimeInterval(delay.inSeconds)
         let event = self.event(.submitted, now: now, jobID: jobID)

@@ -49,13 +49,21 @@ public struct WorkerService: Service {
         let publishChannel = try await amqp.openChannel()
         try await publishChannel.enablePublisherConfirms(window: configuration.confirmWindow)
         var opened: [PersistentConsumer] = []
+        var queues: [String] = []
         for name in backends.keys.sorted() {
-            opened.append(try await PersistentConsumer.consume(queue: topology.workQueue(backend: name), on: consumeChannel,
-                                                               topology: topology, logger: logger))
+            queues.append(topology.workQueue(backend: name))
+            // A command backend's jobs run on this host: their polls and cancels come to its own queue.
+            if let host = backends[name]?.policy.host {
+                try await topology.declareHostQueue(backend: name, host: host, on: consumeChannel)
+                queues.append(topology.workQueue(backend: name, host: host))
+            }
+        }
+        for queue in queues {
+            opened.append(try await PersistentConsumer.consume(queue: queue, on: consumeChannel, topology: topology, logger: logger))
         }
         let consumers = opened
         logger.info("worker consuming", metadata: [
-            "queues": "\(backends.keys.sorted().map(topology.workQueue(backend:)).joined(separator: ","))",
+            "queues": "\(queues.joined(separator: ","))",
             "prefetch": "\(configuration.prefetch)", "worker": "\(configuration.identity)",
         ])
 
@@ -218,12 +226,12 @@ public struct WorkerService: Service {
                 let exchange = publication.tier.map(topology.waitExchange(seconds:)) ?? topology.workExchange
                 group.addTask {
                     try await channel.publishConfirmed(publication.item.encoded(), exchange: exchange,
-                                                       routingKey: publication.item.backend, properties: json)
+                                                       routingKey: publication.item.routingKey, properties: json)
                 }
             }
             if case .deadLetter(let reason) = decision.settlement {
                 group.addTask {
-                    try await topology.deadLetter(delivery, reason: reason, sourceQueue: topology.workQueue(backend: delivery.routingKey),
+                    try await topology.deadLetter(delivery, reason: reason, sourceQueue: "\(topology.prefix).work.\(delivery.routingKey)",
                                                   on: channel)
                 }
             }
