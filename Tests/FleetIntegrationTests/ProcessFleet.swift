@@ -17,9 +17,9 @@ struct ProcessFleet {
     let amqpURL: String
 
     /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
-    /// `extra`: more top-level sections.
+    /// `moreBackends`: more backends (YAML list items); `extra`: more top-level sections.
     static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
-                      backendExtra: String = "", extra: String = "") async throws -> ProcessFleet {
+                      backendExtra: String = "", moreBackends: String = "", extra: String = "") async throws -> ProcessFleet {
         let db = try await TestDatabase.create()
         let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
@@ -46,6 +46,7 @@ struct ProcessFleet {
             poll: { min_interval: 1s, max_interval: 2s }
             auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
         \(backendExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        \(moreBackends.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         \(extra)
         """.write(toFile: config, atomically: true, encoding: .utf8)
         return ProcessFleet(db: db, simulator: simulator, server: server, directory: directory, config: config, prefix: prefix,
