@@ -90,7 +90,7 @@ let package = Package(
 
         // The coordinator: fleet configuration, task specs, tiling into stored tiles, dispatch within max_active.
         .target(name: "Coordinator", dependencies: [
-            "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel",
+            "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel", "Backends", "HTTP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),

@@ -106,13 +106,50 @@ public struct TaskSpecParser: Sendable {
                                                    : "the command backend '\(backend)' runs programs: give service.command", top["service"])
             }
         }
+        let deploy = deployPackage(top["service"], process: process, backend: backend, reader)
         guard let title, let backend, let id, let process, let split else { return nil }
         var spec = TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
                             jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
                             temporalParameter: temporal, split: split, maxAttempts: maxAttempts, maxRuntimeSeconds: maxRuntime,
                             priority: priority, postJob: postJob)
         spec.tileInputGiven = tileInputGiven
+        spec.deploy = deploy
         return spec
+    }
+
+    /// `service.deploy`: the application package file of `service.process`, for an OGC backend.
+    private func deployPackage(_ node: Node?, process: BackendJob.Process?, backend: String?, _ reader: ConfigReader) -> ProcessPackage? {
+        guard let deploy = node?.mapping?["deploy"] else { return nil }
+        guard case .named(let id, _)? = process, node?.mapping?["process"] != nil else {
+            reader.report("service.deploy", "deploys the OGC process named by service.process; give process: <id> with it", deploy)
+            return nil
+        }
+        if let backend, let kind = configuration.backends.backends.first(where: { $0.name == backend })?.kind, kind != .ogc {
+            reader.report("service.deploy", "deploying a package is OGC API – Processes Part 2; '\(backend)' is \(kind.rawValue)", deploy)
+            return nil
+        }
+        guard let path = reader.string(deploy, "service.deploy") else { return nil }
+        let text: String
+        switch readFile(path) {
+        case .success(let contents): text = contents
+        case .failure(let problem):
+            reader.report("service.deploy", "cannot read '\(path)': \(problem.reason)", deploy)
+            return nil
+        }
+        let contentType = ProcessPackage.contentType(path: path, text: text)
+        if contentType == "application/ogcapppkg+json" {
+            guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), value["executionUnit"] != nil else {
+                let syntax = JSONSyntax.problem(in: text).map { " (\($0))" } ?? ""
+                reader.report("service.deploy", "'\(path)' is not an OGC application package ({processDescription, executionUnit})\(syntax)", deploy)
+                return nil
+            }
+            let named = value["processDescription"]?["id"]?.stringValue ?? value["processDescription"]?["process"]?["id"]?.stringValue
+            if let named, named != id {
+                reader.report("service.deploy", "'\(path)' deploys the process '\(named)', but service.process is '\(id)'", deploy)
+                return nil
+            }
+        }
+        return ProcessPackage(processID: id, contentType: contentType, body: text, source: path)
     }
 
     private func service(_ node: Node?, _ reader: ConfigReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {
@@ -120,7 +157,7 @@ public struct TaskSpecParser: Sendable {
             reader.report("service", "is required (process_graph, udp, process, function, or command)")
             return (nil, nil, [:])
         }
-        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain", "command"]) else {
+        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain", "command", "deploy"]) else {
             return (nil, nil, [:])
         }
         let kinds = ["process_graph", "udp", "process", "function", "command"].filter { members[$0] != nil }
@@ -170,6 +207,9 @@ public struct TaskSpecParser: Sendable {
             return (.command(resolved), resolved.joined(separator: " "), [:])
         case "process":
             guard let id = reader.string(members["process"], "service.process") else { return (nil, nil, [:]) }
+            if members["deploy"] != nil, members["namespace"] != nil {
+                reader.report("service.namespace", "a deployed process has no namespace", members["namespace"])
+            }
             return (.named(id: id, namespace: reader.string(members["namespace"], "service.namespace")), id, [:])
         default:
             guard let function = reader.string(members["function"], "service.function") else { return (nil, nil, [:]) }
