@@ -58,6 +58,9 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     /// The host whose queue the item goes to (`<backend>@<host>`): set on the polls and cancels of
     /// a command backend's job, which only that host can see. Absent: the backend's queue.
     public var host: String?
+    /// A one-shot poll a platform's callback asked for: it looks at the job now and carries the work
+    /// on only when the job has ended (the item it was copied from keeps polling). Absent: false.
+    public var wake: Bool?
 
     /// Where the work exchange routes the item: the backend's name, or `<backend>@<host>`.
     public var routingKey: String { host.map { "\(backend)@\($0)" } ?? backend }
@@ -65,7 +68,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     public init(kind: Kind, task: String, tile: String, attempt: Int = 1, maxAttempts: Int = 3, backend: String,
                 job: BackendJob, backendJobID: String? = nil, pollCount: Int = 0, notBefore: Date? = nil,
                 submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil, mayExist: Bool? = nil,
-                leaseUntil: Date? = nil, aliveAt: Date? = nil, host: String? = nil) {
+                leaseUntil: Date? = nil, aliveAt: Date? = nil, host: String? = nil, wake: Bool? = nil) {
         self.schema = Self.schema
         self.kind = kind
         self.task = task
@@ -85,6 +88,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         self.leaseUntil = leaseUntil
         self.aliveAt = aliveAt
         self.host = host
+        self.wake = wake
     }
 
     /// The key of one tile attempt; the same as `backend_jobs.idempotency_key` in PostgreSQL.
@@ -93,7 +97,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, kind, task, tile, attempt, backend, job, host
+        case schema, kind, task, tile, attempt, backend, job, host, wake
         case maxAttempts = "max_attempts"
         case idempotencyKey = "idempotency_key"
         case backendJobID = "backend_job_id"

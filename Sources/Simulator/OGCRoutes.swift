@@ -78,6 +78,14 @@ struct OGCRoutes: Sendable {
                 }
                 return SimulatorJSON.response(object: Self.outputs(finished, origin: origin))
             }
+            if let subscriber = SubscriberCalls.Subscriber(body["subscriber"]), let started = store.job(job.id, user: user)?.started {
+                let runningAt = started.addingTimeInterval(job.queueSeconds)
+                store.subscriberCalls.schedule(subscriber, runningAt: runningAt, endsAt: runningAt.addingTimeInterval(job.runSeconds),
+                                               phase: { store.job(job.id, user: user)?.phase(at: $0) }) { phase in
+                    guard let current = store.job(job.id, user: user) else { return [:] }
+                    return phase == .finished ? Self.outputs(current, origin: origin) : Self.statusInfo(current, now: Date(), origin: origin)
+                }
+            }
             let location = origin + "/ogc/jobs/\(job.id)"
             switch store.configuration.ogcCreatedBody {
             case "null":

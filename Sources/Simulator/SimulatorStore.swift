@@ -6,6 +6,8 @@ final class SimulatorStore: @unchecked Sendable {
     let configuration: SimulatorConfiguration
     /// The OGC processes deployed through Part 2 (a lock of their own).
     let deployed = DeployedProcesses()
+    /// The OGC jobs' subscriber callbacks (a lock of their own).
+    let subscriberCalls = SubscriberCalls()
     private var jobs: [String: SimulatedJob] = [:]
     private var jobsByUser: [String: [String]] = [:]
     private var activeByUser: [String: Set<String>] = [:]

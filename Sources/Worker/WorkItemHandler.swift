@@ -28,6 +28,10 @@ import Timing
 ///   beyond `max_runtime` is cancelled and counts as failed.
 /// - host: with ``WorkerPolicy/host`` (a command backend), the polls of a submitted job go to this
 ///   host's queue, and a poll or cancel of another host's job is passed on to that host's queue.
+/// - callbacks: a job submitted with subscriber URLs (the worker's ``CallbackRegistry``) is polled
+///   every `poll.max_interval` only, as a safety net; a callback sends a one-shot ``WorkItem/wake``
+///   poll, which ends the tile when the job finished and otherwise publishes no follow-up (a failed
+///   job is left to the chain, the one place that may start the next attempt).
 /// - cancel: cancel the job, publish `canceled`. A cancel for an attempt whose job is not known yet
 ///   (its submit was still queued) looks the job up by idempotency key, again after the poll delay
 ///   while none is found, up to `cancelLookups` times.
@@ -240,7 +244,8 @@ public struct WorkItemHandler: Sendable {
         poll.mayExist = nil
         poll.submittedAt = now
         poll.host = policy.host
-        let delay = policy.pollDelay(after: 0)
+        poll.wake = nil
+        let delay = self.pollDelay(after: 0)
         poll.notBefore = now.addingTimeInterval(delay.inSeconds)
         let event = self.event(.submitted, now: now, jobID: jobID)
         return WorkerDecision(events: [event], items: [.init(item: poll, tier: policy.tier(for: delay))], outcome: .submitted)
@@ -254,6 +259,10 @@ public struct WorkItemHandler: Sendable {
     }
 
     private mutating func polled(_ status: BackendJobStatus, now: Date) -> Step {
+        if item.wake == true, status.status == .failed || status.status == .canceled {
+            // A failure starts the next attempt: only the poll chain may do that, once.
+            return finish(WorkerDecision(outcome: .polled), now: now)
+        }
         switch status.status {
         case .finished:
             state = .fetchingResults(status)
@@ -273,8 +282,12 @@ public struct WorkItemHandler: Sendable {
                 events.append(event(status.status == .running ? .running : .submitted, now: now, rawStatus: status.rawStatus,
                                     progress: status.progress.map { min(max($0 / 100, 0), 1) }, message: status.message))
             }
+            if item.wake == true {
+                // The poll chain it was copied from carries on; a wake only looks.
+                return finish(WorkerDecision(events: events, outcome: .polled), now: now)
+            }
             let next = pollAgain(now: now, rawStatus: status.rawStatus)
-            let delay = policy.pollDelay(after: next.pollCount - 1)
+            let delay = self.pollDelay(after: next.pollCount - 1)
             return finish(WorkerDecision(events: events, items: [.init(item: next, tier: policy.tier(for: delay))], outcome: .polled), now: now)
         }
     }
@@ -284,8 +297,14 @@ public struct WorkItemHandler: Sendable {
         var next = item
         next.pollCount += 1
         next.lastRawStatus = rawStatus
-        next.notBefore = now.addingTimeInterval(policy.pollDelay(after: item.pollCount).inSeconds)
+        next.notBefore = now.addingTimeInterval(self.pollDelay(after: item.pollCount).inSeconds)
         return next
+    }
+
+    /// The delay before the next poll: growing from `poll.min_interval`, or `poll.max_interval` at
+    /// once for a job that calls back (its subscriber URLs wake it; these polls are the safety net).
+    func pollDelay(after polls: Int) -> Duration {
+        item.job.subscriber?.successUri != nil ? policy.pollMaximum : policy.pollDelay(after: polls)
     }
 
     /// `again` back after a "try later" or a transient failure, with the growing defer delay and a

@@ -28,10 +28,12 @@ public struct WorkerService: Service {
     /// Which failing backend calls to log, so a backend that keeps failing is a warning now and
     /// then (with the count held back), not a line every few seconds.
     public let failureLog = FailureLogThrottle.Shared()
+    /// Where OGC API – Processes jobs call back (``CallbackReceiver``); nil: jobs are polled only.
+    public let callbacks: CallbackRegistry?
 
     public init(amqp: AMQPConnection, topology: Topology, backends: [String: WorkerBackend],
                 configuration: WorkerConfiguration = WorkerConfiguration(), metrics: WorkerMetrics = WorkerMetrics(),
-                logger: Logger = Logger(label: "tilefleet.worker")) {
+                callbacks: CallbackRegistry? = nil, logger: Logger = Logger(label: "tilefleet.worker")) {
         var topology = topology
         topology.backends = Array(Set(topology.backends).union(backends.keys)).sorted()
         self.amqp = amqp
@@ -39,6 +41,7 @@ public struct WorkerService: Service {
         self.backends = backends
         self.configuration = configuration
         self.metrics = metrics
+        self.callbacks = callbacks
         self.logger = logger
     }
 
@@ -79,6 +82,19 @@ public struct WorkerService: Service {
             }
         }
         defer { connectionEvents.cancel() }
+        // The polls callbacks ask for, published at once (a lost one leaves the job to its poll chain).
+        let wakes = Task { [callbacks, topology, logger] in
+            guard let callbacks else { return }
+            for await item in callbacks.wakes {
+                do {
+                    try await publishChannel.publishConfirmed(item.encoded(), exchange: topology.workExchange, routingKey: item.routingKey,
+                                                              properties: AMQPProperties(contentType: "application/json"))
+                } catch {
+                    logger.warning("callback poll not published; the job's poll chain carries on", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { wakes.cancel() }
 
         // A consumer the broker cancels is consumed again (PersistentConsumer); one that ends for
         // another reason fails the worker, which then exits non-zero instead of 0 with work queued.
@@ -134,15 +150,24 @@ public struct WorkerService: Service {
         var kind = "unknown"
         let decision: WorkerDecision
         var logger = self.logger
+        var token: String?
         do {
-            let item = try WorkItem.decode(delivery.body)
+            var item = try WorkItem.decode(delivery.body)
             kind = item.kind.rawValue
             logger[metadataKey: "task"] = "\(item.task)"
             logger[metadataKey: "tile"] = "\(item.tile)"
             logger[metadataKey: "attempt"] = "\(item.attempt)"
             logger[metadataKey: "kind"] = "\(kind)"
             if let backend = backends[item.backend] {
+                if let callbacks, item.kind == .submit, backend.backend is OGCProcessesBackend,
+                   !WorkItemHandler(item: item, redelivered: delivery.redelivered, policy: backend.policy, worker: "").mustFindFirst {
+                    // A fresh submit: the job will call this worker back when it succeeds.
+                    let registered = callbacks.register()
+                    token = registered.token
+                    item.job.subscriber = registered.subscriber
+                }
                 guard let made = await decide(item, redelivered: delivery.redelivered, backend: backend, logger: logger) else {
+                    if let token { callbacks?.forget(token) }
                     return  // cancelled by the shutdown deadline: left unacked
                 }
                 decision = made
@@ -155,6 +180,13 @@ public struct WorkerService: Service {
         if Task.isCancelled { return }
         do {
             try await apply(decision, to: delivery, on: publishChannel)
+            if let token, let callbacks {
+                if decision.outcome == .submitted, let poll = decision.items.first(where: { $0.item.kind == .poll })?.item {
+                    callbacks.attach(token, poll: poll)
+                } else {
+                    callbacks.forget(token)
+                }
+            }
             try consumeChannel.ack(delivery)
             metrics.handled(kind: kind, outcome: decision.outcome.rawValue)
             if case .deadLetter(let reason) = decision.settlement {

@@ -553,4 +553,34 @@ import Worker
         #expect(next.kind == .submit && next.attempt == 2)
         #expect(next.host == nil && next.routingKey == "sim")
     }
+
+    // MARK: Callbacks
+
+    static func subscribed(_ item: WorkItem) -> WorkItem {
+        var item = item
+        item.job.subscriber = BackendJob.Subscriber(successUri: "http://w:9480/callbacks/abc")
+        return item
+    }
+
+    @Test func aJobThatCallsBackIsPolledAtTheLongestIntervalOnly() throws {
+        let (_, submitted) = Self.run(Self.subscribed(Self.item()), answers: [.submitted(jobID: "j-1")])
+        #expect(submitted?.items.first?.tier == 300)
+        let (_, polled) = Self.run(Self.subscribed(Self.item(.poll, jobID: "j-1")), answers: [.status(BackendJobStatus(status: .running, rawStatus: "running"))])
+        #expect(polled?.items.first?.tier == 300)
+    }
+
+    @Test func aWakePollLooksWithoutCarryingTheChainOn() throws {
+        var wake = Self.subscribed(Self.item(.poll, jobID: "j-1", lastRaw: "running"))
+        wake.wake = true
+        let (_, running) = Self.run(wake, answers: [.status(BackendJobStatus(status: .running, rawStatus: "running"))])
+        #expect(running?.items.isEmpty == true && running?.events.isEmpty == true)
+        // A failure is left to the chain: only it may start the next attempt.
+        let (calls, failed) = Self.run(wake, answers: [.status(BackendJobStatus(status: .failed, rawStatus: "failed"))])
+        #expect(calls == [.status(jobID: "j-1")])
+        #expect(failed?.items.isEmpty == true && failed?.events.isEmpty == true)
+        // A finished job ends the tile at once.
+        let (_, finished) = Self.run(wake, answers: [.status(BackendJobStatus(status: .finished, rawStatus: "successful")), .results([])])
+        #expect(finished?.outcome == .finished)
+        #expect(finished?.events.map(\.status) == [.finished])
+    }
 }
