@@ -297,6 +297,9 @@ public struct WorkItemHandler: Sendable {
         var next = item
         next.pollCount += 1
         next.lastRawStatus = rawStatus
+        if let here = policy.host, CommandBackend.parse(jobID: jobID)?.host == here {
+            next.host = here  // a republished poll came by the backend's queue: the next goes to this host's
+        }
         next.notBefore = now.addingTimeInterval(self.pollDelay(after: item.pollCount).inSeconds)
         return next
     }

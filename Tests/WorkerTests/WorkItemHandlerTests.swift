@@ -540,9 +540,10 @@ import Worker
             #expect(d.items[0].item.kind == kind)
             #expect(d.items[0].tier == nil)
         }
-        // Its own host's job is polled here.
-        let (calls, _) = Self.runCommand(Self.item(.poll, jobID: "host-a/k"), answers: [])
+        // Its own host's job is polled here, and its next poll goes to this host's queue.
+        let (calls, own) = Self.runCommand(Self.item(.poll, jobID: "host-a/k"), answers: [.status(BackendJobStatus(status: .running, rawStatus: "running"))])
         #expect(calls == [.status(jobID: "host-a/k")])
+        #expect(own?.items.first?.item.routingKey == "sim@host-a")
     }
 
     @Test func theNextAttemptOfAFailedCommandJobMayRunOnAnyHost() throws {
