@@ -88,4 +88,57 @@ import Glibc
         for pid in pids { #expect(TestEnvironment.stop(pid, signal: SIGTERM) == 0) }
         pids = []
     }
+
+    /// A job survives as a job: the worker that started a program is killed while it runs; another
+    /// worker on the host picks up the job's polls, finds the program still running under its
+    /// supervisor and finishes the tile. The program ran once.
+    @Test func aProgramOutlivesTheWorkerThatStartedIt() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-outlive-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let fleet = try await ProcessFleet.start(maxActive: 2, simulator: SimulatorConfiguration(), moreBackends: """
+            - name: local
+              kind: command
+              max_active: 2
+              poll: { min_interval: 1s, max_interval: 2s }
+              command: { work_dir: \(root)/jobs, supervisor: \(TestEnvironment.tilefleetBinary) }
+            """)
+        defer {
+            TestCleanup.later { await fleet.stop() }
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        try """
+            import os, time
+            open("\(root)/starts", "a").write(os.environ["TILEFLEET_JOB_ID"] + "\\n")
+            while not os.path.exists("\(root)/go"):
+                time.sleep(0.05)
+            open(os.path.join(os.environ["TILEFLEET_OUTPUT_DIR"], "done.txt"), "w").write("done")
+            """.write(toFile: root + "/slow.py", atomically: true, encoding: .utf8)
+        try """
+            id: outlive
+            title: outlive
+            backend: local
+            service: { command: [python3, slow.py] }
+            tile: { input: bbox-native }
+            split: { aoi: "6.95,50.93,6.96,50.935", grid: "crs:32632:2560" }
+            max_attempts: 1
+            """.write(toFile: root + "/task.yaml", atomically: true, encoding: .utf8)
+        var pids = [try fleet.spawn("recorder", ["recorder"]), try fleet.spawn("coordinator", ["coordinator"])]
+        let first = try fleet.spawn("worker-1", ["worker", "--no-metrics"])
+        defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
+        let (status, output) = try fleet.run(["submit", "--offline", root + "/task.yaml"])
+        #expect(status == 0, "\(output)")
+        let tiles = try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'outlive'")
+        #expect(tiles == 1)
+        // The program runs: the worker that started it is killed.
+        try await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: root + "/starts") }
+        TestEnvironment.stop(first, signal: SIGKILL)
+        pids.append(try fleet.spawn("worker-2", ["worker", "--no-metrics"]))
+        FileManager.default.createFile(atPath: root + "/go", contents: Data())
+        let finished = try await eventually(timeout: .seconds(120)) {
+            try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'outlive' AND status = 'finished'") == 1
+        }
+        #expect(finished)
+        #expect(try String(contentsOfFile: root + "/starts", encoding: .utf8).split(separator: "\n").count == 1, "the program started twice")
+        #expect(try await fleet.count("SELECT count(*) FROM assets WHERE task_id = 'outlive' AND href LIKE 'file://%/done.txt'") == 1)
+    }
 }
