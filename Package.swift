@@ -66,6 +66,7 @@ let package = Package(
 
         // The bundled platform simulator: openEO, OGC API – Processes and EOCanvas subsets, jobs in memory.
         .target(name: "Simulator", dependencies: [
+            "HTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -94,7 +95,7 @@ let package = Package(
 
         // The coordinator: fleet configuration, task specs, tiling into stored tiles, dispatch within max_active.
         .target(name: "Coordinator", dependencies: [
-            "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel",
+            "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel", "Backends", "HTTP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
@@ -121,9 +122,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
-        // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas) behind `Backend`.
+        // One adapter per processing platform (openEO, OGC API – Processes, EOCanvas, programs on the workers' hosts) behind `Backend`.
         .target(name: "Backends", dependencies: [
-            "HTTP", "FleetModel", "FleetConfig",
+            "HTTP", "FleetModel", "FleetConfig", "ChildProcess", "Timing",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -181,7 +182,7 @@ let package = Package(
         .testTarget(name: "AMQPIntegrationTests", dependencies: ["AMQP", "TestSupport"]),
         .testTarget(name: "PostgresIntegrationTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "BackendsIntegrationTests", dependencies: [
-            "Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "Coordinator", "Storage", "TestSupport",
+            "Backends", "FleetConfig", "Simulator", "HTTP", "Geo", "FleetModel", "Coordinator", "Storage", "TestSupport", "ChildProcess",
         ]),
         // The adapters' contract against real third-party servers from PyPI (`make real-servers`).
         .testTarget(name: "BackendsContractIntegrationTests", dependencies: ["Backends", "FleetConfig", "FleetModel", "HTTP", "TestSupport"]),

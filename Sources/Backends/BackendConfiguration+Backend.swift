@@ -20,6 +20,11 @@ extension BackendConfiguration {
         case .openEO: return OpenEOBackend(name: self.name, baseURL: self.url, transport: transport)
         case .ogc: return OGCProcessesBackend(name: self.name, baseURL: self.url, transport: transport)
         case .eocanvas: return EOCanvasBackend(name: self.name, baseURL: self.url, transport: transport)
+        case .command:
+            guard let settings = self.command else {
+                throw BackendError.configuration(message: "backend \(self.name): a command backend needs its command settings (command.work_dir)")
+            }
+            return CommandBackend(name: self.name, settings: settings)
         }
     }
 

@@ -135,6 +135,30 @@ extension EOCanvasBackend {
     /// `[{timestamp, message}]`.
     static func parseLogs(_ body: Data) throws -> [BackendLogEntry] {
         let items = try OpenEOBackend.decode(body, what: "log list").arrayValue ?? []
-        return items.map { BackendLogEntry(message: $0["message"]?.stringValue ?? "", time: $0["timestamp"]?.stringValue) }
+        return items.map { item in
+            let line = item["message"]?.stringValue ?? ""
+            let (level, text) = Self.logfmt(line)
+            return BackendLogEntry(level: level, message: text, time: item["timestamp"]?.stringValue)
+        }
+    }
+
+    /// The level and text of a log line in the workflow executor's logfmt, as EOCanvas returns them
+    /// (`time="2025-04-01T16:49:53.796Z" level=info msg="Starting Workflow Executor" version=v3.5.7`):
+    /// `level` as `error` (also `fatal`, `panic`), `warning` (`warn`), `info` or `debug`, and the
+    /// `msg` value with the other fields after it; a line without `level=` is kept as it is, with no level.
+    static func logfmt(_ line: String) -> (level: String?, text: String) {
+        guard let levelRange = line.range(of: #"(^|\s)level=([A-Za-z]+)"#, options: .regularExpression) else { return (nil, line) }
+        let word = line[levelRange].split(separator: "=").last.map { $0.lowercased() } ?? ""
+        let level: String? = switch word {
+        case "error", "fatal", "panic": "error"
+        case "warning", "warn": "warning"
+        case "info", "debug", "trace": word == "trace" ? "debug" : word
+        default: nil
+        }
+        guard let msgRange = line.range(of: #"(^|\s)msg="((\\.|[^"\\])*)""#, options: .regularExpression) else { return (level, line) }
+        var message = String(line[msgRange].drop { $0 != "\"" }.dropFirst().dropLast())
+        message = message.replacingOccurrences(of: "\\\"", with: "\"")
+        let rest = line[msgRange.upperBound...].trimmingCharacters(in: .whitespaces)
+        return (level, rest.isEmpty ? message : "\(message) (\(rest))")
     }
 }

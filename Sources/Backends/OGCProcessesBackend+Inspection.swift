@@ -32,7 +32,7 @@ extension OGCProcessesBackend: BackendInspection {
     /// `GET /processes/{id}`: its `inputs` (an object by id, or a list with `id`s).
     public func describe(_ process: BackendJob.Process) async throws -> ServiceDescription? {
         guard case .named(let id, _) = process else {
-            throw BackendError.configuration(message: "an OGC API – Processes job needs a process id, not a process graph")
+            throw BackendError.configuration(message: "an OGC API – Processes job needs a process id, not a process graph or a command")
         }
         let response: HTTPClient.Response
         do {
@@ -63,7 +63,7 @@ extension OGCProcessesBackend: BackendInspection {
 
     public func submitRequest(for job: BackendJob, idempotencyKey: String) throws -> SubmitRequest {
         guard case .named(let processID, _) = job.process else {
-            throw BackendError.configuration(message: "an OGC API – Processes job needs a process id, not a process graph")
+            throw BackendError.configuration(message: "an OGC API – Processes job needs a process id, not a process graph or a command")
         }
         return SubmitRequest(method: "POST", url: self.url("processes/\(BackendTransport.segment(processID))/execution"),
                              body: Self.executeBody(for: job, idempotencyKey: idempotencyKey))

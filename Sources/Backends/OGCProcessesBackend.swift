@@ -26,7 +26,7 @@ public struct OGCProcessesBackend: Backend {
 
     public func submit(_ job: BackendJob, idempotencyKey: String) async throws -> String {
         guard case .named(let processID, _) = job.process else {
-            throw BackendError.configuration(message: "an OGC API – Processes job needs a process id, not a process graph")
+            throw BackendError.configuration(message: "an OGC API – Processes job needs a process id, not a process graph or a command")
         }
         var request = try HTTPClient.Request(
             self.url("processes/\(BackendTransport.segment(processID))/execution"),

@@ -89,6 +89,8 @@ extension OpenEOBackend: BackendInspection {
             return ServiceDescription(service: "the process \(id)", parameters: Self.declaredParameters(found))
         case .named:
             return nil
+        case .command:
+            throw Self.commandRefused
         }
     }
 
@@ -102,7 +104,8 @@ extension OpenEOBackend: BackendInspection {
     }
 
     public func submitRequest(for job: BackendJob, idempotencyKey: String) throws -> SubmitRequest {
-        SubmitRequest(method: "POST", url: self.url("jobs"), body: Self.createBody(for: job, idempotencyKey: idempotencyKey))
+        if case .command = job.process { throw Self.commandRefused }
+        return SubmitRequest(method: "POST", url: self.url("jobs"), body: Self.createBody(for: job, idempotencyKey: idempotencyKey))
     }
 
 }

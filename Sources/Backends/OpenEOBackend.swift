@@ -22,6 +22,7 @@ public struct OpenEOBackend: Backend {
     }
 
     public func submit(_ job: BackendJob, idempotencyKey: String) async throws -> String {
+        if case .command = job.process { throw Self.commandRefused }
         let body = Self.createBody(for: job, idempotencyKey: idempotencyKey)
         let request = try HTTPClient.Request(self.url("jobs"), method: .post, json: body)
         let id: String
@@ -170,11 +171,16 @@ extension OpenEOBackend {
         return .object(body)
     }
 
+    /// A program is not an openEO process: what submit says to a task that names one.
+    static let commandRefused = BackendError.configuration(message: "an openEO job needs a process graph or a process id, not a command (use a command backend)")
+
     /// The process graph of `job`.
     static func processGraph(for job: BackendJob) -> [String: JSONValue] {
         switch job.process {
         case .processGraph(let graph):
             return graph.mapValues { self.substitute(job.arguments, in: $0) }
+        case .command:
+            return [:]  // refused by submit and submitRequest (commandRefused)
         case .named(let id, let namespace):
             let nodeID = String(id.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }) + "1"
             var node: [String: JSONValue] = [

@@ -26,20 +26,46 @@ public struct ChildProcess: Sendable, Hashable {
 
     /// Starts `arguments[0]` (a path) with `arguments`, the current environment overlaid with
     /// `environment`, output appended to (or, with `truncate`, written over) `outputPath`.
-    public static func spawn(_ arguments: [String], environment: [String: String] = [:], outputPath: String,
-                             truncate: Bool = false, fileMode: mode_t = 0o644) throws(SpawnError) -> ChildProcess {
+    /// With `errorPath`, errors go to that file instead; with `ownProcessGroup`, the child leads a
+    /// process group of its own (``signalGroup(_:)`` reaches it and what it starts; a terminal's
+    /// Ctrl-C to the parent does not).
+    public static func spawn(_ arguments: [String], environment: [String: String] = [:], outputPath: String, errorPath: String? = nil,
+                             truncate: Bool = false, fileMode: mode_t = 0o644, ownProcessGroup: Bool = false) throws(SpawnError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with no signal blocked and every signal at its default, whatever the
+        // spawning thread blocks or ignores (blocked and ignored signals survive exec): a CPU limit's
+        // SIGXCPU, a SIGTERM must reach the program.
+        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        if ownProcessGroup {
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        let mode = O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND), fileMode)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, mode, fileMode)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, mode, fileMode)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw SpawnError(program: arguments[0], code: spawned) }
         return ChildProcess(pid: pid)
     }

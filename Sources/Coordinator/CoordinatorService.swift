@@ -1,6 +1,7 @@
 import AMQP
 import FleetConfig
 import Foundation
+import HTTP
 import Logging
 import Messaging
 import Postgres
@@ -10,7 +11,9 @@ import ServiceLifecycle
 /// finished tiles (`NOTIFY tilefleet_tiles`) and on a timer (notifications can be lost across a
 /// reconnect). On the timer it also cancels stray jobs, and every `recovery.heal_interval` it
 /// sends the recorder a tick and republishes tiles whose items were lost
-/// (``Dispatcher/recover(silence:task:limit:)``). Stops between passes on graceful shutdown.
+/// (``Dispatcher/recover(silence:task:limit:)``). A task that names an application package
+/// (`service.deploy`) is dispatched only once its package is deployed (``TaskDeployer``); a failed
+/// deployment is logged and tried again on the next pass. Stops between passes on graceful shutdown.
 public struct CoordinatorService: Service {
     let database: PostgresConnection
     let amqp: AMQPConnection
@@ -61,6 +64,8 @@ public struct CoordinatorService: Service {
             postJobConnection = try await PostgresConnection.connect(to: database.url, logger: logger)
         }
         let postJobs = PostJobRunner(connection: postJobConnection)
+        let deployClient = HTTPClient(logger: logger)
+        let deployer = TaskDeployer(backends: configuration.backends, client: deployClient, logger: logger)
         let postJobLoop = Task {
             while !Task.isCancelled {
                 var runs: [PostJobRunner.Run] = []
@@ -92,6 +97,18 @@ public struct CoordinatorService: Service {
                 } catch {
                     logger.error("dispatch failed; retrying on the next wake", metadata: ["error": "\(error)"])
                 }
+                for spec in await dispatcher.takeAwaitingDeployment() {
+                    do {
+                        let outcome = try await deployer.deploy(spec)
+                        await dispatcher.markDeployed(spec.id)
+                        logger.notice("application package on the server; dispatching the task", metadata: [
+                            "task": "\(spec.id)", "process": "\(spec.deploy?.processID ?? "")", "outcome": "\(outcome?.rawValue ?? "none")"])
+                        wake.yield()
+                    } catch {
+                        logger.error("cannot deploy the task's application package; its tiles wait, tried again on the next pass", metadata: [
+                            "task": "\(spec.id)", "process": "\(spec.deploy?.processID ?? "")", "error": "\(error)"])
+                    }
+                }
                 // On the timer's cadence, not on every notification: a scan, not a reaction.
                 guard ContinuousClock.now - lastStrayPass >= interval else { continue }
                 lastStrayPass = ContinuousClock.now
@@ -120,6 +137,7 @@ public struct CoordinatorService: Service {
         } onGracefulShutdown: {
             wake.finish()
         }
+        await deployClient.shutdown()
         if postJobDatabase == nil {
             postJobLoop.cancel()
             await postJobConnection.close()

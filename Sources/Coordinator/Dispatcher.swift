@@ -32,6 +32,10 @@ public actor Dispatcher {
     public let lease: Duration
     private let planner = DispatchPlanner()
     private var specs: [String: TaskSpec] = [:]
+    /// Tasks whose application package (``TaskSpec/deploy``) this dispatcher saw deployed.
+    private var deployed: Set<String> = []
+    /// Tasks with pending tiles held back until their package is deployed.
+    private var awaitingDeployment: [String: TaskSpec] = [:]
     private let logger: Logger
 
     /// `channel` must be in confirm mode.
@@ -74,7 +78,12 @@ public actor Dispatcher {
         var readable: [DispatchPlanner.TaskLoad] = []
         for load in loads where load.pending > 0 {
             do {
-                _ = try await spec(of: load.task, in: transaction)
+                let spec = try await spec(of: load.task, in: transaction)
+                if spec.deploy != nil, !deployed.contains(load.task) {
+                    // Nothing of the task is dispatched before its process is on the server.
+                    awaitingDeployment[load.task] = spec
+                    continue
+                }
                 readable.append(load)
             } catch {
                 logger.error("cannot read the stored spec; its tiles stay pending", metadata: ["task": "\(load.task)", "error": "\(error)"])
@@ -101,6 +110,17 @@ public actor Dispatcher {
     /// Publishes `items` to the work exchange and waits for every confirm.
     func publish(_ items: [WorkItem]) async throws {
         try await WorkPublisher(channel: channel, topology: topology, signing: signing).publish(items)
+    }
+
+    /// The tasks held back until their application package is deployed (``markDeployed(_:)``), once each.
+    public func takeAwaitingDeployment() -> [TaskSpec] {
+        defer { awaitingDeployment = [:] }
+        return awaitingDeployment.values.sorted { $0.id < $1.id }
+    }
+
+    /// The package of `task` is on its server: its tiles may be dispatched.
+    public func markDeployed(_ task: String) {
+        deployed.insert(task)
     }
 
     /// The spec of `task`, read once per dispatcher (a task's spec never changes).

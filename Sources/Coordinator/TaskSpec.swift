@@ -35,6 +35,9 @@ public struct TaskSpec: Sendable, Hashable, Codable {
     /// A shell command run for each finished tile (environment: `TILEFLEET_TASK`, `TILEFLEET_TILE`,
     /// `TILEFLEET_ASSETS` as JSON).
     public var postJob: String?
+    /// The OGC API – Processes application package to deploy before the task's jobs run
+    /// (`service.deploy`); nil when the process is the server's own.
+    public var deploy: ProcessPackage?
 
     /// How the area of interest becomes jobs: tiles × windows × dimension values.
     public struct Split: Sendable, Hashable, Codable {

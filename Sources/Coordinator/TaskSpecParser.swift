@@ -98,26 +98,71 @@ public struct TaskSpecParser: Sendable {
         for dimension in split?.dimensions ?? [] {
             checkSecrets(dimension.values, "split.dimensions.\(dimension.name)", reader)
         }
+        if let backend, let process, let kind = configuration.backends.backends.first(where: { $0.name == backend })?.kind {
+            let isCommand: Bool
+            if case .command = process { isCommand = true } else { isCommand = false }
+            if isCommand != (kind == .command) {
+                reader.report("service", isCommand ? "a command runs on a command backend; '\(backend)' is \(kind.rawValue)"
+                                                   : "the command backend '\(backend)' runs programs: give service.command", top["service"])
+            }
+        }
+        let deploy = deployPackage(top["service"], process: process, backend: backend, reader)
         guard let title, let backend, let id, let process, let split else { return nil }
         var spec = TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
                             jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
                             temporalParameter: temporal, split: split, maxAttempts: maxAttempts, maxRuntimeSeconds: maxRuntime,
                             priority: priority, postJob: postJob)
         spec.tileInputGiven = tileInputGiven
+        spec.deploy = deploy
         return spec
+    }
+
+    /// `service.deploy`: the application package file of `service.process`, for an OGC backend.
+    private func deployPackage(_ node: Node?, process: BackendJob.Process?, backend: String?, _ reader: ConfigReader) -> ProcessPackage? {
+        guard let deploy = node?.mapping?["deploy"] else { return nil }
+        guard case .named(let id, _)? = process, node?.mapping?["process"] != nil else {
+            reader.report("service.deploy", "deploys the OGC process named by service.process; give process: <id> with it", deploy)
+            return nil
+        }
+        if let backend, let kind = configuration.backends.backends.first(where: { $0.name == backend })?.kind, kind != .ogc {
+            reader.report("service.deploy", "deploying a package is OGC API – Processes Part 2; '\(backend)' is \(kind.rawValue)", deploy)
+            return nil
+        }
+        guard let path = reader.string(deploy, "service.deploy") else { return nil }
+        let text: String
+        switch readFile(path) {
+        case .success(let contents): text = contents
+        case .failure(let problem):
+            reader.report("service.deploy", "cannot read '\(path)': \(problem.reason)", deploy)
+            return nil
+        }
+        let contentType = ProcessPackage.contentType(path: path, text: text)
+        if contentType == "application/ogcapppkg+json" {
+            guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), value["executionUnit"] != nil else {
+                let syntax = JSONSyntax.problem(in: text).map { " (\($0))" } ?? ""
+                reader.report("service.deploy", "'\(path)' is not an OGC application package ({processDescription, executionUnit})\(syntax)", deploy)
+                return nil
+            }
+            let named = value["processDescription"]?["id"]?.stringValue ?? value["processDescription"]?["process"]?["id"]?.stringValue
+            if let named, named != id {
+                reader.report("service.deploy", "'\(path)' deploys the process '\(named)', but service.process is '\(id)'", deploy)
+                return nil
+            }
+        }
+        return ProcessPackage(processID: id, contentType: contentType, body: text, source: path)
     }
 
     private func service(_ node: Node?, _ reader: ConfigReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {
         guard let node else {
-            reader.report("service", "is required (process_graph, udp, process, or function)")
+            reader.report("service", "is required (process_graph, udp, process, function, or command)")
             return (nil, nil, [:])
         }
-        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain"]) else {
+        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain", "command", "deploy"]) else {
             return (nil, nil, [:])
         }
-        let kinds = ["process_graph", "udp", "process", "function"].filter { members[$0] != nil }
+        let kinds = ["process_graph", "udp", "process", "function", "command"].filter { members[$0] != nil }
         guard kinds.count == 1 else {
-            reader.report("service", kinds.isEmpty ? "needs one of process_graph (file), udp (URL), process (OGC id) or function (EOCanvas)"
+            reader.report("service", kinds.isEmpty ? "needs one of process_graph (file), udp (URL), process (OGC id), function (EOCanvas) or command (a program)"
                                                    : "give only one of \(kinds.joined(separator: ", "))", node)
             return (nil, nil, [:])
         }
@@ -146,8 +191,25 @@ public struct TaskSpecParser: Sendable {
             }
             let id = reader.string(members["id"], "service.id") ?? Self.processID(fromURL: url)
             return (.named(id: id, namespace: url), url, [:])
+        case "command":
+            guard let arguments = reader.strings(members["command"], "service.command") else { return (nil, nil, [:]) }
+            guard let program = arguments.first, !program.isEmpty else {
+                reader.report("service.command", "expected a list: the program, then its arguments", members["command"])
+                return (nil, nil, [:])
+            }
+            // Files next to the spec (`python3 tile.py`) are named by their absolute path, as the workers run
+            // the program in a directory of its own; they must exist at that path on the workers' hosts.
+            let resolved = arguments.map { argument -> String in
+                guard !argument.hasPrefix("/"), !argument.hasPrefix("-"), !argument.isEmpty else { return argument }
+                let full = URL(fileURLWithPath: baseDirectory).appendingPathComponent(argument).standardizedFileURL.path
+                return FileManager.default.fileExists(atPath: full) ? full : argument
+            }
+            return (.command(resolved), resolved.joined(separator: " "), [:])
         case "process":
             guard let id = reader.string(members["process"], "service.process") else { return (nil, nil, [:]) }
+            if members["deploy"] != nil, members["namespace"] != nil {
+                reader.report("service.namespace", "a deployed process has no namespace", members["namespace"])
+            }
             return (.named(id: id, namespace: reader.string(members["namespace"], "service.namespace")), id, [:])
         default:
             guard let function = reader.string(members["function"], "service.function") else { return (nil, nil, [:]) }

@@ -2,7 +2,7 @@ import AMQP
 import FleetModel
 import Messaging
 
-/// Publishes work items to `<prefix>.work` (routing key = backend), persistent, and waits for the
+/// Publishes work items to `<prefix>.work` (routing key = backend, or `<backend>@<host>`), persistent, and waits for the
 /// broker's confirms before returning; each tagged with the work key when one is configured.
 public struct WorkPublisher: Sendable {
     public let channel: AMQPChannel
@@ -21,7 +21,7 @@ public struct WorkPublisher: Sendable {
         for item in items {
             let body = item.encoded()
             let properties = AMQPProperties(contentType: "application/json", deliveryMode: .persistent)
-            try await channel.publish(body, exchange: topology.workExchange, routingKey: item.backend,
+            try await channel.publish(body, exchange: topology.workExchange, routingKey: item.routingKey,
                                       properties: signing.tagged(properties, body: body, purpose: .work))
         }
         try await channel.waitForConfirms()

@@ -8,7 +8,7 @@ import Yams
 /// ```yaml
 /// backends:
 ///   - name: cdse
-///     kind: openeo                # openeo | ogc | eocanvas
+///     kind: openeo                # openeo | ogc | eocanvas | command (see CommandSettings)
 ///     url: https://openeo.dataspace.copernicus.eu/openeo/1.2
 ///     max_active: 2
 ///     poll: { min_interval: 10s, max_interval: 2m }
@@ -28,6 +28,8 @@ public struct BackendConfiguration: Sendable, Hashable {
         case openEO = "openeo"
         case ogc
         case eocanvas
+        /// A program run per tile on the workers' own hosts (``CommandSettings``).
+        case command
     }
 
     /// How to authenticate.
@@ -68,6 +70,8 @@ public struct BackendConfiguration: Sendable, Hashable {
     public var retry: RequestRetryPolicy
     /// Limit on one HTTP exchange.
     public var requestTimeout: Duration
+    /// The settings of a `command` backend (nil for the others). Its `url` is `file://<work_dir>`.
+    public var command: CommandSettings?
 
     public init(
         name: String,
@@ -77,7 +81,8 @@ public struct BackendConfiguration: Sendable, Hashable {
         maxActive: Int = 2,
         poll: PollInterval = PollInterval(),
         retry: RequestRetryPolicy = RequestRetryPolicy(),
-        requestTimeout: Duration = .seconds(60)
+        requestTimeout: Duration = .seconds(60),
+        command: CommandSettings? = nil
     ) {
         self.name = name
         self.kind = kind
@@ -87,6 +92,7 @@ public struct BackendConfiguration: Sendable, Hashable {
         self.poll = poll
         self.retry = retry
         self.requestTimeout = requestTimeout
+        self.command = command
     }
 }
 
@@ -145,7 +151,7 @@ public struct BackendsConfiguration: Sendable, Hashable {
         return BackendsConfiguration(backends: backends)
     }
 
-    static let backendKeys: Set<String> = ["name", "kind", "url", "auth", "max_active", "poll", "retry", "request_timeout"]
+    static let backendKeys: Set<String> = ["name", "kind", "url", "auth", "max_active", "poll", "retry", "request_timeout", "command"]
 
     static func backend(_ node: Node, _ path: String, reader: ConfigReader) -> BackendConfiguration? {
         guard let members = reader.mapping(node, path, allowed: backendKeys) else { return nil }
@@ -158,11 +164,23 @@ public struct BackendsConfiguration: Sendable, Hashable {
         if let text = reader.string(members["kind"], ConfigReader.child(path, "kind"), required: true) {
             kind = BackendConfiguration.Kind(rawValue: text)
             if kind == nil {
-                reader.report(ConfigReader.child(path, "kind"), "unknown kind '\(text)' (expected one of: openeo, ogc, eocanvas)", members["kind"])
+                reader.report(ConfigReader.child(path, "kind"), "unknown kind '\(text)' (expected one of: openeo, ogc, eocanvas, command)", members["kind"])
             }
         }
-        let url = reader.string(members["url"], ConfigReader.child(path, "url"), required: true)
-        if let url {
+        var command: CommandSettings?
+        if kind == .command {
+            if members["url"] != nil {
+                reader.report(ConfigReader.child(path, "url"), "a command backend has no url (its jobs run on the workers' hosts; see command.work_dir)", members["url"])
+            }
+            for key in ["auth", "request_timeout"] where members[key] != nil {
+                reader.report(ConfigReader.child(path, key), "not used by a command backend", members[key])
+            }
+            command = CommandSettings.read(members["command"], ConfigReader.child(path, "command"), reader: reader)
+        } else if members["command"] != nil {
+            reader.report(ConfigReader.child(path, "command"), "only a command backend (kind: command) takes command settings", members["command"])
+        }
+        let url = kind == .command ? command.map { "file://\($0.workDirectory)" } : reader.string(members["url"], ConfigReader.child(path, "url"), required: true)
+        if let url, kind != .command {
             if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil {
                 if parsed.user != nil || parsed.password != nil {
                     reader.report(ConfigReader.child(path, "url"), "credentials do not belong in the URL; use auth with *_env or *_file", members["url"])
@@ -171,8 +189,8 @@ public struct BackendsConfiguration: Sendable, Hashable {
                 reader.report(ConfigReader.child(path, "url"), "expected an absolute http or https URL", members["url"])
             }
         }
-        var backend = BackendConfiguration(name: name ?? "", kind: kind ?? .openEO, url: url ?? "")
-        if let auth = members["auth"], let kind {
+        var backend = BackendConfiguration(name: name ?? "", kind: kind ?? .openEO, url: url ?? "", command: command)
+        if let auth = members["auth"], let kind, kind != .command {
             if let value = authentication(auth, ConfigReader.child(path, "auth"), kind: kind, reader: reader) {
                 backend.authentication = value
             }

@@ -10,6 +10,9 @@ public struct BackendJob: Sendable, Hashable, Codable {
         /// namespace such as `user`), an OGC API process id, or an EOCanvas function
         /// (`snap-function`, `dataTailor`).
         case named(id: String, namespace: String?)
+        /// A program run on the worker's own host (a `command` backend): the program and its
+        /// arguments, looked up in `PATH` when the program has no slash.
+        case command([String])
     }
 
     /// The processing to run.

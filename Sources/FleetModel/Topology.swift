@@ -51,6 +51,9 @@ public struct Topology: Sendable, Equatable {
     public var deadQueue: String { "\(prefix).dead" }
     public var recorderQueue: String { "\(prefix).recorder" }
     public func workQueue(backend: String) -> String { "\(prefix).work.\(backend)" }
+    /// The queue of one host's items of a backend (a command backend's polls and cancels):
+    /// `<prefix>.work.<backend>@<host>`, bound with the routing key `<backend>@<host>`.
+    public func workQueue(backend: String, host: String) -> String { "\(prefix).work.\(backend)@\(host)" }
     public func waitExchange(seconds: Int) -> String { "\(prefix).wait.\(seconds)" }
 
     /// The smallest tier that is at least `seconds` (the largest one for longer delays).

@@ -42,6 +42,14 @@ extension Topology {
         try await declare(on: channel)
     }
 
+    /// Declares the queue of `host`'s items of `backend` (see ``Topology/workQueue(backend:host:)``).
+    public func declareHostQueue(backend: String, host: String, on channel: AMQPChannel) async throws {
+        let queueType: AMQPTable = quorumQueues ? ["x-queue-type": "quorum"] : [:]
+        let queue = workQueue(backend: backend, host: host)
+        try await channel.declareQueue(queue, arguments: queueType.merging(["x-dead-letter-exchange": .string(deadExchange)]))
+        try await channel.bindQueue(queue, exchange: workExchange, routingKey: "\(backend)@\(host)")
+    }
+
     /// Deletes every queue and exchange of this topology (tests; `resume` after a broker loss
     /// needs nothing deleted).
     public func delete(on channel: AMQPChannel) async throws {

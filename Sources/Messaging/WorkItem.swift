@@ -55,11 +55,20 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     /// coordinator published the item, or the worker's last ``Heartbeat``. A lease never runs
     /// longer than one lease period past it.
     public var aliveAt: Date?
+    /// The host whose queue the item goes to (`<backend>@<host>`): set on the polls and cancels of
+    /// a command backend's job, which only that host can see. Absent: the backend's queue.
+    public var host: String?
+    /// A one-shot poll a platform's callback asked for: it looks at the job now and carries the work
+    /// on only when the job has ended (the item it was copied from keeps polling). Absent: false.
+    public var wake: Bool?
+
+    /// Where the work exchange routes the item: the backend's name, or `<backend>@<host>`.
+    public var routingKey: String { host.map { "\(backend)@\($0)" } ?? backend }
 
     public init(kind: Kind, task: String, tile: String, attempt: Int = 1, maxAttempts: Int = 3, backend: String,
                 job: BackendJob, backendJobID: String? = nil, pollCount: Int = 0, notBefore: Date? = nil,
                 submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil, mayExist: Bool? = nil,
-                leaseUntil: Date? = nil, aliveAt: Date? = nil) {
+                leaseUntil: Date? = nil, aliveAt: Date? = nil, host: String? = nil, wake: Bool? = nil) {
         self.schema = Self.schema
         self.kind = kind
         self.task = task
@@ -78,6 +87,8 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         self.mayExist = mayExist
         self.leaseUntil = leaseUntil
         self.aliveAt = aliveAt
+        self.host = host
+        self.wake = wake
     }
 
     /// The key of one tile attempt; the same as `backend_jobs.idempotency_key` in PostgreSQL.
@@ -86,7 +97,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, kind, task, tile, attempt, backend, job
+        case schema, kind, task, tile, attempt, backend, job, host, wake
         case maxAttempts = "max_attempts"
         case idempotencyKey = "idempotency_key"
         case backendJobID = "backend_job_id"
@@ -108,6 +119,9 @@ extension WorkItem {
         guard item.attempt >= 1 else { throw MessageRejection("field 'attempt' must be ≥ 1, got \(item.attempt)") }
         guard item.maxAttempts >= 1 else { throw MessageRejection("field 'max_attempts' must be ≥ 1") }
         guard !item.backend.isEmpty else { throw MessageRejection("field 'backend' is empty") }
+        if let host = item.host, host.isEmpty || host.contains(where: { $0 == "@" || $0 == "#" || $0 == "*" || $0.isWhitespace }) {
+            throw MessageRejection("field 'host' is not a host name: '\(host)'")
+        }
         // A cancel may come before its attempt's job is known; the worker then looks it up.
         if item.kind == .poll && item.backendJobID == nil {
             throw MessageRejection("a poll item needs 'backend_job_id'")

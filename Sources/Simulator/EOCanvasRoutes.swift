@@ -65,9 +65,15 @@ struct EOCanvasRoutes: Sendable {
         router.get("serverless/jobs/:id/logs") { request, context in
             guard let user = SimulatorAuth.user(of: request, store: store) else { return Self.unauthorized(store) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.notFound() }
-            var logs: [[String: Any]] = [["timestamp": SimulatorJSON.timestamp(job.created), "message": "Starting Workflow Executor"]]
+            // The workflow executor's logfmt lines, as the EOCanvas notebook shows them.
+            func line(_ date: Date, _ level: String, _ message: String, _ rest: String = "") -> [String: Any] {
+                let escaped = message.replacingOccurrences(of: "\"", with: "\\\"")
+                return ["timestamp": SimulatorJSON.timestamp(date),
+                        "message": "time=\"\(SimulatorJSON.timestamp(date))\" level=\(level) msg=\"\(escaped)\"\(rest.isEmpty ? "" : " " + rest)"]
+            }
+            var logs: [[String: Any]] = [line(job.created, "info", "Starting Workflow Executor", "version=v3.5.7")]
             if job.phase(at: Date()) == .failed {
-                logs.append(["timestamp": SimulatorJSON.timestamp(Date()), "message": job.failureMessage])
+                logs.append(line(Date(), "error", job.failureMessage))
             }
             return SimulatorJSON.response(object: logs)
         }
@@ -105,6 +111,7 @@ struct EOCanvasRoutes: Sendable {
         [
             "jobID": job.id, "status": OGCRoutes.status(job.phase(at: now)), "created": SimulatorJSON.timestamp(job.created),
             "started": job.started.map(SimulatorJSON.timestamp) ?? NSNull(), "updated": SimulatorJSON.timestamp(now),
+            "finished": [.finished, .failed, .canceled].contains(job.phase(at: now)) ? job.end.map(SimulatorJSON.timestamp) ?? NSNull() : NSNull(),
         ]
     }
 

@@ -3,7 +3,8 @@ import Hummingbird
 
 /// The OGC API – Processes 1.0 subset: landing page, conformance, processes, async execution
 /// (`Prefer: respond-async` → 201 + `Location`), `GET /jobs`, `GET|DELETE /jobs/{id}`,
-/// `GET /jobs/{id}/results`. Errors are RFC 7807 problem documents.
+/// `GET /jobs/{id}/results`, and Part 2's deploy, replace and undeploy (``OGCDeployRoutes``).
+/// Errors are RFC 7807 problem documents.
 struct OGCRoutes: Sendable {
     let store: SimulatorStore
     static let processIDs = ["ndvi", "echo", "BandMath"]
@@ -29,25 +30,31 @@ struct OGCRoutes: Sendable {
                 "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
                 "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
                 "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback",
+                "http://www.opengis.net/spec/ogcapi-processes-2/1.0/conf/deploy-replace-undeploy",
+                "http://www.opengis.net/spec/ogcapi-processes-2/1.0/conf/ogcapppkg",
+                "http://www.opengis.net/spec/ogcapi-processes-2/1.0/conf/cwl",
             ]])
         }
         router.get("processes") { _, _ in
             SimulatorJSON.response(object: [
-                "processes": Self.processIDs.map { ["id": $0, "version": "1.0.0", "jobControlOptions": ["async-execute", "dismiss"]] },
+                "processes": (Self.processIDs + store.deployed.ids).map(Self.summary),
                 "links": [],
             ])
         }
         router.get("processes/:pid") { _, context in
             let processID = context.parameters.get("pid") ?? ""
-            guard Self.processIDs.contains(processID) else {
+            guard Self.processIDs.contains(processID) || store.deployed.process(processID) != nil else {
                 return Self.problem(404, "no-such-process", "Process \(processID) does not exist.")
             }
-            return SimulatorJSON.response(object: Self.description(processID))
+            var description = Self.description(processID)
+            for (key, value) in store.deployed.process(processID)?.description ?? [:] { description[key] = value }
+            return SimulatorJSON.response(object: description)
         }
+        OGCDeployRoutes(store: store).register(on: router)
         router.post("processes/:pid/execution") { request, context in
             guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.problemUnauthorized(store) }
             let processID = context.parameters.get("pid") ?? ""
-            guard Self.processIDs.contains(processID) else {
+            guard Self.processIDs.contains(processID) || store.deployed.process(processID) != nil else {
                 return Self.problem(404, "no-such-process", "Process \(processID) does not exist.")
             }
             guard let body = try await SimulatorJSON.body(request) as? [String: Any], body["inputs"] is [String: Any] else {
@@ -70,6 +77,14 @@ struct OGCRoutes: Sendable {
                     return Self.problem(500, "execution-failed", "Simulated failure of the synchronous execution of \(processID).")
                 }
                 return SimulatorJSON.response(object: Self.outputs(finished, origin: origin))
+            }
+            if let subscriber = SubscriberCalls.Subscriber(body["subscriber"]), let started = store.job(job.id, user: user)?.started {
+                let runningAt = started.addingTimeInterval(job.queueSeconds)
+                store.subscriberCalls.schedule(subscriber, runningAt: runningAt, endsAt: runningAt.addingTimeInterval(job.runSeconds),
+                                               phase: { store.job(job.id, user: user)?.phase(at: $0) }) { phase in
+                    guard let current = store.job(job.id, user: user) else { return [:] }
+                    return phase == .finished ? Self.outputs(current, origin: origin) : Self.statusInfo(current, now: Date(), origin: origin)
+                }
             }
             let location = origin + "/ogc/jobs/\(job.id)"
             switch store.configuration.ogcCreatedBody {
@@ -112,6 +127,11 @@ struct OGCRoutes: Sendable {
                 return Self.problem(404, "result-not-ready", "The results of job \(job.id) are not ready.")
             }
         }
+    }
+
+    /// A process summary, as `GET /processes` lists it.
+    static func summary(_ processID: String) -> [String: Any] {
+        ["id": processID, "version": "1.0.0", "jobControlOptions": ["async-execute", "dismiss"]]
     }
 
     /// A process description (`GET /processes/{id}`), shaped like pygeoapi's: `inputs` by id with a

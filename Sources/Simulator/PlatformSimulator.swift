@@ -24,6 +24,12 @@ public final class PlatformSimulator: Sendable {
     /// What the simulator has seen so far.
     public func stats() -> SimulatorStats { self.store.snapshot() }
 
+    /// The OGC processes deployed through OGC API – Processes Part 2, and the answers given.
+    public var deployedProcesses: DeployedProcesses { self.store.deployed }
+
+    /// The OGC jobs' subscriber callbacks made so far.
+    public var subscriberCalls: SubscriberCalls { self.store.subscriberCalls }
+
     /// Queues a fault for the next matching request(s).
     public func inject(_ fault: SimulatedFault) { self.store.inject(fault) }
 

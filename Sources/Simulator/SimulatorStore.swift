@@ -4,6 +4,10 @@ import Foundation
 final class SimulatorStore: @unchecked Sendable {
     private let lock = NSLock()
     let configuration: SimulatorConfiguration
+    /// The OGC processes deployed through Part 2 (a lock of their own).
+    let deployed = DeployedProcesses()
+    /// The OGC jobs' subscriber callbacks (a lock of their own).
+    let subscriberCalls = SubscriberCalls()
     private var jobs: [String: SimulatedJob] = [:]
     private var jobsByUser: [String: [String]] = [:]
     private var activeByUser: [String: Set<String>] = [:]

@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Backends
+import Coordinator
 import FleetConfig
 import Foundation
 import HTTP
@@ -20,7 +21,8 @@ struct CheckCommand: AsyncParsableCommand {
             (or those named by --backend): its credentials resolve, its URL is the API root (else the \
             root to configure), the credentials are accepted, and the account's limits and budget \
             where the platform tells them (openEO GET /me); and that the wait tiers serve every \
-            backend's poll interval. Exit status: 0 when all is well, 1 when something is not, 2 \
+            backend's poll interval. With --task, the task's application package (service.deploy) is \
+            deployed, or replaced when the server's differs, as the coordinator does before dispatching. Exit status: 0 when all is well, 1 when something is not, 2 \
             when the configuration itself is invalid.
             """
     )
@@ -32,6 +34,9 @@ struct CheckCommand: AsyncParsableCommand {
 
     @Flag(help: "Skip the broker and the database (check the configuration and the backends only).")
     var backendsOnly = false
+
+    @Option(help: "A task spec whose application package (service.deploy) to deploy, as the coordinator will (repeatable).")
+    var task: [String] = []
 
     func run() async throws {
         let configuration = try connection.fleetConfiguration()
@@ -49,6 +54,9 @@ struct CheckCommand: AsyncParsableCommand {
         let client = HTTPClient()
         for name in names {
             await self.checkBackend(name, configuration, client: client, &report)
+        }
+        for path in task {
+            await self.checkDeployment(path, configuration, client: client, &report)
         }
         await client.shutdown()
         if report.problems > 0 {
@@ -113,6 +121,28 @@ struct CheckCommand: AsyncParsableCommand {
                 report.problem("poll \(backend.name)", "min_interval \(needed)s below the shortest wait tier \(tiers.first ?? 0)s",
                                fix: "add \(needed) to topology.wait_tiers or raise poll.min_interval")
             }
+        }
+    }
+
+    /// Deploys the application package of the task spec at `path`, as the coordinator will.
+    private func checkDeployment(_ path: String, _ configuration: FleetConfiguration, client: HTTPClient, _ report: inout CheckReport) async {
+        let spec: TaskSpec
+        do {
+            spec = try TaskSpecParser(configuration: configuration).load(path: path)
+        } catch {
+            report.problem("task \(path)", "\(error)", fix: "correct the task spec")
+            return
+        }
+        guard let package = spec.deploy else {
+            report.ok("task \(spec.id)", "deploys no package (service.deploy)")
+            return
+        }
+        do {
+            let outcome = try await TaskDeployer(backends: configuration.backends, client: client, logger: CoordinatorSupport.quietLogger).deploy(spec)
+            report.ok("task \(spec.id)", "process \(package.processID) on \(spec.backend): \(outcome?.rawValue ?? "nothing to do") (\(package.source))")
+        } catch {
+            report.problem("task \(spec.id)", "cannot deploy \(package.processID) on \(spec.backend): \(error)",
+                           fix: "correct \(package.source) or the process id, or ask the server's operators")
         }
     }
 

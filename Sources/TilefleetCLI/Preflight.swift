@@ -22,8 +22,10 @@ struct Preflight {
         var backend: (any BackendInspection)?
     }
 
-    /// Runs the checks; with `offline`, skips the network and says so.
-    func run(_ plan: TaskPlan, offline: Bool, client: HTTPClient) async throws -> Outcome {
+    /// Runs the checks; with `offline`, skips the network and says so. A task with an application
+    /// package (`service.deploy`) has it deployed first when `deploy` (`try`), else is told what the
+    /// coordinator will do with it (`submit`); a process not deployed yet is not described.
+    func run(_ plan: TaskPlan, offline: Bool, client: HTTPClient, deploy: Bool = false) async throws -> Outcome {
         let spec = plan.spec
         if offline {
             Self.note("preflight skipped (--offline): the task was not checked against backend \(spec.backend)")
@@ -31,6 +33,9 @@ struct Preflight {
         }
         let backend = try self.backend(named: spec.backend, client: client)
         try await self.checkRoot(backend)
+        if let package = spec.deploy, let ogc = backend as? OGCProcessesBackend {
+            guard try await self.settle(package, on: ogc, deploy: deploy) else { return Outcome(plan: plan, backend: backend) }
+        }
         let description: ServiceDescription?
         do {
             description = try await backend.describe(spec.process)
@@ -94,6 +99,37 @@ struct Preflight {
             throw ExitCode(2)
         }
         Self.note("preflight: \(description.service) on \(backendName) takes this job")
+    }
+
+    /// Deploys `package` (`deploy`) or says what the coordinator will do with it; whether the
+    /// process is on the server now (so it can be described). Refusals exit 2 naming `service.deploy`.
+    func settle(_ package: ProcessPackage, on backend: OGCProcessesBackend, deploy: Bool) async throws -> Bool {
+        do {
+            if deploy {
+                let outcome = try await backend.deploy(package)
+                let done = switch outcome {
+                case .deployed: "deployed"
+                case .replaced: "replaced with \(package.source)"
+                case .unchanged: "already deployed with this package"
+                }
+                Self.note("preflight: process \(package.processID) on \(backend.name): \(done)")
+                return true
+            }
+            guard let current = try await backend.package(of: package.processID) else {
+                Self.note("preflight: process \(package.processID) is not on \(backend.name) yet: the coordinator deploys \(package.source) before dispatching; its parameters were not checked")
+                return false
+            }
+            Self.note(package.isSame(as: current)
+                ? "preflight: process \(package.processID) is deployed on \(backend.name) with this package"
+                : "preflight: process \(package.processID) on \(backend.name) has another package: the coordinator replaces it with \(package.source) before dispatching")
+            return true
+        } catch let error as BackendError where !error.isTransient {
+            CoordinatorSupport.printError("\(self.path): service.deploy: \(error)")
+            throw ExitCode(2)
+        } catch {
+            CoordinatorSupport.printError("cannot deploy or look up \(package.processID) on \(backend.name): \(error)\n(pass --offline to go on without the check)")
+            throw ExitCode(1)
+        }
     }
 
     var configFile: String { self.configuration.file ?? "the fleet configuration" }

@@ -15,6 +15,7 @@ public struct Tilefleet: AsyncParsableCommand {
             CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, LogsCommand.self, ExportCommand.self,
             KeysCommand.self,
             ServeCommand.self,
+            UndeployCommand.self, CommandJobCommand.self,
         ]
     )
 

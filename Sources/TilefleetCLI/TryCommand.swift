@@ -96,7 +96,7 @@ struct TryCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if let (preflight, plan) = taskCheck {
-            let checked = try await preflight.run(plan, offline: self.offline, client: client)
+            let checked = try await preflight.run(plan, offline: self.offline, client: client, deploy: true)
             if let record = checked.plan.records.first(where: { $0.tileID == self.tile }) ?? checked.plan.records.first(where: { $0.cellID == self.tile }) {
                 backendJob = checked.plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
             }

@@ -42,6 +42,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "IP address the /metrics endpoint listens on (0.0.0.0 or :: for every interface).")
     var metricsAddress = "127.0.0.1"
 
+    @Option(help: "The base URL OGC API – Processes servers call back (http://this-host:9480): each job gets <url>/callbacks/<token>. Default: no callbacks, polling only.")
+    var callbackURL: String?
+
+    @Option(help: "Port of the callback receiver (with --callback-url).")
+    var callbackPort = 9480
+
+    @Option(help: "IP address the callback receiver listens on (with --callback-url).")
+    var callbackAddress = "0.0.0.0"
+
     @Option(help: "Seconds in-flight items may take to finish after SIGTERM.")
     var shutdownDeadline: Double = 20
 
@@ -57,6 +66,11 @@ struct WorkerCommand: AsyncParsableCommand {
         guard prefetch >= 1, prefetch <= Int(UInt16.max) else { throw ValidationError("--prefetch must be within 1…65535") }
         try OptionRange.requirePort(metricsPort, "--metrics-port")
         try OptionRange.requireAddress(metricsAddress, "--metrics-address")
+        try OptionRange.requirePort(callbackPort, "--callback-port")
+        try OptionRange.requireAddress(callbackAddress, "--callback-address")
+        if let callbackURL, URL(string: callbackURL)?.host == nil || !["http", "https"].contains(URL(string: callbackURL)?.scheme ?? "") {
+            throw ValidationError("--callback-url must be an absolute http(s) URL the servers can reach, not '\(callbackURL)'")
+        }
         try OptionRange.requireFinite(shutdownDeadline, "--shutdown-deadline", atLeast: 0)
         try OptionRange.requirePrefix(prefix, "--prefix")
         if let waitTiers {
@@ -106,13 +120,17 @@ struct WorkerCommand: AsyncParsableCommand {
         }
 
         let amqp = try await DependencyWait(logger: logger).broker(connection.resolvedAMQPURL())
+        let callbacks = callbackURL.map { CallbackRegistry(baseURL: $0) }
         let worker = WorkerService(
             amqp: amqp, topology: Topology(prefix: topology.prefix, backends: names, waitTiers: tiers,
                                            quorumQueues: topology.quorumQueues, declaredBy: topology.declaredBy), backends: served,
             configuration: WorkerConfiguration(prefetch: prefetch, shutdownDeadline: .milliseconds(Int64(shutdownDeadline * 1000)),
                                                signing: signing),
-            logger: logger)
+            callbacks: callbacks, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if let callbacks {
+            services.append(.init(service: CallbackReceiver(registry: callbacks, host: callbackAddress, port: callbackPort, logger: logger)))
+        }
         if !noMetrics {
             services.append(.init(service: MetricsEndpoint(registry: registry, host: metricsAddress, port: metricsPort, logger: logger)))
         }

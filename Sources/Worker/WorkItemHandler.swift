@@ -26,6 +26,12 @@ import Timing
 ///   links; on `failed` the platform's own error (its error-level log lines, else the status
 ///   text), then a retry (`retrying` + a submit of the next attempt) while attempts remain; a job
 ///   beyond `max_runtime` is cancelled and counts as failed.
+/// - host: with ``WorkerPolicy/host`` (a command backend), the polls of a submitted job go to this
+///   host's queue, and a poll or cancel of another host's job is passed on to that host's queue.
+/// - callbacks: a job submitted with subscriber URLs (the worker's ``CallbackRegistry``) is polled
+///   every `poll.max_interval` only, as a safety net; a callback sends a one-shot ``WorkItem/wake``
+///   poll, which ends the tile when the job finished and otherwise publishes no follow-up (a failed
+///   job is left to the chain, the one place that may start the next attempt).
 /// - cancel: cancel the job, publish `canceled`. A cancel for an attempt whose job is not known yet
 ///   (its submit was still queued) looks the job up by idempotency key, again after the poll delay
 ///   while none is found, up to `cancelLookups` times.
@@ -77,6 +83,13 @@ public struct WorkItemHandler: Sendable {
     public mutating func start(now: Date) -> Step {
         if item.kind != .cancel, let lease = item.leaseUntil, now > lease {
             return finish(WorkerDecision(outcome: .lapsed), now: now)
+        }
+        if let here = policy.host, item.kind != .submit, let jobID = item.backendJobID,
+           let there = CommandBackend.parse(jobID: jobID)?.host, there != here {
+            // Only the job's host can see it: pass the item on to that host's queue.
+            var moved = item
+            moved.host = there
+            return finish(WorkerDecision(items: [.init(item: moved, tier: nil)], outcome: .deferred), now: now)
         }
         switch item.kind {
         case .submit:
@@ -230,7 +243,9 @@ public struct WorkItemHandler: Sendable {
         poll.lastRawStatus = nil
         poll.mayExist = nil
         poll.submittedAt = now
-        let delay = policy.pollDelay(after: 0)
+        poll.host = policy.host
+        poll.wake = nil
+        let delay = self.pollDelay(after: 0)
         poll.notBefore = now.addingTimeInterval(delay.inSeconds)
         let event = self.event(.submitted, now: now, jobID: jobID)
         return WorkerDecision(events: [event], items: [.init(item: poll, tier: policy.tier(for: delay))], outcome: .submitted)
@@ -244,6 +259,10 @@ public struct WorkItemHandler: Sendable {
     }
 
     private mutating func polled(_ status: BackendJobStatus, now: Date) -> Step {
+        if item.wake == true, status.status == .failed || status.status == .canceled {
+            // A failure starts the next attempt: only the poll chain may do that, once.
+            return finish(WorkerDecision(outcome: .polled), now: now)
+        }
         switch status.status {
         case .finished:
             state = .fetchingResults(status)
@@ -263,8 +282,12 @@ public struct WorkItemHandler: Sendable {
                 events.append(event(status.status == .running ? .running : .submitted, now: now, rawStatus: status.rawStatus,
                                     progress: status.progress.map { min(max($0 / 100, 0), 1) }, message: status.message))
             }
+            if item.wake == true {
+                // The poll chain it was copied from carries on; a wake only looks.
+                return finish(WorkerDecision(events: events, outcome: .polled), now: now)
+            }
             let next = pollAgain(now: now, rawStatus: status.rawStatus)
-            let delay = policy.pollDelay(after: next.pollCount - 1)
+            let delay = self.pollDelay(after: next.pollCount - 1)
             return finish(WorkerDecision(events: events, items: [.init(item: next, tier: policy.tier(for: delay))], outcome: .polled), now: now)
         }
     }
@@ -274,8 +297,17 @@ public struct WorkItemHandler: Sendable {
         var next = item
         next.pollCount += 1
         next.lastRawStatus = rawStatus
-        next.notBefore = now.addingTimeInterval(policy.pollDelay(after: item.pollCount).inSeconds)
+        if let here = policy.host, CommandBackend.parse(jobID: jobID)?.host == here {
+            next.host = here  // a republished poll came by the backend's queue: the next goes to this host's
+        }
+        next.notBefore = now.addingTimeInterval(self.pollDelay(after: item.pollCount).inSeconds)
         return next
+    }
+
+    /// The delay before the next poll: growing from `poll.min_interval`, or `poll.max_interval` at
+    /// once for a job that calls back (its subscriber URLs wake it; these polls are the safety net).
+    func pollDelay(after polls: Int) -> Duration {
+        item.job.subscriber?.successUri != nil ? policy.pollMaximum : policy.pollDelay(after: polls)
     }
 
     /// `again` back after a "try later" or a transient failure, with the growing defer delay and a

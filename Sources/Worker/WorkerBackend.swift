@@ -7,8 +7,11 @@ public struct WorkerBackend: Sendable {
     /// Lookups by idempotency key, one listing shared by all that wait at once.
     let lookups: LookupBatcher
 
+    /// A command backend's host becomes the policy's ``WorkerPolicy/host``.
     public init(backend: any Backend, policy: WorkerPolicy) {
         self.backend = backend
+        var policy = policy
+        if let command = backend as? CommandBackend { policy.host = command.host }
         self.policy = policy
         self.lookups = LookupBatcher(backend: backend)
     }

@@ -31,6 +31,10 @@ public struct WorkerPolicy: Sendable, Equatable {
     /// idempotency key, with the poll delay between looks, before concluding that none runs. The
     /// attempt's submit may still be queued or deferred when the cancel arrives.
     public var cancelLookups: Int
+    /// This worker's host, for a backend whose jobs run on the worker's own host (a command
+    /// backend): the job's polls and cancels go to this host's queue (``WorkItem/host``), and an
+    /// item about a job of another host is passed on to that host's queue. nil for platforms.
+    public var host: String?
 
     public init(pollMinimum: Duration = .seconds(10), pollMaximum: Duration = .seconds(300), retryDelay: Duration? = nil,
                 waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5, redeliveryGrace: Duration = .seconds(60),

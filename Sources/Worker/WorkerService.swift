@@ -28,10 +28,12 @@ public struct WorkerService: Service {
     /// Which failing backend calls to log, so a backend that keeps failing is a warning now and
     /// then (with the count held back), not a line every few seconds.
     public let failureLog = FailureLogThrottle.Shared()
+    /// Where OGC API – Processes jobs call back (``CallbackReceiver``); nil: jobs are polled only.
+    public let callbacks: CallbackRegistry?
 
     public init(amqp: AMQPConnection, topology: Topology, backends: [String: WorkerBackend],
                 configuration: WorkerConfiguration = WorkerConfiguration(), metrics: WorkerMetrics = WorkerMetrics(),
-                logger: Logger = Logger(label: "tilefleet.worker")) {
+                callbacks: CallbackRegistry? = nil, logger: Logger = Logger(label: "tilefleet.worker")) {
         var topology = topology
         topology.backends = Array(Set(topology.backends).union(backends.keys)).sorted()
         self.amqp = amqp
@@ -39,6 +41,7 @@ public struct WorkerService: Service {
         self.backends = backends
         self.configuration = configuration
         self.metrics = metrics
+        self.callbacks = callbacks
         self.logger = logger
     }
 
@@ -49,13 +52,21 @@ public struct WorkerService: Service {
         let publishChannel = try await amqp.openChannel()
         try await publishChannel.enablePublisherConfirms(window: configuration.confirmWindow)
         var opened: [PersistentConsumer] = []
+        var queues: [String] = []
         for name in backends.keys.sorted() {
-            opened.append(try await PersistentConsumer.consume(queue: topology.workQueue(backend: name), on: consumeChannel,
-                                                               topology: topology, logger: logger))
+            queues.append(topology.workQueue(backend: name))
+            // A command backend's jobs run on this host: their polls and cancels come to its own queue.
+            if let host = backends[name]?.policy.host {
+                try await topology.declareHostQueue(backend: name, host: host, on: consumeChannel)
+                queues.append(topology.workQueue(backend: name, host: host))
+            }
+        }
+        for queue in queues {
+            opened.append(try await PersistentConsumer.consume(queue: queue, on: consumeChannel, topology: topology, logger: logger))
         }
         let consumers = opened
         logger.info("worker consuming", metadata: [
-            "queues": "\(backends.keys.sorted().map(topology.workQueue(backend:)).joined(separator: ","))",
+            "queues": "\(queues.joined(separator: ","))",
             "prefetch": "\(configuration.prefetch)", "worker": "\(configuration.identity)",
         ])
 
@@ -71,6 +82,19 @@ public struct WorkerService: Service {
             }
         }
         defer { connectionEvents.cancel() }
+        // The polls callbacks ask for, published at once (a lost one leaves the job to its poll chain).
+        let wakes = Task { [callbacks, topology, logger] in
+            guard let callbacks else { return }
+            for await item in callbacks.wakes {
+                do {
+                    try await publishChannel.publishConfirmed(item.encoded(), exchange: topology.workExchange, routingKey: item.routingKey,
+                                                              properties: AMQPProperties(contentType: "application/json"))
+                } catch {
+                    logger.warning("callback poll not published; the job's poll chain carries on", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { wakes.cancel() }
 
         // A consumer the broker cancels is consumed again (PersistentConsumer); one that ends for
         // another reason fails the worker, which then exits non-zero instead of 0 with work queued.
@@ -126,16 +150,25 @@ public struct WorkerService: Service {
         var kind = "unknown"
         let decision: WorkerDecision
         var logger = self.logger
+        var token: String?
         do {
             try configuration.signing.check(delivery, purpose: .work)
-            let item = try WorkItem.decode(delivery.body)
+            var item = try WorkItem.decode(delivery.body)
             kind = item.kind.rawValue
             logger[metadataKey: "task"] = "\(item.task)"
             logger[metadataKey: "tile"] = "\(item.tile)"
             logger[metadataKey: "attempt"] = "\(item.attempt)"
             logger[metadataKey: "kind"] = "\(kind)"
             if let backend = backends[item.backend] {
+                if let callbacks, item.kind == .submit, backend.backend is OGCProcessesBackend,
+                   !WorkItemHandler(item: item, redelivered: delivery.redelivered, policy: backend.policy, worker: "").mustFindFirst {
+                    // A fresh submit: the job will call this worker back when it succeeds.
+                    let registered = callbacks.register()
+                    token = registered.token
+                    item.job.subscriber = registered.subscriber
+                }
                 guard let made = await decide(item, redelivered: delivery.redelivered, backend: backend, logger: logger) else {
+                    if let token { callbacks?.forget(token) }
                     return  // cancelled by the shutdown deadline: left unacked
                 }
                 decision = made
@@ -148,6 +181,13 @@ public struct WorkerService: Service {
         if Task.isCancelled { return }
         do {
             try await apply(decision, to: delivery, on: publishChannel)
+            if let token, let callbacks {
+                if decision.outcome == .submitted, let poll = decision.items.first(where: { $0.item.kind == .poll })?.item {
+                    callbacks.attach(token, poll: poll)
+                } else {
+                    callbacks.forget(token)
+                }
+            }
             try consumeChannel.ack(delivery)
             metrics.handled(kind: kind, outcome: decision.outcome.rawValue)
             if case .deadLetter(let reason) = decision.settlement {
@@ -222,13 +262,13 @@ public struct WorkerService: Service {
                 let exchange = publication.tier.map(topology.waitExchange(seconds:)) ?? topology.workExchange
                 group.addTask {
                     let body = publication.item.encoded()
-                    try await channel.publishConfirmed(body, exchange: exchange, routingKey: publication.item.backend,
+                    try await channel.publishConfirmed(body, exchange: exchange, routingKey: publication.item.routingKey,
                                                        properties: signing.tagged(json, body: body, purpose: .work))
                 }
             }
             if case .deadLetter(let reason) = decision.settlement {
                 group.addTask {
-                    try await topology.deadLetter(delivery, reason: reason, sourceQueue: topology.workQueue(backend: delivery.routingKey),
+                    try await topology.deadLetter(delivery, reason: reason, sourceQueue: "\(topology.prefix).work.\(delivery.routingKey)",
                                                   on: channel)
                 }
             }

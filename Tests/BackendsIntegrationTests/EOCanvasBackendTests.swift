@@ -51,7 +51,22 @@ import Testing
             let bytes = try await downloader.fetch(assets[0].href, into: try ConfinedDirectory(path: directory.path), path: ["result_1.nc"])
             #expect(bytes == Int64(simulator.configuration.assetSize), "downloaded with the backend's token")
             let logs = try await backend.logs(of: id)
-            #expect(logs.first?.message == "Starting Workflow Executor")
+            #expect(logs.first?.message == "Starting Workflow Executor (version=v3.5.7)")
+            #expect(logs.first?.level == "info")
+        }
+    }
+
+    /// A failed job's logs end with an error-level line (logfmt `level=error`), and its status says when it finished.
+    @Test func aFailedJobsLogNamesTheErrorAtErrorLevel() async throws {
+        try await withSimulator(.init(duration: .fixed(0.1), failureRate: 1)) { client, origin, _ in
+            let backend = try self.backend(client, origin)
+            let id = try await backend.submit(self.snapJob, idempotencyKey: "eoc-failed")
+            let (final, _) = try await follow(backend, id)
+            #expect(final.status == .failed)
+            let logs = try await backend.logs(of: id)
+            let last = try #require(logs.last)
+            #expect(last.level == "error")
+            #expect(last.message.hasPrefix("Simulated failure of job \(id)"))
         }
     }
 

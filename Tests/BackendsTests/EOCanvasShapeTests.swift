@@ -37,6 +37,24 @@ import Testing
         #expect(logs == [BackendLogEntry(message: "Starting Workflow Executor", time: "2025-04-01T16:49:53.798265123+00:00")])
     }
 
+    /// The log lines of the EOCanvas notebook (003): the workflow executor's logfmt, whose level
+    /// decides which lines are a failed job's error text.
+    @Test func logfmtLinesOfTheNotebookCarryTheirLevel() throws {
+        let body = Data(#"""
+            [{"timestamp": "2025-04-01T16:49:53.798265+00:00", "message": "time=\"2025-04-01T16:49:53.796Z\" level=info msg=\"Starting Workflow Executor\" version=v3.5.7"},
+             {"timestamp": "2025-04-01T16:49:53.801704+00:00", "message": "time=\"2025-04-01T16:49:53.801Z\" level=info msg=\"Using executor retry strategy\" Duration=1s Factor=1.6 Jitter=0.5 Steps=5"},
+             {"timestamp": "2025-04-01T17:00:04.000000+00:00", "message": "time=\"2025-04-01T17:00:04.000Z\" level=error msg=\"gpt failed: \\\"Subset\\\" found no pixels\""},
+             {"timestamp": "2025-04-01T17:00:04.100000+00:00", "message": "plain text"}]
+            """#.utf8)
+        let logs = try EOCanvasBackend.parseLogs(body)
+        #expect(logs.map(\.level) == ["info", "info", "error", nil])
+        #expect(logs[0].message == "Starting Workflow Executor (version=v3.5.7)")
+        #expect(logs[1].message == "Using executor retry strategy (Duration=1s Factor=1.6 Jitter=0.5 Steps=5)")
+        #expect(logs[2].message == #"gpt failed: "Subset" found no pixels"#)
+        #expect(logs[3].message == "plain text")
+        #expect(logs[0].time == "2025-04-01T16:49:53.798265+00:00")
+    }
+
     @Test("token and refresh URLs derived from the gateway") func tokenURLs() {
         #expect(EOCanvasAuthenticator.defaultTokenURL(for: "https://gateway.prod.wekeo2.eu/serverless") == "https://gateway.prod.wekeo2.eu/hda-broker/gettoken")
         #expect(EOCanvasAuthenticator.refreshURL(for: "https://g.example/hda-broker/gettoken") == "https://g.example/hda-broker/refreshtoken")

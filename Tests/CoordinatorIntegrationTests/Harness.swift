@@ -19,9 +19,9 @@ struct Harness {
     var store: TaskStore { TaskStore(connection: db.connection) }
     var publisher: WorkPublisher { WorkPublisher(channel: channel, topology: topology, signing: .unsigned) }
 
-    static func make(maxActive: Int = 5) async throws -> Harness {
+    static func make(maxActive: Int = 5, configuration given: FleetConfiguration? = nil) async throws -> Harness {
         let db = try await TestDatabase.create()
-        let configuration = try TaskFixtures.configuration(maxActive: maxActive)
+        let configuration = try given ?? TaskFixtures.configuration(maxActive: maxActive)
         let amqp = try await AMQPConnection.connect(url: TestEnvironment.amqpURL)
         let channel = try await amqp.openChannel()
         try await configuration.topology.declare(on: channel)

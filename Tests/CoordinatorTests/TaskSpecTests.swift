@@ -9,7 +9,7 @@ import Testing
 struct TaskSpecTests {
     @Test func theExampleFleetConfigurationLoads() throws {
         let configuration = try TaskFixtures.exampleConfiguration()
-        #expect(configuration.backends.backends.map(\.name) == ["cdse", "hpgc", "wekeo", "sim"])
+        #expect(configuration.backends.backends.map(\.name) == ["cdse", "hpgc", "wekeo", "sim", "local"])
         #expect(configuration.topology.prefix == "tilefleet")
         #expect(configuration.defaults.backend == "sim")
         #expect(configuration.defaults.maxRuntimeSeconds == 6 * 3600)

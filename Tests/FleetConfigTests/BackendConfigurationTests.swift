@@ -8,7 +8,7 @@ import Testing
     @Test func exampleConfigParses() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/fleet.example.yaml").standardized.path
         let configuration = try FleetConfiguration.load(explicit: path, environment: [:], gridCheck: { _ in nil }).backends
-        #expect(configuration.backends.map(\.kind) == [.openEO, .ogc, .eocanvas, .openEO])
+        #expect(configuration.backends.map(\.kind) == [.openEO, .ogc, .eocanvas, .openEO, .command])
         let cdse = try configuration.backend(named: "cdse")
         #expect(cdse.maxActive == 2)
         #expect(cdse.poll == .init(minimum: .seconds(10), maximum: .seconds(120)))

@@ -17,9 +17,11 @@ struct ProcessFleet {
     let amqpURL: String
 
     /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
-    /// `topologyExtra`: more keys of `topology:`; `extra`: more top-level sections.
+    /// `topologyExtra`: more keys of `topology:`; `moreBackends`: more backends (YAML list items);
+    /// `extra`: more top-level sections.
     static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
-                      backendExtra: String = "", topologyExtra: String = "", extra: String = "") async throws -> ProcessFleet {
+                      backendExtra: String = "", topologyExtra: String = "", moreBackends: String = "",
+                      extra: String = "") async throws -> ProcessFleet {
         let db = try await TestDatabase.create()
         let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
@@ -47,6 +49,7 @@ struct ProcessFleet {
             poll: { min_interval: 1s, max_interval: 2s }
             auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
         \(backendExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        \(moreBackends.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         \(extra)
         """.write(toFile: config, atomically: true, encoding: .utf8)
         return ProcessFleet(db: db, simulator: simulator, server: server, directory: directory, config: config, prefix: prefix,

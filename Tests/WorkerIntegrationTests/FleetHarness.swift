@@ -38,11 +38,14 @@ final class FleetHarness: @unchecked Sendable {
 
     var workKeyPath: String { directory + "/work.key" }
 
+    /// `kind`: the `sim` backend's kind (`ogc`: the simulator's OGC API – Processes, basic auth);
+    /// `poll`: its poll settings; `waitTiers`: the fleet's delay tiers.
     init(simulator configuration: SimulatorConfiguration, requestTimeout: String = "20s",
-         amqpURL: String = TestEnvironment.amqpURL, signed: Bool = false) async throws {
+         amqpURL: String = TestEnvironment.amqpURL, kind: String = "openeo", poll: String = "{ min_interval: 1s, max_interval: 2s }",
+         waitTiers: [Int] = [1, 2], signed: Bool = false) async throws {
         self.amqpURL = amqpURL
         let id = UUID().uuidString.lowercased().prefix(8)
-        topology = Topology(prefix: "test-\(id)", backends: ["sim"], waitTiers: [1, 2])
+        topology = Topology(prefix: "test-\(id)", backends: ["sim"], waitTiers: waitTiers)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-worker-\(id)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         simulator = PlatformSimulator(configuration: configuration)
@@ -62,13 +65,14 @@ final class FleetHarness: @unchecked Sendable {
         } else {
             signing = .unsigned
         }
+        try "tilefleet".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
         try """
         \(signingSection)backends:
           - name: sim
-            kind: openeo
-            url: http://127.0.0.1:\(port)/openeo
+            kind: \(kind)
+            url: http://127.0.0.1:\(port)/\(kind == "ogc" ? "ogc" : "openeo")
             max_active: 100000
-            poll: { min_interval: 1s, max_interval: 2s }
+            poll: \(poll)\(kind == "ogc" ? "\n    auth: { method: basic, username: tilefleet, password_file: \(directory)/password }" : "")
             retry: { max_attempts: 3, initial_delay: 20ms, max_delay: 200ms, max_retry_after: 2s }
             request_timeout: \(requestTimeout)
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -88,7 +92,7 @@ final class FleetHarness: @unchecked Sendable {
         let log = "\(directory)/worker-\(workers.count).log"
         let pid = try TestEnvironment.spawn([
             TestEnvironment.tilefleetBinary, "worker", "--config", configPath, "--amqp-url", amqpURL,
-            "--prefix", topology.prefix, "--wait-tiers", "1,2", "--prefetch", "200",
+            "--prefix", topology.prefix, "--wait-tiers", topology.waitTiers.map(String.init).joined(separator: ","), "--prefetch", "200",
         ] + (extra.contains("--metrics-port") ? [] : ["--no-metrics"]) + extra, logPath: log)
         workers.append(pid)
         return pid

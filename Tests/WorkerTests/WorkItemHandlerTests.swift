@@ -495,4 +495,93 @@ import Worker
         item.mayExist = true
         #expect(try WorkItem.decode(item.encoded()).mayExist == true)
     }
+
+    // MARK: Command backends (jobs on the worker's own host)
+
+    static var commandPolicy: WorkerPolicy {
+        var policy = policy
+        policy.host = "host-a"
+        return policy
+    }
+
+    static func runCommand(_ item: WorkItem, answers: [BackendAnswer]) -> ([BackendCall], WorkerDecision?) {
+        var handler = WorkItemHandler(item: item, redelivered: false, policy: commandPolicy, worker: "host-a:1")
+        var calls: [BackendCall] = []
+        var step = handler.start(now: now)
+        var answers = answers[...]
+        while case .call(let call) = step {
+            calls.append(call)
+            guard let answer = answers.popFirst() else { return (calls, nil) }
+            step = handler.receive(answer, now: now)
+        }
+        guard case .done(let decision) = step else { return (calls, nil) }
+        return (calls, decision)
+    }
+
+    @Test func aCommandJobsPollsGoToItsHostsQueue() throws {
+        let (_, decision) = Self.runCommand(Self.item(), answers: [.submitted(jobID: "host-a/tilefleet%3At1%3A31UFS%3A1")])
+        let poll = try #require(decision?.items.first?.item)
+        #expect(poll.host == "host-a")
+        #expect(poll.routingKey == "sim@host-a")
+        // A platform backend's polls stay on the backend's queue.
+        let (_, platform) = Self.run(Self.item(), answers: [.submitted(jobID: "j-1")])
+        #expect(platform?.items.first?.item.host == nil)
+        #expect(platform?.items.first?.item.routingKey == "sim")
+    }
+
+    @Test func aPollOrCancelOfAnotherHostsJobIsPassedOnWithoutACall() throws {
+        for kind in [WorkItem.Kind.poll, .cancel] {
+            let (calls, decision) = Self.runCommand(Self.item(kind, jobID: "host-b/k"), answers: [])
+            #expect(calls.isEmpty)
+            let d = try #require(decision)
+            #expect(d.events.isEmpty)
+            #expect(d.items.count == 1)
+            #expect(d.items[0].item.host == "host-b")
+            #expect(d.items[0].item.kind == kind)
+            #expect(d.items[0].tier == nil)
+        }
+        // Its own host's job is polled here, and its next poll goes to this host's queue.
+        let (calls, own) = Self.runCommand(Self.item(.poll, jobID: "host-a/k"), answers: [.status(BackendJobStatus(status: .running, rawStatus: "running"))])
+        #expect(calls == [.status(jobID: "host-a/k")])
+        #expect(own?.items.first?.item.routingKey == "sim@host-a")
+    }
+
+    @Test func theNextAttemptOfAFailedCommandJobMayRunOnAnyHost() throws {
+        var item = Self.item(.poll, jobID: "host-a/k")
+        item.host = "host-a"
+        let (_, decision) = Self.runCommand(item, answers: [.status(BackendJobStatus(status: .failed, rawStatus: "failed", message: "the host restarted")), .logs([])])
+        let next = try #require(decision?.items.first?.item)
+        #expect(next.kind == .submit && next.attempt == 2)
+        #expect(next.host == nil && next.routingKey == "sim")
+    }
+
+    // MARK: Callbacks
+
+    static func subscribed(_ item: WorkItem) -> WorkItem {
+        var item = item
+        item.job.subscriber = BackendJob.Subscriber(successUri: "http://w:9480/callbacks/abc")
+        return item
+    }
+
+    @Test func aJobThatCallsBackIsPolledAtTheLongestIntervalOnly() throws {
+        let (_, submitted) = Self.run(Self.subscribed(Self.item()), answers: [.submitted(jobID: "j-1")])
+        #expect(submitted?.items.first?.tier == 300)
+        let (_, polled) = Self.run(Self.subscribed(Self.item(.poll, jobID: "j-1")), answers: [.status(BackendJobStatus(status: .running, rawStatus: "running"))])
+        #expect(polled?.items.first?.tier == 300)
+    }
+
+    @Test func aWakePollLooksWithoutCarryingTheChainOn() throws {
+        var wake = Self.subscribed(Self.item(.poll, jobID: "j-1", lastRaw: "running"))
+        wake.wake = true
+        let (_, running) = Self.run(wake, answers: [.status(BackendJobStatus(status: .running, rawStatus: "running"))])
+        #expect(running?.items.isEmpty == true && running?.events.isEmpty == true)
+        // A failure is left to the chain: only it may start the next attempt.
+        let (calls, failed) = Self.run(wake, answers: [.status(BackendJobStatus(status: .failed, rawStatus: "failed"))])
+        #expect(calls == [.status(jobID: "j-1")])
+        #expect(failed?.items.isEmpty == true && failed?.events.isEmpty == true)
+        // A finished job ends the tile at once.
+        let (_, finished) = Self.run(wake, answers: [.status(BackendJobStatus(status: .finished, rawStatus: "successful")), .results([])])
+        #expect(finished?.outcome == .finished)
+        #expect(finished?.events.map(\.status) == [.finished])
+    }
 }
