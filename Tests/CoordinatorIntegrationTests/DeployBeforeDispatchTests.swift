@@ -67,7 +67,7 @@ import TestSupport
             #expect(simulator.deployedProcesses.answers.isEmpty)
 
             let serviceDB = try await PostgresConnection.connect(to: h.db.url)
-            let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: h.configuration, interval: .milliseconds(200))
+            let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: h.configuration, signing: .unsigned, interval: .milliseconds(200))
             let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "test")))
             let running = Task { try await group.run() }
             let queued = try await eventually(timeout: .seconds(30)) {
@@ -100,7 +100,7 @@ import TestSupport
             // `echo` is built into the simulator: it exists (409) and is immutable (403).
             try await h.submit(Self.spec(id: "refused", process: "echo", package: try Self.package("echo", in: directory)))
             let serviceDB = try await PostgresConnection.connect(to: h.db.url)
-            let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: h.configuration, interval: .milliseconds(200))
+            let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: h.configuration, signing: .unsigned, interval: .milliseconds(200))
             let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "test")))
             let running = Task { try await group.run() }
             // Two refusals: the deployment was tried again on a later pass.
