@@ -83,12 +83,14 @@ public struct WorkerService: Service {
         }
         defer { connectionEvents.cancel() }
         // The polls callbacks ask for, published at once (a lost one leaves the job to its poll chain).
-        let wakes = Task { [callbacks, topology, logger] in
+        let wakes = Task { [callbacks, topology, logger, signing = configuration.signing] in
             guard let callbacks else { return }
             for await item in callbacks.wakes {
                 do {
-                    try await publishChannel.publishConfirmed(item.encoded(), exchange: topology.workExchange, routingKey: item.routingKey,
-                                                              properties: AMQPProperties(contentType: "application/json"))
+                    let body = item.encoded()
+                    try await publishChannel.publishConfirmed(body, exchange: topology.workExchange, routingKey: item.routingKey,
+                                                              properties: signing.tagged(AMQPProperties(contentType: "application/json"),
+                                                                                         body: body, purpose: .work))
                 } catch {
                     logger.warning("callback poll not published; the job's poll chain carries on", metadata: ["error": "\(error)"])
                 }
