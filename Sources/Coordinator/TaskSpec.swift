@@ -35,6 +35,9 @@ public struct TaskSpec: Sendable, Hashable, Codable {
     /// A shell command run for each finished tile (environment: `TILEFLEET_TASK`, `TILEFLEET_TILE`,
     /// `TILEFLEET_ASSETS` as JSON).
     public var postJob: String?
+    /// The most credits the task may spend (`budget:`); the live cap is `tasks.budget`, which
+    /// `tilefleet budget` raises.
+    public var budget: Double?
 
     /// How the area of interest becomes jobs: tiles × windows × dimension values.
     public struct Split: Sendable, Hashable, Codable {

@@ -71,6 +71,32 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
         }
     }
 
+    /// What simulated openEO jobs cost: `per_second` of run time plus `per_km2` of their area,
+    /// times a lognormal noise of `noise` (sigma) drawn per job.
+    public struct CostRates: Sendable, Codable, Equatable {
+        public var perSecond: Double
+        public var perKm2: Double
+        public var noise: Double
+
+        public init(perSecond: Double = 0.5, perKm2: Double = 0.01, noise: Double = 0.1) {
+            self.perSecond = perSecond
+            self.perKm2 = perKm2
+            self.noise = noise
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case perSecond = "per_second", perKm2 = "per_km2", noise
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = CostRates()
+            self.init(perSecond: try container.decodeIfPresent(Double.self, forKey: .perSecond) ?? defaults.perSecond,
+                      perKm2: try container.decodeIfPresent(Double.self, forKey: .perKm2) ?? defaults.perKm2,
+                      noise: try container.decodeIfPresent(Double.self, forKey: .noise) ?? defaults.noise)
+        }
+    }
+
     /// Run times of jobs.
     public var duration: DurationDistribution
     /// Time a started job spends `queued` (openEO) / `accepted` (OGC) before it runs, in seconds.
@@ -103,6 +129,11 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     public var faults: Faults
     /// Seed of the simulator's random numbers (durations, failures, faults); `nil`: random.
     public var seed: UInt64?
+    /// What openEO jobs cost (`costs` and `usage` on `GET /jobs/{id}`).
+    public var costs: CostRates = CostRates()
+    /// Each user's credits before any job: `GET /me` reports them less what the user's jobs cost
+    /// so far as `budget`; `nil`: no budget reported.
+    public var budget: Double? = 10_000
 
     public init(
         duration: DurationDistribution = .fixed(2),
@@ -144,7 +175,7 @@ extension SimulatorConfiguration {
         case duration, queueSeconds = "queue_seconds", failureRate = "failure_rate", concurrencyLimit = "concurrency_limit"
         case users, bearerTokens = "bearer_tokens", oidcClients = "oidc_clients", tokenLifetime = "token_lifetime"
         case requireAuth = "require_auth", assetSize = "asset_size", ogcIgnorePrefer = "ogc_ignore_prefer"
-        case ogcCreatedBody = "ogc_created_body", hostileAssets = "hostile_assets", faults, seed
+        case ogcCreatedBody = "ogc_created_body", hostileAssets = "hostile_assets", faults, seed, costs, budget
     }
 
     public init(from decoder: any Decoder) throws {
@@ -165,6 +196,8 @@ extension SimulatorConfiguration {
         self.hostileAssets = try container.decodeIfPresent(Bool.self, forKey: .hostileAssets) ?? defaults.hostileAssets
         self.faults = try container.decodeIfPresent(Faults.self, forKey: .faults) ?? defaults.faults
         self.seed = try container.decodeIfPresent(UInt64.self, forKey: .seed)
+        self.costs = try container.decodeIfPresent(CostRates.self, forKey: .costs) ?? defaults.costs
+        self.budget = container.contains(.budget) ? try container.decodeIfPresent(Double.self, forKey: .budget) : defaults.budget
     }
 }
 

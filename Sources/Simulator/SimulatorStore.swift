@@ -51,14 +51,15 @@ final class SimulatorStore: @unchecked Sendable {
 
     // MARK: jobs
 
-    func createJob(api: SimulatedJob.API, user: String, title: String?, processID: String, now: Date = Date()) -> SimulatedJob {
+    func createJob(api: SimulatedJob.API, user: String, title: String?, processID: String, areaKm2: Double? = nil,
+                   now: Date = Date()) -> SimulatedJob {
         self.withLock {
             self.nextID += 1
             let unit = self.random.nextUnit()
             let normal = self.random.nextNormal()
             let fails = self.random.nextUnit() < self.configuration.failureRate
             let key = SimulatedJob.idempotencyKey(in: title)
-            let job = SimulatedJob(
+            var job = SimulatedJob(
                 id: "\(api == .openEO ? "j" : api.rawValue)-\(String(format: "%06d", self.nextID))-\(String(self.random.next() % 0xFFFF, radix: 16))",
                 api: api,
                 user: user,
@@ -70,6 +71,8 @@ final class SimulatorStore: @unchecked Sendable {
                 queueSeconds: self.configuration.queueSeconds,
                 fails: fails
             )
+            job.areaKm2 = areaKm2
+            job.costFactor = Foundation.exp(self.configuration.costs.noise * self.random.nextNormal())
             self.jobs[job.id] = job
             self.jobsByUser[user, default: []].append(job.id)
             if let key {
@@ -125,6 +128,13 @@ final class SimulatorStore: @unchecked Sendable {
                 self.jobs[id] = job
             }
             return job
+        }
+    }
+
+    /// What `user`'s jobs have cost so far, on every API.
+    func spent(by user: String, now: Date = Date()) -> Double {
+        self.withLock {
+            (self.jobsByUser[user] ?? []).reduce(0) { $0 + (self.jobs[$1]?.costs(at: now, rates: self.configuration.costs) ?? 0) }
         }
     }
 

@@ -18,6 +18,7 @@ public struct Migration: Sendable {
         Migration(version: 4, name: "room for heap-only updates of tiles and backend jobs", sql: Migrations.v4HotUpdates),
         Migration(version: 5, name: "cancel fence and cancel bookkeeping", sql: Migrations.v5CancelFence),
         Migration(version: 6, name: "leases, heartbeats and the recorder's watermark", sql: Migrations.v6Recovery),
+        Migration(version: 7, name: "costs and usage per attempt, task budgets", sql: Migrations.v7Costs),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -24,9 +24,11 @@ public struct TaskStore: Sendable {
         public var priority: Int
         public var maxAttempts: Int
         public var maxRuntimeSeconds: Int?
+        /// The task's credit cap (`budget:`), if any.
+        public var budget: Double?
 
         public init(id: String, title: String, backend: String, spec: PostgresJSON, priority: Int = 0, maxAttempts: Int = 3,
-                    maxRuntimeSeconds: Int? = nil) {
+                    maxRuntimeSeconds: Int? = nil, budget: Double? = nil) {
             self.id = id
             self.title = title
             self.backend = backend
@@ -34,6 +36,7 @@ public struct TaskStore: Sendable {
             self.priority = priority
             self.maxAttempts = maxAttempts
             self.maxRuntimeSeconds = maxRuntimeSeconds
+            self.budget = budget
         }
     }
 
@@ -85,9 +88,9 @@ public struct TaskStore: Sendable {
         let user = ProcessInfo.processInfo.environment["USER"]
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
-                INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by)
+                INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by, budget)
                 VALUES (\(task.id), \(task.title), \(task.backend), \(task.spec), \(task.priority), \(task.maxAttempts),
-                        \(task.maxRuntimeSeconds), \(user))
+                        \(task.maxRuntimeSeconds), \(user), \(task.budget))
                 """)
             return try session.copyIn("""
                 COPY tiles (task_id, tile_id, cell_id, window_label, window_start, window_end, parameters, geometry, area_km2, backend)
@@ -133,6 +136,29 @@ public struct TaskStore: Sendable {
         }
     }
 
+    /// Sets `task`'s credit cap (`tilefleet budget`) and wakes the coordinators
+    /// (`NOTIFY tilefleet_tiles`): the next dispatch pass goes by it.
+    public func setBudget(task: String, to budget: Double) async throws {
+        guard budget.isFinite, budget > 0 else { throw TaskStoreError.invalidBudget(budget) }
+        try await requireTask(task)
+        _ = try await connection.query("""
+            WITH changed AS (UPDATE tasks SET budget = \(budget), updated_at = now() WHERE id = \(task) RETURNING id, backend)
+            SELECT pg_notify('tilefleet_tiles', id || ' ' || backend) FROM changed
+            """)
+    }
+
+    /// A lateral subquery for the task `taskColumn` names: `spent` (credits of its ended
+    /// attempts), `costed` (ended attempts with a cost), `finished` (finished attempts): the
+    /// figures of a ``TaskBudget``.
+    static func budgetSpending(_ taskColumn: String) -> String {
+        """
+        SELECT sum(j.costs) FILTER (WHERE j.finished_at IS NOT NULL) AS spent,
+               count(j.costs) FILTER (WHERE j.finished_at IS NOT NULL) AS costed,
+               count(*) FILTER (WHERE j.status = 'finished') AS finished
+        FROM backend_jobs j WHERE j.task_id = \(taskColumn)
+        """
+    }
+
     /// Tasks (all, or one) with their tile counts per status, newest first.
     public func summaries(task: String? = nil) async throws -> [TaskSummary] {
         let rows = try await connection.query("""
@@ -144,8 +170,11 @@ public struct TaskStore: Sendable {
                    (SELECT max(coalesce(x.finished_at, x.status_at, x.updated_at)) FROM tiles x WHERE x.task_id = k.id),
                    r.tiles, r.trouble, r.since, r.tries,
                    (SELECT count(*) FROM backend_jobs j
-                    WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL)
+                    WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL),
+                   (SELECT sum(j.costs) FROM backend_jobs j WHERE j.task_id = k.id),
+                   k.budget, b.spent, b.costed, b.finished
             FROM tasks k
+            LEFT JOIN LATERAL (\(unescaped: Self.budgetSpending("k.id"))) b ON k.budget IS NOT NULL
             LEFT JOIN LATERAL (
                 SELECT (sum(g.n) OVER ())::bigint AS tiles, g.trouble, g.since, g.tries
                 FROM (SELECT x.trouble, count(*) AS n, min(coalesce(x.trouble_since, x.seen_at)) AS since,
@@ -166,6 +195,13 @@ public struct TaskStore: Sendable {
             summary.tilesPerHour = try row.decode(Int.self, at: 7)
             summary.lastChangeAt = try row.decode(Date?.self, at: 8)
             summary.jobsMayRun = try row.decode(Int.self, at: 13)
+            summary.credits = try row.decode(Double?.self, at: 14)
+            if let budget = try row.decode(Double?.self, at: 15) {
+                summary.budget = TaskBudget(budget: budget, spent: try row.decode(Double?.self, at: 16) ?? 0,
+                                            costedAttempts: try row.decode(Int?.self, at: 17) ?? 0,
+                                            finishedAttempts: try row.decode(Int?.self, at: 18) ?? 0,
+                                            inFlight: TileStatus.inFlight.reduce(0) { $0 + summary.count($1.rawValue) })
+            }
             if let tiles = try row.decode(Int?.self, at: 9), let text = try row.decode(String?.self, at: 10),
                let since = try row.decode(Date?.self, at: 11) {
                 summary.trouble = TaskSummary.Trouble(tiles: tiles, text: text, since: since, tries: try row.decode(Int?.self, at: 12))

@@ -25,7 +25,8 @@ import Timing
 /// - poll: one status call; an event when the platform's status changed; on `finished` the result
 ///   links; on `failed` the platform's own error (its error-level log lines, else the status
 ///   text), then a retry (`retrying` + a submit of the next attempt) while attempts remain; a job
-///   beyond `max_runtime` is cancelled and counts as failed.
+///   beyond `max_runtime` is cancelled and counts as failed. Every event after a status call
+///   carries the job's `costs` and `usage` as that call reported them.
 /// - cancel: cancel the job, publish `canceled`. A cancel for an attempt whose job is not known yet
 ///   (its submit was still queued) looks the job up by idempotency key, again after the poll delay
 ///   while none is found, up to `cancelLookups` times.
@@ -58,6 +59,8 @@ public struct WorkItemHandler: Sendable {
     /// Who handles it (host:pid), stamped on events.
     public let worker: String
     private var state: State = .initial
+    /// The last status the platform gave: its costs and usage go with every event that follows.
+    private var reading: BackendJobStatus?
 
     public init(item: WorkItem, redelivered: Bool, policy: WorkerPolicy, worker: String) {
         self.item = item
@@ -244,6 +247,7 @@ public struct WorkItemHandler: Sendable {
     }
 
     private mutating func polled(_ status: BackendJobStatus, now: Date) -> Step {
+        reading = status
         switch status.status {
         case .finished:
             state = .fetchingResults(status)
@@ -335,10 +339,13 @@ public struct WorkItemHandler: Sendable {
 
     private func event(_ status: EventStatus, now: Date, jobID: String? = nil, rawStatus: String? = nil, progress: Double? = nil,
                        message: String? = nil, assets: [StatusEvent.Asset]? = nil, error: String? = nil) -> StatusEvent {
-        StatusEvent(task: item.task, tile: item.tile, attempt: item.attempt, status: status, rawStatus: rawStatus, backend: item.backend,
-                    backendJobID: jobID ?? item.backendJobID, progress: progress,
-                    message: message.map { MessageLimits.clipped($0, to: MessageLimits.message) }, assets: assets,
-                    error: error.map { MessageLimits.clipped($0, to: MessageLimits.error) }, worker: worker, time: now)
+        var event = StatusEvent(task: item.task, tile: item.tile, attempt: item.attempt, status: status, rawStatus: rawStatus, backend: item.backend,
+                                backendJobID: jobID ?? item.backendJobID, progress: progress,
+                                message: message.map { MessageLimits.clipped($0, to: MessageLimits.message) }, assets: assets,
+                                error: error.map { MessageLimits.clipped($0, to: MessageLimits.error) }, worker: worker, time: now)
+        event.costs = reading?.costs
+        event.usage = reading?.usage
+        return event
     }
 
     // MARK: Helpers

@@ -1,6 +1,7 @@
 import FleetModel
 import Foundation
 import Simulator
+import Storage
 import Testing
 import TestSupport
 
@@ -215,6 +216,46 @@ import TestSupport
             let (confirmed, output) = try submit("many", "{aoi: '16.1482,48.0326,16.7092,48.3081', grid: 'km:2'}", ["--yes"])
             #expect(confirmed == 0, "\(output)")
             #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'many'") > 100)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func budgetRaisesATasksCapStatusShowsItAndABadOneExitsTwo() async throws {
+        let h = try await Harness.make(maxActive: 10)
+        do {
+            _ = try await h.submit(TaskFixtures.spec(id: "capped-cli") + "\nbudget: 15")
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 1)
+            let probe = try #require(try await h.takeWorkItems(1).first)
+            var finished = StatusEvent(task: "capped-cli", tile: probe.tile, attempt: 1, status: .finished, backend: "sim", time: Date())
+            finished.costs = 10
+            try await EventStore(connection: h.db.connection).apply([finished])
+            let database = ["--database-url", h.db.url.unredactedString]
+            let (_, paused) = try TestEnvironment.run([Self.binary, "status", "capped-cli", "--format", "json"] + database)
+            let row = try #require(try JSONDecoder().decode([String: [[String: JSONValue]]].self, from: Data(paused.utf8))["tasks"]?.first)
+            #expect(row["status"]?.stringValue == "paused", "\(paused)")
+            #expect(row["credits"]?.numberValue == 10)
+            #expect(row["budget"]?.numberValue == 15)
+
+            for bad in ["0", "-5", "lots"] {
+                let (status, output) = try TestEnvironment.run([Self.binary, "budget", "capped-cli", bad] + database)
+                #expect(status == 2, "\(bad): \(output)")
+                #expect(output.contains("CREDITS must be a positive number of credits, got '\(bad)'"), "\(output)")
+            }
+            let (unknown, message) = try TestEnvironment.run([Self.binary, "budget", "no-such-task", "100"] + database)
+            #expect(unknown == 2)
+            #expect(message.contains("no task 'no-such-task'"))
+            #expect(try await h.count("SELECT count(*) FROM tasks WHERE budget = 15") == 1)
+
+            let (status, output) = try TestEnvironment.run([Self.binary, "budget", "capped-cli", "45"] + database)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("task capped-cli: budget 45 credits, 10 spent"))
+            let (_, resumed) = try TestEnvironment.run([Self.binary, "status", "capped-cli", "--format", "json"] + database)
+            #expect(try JSONDecoder().decode([String: [[String: JSONValue]]].self, from: Data(resumed.utf8))["tasks"]?.first?["status"]?.stringValue == "active")
+            // 10 spent at 10 a tile: three more fit within 45.
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 3)
         } catch {
             await h.tearDown()
             throw error
