@@ -38,10 +38,14 @@ struct OpenEORoutes: Sendable {
             return SimulatorJSON.response(object: ["access_token": token.access])
         }
         router.get("credentials/oidc") { request, _ in
-            SimulatorJSON.response(object: [
+            guard store.configuration.offerOIDC else { return SimulatorJSON.response(object: ["providers": [Any]()]) }
+            return SimulatorJSON.response(object: [
                 "providers": [[
                     "id": "sim", "issuer": SimulatorJSON.origin(request) + "/oidc", "title": "Simulated OIDC provider",
                     "scopes": ["openid"],
+                    "default_clients": store.configuration.deviceClients.prefix(1).map { client in
+                        ["id": client, "grant_types": [OIDCRoutes.deviceGrant + "+pkce", "refresh_token"]]
+                    },
                 ]],
             ])
         }

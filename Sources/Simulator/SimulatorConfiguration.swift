@@ -131,6 +131,13 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     public var seed: UInt64?
     /// What openEO jobs cost (`costs` and `usage` on `GET /jobs/{id}`).
     public var costs: CostRates = CostRates()
+    /// Public OIDC clients that may use the device authorization grant (RFC 8628, PKCE S256
+    /// required); the first is offered as the provider's default client in `GET /credentials/oidc`.
+    public var deviceClients: [String] = ["tilefleet-public"]
+    /// Whether `GET /credentials/oidc` lists the simulated provider (false: a backend without OIDC).
+    public var offerOIDC: Bool = true
+    /// Whether a refresh grant rotates the refresh token: it answers a new one and revokes the one used.
+    public var rotateRefreshTokens: Bool = false
     /// Each user's credits before any job: `GET /me` reports them less what the user's jobs cost
     /// so far as `budget`; `nil`: no budget reported.
     public var budget: Double? = 10_000
@@ -176,6 +183,7 @@ extension SimulatorConfiguration {
         case users, bearerTokens = "bearer_tokens", oidcClients = "oidc_clients", tokenLifetime = "token_lifetime"
         case requireAuth = "require_auth", assetSize = "asset_size", ogcIgnorePrefer = "ogc_ignore_prefer"
         case ogcCreatedBody = "ogc_created_body", hostileAssets = "hostile_assets", faults, seed, costs, budget
+        case deviceClients = "device_clients", rotateRefreshTokens = "rotate_refresh_tokens", offerOIDC = "offer_oidc"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -198,6 +206,9 @@ extension SimulatorConfiguration {
         self.seed = try container.decodeIfPresent(UInt64.self, forKey: .seed)
         self.costs = try container.decodeIfPresent(CostRates.self, forKey: .costs) ?? defaults.costs
         self.budget = container.contains(.budget) ? try container.decodeIfPresent(Double.self, forKey: .budget) : defaults.budget
+        self.deviceClients = try container.decodeIfPresent([String].self, forKey: .deviceClients) ?? defaults.deviceClients
+        self.rotateRefreshTokens = try container.decodeIfPresent(Bool.self, forKey: .rotateRefreshTokens) ?? defaults.rotateRefreshTokens
+        self.offerOIDC = try container.decodeIfPresent(Bool.self, forKey: .offerOIDC) ?? defaults.offerOIDC
     }
 }
 

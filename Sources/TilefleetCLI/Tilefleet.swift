@@ -13,7 +13,7 @@ public struct Tilefleet: AsyncParsableCommand {
             SimulateCommand.self, TryCommand.self, WorkerCommand.self,
             SubmitCommand.self, CoordinatorCommand.self, StatusCommand.self, ListCommand.self, WatchCommand.self,
             CancelCommand.self, RetryCommand.self, ResumeCommand.self, ResultsCommand.self, LogsCommand.self, ExportCommand.self,
-            BudgetCommand.self,
+            BudgetCommand.self, LoginCommand.self, LogoutCommand.self,
         ]
     )
 
