@@ -77,10 +77,12 @@ import Testing
     }
 
     @Test func aFleetSharingOneLoginSurvivesRefreshTokenRotation() async throws {
-        // 2 s access tokens (renewed 60 s before expiry: every request refreshes) and rotation on:
-        // each refresh revokes the token used, so processes holding a stale copy would fail.
+        // 8 s access tokens (renewed with 2 s left, so a loaded machine never sends an expired one)
+        // and rotation on: each refresh revokes the token used, so processes holding a stale copy
+        // would fail. Every authenticator starts with a refresh of its own, and refreshes again
+        // while the submits run.
         var configuration = SimulatorConfiguration(duration: .fixed(0.2))
-        configuration.tokenLifetime = 2
+        configuration.tokenLifetime = 8
         configuration.rotateRefreshTokens = true
         try await withSimulator(configuration) { client, origin, simulator in
             let file = Self.tokenFile()
@@ -95,6 +97,7 @@ import Testing
                     group.addTask {
                         for round in 0..<8 {
                             _ = try await worker.submit(udpJob, idempotencyKey: "fleet-\(index)-\(round)")
+                            try await Task.sleep(for: .seconds(1))
                         }
                     }
                 }

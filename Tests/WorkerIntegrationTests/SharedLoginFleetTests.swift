@@ -16,7 +16,7 @@ import TestSupport
 
     @Test func threeWorkersShareOneRotatingLoginWithoutAnAuthenticationFailureOrALostTile() async throws {
         var configuration = SimulatorConfiguration(duration: .fixed(3), seed: 7)
-        configuration.tokenLifetime = Double(ProcessInfo.processInfo.environment["TILEFLEET_LOGIN_TOKEN_SECONDS"] ?? "") ?? 4
+        configuration.tokenLifetime = Double(ProcessInfo.processInfo.environment["TILEFLEET_LOGIN_TOKEN_SECONDS"] ?? "") ?? 8
         configuration.rotateRefreshTokens = true
         configuration.concurrencyLimit = 20
         let fleet = try await FleetHarness(simulator: configuration, auth: "{method: oidc_device, refresh_token_file: tokenFile}")
