@@ -67,6 +67,7 @@ let package = Package(
         // The bundled platform simulator: openEO, OGC API – Processes and EOCanvas subsets, jobs in memory.
         .target(name: "Simulator", dependencies: [
             "HTTP",
+            "FleetModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -68,6 +68,8 @@ extension BackendConfiguration {
                 )
             }
             return Self.plainOIDC(issuer: issuer!, clientID: clientID, clientSecret: secret, refreshToken: refresh, scopes: nil, transport: transport)
+        case .oidcDevice(_, _, _, _, let refreshTokenFile):
+            return OIDCDeviceLogin.authenticator(for: self, tokenFile: refreshTokenFile, transport: transport)
         case .eocanvas(let username, let password, let tokenURL):
             return EOCanvasAuthenticator.make(
                 tokenURL: tokenURL ?? EOCanvasAuthenticator.defaultTokenURL(for: self.url),

@@ -68,6 +68,8 @@ public enum OpenEOAuthenticator {
         let providerID: String?
         let transport: BackendTransport
         private var found: (String, String, [String])?
+        /// The chosen provider's entry of `GET /credentials/oidc` (with its `default_clients`).
+        private(set) var entry: JSONValue?
 
         init(baseURL: String, providerID: String?, transport: BackendTransport) {
             self.baseURL = baseURL
@@ -92,6 +94,7 @@ public enum OpenEOAuthenticator {
             }
             let scopes = chosen["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? ["openid"]
             self.found = (id, issuer, scopes)
+            self.entry = chosen
             return (id, issuer, scopes)
         }
     }

@@ -233,7 +233,7 @@ extension OpenEOBackend {
         throw BackendError.invalidResponse(message: "job created (\(response.status)) without OpenEO-Identifier or Location header")
     }
 
-    /// `GET /jobs/{id}` → unified status, raw status, progress.
+    /// `GET /jobs/{id}` → unified status, raw status, progress, and the `costs` and `usage` so far.
     static func parseStatus(_ body: Data) throws -> BackendJobStatus {
         let document = try self.decode(body, what: "job")
         guard let raw = document["status"]?.stringValue else {
@@ -242,7 +242,9 @@ extension OpenEOBackend {
         guard let status = BackendStatus(openEO: raw) else {
             throw BackendError.invalidResponse(message: "unknown openEO job status '\(raw)'")
         }
-        return BackendJobStatus(status: status, rawStatus: raw, progress: document["progress"]?.numberValue, message: nil)
+        return BackendJobStatus(status: status, rawStatus: raw, progress: document["progress"]?.numberValue, message: nil,
+                                costs: BackendJobStatus.screenedCosts(document["costs"]),
+                                usage: BackendJobStatus.screenedUsage(document["usage"]))
     }
 
     /// The assets of a STAC Item or Collection (`GET /jobs/{id}/results`); relative hrefs are resolved

@@ -11,6 +11,8 @@ public struct TokenCache: Sendable {
         public var expiresAt: Date?
         /// A refresh token to get the next one without the primary credentials.
         public var refreshToken: Secret?
+        /// How long it was valid when issued (`expires_in`), when the platform said.
+        public var lifetime: TimeInterval?
 
         public init(accessToken: Secret, expiresAt: Date? = nil, refreshToken: Secret? = nil) {
             self.accessToken = accessToken
@@ -21,6 +23,7 @@ public struct TokenCache: Sendable {
         /// A token answered with `expires_in` seconds at `now`.
         public init(accessToken: Secret, expiresIn: Double?, refreshToken: Secret? = nil, now: Date = Date()) {
             self.init(accessToken: accessToken, expiresAt: expiresIn.map { now.addingTimeInterval($0) }, refreshToken: refreshToken)
+            self.lifetime = expiresIn
         }
     }
 
@@ -32,7 +35,8 @@ public struct TokenCache: Sendable {
         case fetch(refreshToken: Secret?)
     }
 
-    /// Tokens are renewed this long before they expire, so none expires in flight.
+    /// Tokens are renewed this long before they expire, so none expires in flight; a short-lived
+    /// token (a 60 s one) is renewed when a quarter of its lifetime is left, not at every request.
     public var refreshMargin: TimeInterval
     /// The current token.
     public private(set) var token: Token?
@@ -44,7 +48,8 @@ public struct TokenCache: Sendable {
     /// Whether to use the cached token or fetch one at `now`.
     public func action(now: Date = Date()) -> Action {
         guard let token else { return .fetch(refreshToken: nil) }
-        if let expiresAt = token.expiresAt, expiresAt.timeIntervalSince(now) <= self.refreshMargin {
+        let margin = min(self.refreshMargin, (token.lifetime ?? .infinity) / 4)
+        if let expiresAt = token.expiresAt, expiresAt.timeIntervalSince(now) <= margin {
             return .fetch(refreshToken: token.refreshToken)
         }
         return .use(token.accessToken)

@@ -16,7 +16,8 @@ import Storage
 /// lease from `item_at`: if the coordinator dies or the broker fails between commit and confirm,
 /// the tiles stay queued with no item (or one that cannot act once its lease has run out), and the
 /// recovery pass (``recover(silence:task:limit:)``) republishes them as submits that look their job
-/// up first — never a second job, never a tile lost. The SQL is ``DispatchStore``'s; this type
+/// up first — never a second job, never a tile lost. A task with a budget releases no tile that
+/// would take its spent plus expected credits past it (``TaskBudget``). The SQL is ``DispatchStore``'s; this type
 /// decides and publishes.
 ///
 /// Needs a connection of its own (the transaction spans awaits); run one pass at a time per
@@ -70,8 +71,11 @@ public actor Dispatcher {
 
     private func claim(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int) async throws -> (DispatchOutcome, [WorkItem]) {
         try await transaction.lockBackend(backend)
+        // A task with a budget offers only the tiles its budget lets start (see ``TaskBudget``).
         let loads = try await transaction.taskLoads(backend: backend).map {
-            DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority, pending: $0.pending, active: $0.inFlight)
+            DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority,
+                                     pending: $0.budget.map { [pending = $0.pending] in $0.tilesAllowed(pending: pending) } ?? $0.pending,
+                                     active: $0.inFlight)
         }
         let active = loads.reduce(0) { $0 + $1.active }
         // A task whose stored spec cannot be read must not hold back the others on the backend.

@@ -38,6 +38,9 @@ public struct TaskSpec: Sendable, Hashable, Codable {
     /// The OGC API – Processes application package to deploy before the task's jobs run
     /// (`service.deploy`); nil when the process is the server's own.
     public var deploy: ProcessPackage?
+    /// The most credits the task may spend (`budget:`); the live cap is `tasks.budget`, which
+    /// `tilefleet budget` raises.
+    public var budget: Double?
 
     /// How the area of interest becomes jobs: tiles × windows × dimension values.
     public struct Split: Sendable, Hashable, Codable {

@@ -31,7 +31,7 @@ public struct TaskSpecParser: Sendable {
 
     static let nativeKeys: Set<String> = [
         "id", "title", "backend", "service", "parameters", "tile", "split", "output_format", "job_options",
-        "max_attempts", "max_runtime", "priority", "post_job",
+        "max_attempts", "max_runtime", "priority", "post_job", "budget",
     ]
     static let apexKeys: Set<String> = ["title", "label", "service", "format", "parameters", "dimension", "backend", "id", "max_attempts", "max_runtime", "priority"]
 
@@ -92,6 +92,7 @@ public struct TaskSpecParser: Sendable {
         let priority = reader.int(top["priority"], "priority") ?? defaults.priority
         let outputFormat = reader.string(top["output_format"], "output_format") ?? defaults.outputFormat
         let postJob = reader.string(top["post_job"], "post_job")
+        let budget = Self.budget(top["budget"], reader)
         if let split, split.dimensions.contains(where: { $0.name == spatial || $0.name == temporal }) {
             reader.report("split.dimensions", "a dimension may not be named like the spatial or temporal parameter ('\(spatial)', '\(temporal)')", top["split"])
         }
@@ -114,6 +115,7 @@ public struct TaskSpecParser: Sendable {
                             priority: priority, postJob: postJob)
         spec.tileInputGiven = tileInputGiven
         spec.deploy = deploy
+        spec.budget = budget
         return spec
     }
 
@@ -150,6 +152,16 @@ public struct TaskSpecParser: Sendable {
             }
         }
         return ProcessPackage(processID: id, contentType: contentType, body: text, source: path)
+    }
+
+    /// `budget:`: a positive number of credits.
+    static func budget(_ node: Node?, _ reader: ConfigReader) -> Double? {
+        guard let node, let value = reader.double(node, "budget") else { return nil }
+        guard value > 0 else {
+            reader.report("budget", "must be a positive number of credits, got \(node.scalar?.string ?? "\(value)")", node)
+            return nil
+        }
+        return value
     }
 
     private func service(_ node: Node?, _ reader: ConfigReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {

@@ -10,7 +10,7 @@ extension TaskStore {
         let spec = plan.spec
         let task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
                            priority: spec.priority, maxAttempts: spec.maxAttempts, maxRuntimeSeconds: spec.maxRuntimeSeconds,
-                           requestedBy: requestedBy)
+                           budget: spec.budget, requestedBy: requestedBy)
         return try await insert(task, tiles: plan.records.lazy.map { record in
             NewTile(tileID: record.tileID, cellID: record.cellID, windowLabel: record.window?.label,
                     windowStart: record.window.map { "\($0.start)" }, windowEnd: record.window.map { "\($0.end)" },

@@ -5,8 +5,10 @@ import Storage
 
 /// Tiles as GeoJSON and STAC: the pure formatting behind `export` and `results --stac`.
 public enum TileExport {
-    /// A FeatureCollection: one Feature per tile with status, attempt, job id, durations and, while
-    /// a tile waits on one, its trouble (`trouble`, `trouble_since`, `trouble_tries`).
+    /// A FeatureCollection: one Feature per tile with status, attempt, job id, durations, the
+    /// credits of its attempts (`credits`) and its latest `usage` where the platform reported
+    /// them (so a map can colour tiles by cost) and, while a tile waits on one, its trouble
+    /// (`trouble`, `trouble_since`, `trouble_tries`).
     public static func featureCollection(_ tiles: [TileResult]) -> JSONValue {
         .object([
             "type": .string("FeatureCollection"),
@@ -27,6 +29,12 @@ public enum TileExport {
                 properties["trouble"] = tile.trouble.map(JSONValue.string)
                 properties["trouble_since"] = tile.troubleSince.map { .string(iso($0)) }
                 properties["trouble_tries"] = tile.troubleTries.map { .number(Double($0)) }
+                properties["credits"] = tile.credits.map(JSONValue.number)
+                properties["usage"] = tile.usage.map { usage in
+                    .object(usage.mapValues { quantity in
+                        .object(["value": .number(quantity.value), "unit": quantity.unit.map(JSONValue.string) ?? .null])
+                    })
+                }
                 return .object(["type": .string("Feature"), "id": .string(tile.tile), "properties": .object(properties),
                                 "geometry": geometry(tile) ?? .null])
             }),

@@ -44,6 +44,11 @@ public struct BackendConfiguration: Sendable, Hashable {
         case oidcClientCredentials(clientID: String, clientSecret: SecretReference, provider: String?, issuer: String?, scopes: [String]?)
         /// OIDC refresh-token grant.
         case oidcRefreshToken(clientID: String, clientSecret: SecretReference?, refreshToken: SecretReference, provider: String?, issuer: String?)
+        /// OIDC device authorization grant (RFC 8628): `tilefleet login` stores a refresh token in
+        /// `refreshTokenFile` (0600, keyed by issuer and client), which every process refreshes from
+        /// and writes rotated tokens back to under a lock. `clientID` nil: the provider's default
+        /// client from openEO `GET /credentials/oidc`.
+        case oidcDevice(clientID: String?, provider: String?, issuer: String?, scopes: [String]?, refreshTokenFile: String)
         /// EOCanvas / WEkEO: user name and password exchanged at the HDA broker (`token_url`).
         case eocanvas(username: String, password: SecretReference, tokenURL: String?)
     }
@@ -250,10 +255,11 @@ public struct BackendsConfiguration: Sendable, Hashable {
         case "oidc_client_credentials": allowed = ["client_id", "client_secret_env", "client_secret_file", "provider", "issuer", "scopes"]
         case "oidc_refresh_token":
             allowed = ["client_id", "client_secret_env", "client_secret_file", "refresh_token_env", "refresh_token_file", "provider", "issuer"]
+        case "oidc_device": allowed = ["client_id", "refresh_token_file", "provider", "issuer", "scopes"]
         case "eocanvas": allowed = ["username", "password_env", "password_file", "token_url"]
         default:
             reader.report(ConfigReader.child(path, "method"),
-                          "unknown auth method '\(method)' (expected one of: none, basic, bearer, oidc_client_credentials, oidc_refresh_token, eocanvas)",
+                          "unknown auth method '\(method)' (expected one of: none, basic, bearer, oidc_client_credentials, oidc_refresh_token, oidc_device, eocanvas)",
                           methodMembers["method"])
             return nil
         }
@@ -315,6 +321,11 @@ public struct BackendsConfiguration: Sendable, Hashable {
             } else {
                 result = nil
             }
+        case "oidc_device":
+            let file = string("refresh_token_file", required: true), issuer = issuer()
+            let scopes = reader.strings(members["scopes"], ConfigReader.child(path, "scopes"))
+            result = file.map { .oidcDevice(clientID: string("client_id"), provider: string("provider"), issuer: issuer, scopes: scopes,
+                                            refreshTokenFile: ConfigReader.expandingHome($0)) }
         case "eocanvas":
             let username = string("username", required: true), password = secret("password"), tokenURL = string("token_url")
             result = username.flatMap { username in password.map { .eocanvas(username: username, password: $0, tokenURL: tokenURL) } }

@@ -34,6 +34,12 @@ package final class ConfigReader {
 
     package static func child(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// A path with a leading `~/` made the user's home directory (`HOME`).
+    package static func expandingHome(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        guard path.hasPrefix("~/"), let home = environment["HOME"], !home.isEmpty else { return path }
+        return (home.hasSuffix("/") ? String(home.dropLast()) : home) + path.dropFirst(1)
+    }
+
     /// The members of a mapping; unknown keys are reported with the closest known key, and a key
     /// given twice is reported at its second occurrence.
     package func mapping(_ node: Node?, _ path: String, allowed: Set<String>) -> [String: Node]? {

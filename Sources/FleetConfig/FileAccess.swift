@@ -50,12 +50,13 @@ public enum FileAccess {
         return text
     }
 
-    /// Writes `data` to `path` atomically: into a temporary file beside it, then renamed over it.
-    /// The file gets `mode` (0600 for a secret: it is never readable by others, not even briefly).
+    /// Writes `data` to `path` atomically: into a temporary file beside it with permissions `mode`
+    /// (`0o600`: only its owner may read it), then renamed over it.
     public static func save(_ data: Data, to path: String, mode: mode_t = 0o644) throws(Problem) {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, mode)
         guard descriptor >= 0 else {
             let code = errno
             var info = stat()
@@ -65,8 +66,7 @@ public enum FileAccess {
             throw Problem(path: path, writing: true, reason: reason(code, path: path))
         }
         var failure: Int32?
-        if fchmod(descriptor, mode) != 0 { failure = errno }
-        if failure == nil { data.withUnsafeBytes { bytes in
+        data.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -77,7 +77,9 @@ public enum FileAccess {
                 }
                 offset += written
             }
-        } }
+        }
+        // The umask may have taken permissions away, never added any: set exactly `mode`.
+        if failure == nil, fchmod(descriptor, mode) != 0 { failure = errno }
         if failure == nil, fsync(descriptor) != 0 { failure = errno }
         close(descriptor)
         if failure == nil, rename(temporary, path) != 0 { failure = errno }

@@ -120,6 +120,7 @@ extension StatusEvent {
     func checkSizes() throws(MessageRejection) {
         try MessageLimits.check(message, "message", limit: MessageLimits.message)
         try MessageLimits.check(error, "error", limit: MessageLimits.error)
+        try checkUsage()
         guard let assets else { return }
         guard assets.count <= MessageLimits.assets else {
             throw MessageRejection("field 'assets' has \(assets.count) entries, more than the limit of \(MessageLimits.assets)")
@@ -128,6 +129,26 @@ extension StatusEvent {
             try MessageLimits.check(asset.href, "assets[\(index)].href", limit: MessageLimits.href)
             try MessageLimits.check(asset.title, "assets[\(index)].title", limit: MessageLimits.title)
             try MessageLimits.check(asset.key, "assets[\(index)].key", limit: MessageLimits.title)
+        }
+    }
+
+    /// Costs are a finite number ≥ 0; usage has at most ``MessageLimits/usageEntries`` metrics,
+    /// each with a short name and unit and a finite value.
+    func checkUsage() throws(MessageRejection) {
+        if let costs, !(costs.isFinite && costs >= 0) {
+            throw MessageRejection("field 'costs' must be a finite number ≥ 0, got \(costs)")
+        }
+        guard let usage else { return }
+        guard usage.count <= MessageLimits.usageEntries else {
+            throw MessageRejection("field 'usage' has \(usage.count) entries, more than the limit of \(MessageLimits.usageEntries)")
+        }
+        for (name, quantity) in usage.sorted(by: { $0.key < $1.key }) {
+            guard !name.isEmpty else { throw MessageRejection("field 'usage' has an entry with an empty name") }
+            try MessageLimits.check(name, "usage key", limit: MessageLimits.usageName)
+            try MessageLimits.check(quantity.unit, "usage.\(name).unit", limit: MessageLimits.usageName)
+            guard quantity.value.isFinite else {
+                throw MessageRejection("field 'usage.\(name).value' must be a finite number, got \(quantity.value)")
+            }
         }
     }
 }

@@ -20,6 +20,10 @@ public enum MessageLimits {
     public static let href = 8 * 1024
     /// An asset's `title`.
     public static let title = 1024
+    /// Entries of a status event's `usage`.
+    public static let usageEntries = 32
+    /// A `usage` metric's name, and its unit.
+    public static let usageName = 64
 
     /// Throws a rejection naming `field` when `value` is longer than `limit` bytes.
     static func check(_ value: String?, _ field: String, limit: Int) throws(MessageRejection) {

@@ -31,6 +31,11 @@ public struct StatusEvent: Sendable, Codable, Equatable {
     /// the cancel (unreachable, "try later"); the cancel is retried and the job may still run, so
     /// the recorder leaves the backend job open (`finished_at` null).
     public var cancelUnconfirmed: Bool? = nil
+    /// What the platform says the attempt has cost so far (openEO `costs`, in its credits), as of
+    /// this report; the latest report of an attempt is its cost.
+    public var costs: Double? = nil
+    /// What the platform says the attempt has used so far (openEO `usage`), by metric name.
+    public var usage: [String: UsageQuantity]? = nil
 
     public init(
         id: UUID = UUID(), task: String, tile: String, attempt: Int, status: EventStatus,
@@ -56,7 +61,7 @@ public struct StatusEvent: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, id, task, tile, attempt, status, backend, progress, message, assets, error, worker, time
+        case schema, id, task, tile, attempt, status, backend, progress, message, assets, error, worker, time, costs, usage
         case rawStatus = "raw_status"
         case backendJobID = "backend_job_id"
         case cancelUnconfirmed = "cancel_unconfirmed"

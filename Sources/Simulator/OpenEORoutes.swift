@@ -38,16 +38,24 @@ struct OpenEORoutes: Sendable {
             return SimulatorJSON.response(object: ["access_token": token.access])
         }
         router.get("credentials/oidc") { request, _ in
-            SimulatorJSON.response(object: [
+            guard store.configuration.offerOIDC else { return SimulatorJSON.response(object: ["providers": [Any]()]) }
+            return SimulatorJSON.response(object: [
                 "providers": [[
                     "id": "sim", "issuer": SimulatorJSON.origin(request) + "/oidc", "title": "Simulated OIDC provider",
                     "scopes": ["openid"],
+                    "default_clients": store.configuration.deviceClients.prefix(1).map { client in
+                        ["id": client, "grant_types": [OIDCRoutes.deviceGrant + "+pkce", "refresh_token"]]
+                    },
                 ]],
             ])
         }
         router.get("me") { request, _ in
             guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
-            return SimulatorJSON.response(object: ["user_id": user, "name": user])
+            var me: [String: Any] = ["user_id": user, "name": user]
+            if let budget = store.configuration.budget {
+                me["budget"] = ((budget - store.spent(by: user)) * 1000).rounded() / 1000
+            }
+            return SimulatorJSON.response(object: me)
         }
         router.get("processes") { _, _ in
             SimulatorJSON.response(object: ["processes": Self.predefinedProcesses, "links": []])
@@ -78,7 +86,8 @@ struct OpenEORoutes: Sendable {
                 return Self.error(400, "ProcessGraphMissing", "No valid process graph specified.")
             }
             let processID = graph.values.compactMap { ($0 as? [String: Any])?["process_id"] as? String }.sorted().first ?? "unknown"
-            let job = store.createJob(api: .openEO, user: user, title: body["title"] as? String, processID: processID)
+            let job = store.createJob(api: .openEO, user: user, title: body["title"] as? String, processID: processID,
+                                      areaKm2: SimulatedJob.areaKm2(in: graph))
             let location = SimulatorJSON.origin(request) + "/openeo/jobs/\(job.id)"
             return Response(status: .created, headers: [.location: location, .init("OpenEO-Identifier")!: job.id])
         }
@@ -98,7 +107,7 @@ struct OpenEORoutes: Sendable {
         router.get("jobs/:id") { request, context in
             guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
             guard let job = store.job(context.parameters.get("id") ?? "", user: user) else { return Self.jobNotFound() }
-            return SimulatorJSON.response(data: Data(Self.metadataJSON(job, now: Date()).utf8))
+            return SimulatorJSON.response(data: Data(Self.metadataJSON(job, now: Date(), rates: store.configuration.costs).utf8))
         }
         router.delete("jobs/:id") { request, context in
             guard let user = SimulatorAuth.user(of: request, store: store) else { return SimulatorAuth.openEOUnauthorized(store, request) }
@@ -218,12 +227,19 @@ struct OpenEORoutes: Sendable {
         return metadata
     }
 
-    /// ``metadata(_:now:)`` as JSON text, built by hand: the status route must serve thousands per second.
-    static func metadataJSON(_ job: SimulatedJob, now: Date) -> String {
+    /// ``metadata(_:now:)`` as JSON text, built by hand: the status route must serve thousands per
+    /// second. A job that started also reports its `costs` and `usage` so far.
+    static func metadataJSON(_ job: SimulatedJob, now: Date, rates: SimulatorConfiguration.CostRates) -> String {
         var text = "{\"id\":\(SimulatorJSON.quoted(job.id)),\"status\":\"\(self.status(job.phase(at: now)))\""
         text += ",\"created\":\"\(SimulatorJSON.timestamp(job.created))\",\"updated\":\"\(SimulatorJSON.timestamp(now))\""
         if let title = job.title { text += ",\"title\":\(SimulatorJSON.quoted(title))" }
         if let progress = job.progress(at: now) { text += ",\"progress\":\(Int(progress))" }
+        if job.started != nil {
+            let ran = (job.runSeconds(at: now) * 1000).rounded() / 1000
+            text += ",\"costs\":\(job.costs(at: now, rates: rates))"
+            text += ",\"usage\":{\"cpu\":{\"value\":\(ran * 2),\"unit\":\"cpu-seconds\"},\"memory\":{\"value\":\(ran * 2048),\"unit\":\"mb-seconds\"}"
+            text += ",\"duration\":{\"value\":\(ran),\"unit\":\"seconds\"}}"
+        }
         return text + "}"
     }
 

@@ -71,6 +71,32 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
         }
     }
 
+    /// What simulated openEO jobs cost: `per_second` of run time plus `per_km2` of their area,
+    /// times a lognormal noise of `noise` (sigma) drawn per job.
+    public struct CostRates: Sendable, Codable, Equatable {
+        public var perSecond: Double
+        public var perKm2: Double
+        public var noise: Double
+
+        public init(perSecond: Double = 0.5, perKm2: Double = 0.01, noise: Double = 0.1) {
+            self.perSecond = perSecond
+            self.perKm2 = perKm2
+            self.noise = noise
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case perSecond = "per_second", perKm2 = "per_km2", noise
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = CostRates()
+            self.init(perSecond: try container.decodeIfPresent(Double.self, forKey: .perSecond) ?? defaults.perSecond,
+                      perKm2: try container.decodeIfPresent(Double.self, forKey: .perKm2) ?? defaults.perKm2,
+                      noise: try container.decodeIfPresent(Double.self, forKey: .noise) ?? defaults.noise)
+        }
+    }
+
     /// Run times of jobs.
     public var duration: DurationDistribution
     /// Time a started job spends `queued` (openEO) / `accepted` (OGC) before it runs, in seconds.
@@ -103,6 +129,18 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     public var faults: Faults
     /// Seed of the simulator's random numbers (durations, failures, faults); `nil`: random.
     public var seed: UInt64?
+    /// What openEO jobs cost (`costs` and `usage` on `GET /jobs/{id}`).
+    public var costs: CostRates = CostRates()
+    /// Public OIDC clients that may use the device authorization grant (RFC 8628, PKCE S256
+    /// required); the first is offered as the provider's default client in `GET /credentials/oidc`.
+    public var deviceClients: [String] = ["tilefleet-public"]
+    /// Whether `GET /credentials/oidc` lists the simulated provider (false: a backend without OIDC).
+    public var offerOIDC: Bool = true
+    /// Whether a refresh grant rotates the refresh token: it answers a new one and revokes the one used.
+    public var rotateRefreshTokens: Bool = false
+    /// Each user's credits before any job: `GET /me` reports them less what the user's jobs cost
+    /// so far as `budget`; `nil`: no budget reported.
+    public var budget: Double? = 10_000
 
     public init(
         duration: DurationDistribution = .fixed(2),
@@ -144,7 +182,8 @@ extension SimulatorConfiguration {
         case duration, queueSeconds = "queue_seconds", failureRate = "failure_rate", concurrencyLimit = "concurrency_limit"
         case users, bearerTokens = "bearer_tokens", oidcClients = "oidc_clients", tokenLifetime = "token_lifetime"
         case requireAuth = "require_auth", assetSize = "asset_size", ogcIgnorePrefer = "ogc_ignore_prefer"
-        case ogcCreatedBody = "ogc_created_body", hostileAssets = "hostile_assets", faults, seed
+        case ogcCreatedBody = "ogc_created_body", hostileAssets = "hostile_assets", faults, seed, costs, budget
+        case deviceClients = "device_clients", rotateRefreshTokens = "rotate_refresh_tokens", offerOIDC = "offer_oidc"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -165,6 +204,11 @@ extension SimulatorConfiguration {
         self.hostileAssets = try container.decodeIfPresent(Bool.self, forKey: .hostileAssets) ?? defaults.hostileAssets
         self.faults = try container.decodeIfPresent(Faults.self, forKey: .faults) ?? defaults.faults
         self.seed = try container.decodeIfPresent(UInt64.self, forKey: .seed)
+        self.costs = try container.decodeIfPresent(CostRates.self, forKey: .costs) ?? defaults.costs
+        self.budget = container.contains(.budget) ? try container.decodeIfPresent(Double.self, forKey: .budget) : defaults.budget
+        self.deviceClients = try container.decodeIfPresent([String].self, forKey: .deviceClients) ?? defaults.deviceClients
+        self.rotateRefreshTokens = try container.decodeIfPresent(Bool.self, forKey: .rotateRefreshTokens) ?? defaults.rotateRefreshTokens
+        self.offerOIDC = try container.decodeIfPresent(Bool.self, forKey: .offerOIDC) ?? defaults.offerOIDC
     }
 }
 

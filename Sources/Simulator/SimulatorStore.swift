@@ -15,6 +15,8 @@ final class SimulatorStore: @unchecked Sendable {
     private var createdByKey: [String: Int] = [:]
     private var tokens: [String: (user: String, expires: Date)] = [:]
     private var refreshTokens: [String: String] = [:]
+    private var deviceGrants: [String: DeviceGrant] = [:]
+    private var deviceCodeByUserCode: [String: String] = [:]
     private var scripted: [SimulatedFault] = []
     /// Stored openEO user-defined processes (`PUT /process_graphs/{id}`), as JSON text, by user and id.
     private var processGraphs: [String: [String: Data]] = [:]
@@ -55,14 +57,15 @@ final class SimulatorStore: @unchecked Sendable {
 
     // MARK: jobs
 
-    func createJob(api: SimulatedJob.API, user: String, title: String?, processID: String, now: Date = Date()) -> SimulatedJob {
+    func createJob(api: SimulatedJob.API, user: String, title: String?, processID: String, areaKm2: Double? = nil,
+                   now: Date = Date()) -> SimulatedJob {
         self.withLock {
             self.nextID += 1
             let unit = self.random.nextUnit()
             let normal = self.random.nextNormal()
             let fails = self.random.nextUnit() < self.configuration.failureRate
             let key = SimulatedJob.idempotencyKey(in: title)
-            let job = SimulatedJob(
+            var job = SimulatedJob(
                 id: "\(api == .openEO ? "j" : api.rawValue)-\(String(format: "%06d", self.nextID))-\(String(self.random.next() % 0xFFFF, radix: 16))",
                 api: api,
                 user: user,
@@ -74,6 +77,8 @@ final class SimulatorStore: @unchecked Sendable {
                 queueSeconds: self.configuration.queueSeconds,
                 fails: fails
             )
+            job.areaKm2 = areaKm2
+            job.costFactor = Foundation.exp(self.configuration.costs.noise * self.random.nextNormal())
             self.jobs[job.id] = job
             self.jobsByUser[user, default: []].append(job.id)
             if let key {
@@ -132,6 +137,13 @@ final class SimulatorStore: @unchecked Sendable {
         }
     }
 
+    /// What `user`'s jobs have cost so far, on every API.
+    func spent(by user: String, now: Date = Date()) -> Double {
+        self.withLock {
+            (self.jobsByUser[user] ?? []).reduce(0) { $0 + (self.jobs[$1]?.costs(at: now, rates: self.configuration.costs) ?? 0) }
+        }
+    }
+
     func jobs(of user: String, api: SimulatedJob.API) -> [SimulatedJob] {
         self.withLock {
             (self.jobsByUser[user] ?? []).compactMap { self.jobs[$0] }.filter { $0.api == api }
@@ -160,6 +172,84 @@ final class SimulatorStore: @unchecked Sendable {
 
     func user(forRefreshToken token: String) -> String? {
         self.withLock { self.refreshTokens[token] }
+    }
+
+    /// A refresh grant: the user, with new tokens; with rotation on, the refresh token used is
+    /// revoked and a new one answered (else the same one is answered again).
+    func refresh(_ token: String, now: Date = Date()) -> (user: String, access: String, refresh: String)? {
+        guard let user = self.user(forRefreshToken: token) else { return nil }
+        let issued = self.issueToken(for: user, now: now)
+        return self.withLock {
+            if self.configuration.rotateRefreshTokens {
+                self.refreshTokens.removeValue(forKey: token)
+                return (user, issued.access, issued.refresh)
+            }
+            self.refreshTokens.removeValue(forKey: issued.refresh)
+            return (user, issued.access, token)
+        }
+    }
+
+    // MARK: device authorization (RFC 8628)
+
+    /// A pending device authorization.
+    struct DeviceGrant: Sendable {
+        enum State: Sendable, Equatable { case pending, approved(user: String), denied, used }
+        var userCode: String
+        var clientID: String
+        var challenge: String
+        var expires: Date
+        var interval: Double
+        var lastPoll: Date?
+        var state: State
+    }
+
+    /// Starts a device authorization: the device code and the user code.
+    func startDeviceGrant(clientID: String, challenge: String, lifetime: Double = 600, interval: Double = 1, now: Date = Date()) -> (device: String, user: String) {
+        self.withLock {
+            let device = "dev" + Self.randomToken(&self.random)
+            let alphabet = Array("BCDFGHJKLMNPQRSTVWXZ")
+            let letters = (0..<8).map { _ in alphabet[Int(self.random.next() % UInt64(alphabet.count))] }
+            let user = String(letters[0..<4]) + "-" + String(letters[4...])
+            self.deviceGrants[device] = DeviceGrant(userCode: user, clientID: clientID, challenge: challenge,
+                                                    expires: now.addingTimeInterval(lifetime), interval: interval, lastPoll: nil, state: .pending)
+            self.deviceCodeByUserCode[user] = device
+            return (device, user)
+        }
+    }
+
+    /// The person's decision at the verification page; false for an unknown or used code.
+    func decideDeviceGrant(userCode: String, approve: Bool, user: String) -> Bool {
+        self.withLock {
+            guard let device = self.deviceCodeByUserCode[userCode], var grant = self.deviceGrants[device], grant.state == .pending else { return false }
+            grant.state = approve ? .approved(user: user) : .denied
+            self.deviceGrants[device] = grant
+            return true
+        }
+    }
+
+    /// A poll of the token endpoint with a device code: the OAuth error code, or the user.
+    func pollDeviceGrant(_ device: String, clientID: String, verifierChallenge: String?, now: Date = Date()) -> Result<String, DeviceGrantError> {
+        self.withLock {
+            guard var grant = self.deviceGrants[device], grant.clientID == clientID else { return .failure(.invalidGrant) }
+            defer { self.deviceGrants[device] = grant }
+            if now >= grant.expires { return .failure(.expiredToken) }
+            let tooSoon = grant.lastPoll.map { now.timeIntervalSince($0) < grant.interval } ?? false
+            grant.lastPoll = now
+            switch grant.state {
+            case .denied: return .failure(.accessDenied)
+            case .used: return .failure(.invalidGrant)
+            case .pending: return .failure(tooSoon ? .slowDown : .authorizationPending)
+            case .approved(let user):
+                guard verifierChallenge == grant.challenge else { return .failure(.invalidGrant) }
+                grant.state = .used
+                return .success(user)
+            }
+        }
+    }
+
+    enum DeviceGrantError: String, Error {
+        case authorizationPending = "authorization_pending", slowDown = "slow_down", expiredToken = "expired_token"
+        case accessDenied = "access_denied", invalidGrant = "invalid_grant"
     }
 
     /// Makes every issued access token invalid (the next request gets 401).

@@ -62,21 +62,32 @@ public struct DispatchStore: Sendable {
             public var priority: Int
             public var pending: Int
             public var inFlight: Int
+            /// The task's budget with what it spent, when it has one.
+            public var budget: TaskBudget?
         }
 
         /// Every task with pending or in-flight tiles on `backend`.
         public func taskLoads(backend: String) async throws -> [TaskLoad] {
             let rows = try await connection.query("""
-                SELECT t.task_id, k.priority,
-                       count(*) FILTER (WHERE t.status = 'pending' AND k.status = 'active'),
-                       count(*) FILTER (WHERE t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))))
-                FROM tiles t JOIN tasks k ON k.id = t.task_id
-                WHERE t.backend = \(backend) AND t.status IN (\(unescaped: TileStatus.sqlList([.pending] + TileStatus.inFlight)))
-                GROUP BY t.task_id, k.priority
+                SELECT l.*, c.spent, c.costed, c.finished
+                FROM (SELECT t.task_id, k.priority,
+                             count(*) FILTER (WHERE t.status = 'pending' AND k.status = 'active') AS pending,
+                             count(*) FILTER (WHERE t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))) AS in_flight,
+                             k.budget
+                      FROM tiles t JOIN tasks k ON k.id = t.task_id
+                      WHERE t.backend = \(backend) AND t.status IN (\(unescaped: TileStatus.sqlList([.pending] + TileStatus.inFlight)))
+                      GROUP BY t.task_id, k.priority, k.budget) l
+                LEFT JOIN LATERAL (\(unescaped: TaskStore.budgetSpending("l.task_id"))) c ON l.budget IS NOT NULL
                 """)
             return try rows.map { row in
-                TaskLoad(task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1),
-                         pending: try row.decode(Int.self, at: 2), inFlight: try row.decode(Int.self, at: 3))
+                var load = TaskLoad(task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1),
+                                    pending: try row.decode(Int.self, at: 2), inFlight: try row.decode(Int.self, at: 3))
+                if let budget = try row.decode(Double?.self, at: 4) {
+                    load.budget = TaskBudget(budget: budget, spent: try row.decode(Double?.self, at: 5) ?? 0,
+                                             costedAttempts: try row.decode(Int?.self, at: 6) ?? 0,
+                                             finishedAttempts: try row.decode(Int?.self, at: 7) ?? 0, inFlight: load.inFlight)
+                }
+                return load
             }
         }
 

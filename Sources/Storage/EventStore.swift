@@ -173,8 +173,9 @@ public struct EventStore: Sendable {
     }
 
     private static func append(_ event: StatusEvent, to buffer: inout PostgresCopyBuffer) {
-        let detail: PostgresJSON? = event.assets == nil && event.cancelUnconfirmed == nil
-            ? nil : try? PostgresJSON(EventDetail(assets: event.assets, cancelUnconfirmed: event.cancelUnconfirmed))
+        let detail: PostgresJSON? = event.assets == nil && event.cancelUnconfirmed == nil && event.costs == nil && event.usage == nil
+            ? nil : try? PostgresJSON(EventDetail(assets: event.assets, cancelUnconfirmed: event.cancelUnconfirmed,
+                                                  costs: event.costs, usage: event.usage))
         buffer.append([
             event.id, event.task, event.tile, event.attempt, event.status.rawValue, event.rawStatus,
             event.backend, event.backendJobID, event.progress, event.message, event.error, event.worker,
@@ -186,9 +187,11 @@ public struct EventStore: Sendable {
     private struct EventDetail: Encodable {
         var assets: [StatusEvent.Asset]?
         var cancelUnconfirmed: Bool?
+        var costs: Double?
+        var usage: [String: UsageQuantity]?
 
         enum CodingKeys: String, CodingKey {
-            case assets
+            case assets, costs, usage
             case cancelUnconfirmed = "cancel_unconfirmed"
         }
     }
@@ -233,8 +236,9 @@ public struct EventStore: Sendable {
     /// earliest timestamp of the tile's current attempt, the latest error, the greatest job id —
     /// so the state after any set of batches is the same whatever their order; and each step costs
     /// in proportion to the batch, not to the history. A tile row is written at most once per
-    /// batch, and a backend job only when its status, timestamps or error change, so a stream of
-    /// progress reports costs one tile update each.
+    /// batch, and a backend job only when its status, timestamps, error or cost reading change, so
+    /// a stream of progress reports costs one tile update each. A job's costs and usage are its
+    /// latest reading (by report time, then the greater cost), whatever order the reports arrive in.
     static let applyToTiles = """
         SELECT 1 FROM tiles
         WHERE (task_id, tile_id) IN (SELECT task_id, tile_id FROM incoming)
@@ -341,7 +345,8 @@ public struct EventStore: Sendable {
           AND (e.attempt, e.occurred_at) > (coalesce(t.last_error_attempt, 0), coalesce(t.last_error_at, '-infinity'));
 
         WITH normalised AS (
-            SELECT task_id, tile_id, attempt, backend, backend_job_id, raw_status, occurred_at, status,
+            SELECT task_id, tile_id, attempt, backend, backend_job_id, raw_status, occurred_at, status, event_id,
+                   (detail ->> 'costs')::float8 AS costs, detail -> 'usage' AS usage,
                    coalesce(error, message) AS error,
                    CASE WHEN status = 'retrying' THEN 'failed' ELSE status END AS job_status
             FROM fresh
@@ -366,12 +371,20 @@ public struct EventStore: Sendable {
             FROM normalised
             WHERE job_status = 'failed'
             ORDER BY task_id, tile_id, attempt, occurred_at DESC, coalesce(error, '') DESC
+        ),
+        readings AS (
+            SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, costs, usage, occurred_at AS usage_at
+            FROM normalised
+            WHERE costs IS NOT NULL OR usage IS NOT NULL
+            ORDER BY task_id, tile_id, attempt, occurred_at DESC, coalesce(costs, -1) DESC, event_id DESC
         )
         INSERT INTO backend_jobs AS j (task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status,
-                                       status_at, submitted_at, started_at, finished_at, error, error_at)
+                                       status_at, submitted_at, started_at, finished_at, error, error_at, costs, usage, usage_at)
         SELECT task_id, tile_id, attempt, s.backend, s.job_id, 'tilefleet:' || task_id || ':' || tile_id || ':' || attempt,
-               t.job_status, t.raw_status, t.occurred_at, s.submitted_at, s.started_at, s.finished_at, e.error, e.error_at
+               t.job_status, t.raw_status, t.occurred_at, s.submitted_at, s.started_at, s.finished_at, e.error, e.error_at,
+               r.costs, r.usage, r.usage_at
         FROM top t JOIN stamps s USING (task_id, tile_id, attempt) LEFT JOIN errors e USING (task_id, tile_id, attempt)
+             LEFT JOIN readings r USING (task_id, tile_id, attempt)
         ON CONFLICT (task_id, tile_id, attempt) DO UPDATE
         SET backend = greatest(j.backend, excluded.backend),
             job_id = greatest(j.job_id, excluded.job_id),
@@ -391,6 +404,12 @@ public struct EventStore: Sendable {
                    OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
                 UNION ALL
                 SELECT j.error, j.error_at
+                LIMIT 1),
+            (costs, usage, usage_at) = (
+                SELECT excluded.costs, excluded.usage, excluded.usage_at
+                WHERE (excluded.usage_at, coalesce(excluded.costs, -1)) > (coalesce(j.usage_at, '-infinity'), coalesce(j.costs, -1))
+                UNION ALL
+                SELECT j.costs, j.usage, j.usage_at
                 LIMIT 1)
         WHERE \(jobPosition("excluded.status", "excluded.status_at", "excluded.raw_status"))
                 > \(jobPosition("j.status", "j.status_at", "j.raw_status"))
@@ -400,7 +419,8 @@ public struct EventStore: Sendable {
            OR (excluded.error_at, coalesce(excluded.error, '')) > (j.error_at, coalesce(j.error, ''))
            OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
            OR excluded.job_id > coalesce(j.job_id, '')
-           OR excluded.backend > coalesce(j.backend, '');
+           OR excluded.backend > coalesce(j.backend, '')
+           OR (excluded.usage_at, coalesce(excluded.costs, -1)) > (coalesce(j.usage_at, '-infinity'), coalesce(j.costs, -1));
 
         INSERT INTO assets (task_id, tile_id, attempt, href, key, type, roles, title, size)
         SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')

@@ -54,7 +54,8 @@ public struct Report: Sendable {
             return [
                 try await table("task progress", name: "progress", """
                     SELECT task_id, title, backend, tiles, pending, queued, submitted, running, finished, failed,
-                           canceled, percent_done, tiles_per_hour, date_trunc('second', eta) AS eta
+                           canceled, percent_done, tiles_per_hour, date_trunc('second', eta) AS eta,
+                           round(credits::numeric, 3) AS credits, budget
                     FROM task_progress WHERE \(task) IS NULL OR task_id = \(task) ORDER BY created_at
                     """),
                 try await table(task == nil ? "backends" : "backend (all tasks on it)", name: "backends", """
@@ -62,7 +63,8 @@ public struct Report: Sendable {
                            round(queue_wait_p50_s::numeric, 1) AS queue_wait_p50_s,
                            round(queue_wait_p95_s::numeric, 1) AS queue_wait_p95_s,
                            round(run_time_p50_s::numeric, 1) AS run_time_p50_s,
-                           round(run_time_p95_s::numeric, 1) AS run_time_p95_s, retries, errors_last_hour
+                           round(run_time_p95_s::numeric, 1) AS run_time_p95_s, retries, errors_last_hour,
+                           round(credits::numeric, 3) AS credits
                     FROM backend_stats
                     WHERE \(task) IS NULL OR backend = (SELECT backend FROM tasks WHERE id = \(task))
                     ORDER BY backend

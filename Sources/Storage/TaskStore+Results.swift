@@ -1,8 +1,10 @@
+import FleetModel
 import Foundation
 import Postgres
 
 extension TaskStore {
-    /// Every tile of `task` (or only `tile`) with its current attempt's assets and its trouble, in tile order.
+    /// Every tile of `task` (or only `tile`) with its current attempt's assets, its trouble, the
+    /// credits of all its attempts and its latest usage, in tile order.
     public func results(task: String, tile: String? = nil) async throws -> [TileResult] {
         try await requireTask(task)
         let rows = try await connection.query("""
@@ -11,8 +13,12 @@ extension TaskStore {
                    coalesce((SELECT jsonb_agg(jsonb_build_object('href', a.href, 'key', a.key, 'type', a.type, 'roles', to_jsonb(a.roles),
                                                                  'title', a.title, 'size', a.size) ORDER BY a.href)
                              FROM assets a WHERE a.task_id = t.task_id AND a.tile_id = t.tile_id AND a.attempt = t.attempt), '[]'),
-                   t.trouble, t.trouble_since, t.trouble_tries
-            FROM tiles t WHERE t.task_id = \(task) AND (\(tile)::text IS NULL OR t.tile_id = \(tile)) ORDER BY t.tile_id
+                   t.trouble, t.trouble_since, t.trouble_tries, c.credits, c.usage
+            FROM tiles t
+            LEFT JOIN LATERAL (SELECT sum(j.costs) AS credits,
+                                      (array_agg(j.usage ORDER BY j.attempt DESC) FILTER (WHERE j.usage IS NOT NULL))[1] AS usage
+                               FROM backend_jobs j WHERE j.task_id = t.task_id AND j.tile_id = t.tile_id) c ON true
+            WHERE t.task_id = \(task) AND (\(tile)::text IS NULL OR t.tile_id = \(tile)) ORDER BY t.tile_id
             """)
         return try rows.map { row in
             let assets = try row.decode(PostgresJSON.self, at: 14).decode([StoredAsset].self).map {
@@ -29,6 +35,8 @@ extension TaskStore {
             result.trouble = try row.decode(String?.self, at: 15)
             result.troubleSince = try row.decode(Date?.self, at: 16)
             result.troubleTries = try row.decode(Int?.self, at: 17)
+            result.credits = try row.decode(Double?.self, at: 18)
+            result.usage = try row.decode(PostgresJSON?.self, at: 19).flatMap { try? $0.decode([String: UsageQuantity].self) }
             return result
         }
     }

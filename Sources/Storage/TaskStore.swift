@@ -27,9 +27,11 @@ public struct TaskStore: Sendable {
         /// Who asked for the task: `serve`'s authenticated user, which it shows tasks to; nil
         /// stores the `USER` of the process (the command line's operator).
         public var requestedBy: String?
+        /// The task's credit cap (`budget:`), if any.
+        public var budget: Double?
 
         public init(id: String, title: String, backend: String, spec: PostgresJSON, priority: Int = 0, maxAttempts: Int = 3,
-                    maxRuntimeSeconds: Int? = nil, requestedBy: String? = nil) {
+                    maxRuntimeSeconds: Int? = nil, budget: Double? = nil, requestedBy: String? = nil) {
             self.requestedBy = requestedBy
             self.id = id
             self.title = title
@@ -38,6 +40,7 @@ public struct TaskStore: Sendable {
             self.priority = priority
             self.maxAttempts = maxAttempts
             self.maxRuntimeSeconds = maxRuntimeSeconds
+            self.budget = budget
         }
     }
 
@@ -89,9 +92,9 @@ public struct TaskStore: Sendable {
         let user = task.requestedBy ?? ProcessInfo.processInfo.environment["USER"]
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
-                INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by)
+                INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by, budget)
                 VALUES (\(task.id), \(task.title), \(task.backend), \(task.spec), \(task.priority), \(task.maxAttempts),
-                        \(task.maxRuntimeSeconds), \(user))
+                        \(task.maxRuntimeSeconds), \(user), \(task.budget))
                 """)
             return try session.copyIn("""
                 COPY tiles (task_id, tile_id, cell_id, window_label, window_start, window_end, parameters, geometry, area_km2, backend)
@@ -137,6 +140,29 @@ public struct TaskStore: Sendable {
         }
     }
 
+    /// Sets `task`'s credit cap (`tilefleet budget`) and wakes the coordinators
+    /// (`NOTIFY tilefleet_tiles`): the next dispatch pass goes by it.
+    public func setBudget(task: String, to budget: Double) async throws {
+        guard budget.isFinite, budget > 0 else { throw TaskStoreError.invalidBudget(budget) }
+        try await requireTask(task)
+        _ = try await connection.query("""
+            WITH changed AS (UPDATE tasks SET budget = \(budget), updated_at = now() WHERE id = \(task) RETURNING id, backend)
+            SELECT pg_notify('tilefleet_tiles', id || ' ' || backend) FROM changed
+            """)
+    }
+
+    /// A lateral subquery for the task `taskColumn` names: `spent` (credits of its ended
+    /// attempts), `costed` (ended attempts with a cost), `finished` (finished attempts): the
+    /// figures of a ``TaskBudget``.
+    static func budgetSpending(_ taskColumn: String) -> String {
+        """
+        SELECT sum(j.costs) FILTER (WHERE j.finished_at IS NOT NULL) AS spent,
+               count(j.costs) FILTER (WHERE j.finished_at IS NOT NULL) AS costed,
+               count(*) FILTER (WHERE j.status = 'finished') AS finished
+        FROM backend_jobs j WHERE j.task_id = \(taskColumn)
+        """
+    }
+
     /// Tasks (all, or one; with `requestedBy`, only that user's) with their tile counts per status,
     /// newest first.
     public func summaries(task: String? = nil, requestedBy: String? = nil) async throws -> [TaskSummary] {
@@ -150,8 +176,11 @@ public struct TaskStore: Sendable {
                    r.tiles, r.trouble, r.since, r.tries,
                    (SELECT count(*) FROM backend_jobs j
                     WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL),
-                   k.requested_by, k.updated_at
+                   k.requested_by, k.updated_at,
+                   (SELECT sum(j.costs) FROM backend_jobs j WHERE j.task_id = k.id),
+                   k.budget, b.spent, b.costed, b.finished
             FROM tasks k
+            LEFT JOIN LATERAL (\(unescaped: Self.budgetSpending("k.id"))) b ON k.budget IS NOT NULL
             LEFT JOIN LATERAL (
                 SELECT (sum(g.n) OVER ())::bigint AS tiles, g.trouble, g.since, g.tries
                 FROM (SELECT x.trouble, count(*) AS n, min(coalesce(x.trouble_since, x.seen_at)) AS since,
@@ -175,6 +204,13 @@ public struct TaskStore: Sendable {
             summary.jobsMayRun = try row.decode(Int.self, at: 13)
             summary.requestedBy = try row.decode(String?.self, at: 14)
             summary.updatedAt = try row.decode(Date.self, at: 15)
+            summary.credits = try row.decode(Double?.self, at: 16)
+            if let budget = try row.decode(Double?.self, at: 17) {
+                summary.budget = TaskBudget(budget: budget, spent: try row.decode(Double?.self, at: 18) ?? 0,
+                                            costedAttempts: try row.decode(Int?.self, at: 19) ?? 0,
+                                            finishedAttempts: try row.decode(Int?.self, at: 20) ?? 0,
+                                            inFlight: TileStatus.inFlight.reduce(0) { $0 + summary.count($1.rawValue) })
+            }
             if let tiles = try row.decode(Int?.self, at: 9), let text = try row.decode(String?.self, at: 10),
                let since = try row.decode(Date?.self, at: 11) {
                 summary.trouble = TaskSummary.Trouble(tiles: tiles, text: text, since: since, tries: try row.decode(Int?.self, at: 12))

@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 
 /// A task with its tile counts per status (`tilefleet status` / `list`).
@@ -20,6 +21,11 @@ public struct TaskSummary: Sendable, Hashable {
     public var requestedBy: String?
     /// When the task row itself last changed (created, canceled, retried).
     public var updatedAt: Date?
+    /// Credits the platform reported for the task's attempts (ended ones and the latest reading
+    /// of running ones); nil when it reported none.
+    public var credits: Double?
+    /// The task's budget and what counts against it, when it has one.
+    public var budget: TaskBudget?
     /// Tiles in flight that wait on trouble (a "try later", a failing backend call), if any do.
     public var trouble: Trouble?
 
@@ -40,6 +46,12 @@ public struct TaskSummary: Sendable, Hashable {
             self.since = since
             self.tries = tries
         }
+    }
+
+    /// Where an active task stands against its budget (nil: no budget, or not active).
+    public var budgetState: TaskBudget.State? {
+        guard status == "active", !isDone, let budget else { return nil }
+        return budget.state(pending: count("pending"))
     }
 
     public var total: Int { counts.values.reduce(0, +) }

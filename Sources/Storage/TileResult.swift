@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 
 /// A stored tile with what the recorder knows of it: for `results`, `export` and STAC.
@@ -24,6 +25,10 @@ public struct TileResult: Sendable, Hashable {
     public var trouble: String?
     public var troubleSince: Date?
     public var troubleTries: Int?
+    /// Credits the platform reported for all the tile's attempts; nil when it reported none.
+    public var credits: Double?
+    /// The platform's `usage` of the tile's latest attempt that reported one.
+    public var usage: [String: UsageQuantity]?
 
     /// A result link of the tile's current attempt.
     public struct Asset: Sendable, Hashable {

@@ -32,22 +32,38 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// The tasks table; `in_trouble` … `trouble_tries` say how many tiles wait on trouble and the
     /// trouble most of them report, since when and after how many tries (null when no tile waits);
-    /// `jobs_may_run` counts platform jobs whose cancel was sent but whose end was not seen.
+    /// `jobs_may_run` counts platform jobs whose cancel was sent but whose end was not seen;
+    /// `credits` what the platform reported the task's jobs cost, `budget` its cap. A task whose
+    /// budget holds back its pending tiles shows as `paused`.
     static func table(_ summaries: [TaskSummary]) -> Report.Table {
         Report.Table.make(
             title: "tasks", name: "tasks",
             columns: ["task", "backend", "status", "priority", "tiles"] + statuses
-                + ["done_%", "tiles/h", "eta", "title", "in_trouble", "trouble", "trouble_since", "trouble_tries", "jobs_may_run"],
+                + ["done_%", "tiles/h", "eta", "title", "in_trouble", "trouble", "trouble_since", "trouble_tries", "jobs_may_run",
+                   "credits", "budget"],
             kinds: [.text, .text, .text, .integer, .integer] + statuses.map { _ in .integer }
-                + [.number, .integer, .seconds, .text, .integer, .text, .timestamp, .integer, .integer],
+                + [.number, .integer, .seconds, .text, .integer, .text, .timestamp, .integer, .integer, .number, .number],
             rows: summaries.map { summary in
-                [summary.id, summary.backend, summary.isDone ? "done" : summary.status, String(summary.priority), String(summary.total)]
+                [summary.id, summary.backend, displayStatus(summary), String(summary.priority), String(summary.total)]
                     + statuses.map { String(summary.count($0)) }
                     + [summary.total == 0 ? "0" : String(format: "%.1f", 100 * Double(summary.terminal) / Double(summary.total)),
                        String(summary.tilesPerHour), summary.etaSeconds.map { String(Int($0.rounded())) }, summary.title,
                        String(summary.trouble?.tiles ?? 0), summary.trouble?.text, summary.trouble.map { timestamp($0.since) },
-                       summary.trouble?.tries.map(String.init), String(summary.jobsMayRun)]
+                       summary.trouble?.tries.map(String.init), String(summary.jobsMayRun),
+                       summary.credits.map(credits), summary.budget.map { credits($0.budget) }]
             })
+    }
+
+    /// `done`, `paused` (its budget holds it back), or the stored task status.
+    static func displayStatus(_ summary: TaskSummary) -> String {
+        if summary.isDone { return "done" }
+        return summary.budgetState == .paused ? "paused" : summary.status
+    }
+
+    /// Credits with at most three decimals, as text.
+    static func credits(_ value: Double) -> String {
+        let text = String(format: "%.3f", value)
+        return text.contains(".") ? String(text.reversed().drop { $0 == "0" }.reversed()).trimmingCharacters(in: CharacterSet(charactersIn: ".")) : text
     }
 
     /// A time as PostgreSQL writes a `timestamptz` in UTC (`2026-11-29 19:00:00+00`), as the report tables have it.

@@ -123,6 +123,23 @@ struct WatchProgress {
             + " (most: \"\(short)\"\(tries))"
     }
 
+    /// `credits 123.4` and, with a budget, `of 1500` and whether the budget pauses the task:
+    /// `paused for its budget: 1490 of 1500 credits spent, ~12.5 a tile (tilefleet budget TASK N raises it)`.
+    static func budgetLine(_ summary: TaskSummary) -> String? {
+        let spent = summary.credits.map { "credits \(StatusCommand.credits($0))" }
+        guard let budget = summary.budget else { return spent }
+        switch summary.budgetState {
+        case .paused:
+            let each = budget.expectedPerTile.map { ", ~\(StatusCommand.credits($0)) a tile" } ?? ""
+            return "paused for its budget: \(StatusCommand.credits(budget.spent)) of \(StatusCommand.credits(budget.budget)) credits spent\(each)"
+                + " (tilefleet budget \(summary.id) N raises it)"
+        case .probing:
+            return "\(spent ?? "credits 0") of \(StatusCommand.credits(budget.budget)) (one tile at a time until a cost is known)"
+        default:
+            return "\(spent ?? "credits 0") of \(StatusCommand.credits(budget.budget))"
+        }
+    }
+
     func render(terminal: Bool) {
         let total = max(summary.total, 1)
         let done = summary.terminal
@@ -132,6 +149,7 @@ struct WatchProgress {
             .map { "\($0) \(summary.count($0))" }.joined(separator: "  ")
         let line = "\(done)/\(summary.total)  \(counts)  \(String(format: "%.2f", rate * 60)) tiles/min  ETA \(eta)"
             + (Self.troubleLine(summary.trouble, now: Date()).map { "  \($0)" } ?? "")
+            + (Self.budgetLine(summary).map { "  \($0)" } ?? "")
         if terminal {
             let width = 30
             let filled = width * done / total

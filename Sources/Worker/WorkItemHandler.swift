@@ -25,7 +25,8 @@ import Timing
 /// - poll: one status call; an event when the platform's status changed; on `finished` the result
 ///   links; on `failed` the platform's own error (its error-level log lines, else the status
 ///   text), then a retry (`retrying` + a submit of the next attempt) while attempts remain; a job
-///   beyond `max_runtime` is cancelled and counts as failed.
+///   beyond `max_runtime` is cancelled and counts as failed. Every event after a status call
+///   carries the job's `costs` and `usage` as that call reported them.
 /// - host: with ``WorkerPolicy/host`` (a command backend), the polls of a submitted job go to this
 ///   host's queue, and a poll or cancel of another host's job is passed on to that host's queue.
 /// - callbacks: a job submitted with subscriber URLs (the worker's ``CallbackRegistry``) is polled
@@ -64,6 +65,8 @@ public struct WorkItemHandler: Sendable {
     /// Who handles it (host:pid), stamped on events.
     public let worker: String
     private var state: State = .initial
+    /// The last status the platform gave: its costs and usage go with every event that follows.
+    private var reading: BackendJobStatus?
 
     public init(item: WorkItem, redelivered: Bool, policy: WorkerPolicy, worker: String) {
         self.item = item
@@ -259,6 +262,7 @@ public struct WorkItemHandler: Sendable {
     }
 
     private mutating func polled(_ status: BackendJobStatus, now: Date) -> Step {
+        reading = status
         if item.wake == true, status.status == .failed || status.status == .canceled {
             // A failure starts the next attempt: only the poll chain may do that, once.
             return finish(WorkerDecision(outcome: .polled), now: now)
@@ -367,10 +371,13 @@ public struct WorkItemHandler: Sendable {
 
     private func event(_ status: EventStatus, now: Date, jobID: String? = nil, rawStatus: String? = nil, progress: Double? = nil,
                        message: String? = nil, assets: [StatusEvent.Asset]? = nil, error: String? = nil) -> StatusEvent {
-        StatusEvent(task: item.task, tile: item.tile, attempt: item.attempt, status: status, rawStatus: rawStatus, backend: item.backend,
-                    backendJobID: jobID ?? item.backendJobID, progress: progress,
-                    message: message.map { MessageLimits.clipped($0, to: MessageLimits.message) }, assets: assets,
-                    error: error.map { MessageLimits.clipped($0, to: MessageLimits.error) }, worker: worker, time: now)
+        var event = StatusEvent(task: item.task, tile: item.tile, attempt: item.attempt, status: status, rawStatus: rawStatus, backend: item.backend,
+                                backendJobID: jobID ?? item.backendJobID, progress: progress,
+                                message: message.map { MessageLimits.clipped($0, to: MessageLimits.message) }, assets: assets,
+                                error: error.map { MessageLimits.clipped($0, to: MessageLimits.error) }, worker: worker, time: now)
+        event.costs = reading?.costs
+        event.usage = reading?.usage
+        return event
     }
 
     // MARK: Helpers

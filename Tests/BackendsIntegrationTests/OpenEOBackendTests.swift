@@ -1,5 +1,6 @@
 import Backends
 import FleetConfig
+import FleetModel
 import Foundation
 import Geo
 import HTTP
@@ -43,6 +44,27 @@ import Testing
     }
 
     /// Many keys, one pass over the account's job list; each key gets its own job.
+    @Test func aJobReportsCostsByAreaAndRunTimeAndTheAccountsBudgetShrinks() async throws {
+        var configuration = SimulatorConfiguration(duration: .fixed(1))
+        configuration.costs = .init(perSecond: 2, perKm2: 0.01, noise: 0)
+        configuration.budget = 100
+        try await withSimulator(configuration) { client, origin, _ in
+            let backend = openEOBasic(client, origin)
+            #expect(try await backend.account()?.details.contains("budget 100.0") == true)
+            let id = try await backend.submit(udpJob, idempotencyKey: "costed")
+            let (final, _) = try await follow(backend, id)
+            #expect(final.status == .finished)
+            // udpJob's box: 0.3° × 0.2° at 48.2° N.
+            let area = 0.3 * 111.32 * cos(48.2 * Double.pi / 180) * 0.2 * 110.57
+            let costs = try #require(final.costs)
+            #expect(abs(costs - (2 * 1 + 0.01 * area)) < 0.002, "\(costs)")
+            #expect(final.usage?["duration"] == UsageQuantity(value: 1, unit: "seconds"))
+            #expect(final.usage?["cpu"] == UsageQuantity(value: 2, unit: "cpu-seconds"))
+            let budget = try #require(try await backend.account()?.details.first { $0.hasPrefix("budget ") })
+            #expect(abs(Double(budget.dropFirst("budget ".count))! - (100 - costs)) < 0.002, "\(budget)")
+        }
+    }
+
     @Test func findingManyKeysListsTheAccountOnce() async throws {
         try await withSimulator(.init(duration: .fixed(30))) { client, origin, simulator in
             let backend = openEOBasic(client, origin)

@@ -44,6 +44,21 @@ import Testing
         #expect(policy.backoff(attempt: 10, unit: 0.5) == .seconds(4))
     }
 
+    @Test func aShortLivedTokenIsRenewedWithAQuarterOfItsLifetimeLeftNotAtEveryRequest() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        var cache = TokenCache(refreshMargin: 60)
+        cache.store(TokenCache.Token(accessToken: Secret("a"), expiresIn: 60, refreshToken: Secret("r"), now: now))
+        guard case .use = cache.action(now: now.addingTimeInterval(40)) else {
+            Issue.record("a 60 s token is used for its first 45 s")
+            return
+        }
+        guard case .fetch(let refresh) = cache.action(now: now.addingTimeInterval(46)) else {
+            Issue.record("a 60 s token is renewed in its last quarter")
+            return
+        }
+        #expect(refresh?.value == "r")
+    }
+
     @Test func tokenCacheRefreshesBeforeExpiryAndKeepsNewerTokens() {
         let now = Date(timeIntervalSince1970: 1_000_000)
         var cache = TokenCache(refreshMargin: 60)

@@ -43,6 +43,31 @@ import Testing
         #expect(throws: (any Error).self) { try OpenEOBackend.jobID(from: HTTPClient.Response(status: 201, effectiveURL: "https://x/jobs")) }
     }
 
+    @Test func openEOStatusCarriesCostsAndUsageAsReportedAndScreened() throws {
+        // The spec's example job, finished: costs and usage as `GET /jobs/{id}` gives them.
+        let job = Data(#"""
+            {"id":"a3cca2b2aa1e3b5","status":"finished","progress":100,"costs":12.98,
+             "usage":{"cpu":{"value":40668,"unit":"cpu-seconds"},"duration":{"value":2611,"unit":"seconds"},
+                      "memory":{"value":108138811,"unit":"mb-seconds"},"network":{"value":0,"unit":"kb"},"storage":{"value":55,"unit":"mb"}}}
+            """#.utf8)
+        let status = try OpenEOBackend.parseStatus(job)
+        #expect(status.costs == 12.98)
+        #expect(status.usage?["cpu"] == UsageQuantity(value: 40668, unit: "cpu-seconds"))
+        #expect(status.usage?.count == 5)
+        // Garbage is dropped, not trusted: negative costs, entries without a numeric value, oversize names.
+        let hostile = Data(#"""
+            {"id":"x","status":"running","costs":-4,
+             "usage":{"cpu":{"value":"lots"},"memory":7,"\#(String(repeating: "n", count: 65))":{"value":1},
+                      "duration":{"value":3,"unit":"\#(String(repeating: "s", count: 100))"}}}
+            """#.utf8)
+        let screened = try OpenEOBackend.parseStatus(hostile)
+        #expect(screened.costs == nil)
+        #expect(screened.usage == ["duration": UsageQuantity(value: 3, unit: String(repeating: "s", count: MessageLimits.usageName))])
+        let many = "{" + (0..<40).map { "\"m\($0)\":{\"value\":\($0)}" }.joined(separator: ",") + "}"
+        let crowded = try OpenEOBackend.parseStatus(Data("{\"id\":\"x\",\"status\":\"running\",\"usage\":\(many)}".utf8))
+        #expect(crowded.usage?.count == MessageLimits.usageEntries)
+    }
+
     @Test func openEOStatusAndSTACResultsFromSpecExample() throws {
         let job = Data(#"{"id":"a3cca2b2aa1e3b5","title":"NDVI based on Sentinel 2","status":"running","progress":75.5,"created":"2017-01-01T09:32:12Z"}"#.utf8)
         #expect(try OpenEOBackend.parseStatus(job) == BackendJobStatus(status: .running, rawStatus: "running", progress: 75.5))

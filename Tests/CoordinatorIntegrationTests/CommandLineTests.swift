@@ -1,6 +1,8 @@
 import FleetModel
 import Foundation
+import HTTP
 import Simulator
+import Storage
 import Testing
 import TestSupport
 
@@ -220,6 +222,105 @@ import TestSupport
             throw error
         }
         await h.tearDown()
+    }
+
+    @Test func budgetRaisesATasksCapStatusShowsItAndABadOneExitsTwo() async throws {
+        let h = try await Harness.make(maxActive: 10)
+        do {
+            _ = try await h.submit(TaskFixtures.spec(id: "capped-cli") + "\nbudget: 15")
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 1)
+            let probe = try #require(try await h.takeWorkItems(1).first)
+            var finished = StatusEvent(task: "capped-cli", tile: probe.tile, attempt: 1, status: .finished, backend: "sim", time: Date())
+            finished.costs = 10
+            try await EventStore(connection: h.db.connection).apply([finished])
+            let database = ["--database-url", h.db.url.unredactedString]
+            let (_, paused) = try TestEnvironment.run([Self.binary, "status", "capped-cli", "--format", "json"] + database)
+            let row = try #require(try JSONDecoder().decode([String: [[String: JSONValue]]].self, from: Data(paused.utf8))["tasks"]?.first)
+            #expect(row["status"]?.stringValue == "paused", "\(paused)")
+            #expect(row["credits"]?.numberValue == 10)
+            #expect(row["budget"]?.numberValue == 15)
+
+            for bad in ["0", "-5", "lots"] {
+                let (status, output) = try TestEnvironment.run([Self.binary, "budget", "capped-cli", bad] + database)
+                #expect(status == 2, "\(bad): \(output)")
+                #expect(output.contains("CREDITS must be a positive number of credits, got '\(bad)'"), "\(output)")
+            }
+            let (unknown, message) = try TestEnvironment.run([Self.binary, "budget", "no-such-task", "100"] + database)
+            #expect(unknown == 2)
+            #expect(message.contains("no task 'no-such-task'"))
+            #expect(try await h.count("SELECT count(*) FROM tasks WHERE budget = 15") == 1)
+
+            let (status, output) = try TestEnvironment.run([Self.binary, "budget", "capped-cli", "45"] + database)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("task capped-cli: budget 45 credits, 10 spent"))
+            let (_, resumed) = try TestEnvironment.run([Self.binary, "status", "capped-cli", "--format", "json"] + database)
+            #expect(try JSONDecoder().decode([String: [[String: JSONValue]]].self, from: Data(resumed.utf8))["tasks"]?.first?["status"]?.stringValue == "active")
+            // 10 spent at 10 a tile: three more fit within 45.
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 3)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
+    @Test func loginPrintsTheCodeStoresTheTokenAndLogoutRemovesIt() async throws {
+        var configuration = SimulatorConfiguration()
+        configuration.rotateRefreshTokens = true
+        try await withLoopbackServer(SimulatorServer { PlatformSimulator(configuration: configuration).register(on: $0) }) { client, origin in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("login-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let tokens = directory.appendingPathComponent("tokens/refresh-tokens.json").path
+            let fleet = directory.appendingPathComponent("fleet.yaml").path
+            try Data("""
+                backends:
+                  - {name: sim, kind: openeo, url: "\(origin)/openeo", auth: {method: oidc_device, refresh_token_file: \(tokens)}}
+                  - {name: plain, kind: openeo, url: "\(origin)/openeo", auth: {method: basic, username: tilefleet, password_env: SIM_PASSWORD}}
+                """.utf8).write(to: URL(fileURLWithPath: fleet))
+            let (wrongMethod, why) = try await TestEnvironment.runOnThread([Self.binary, "login", "plain", "--config", fleet])
+            #expect(wrongMethod == 2)
+            #expect(why.contains("backend plain does not log in with the device flow: give it auth: {method: oidc_device, refresh_token_file: …}"), "\(why)")
+            let (unknown, _) = try await TestEnvironment.runOnThread([Self.binary, "login", "nope", "--config", fleet])
+            #expect(unknown == 2)
+
+            let log = directory.appendingPathComponent("login.log").path
+            let pid = try TestEnvironment.spawn([Self.binary, "login", "sim", "--config", fleet], logPath: log)
+            var userCode: String?
+            for _ in 0..<200 where userCode == nil {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if let range = text.range(of: "and enter the code ") {
+                    userCode = text[range.upperBound...].split(separator: "\n").first.map(String.init)
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let code = try #require(userCode)
+            let printed = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(printed.contains("open \(origin)/oidc/verify "))
+            #expect(printed.contains("or open \(origin)/oidc/verify?user_code=\(code)"))
+            var approve = HTTPClient.Request(origin + "/oidc/verify", method: .post, headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            approve.body = Data("user_code=\(code)&action=approve".utf8)
+            #expect(try await client.execute(approve).status == 200)
+            var status: Int32?
+            for _ in 0..<400 where status == nil {
+                status = TestEnvironment.exitStatusIfEnded(pid)
+                if status == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            if status == nil { TestEnvironment.stop(pid) }
+            let output = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("logged in to sim (client tilefleet-public at \(origin)/oidc); the refresh token is in \(tokens) (mode 0600)"))
+            let stored = try String(contentsOfFile: tokens, encoding: .utf8)
+            let document = try JSONDecoder().decode([String: [String: [String: String]]].self, from: Data(stored.utf8))
+            let refresh = try #require(document[origin + "/oidc"]?["tilefleet-public"]?["refresh_token"])
+            #expect(!output.contains(refresh), "the refresh token is never printed")
+
+            let (out, message) = try await TestEnvironment.runOnThread([Self.binary, "logout", "sim", "--config", fleet])
+            #expect(out == 0, "\(message)")
+            #expect(message.contains("logged out of sim"))
+            #expect(!(try String(contentsOfFile: tokens, encoding: .utf8)).contains(refresh))
+        }
     }
 
     @Test func aMalformedBrokerURLIsExitTwoNamingIt() throws {

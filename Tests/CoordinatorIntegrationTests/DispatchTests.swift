@@ -40,6 +40,34 @@ import TestSupport
         await h.tearDown()
     }
 
+    @Test func aBudgetHoldsBackTilesUntilItIsRaised() async throws {
+        let h = try await Harness.make(maxActive: 10)
+        do {
+            let plan = try await h.submit(TaskFixtures.spec(id: "capped") + "\nbudget: 30")
+            #expect(plan.records.count >= 12)
+            #expect(try await h.count("SELECT count(*) FROM tasks WHERE budget = 30") == 1)
+            // No cost known yet: one tile probes.
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 1)
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 0)
+            let probe = try #require(try await h.takeWorkItems(1).first)
+            var finished = StatusEvent(task: "capped", tile: probe.tile, attempt: 1, status: .finished, backend: "sim", time: Date())
+            finished.costs = 10
+            try await EventStore(connection: h.db.connection).apply([finished])
+            // 10 spent at 10 a tile: two more fit within 30, no more while they are in flight.
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 2)
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 0)
+            #expect(try await h.store.summaries(task: "capped").first?.budgetState == .paused)
+            // Raising the budget resumes dispatch: 60 fits 5 tiles at 10, 2 are in flight.
+            try await h.store.setBudget(task: "capped", to: 60)
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 3)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'queued'") == 5)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
     @Test func aFailingInsertStoresNothing() async throws {
         let h = try await Harness.make()
         do {

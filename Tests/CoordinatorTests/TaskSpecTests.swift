@@ -109,6 +109,9 @@ struct TaskSpecTests {
          "service.endpoint: no configured backend has the url https://nowhere.example"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: '16.7,48.0,16.1,48.3'}", "split.aoi: feature 0: bbox: west 16.7 is east of east 16.1"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: VIENNA.GEOJSN}", "split.aoi: no such file: VIENNA.GEOJSN"),
+        ("title: x\nservice: {process: p}\nbudget: 0\nsplit: {aoi: '4,50,4.2,50.2'}", "budget: must be a positive number of credits, got 0"),
+        ("title: x\nservice: {process: p}\nbudget: -15.5\nsplit: {aoi: '4,50,4.2,50.2'}", "budget: must be a positive number of credits, got -15.5"),
+        ("title: x\nservice: {process: p}\nbudget: lots\nsplit: {aoi: '4,50,4.2,50.2'}", "budget: expected a number"),
         ("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2', windows: 'months:1-99999'}",
          "split.windows: invalid time window: 'months:1-99999': years are 1…9999"),
         ("{\"title\": \"t\", \"label\": \"openeo\", \"service\": {\"endpoint\": \"https://nowhere.example\", \"application\": \"https://x/u.json\"}, \"dimension\": {\"name\": \"spatial_extent\", \"values\": [{\"type\": \"Point\"}]}}",
@@ -125,6 +128,13 @@ struct TaskSpecTests {
         } catch {
             #expect(error.description.contains("bad.yaml: " + expected), "\(error.description)")
         }
+    }
+
+    @Test func aBudgetIsKeptWithTheSpec() throws {
+        let parser = TaskSpecParser(configuration: try TaskFixtures.configuration())
+        let spec = try parser.parse("title: x\nservice: {process: p}\nbudget: 1500\nsplit: {aoi: '4,50,4.2,50.2'}")
+        #expect(spec.budget == 1500)
+        #expect(try parser.parse("title: x\nservice: {process: p}\nsplit: {aoi: '4,50,4.2,50.2'}").budget == nil)
     }
 
     @Test func everyProblemIsReportedAtOnce() throws {

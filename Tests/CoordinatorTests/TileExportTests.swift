@@ -26,6 +26,17 @@ struct TileExportTests {
         #expect(feature?["properties"]?["trouble"] == nil, "no trouble, no member")
     }
 
+    @Test func theGeoJSONExportCarriesATilesCreditsAndUsageSoAMapCanColourByCost() {
+        var tile = Self.tile("a", assets: [])
+        tile.credits = 17.25
+        tile.usage = ["cpu": UsageQuantity(value: 40, unit: "cpu-seconds")]
+        let properties = TileExport.featureCollection([tile, Self.tile("b", assets: [])])["features"]?.arrayValue?.map { $0["properties"] }
+        #expect(properties?[0]?["credits"]?.numberValue == 17.25)
+        #expect(properties?[0]?["usage"]?["cpu"]?["value"]?.numberValue == 40)
+        #expect(properties?[0]?["usage"]?["cpu"]?["unit"]?.stringValue == "cpu-seconds")
+        #expect(properties?[1]?["credits"] == nil, "no costs reported, no member")
+    }
+
     @Test func theGeoJSONExportCarriesATilesTrouble() {
         var tile = Self.tile("a", assets: [])
         tile.status = "queued"

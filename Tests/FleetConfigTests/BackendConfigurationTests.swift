@@ -68,6 +68,26 @@ import Testing
         #expect(!"\(String(describing: error))".contains("hunter2"))
     }
 
+    @Test func theDeviceFlowTakesATokenFileAndNeverARefreshToken() throws {
+        let backend = try BackendsConfiguration.parse(yaml: """
+            backends:
+              - name: cdse
+                kind: openeo
+                url: https://x.example
+                auth: { method: oidc_device, refresh_token_file: ~/.config/tilefleet/tokens.json, provider: CDSE }
+            """).backend(named: "cdse")
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        #expect(backend.authentication == .oidcDevice(clientID: nil, provider: "CDSE", issuer: nil, scopes: nil,
+                                                      refreshTokenFile: home.isEmpty ? "~/.config/tilefleet/tokens.json" : home + "/.config/tilefleet/tokens.json"))
+        let missing = self.error("backends:\n  - {name: a, kind: openeo, url: 'https://x', auth: {method: oidc_device}}\n")
+        #expect(missing?.path == "backends[0].auth.refresh_token_file")
+        let inline = self.error("backends:\n  - {name: a, kind: openeo, url: 'https://x', auth: {method: oidc_device, refresh_token_file: t.json, refresh_token: abc123}}\n")
+        #expect(inline?.path == "backends[0].auth.refresh_token")
+        #expect(!"\(String(describing: inline))".contains("abc123"))
+        let ogc = self.error("backends:\n  - {name: a, kind: ogc, url: 'https://x', auth: {method: oidc_device, refresh_token_file: t.json}}\n")
+        #expect(ogc?.path == "backends[0].auth.issuer")
+    }
+
     /// The first problem reported for `yaml`.
     private func error(_ yaml: String) -> ConfigurationProblem? {
         do {

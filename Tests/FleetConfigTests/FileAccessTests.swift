@@ -6,6 +6,23 @@ import Testing
 @Suite struct FileAccessTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("file-access-\(UUID().uuidString)").path
 
+    @Test func aFileLockIsHeldByOneAtATimeAndASecretFileIsWrittenOwnerOnly() async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lock = try await FileLock.acquire("\(directory)/x.lock")
+        // A second holder waits: within a short timeout it gives up, naming the lock.
+        await #expect(throws: FileAccess.Problem(path: "\(directory)/x.lock", writing: true,
+                                                 reason: "another process has held its lock for more than 0.2 seconds")) {
+            _ = try await FileLock.acquire("\(directory)/x.lock", timeout: .milliseconds(200))
+        }
+        lock.release()
+        let again = try await FileLock.acquire("\(directory)/x.lock", timeout: .milliseconds(200))
+        again.release()
+        try FileAccess.save(Data("secret".utf8), to: "\(directory)/token.json", mode: 0o600)
+        let mode = try #require((try FileManager.default.attributesOfItem(atPath: "\(directory)/token.json")[.posixPermissions] as? NSNumber)?.intValue)
+        #expect(mode & 0o777 == 0o600)
+    }
+
     @Test func readingNamesPathAndReason() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

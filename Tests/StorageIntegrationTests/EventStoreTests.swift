@@ -265,5 +265,62 @@ import TestSupport
         let timeline = try await db.connection.query("SELECT count(*) FROM tile_timeline WHERE tile_id = 'tile-0000'")
         #expect(try timeline[0].decode(Int.self, at: 0) == 12)
     }
-}
 
+    @Test func eachAttemptKeepsItsLatestCostsAndUsageAndTheViewsSumThem() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        let tiles = 40
+        try await db.makeTask("costs", tiles: tiles)
+        // Delivered backwards: a stale running reading must not override the final one.
+        try await EventStore(connection: db.connection).apply(EventFixtures.lifeEvents(task: "costs", tiles: tiles).reversed())
+        let rows = try await db.connection.query("SELECT tile_id, attempt, costs, usage -> 'duration' ->> 'value' FROM backend_jobs ORDER BY 1, 2")
+        #expect(rows.count == tiles + tiles / 5)
+        var expectedTotal = 0.0
+        for row in rows {
+            let tile = Int(try row.decode(String.self, at: 0).dropFirst("tile-".count))!
+            let attempt = try row.decode(Int.self, at: 1)
+            #expect(try row.decode(Double?.self, at: 2) == EventFixtures.finalCosts(tile: tile, attempt: attempt))
+            #expect(try row.decode(String?.self, at: 3) == String(tile % 7 + 1))
+            expectedTotal += EventFixtures.finalCosts(tile: tile, attempt: attempt)
+        }
+        // Per tile (all attempts), per task and per backend.
+        let tile0 = try await db.connection.query("SELECT credits, attempts_costed FROM tile_costs WHERE task_id = 'costs' AND tile_id = 'tile-0000'")[0]
+        #expect(try tile0.decode(Double.self, at: 0) == EventFixtures.finalCosts(tile: 0, attempt: 1) + EventFixtures.finalCosts(tile: 0, attempt: 2))
+        #expect(try tile0.decode(Int.self, at: 1) == 2)
+        let task = try await db.connection.query("SELECT credits FROM task_progress WHERE task_id = 'costs'")[0]
+        #expect(abs(try task.decode(Double.self, at: 0) - expectedTotal) < 1e-9)
+        let backend = try await db.connection.query("SELECT credits FROM backend_stats WHERE backend = 'sim'")[0]
+        #expect(abs(try backend.decode(Double.self, at: 0) - expectedTotal) < 1e-9)
+        let summary = try #require(try await TaskStore(connection: db.connection).summaries(task: "costs").first)
+        #expect(abs((summary.credits ?? 0) - expectedTotal) < 1e-9)
+        let results = try await TaskStore(connection: db.connection).results(task: "costs")
+        #expect(results.first { $0.tile == "tile-0001" }?.credits == EventFixtures.finalCosts(tile: 1, attempt: 1))
+        #expect(results.first { $0.tile == "tile-0001" }?.usage?["duration"] == UsageQuantity(value: 2, unit: "seconds"))
+    }
+
+    @Test func aTasksBudgetCountsTheCreditsOfEndedAttemptsAndIsRaisedByNumber() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await TaskStore(connection: db.connection).insert(
+            TaskStore.NewTask(id: "capped", title: "capped", backend: "sim", spec: PostgresJSON(text: "{}"), budget: 20),
+            tiles: (0..<5).map { TaskStore.NewTile(tileID: TestDatabase.tileID($0)) })
+        let t = EventFixtures.recentTime()
+        var finished = StatusEvent(task: "capped", tile: TestDatabase.tileID(0), attempt: 1, status: .finished, backend: "sim", time: t)
+        finished.costs = 8
+        var running = StatusEvent(task: "capped", tile: TestDatabase.tileID(1), attempt: 1, status: .running, backend: "sim", time: t)
+        running.costs = 3
+        try await EventStore(connection: db.connection).apply([finished, running])
+        let store = TaskStore(connection: db.connection)
+        let budget = try #require(try await store.summaries(task: "capped").first?.budget)
+        // Only the ended attempt counts as spent; the running one is expected at the mean (8).
+        #expect(budget == TaskBudget(budget: 20, spent: 8, costedAttempts: 1, finishedAttempts: 1, inFlight: 1))
+        #expect(budget.tilesAllowed(pending: 3) == 0)
+        #expect(try await store.summaries(task: "capped").first?.budgetState == .paused)
+        try await store.setBudget(task: "capped", to: 40)
+        #expect(try await store.summaries(task: "capped").first?.budget?.tilesAllowed(pending: 3) == 3)
+        #expect(try await store.summaries(task: "capped").first?.budgetState == .open)
+        await #expect(throws: TaskStoreError.self) { try await store.setBudget(task: "capped", to: 0) }
+        await #expect(throws: TaskStoreError.self) { try await store.setBudget(task: "nope", to: 10) }
+        #expect(try await db.connection.query("SELECT budget FROM tasks")[0].decode(Double.self, at: 0) == 40)
+    }
+}

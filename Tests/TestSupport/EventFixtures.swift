@@ -12,7 +12,9 @@ public enum EventFixtures {
     }
 
     /// The life of `tiles` tiles: most finish at attempt 1, every fifth fails once and finishes
-    /// at attempt 2, every seventeenth fails for good. About 10 events per tile on average.
+    /// at attempt 2, every seventeenth fails for good. About 10 events per tile on average. Running
+    /// reports carry the costs so far and terminal ones the attempt's final costs and usage
+    /// (``finalCosts(tile:attempt:)``).
     public static func lifeEvents(task: String, tiles: Int) -> [StatusEvent] {
         var events: [StatusEvent] = []
         let t0 = recentTime()
@@ -23,9 +25,16 @@ public enum EventFixtures {
             func add(_ attempt: Int, _ status: EventStatus, progress: Double? = nil, error: String? = nil,
                      assets: [StatusEvent.Asset]? = nil) {
                 t = t.addingTimeInterval(1.5)
-                events.append(StatusEvent(task: task, tile: tile, attempt: attempt, status: status,
-                                          rawStatus: status.rawValue, backend: "sim", backendJobID: "j-\(i)-\(attempt)",
-                                          progress: progress, assets: assets, error: error, worker: "w1", time: t))
+                var event = StatusEvent(task: task, tile: tile, attempt: attempt, status: status,
+                                        rawStatus: status.rawValue, backend: "sim", backendJobID: "j-\(i)-\(attempt)",
+                                        progress: progress, assets: assets, error: error, worker: "w1", time: t)
+                if status == .running, let progress {
+                    event.costs = finalCosts(tile: i, attempt: attempt) * progress
+                } else if [.finished, .failed, .retrying].contains(status) {
+                    event.costs = finalCosts(tile: i, attempt: attempt)
+                    event.usage = ["duration": UsageQuantity(value: Double(i % 7 + 1), unit: "seconds")]
+                }
+                events.append(event)
             }
             let attempts = i % 5 == 0 ? 2 : 1
             for attempt in 1...attempts {
@@ -49,12 +58,17 @@ public enum EventFixtures {
         return events
     }
 
+    /// The credits the final report of tile number `tile`'s attempt says it cost.
+    public static func finalCosts(tile: Int, attempt: Int) -> Double {
+        Double(tile % 10 + 1) + Double(attempt) / 4
+    }
+
     /// Everything the recorder derives, as text rows, for comparing two databases.
     public static func finalState(_ db: PostgresConnection) async throws -> [String] {
         var lines: [String] = []
         for sql: PostgresQuery in [
             "SELECT task_id, tile_id, status, attempt, backend_job_id, raw_status, progress, last_error, last_error_attempt, last_error_at, submitted_at, started_at, finished_at, status_at, last_event_id FROM tiles ORDER BY 1, 2",
-            "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, status_at, submitted_at, started_at, finished_at, error, error_at FROM backend_jobs ORDER BY 1, 2, 3",
+            "SELECT task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status, status_at, submitted_at, started_at, finished_at, error, error_at, costs, usage, usage_at FROM backend_jobs ORDER BY 1, 2, 3",
             "SELECT task_id, tile_id, attempt, href, key, type, roles, title, size FROM assets ORDER BY 1, 2, 3, 4",
             "SELECT count(*) FROM events",
         ] {

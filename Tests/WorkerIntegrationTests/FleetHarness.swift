@@ -39,10 +39,12 @@ final class FleetHarness: @unchecked Sendable {
     var workKeyPath: String { directory + "/work.key" }
 
     /// `kind`: the `sim` backend's kind (`ogc`: the simulator's OGC API – Processes, basic auth);
-    /// `poll`: its poll settings; `waitTiers`: the fleet's delay tiers.
+    /// `poll`: its poll settings; `waitTiers`: the fleet's delay tiers; `auth`: the backend's
+    /// `auth:` mapping in flow YAML (`{method: oidc_device, …}`), if any (`tokenFile` in it is
+    /// replaced by ``tokenFile``); `signed`: work and events keys in the configuration.
     init(simulator configuration: SimulatorConfiguration, requestTimeout: String = "20s",
          amqpURL: String = TestEnvironment.amqpURL, kind: String = "openeo", poll: String = "{ min_interval: 1s, max_interval: 2s }",
-         waitTiers: [Int] = [1, 2], signed: Bool = false) async throws {
+         waitTiers: [Int] = [1, 2], auth: String? = nil, signed: Bool = false) async throws {
         self.amqpURL = amqpURL
         let id = UUID().uuidString.lowercased().prefix(8)
         topology = Topology(prefix: "test-\(id)", backends: ["sim"], waitTiers: waitTiers)
@@ -76,6 +78,10 @@ final class FleetHarness: @unchecked Sendable {
             retry: { max_attempts: 3, initial_delay: 20ms, max_delay: 200ms, max_retry_after: 2s }
             request_timeout: \(requestTimeout)
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        if let auth {
+            let line = "\n    auth: " + auth.replacingOccurrences(of: "tokenFile", with: directory + "/tokens.json") + "\n"
+            try (String(contentsOfFile: configPath, encoding: .utf8) + line).write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
         amqp = try await AMQPConnection.connect(url: amqpURL)
         channel = try await amqp.openChannel()
         try await topology.declare(on: channel)
@@ -85,6 +91,9 @@ final class FleetHarness: @unchecked Sendable {
         try await channel.bindQueue(eventsQueue, exchange: topology.eventsExchange, routingKey: "#")
         consumer = try await channel.consume(queue: eventsQueue)
     }
+
+    /// The token file an `auth` with `tokenFile` names.
+    var tokenFile: String { directory + "/tokens.json" }
 
     /// Starts a `tilefleet worker` subprocess; its output goes to `worker-<n>.log` in the test directory.
     @discardableResult

@@ -122,6 +122,25 @@ import Worker
         #expect(d.heartbeats[0].tries == 3)
     }
 
+    @Test func eventsAfterAStatusCallCarryTheJobsCostsAndUsage() throws {
+        let usage = ["cpu": UsageQuantity(value: 40, unit: "cpu-seconds")]
+        let finished = BackendJobStatus(status: .finished, rawStatus: "finished", costs: 12.5, usage: usage)
+        let (_, done) = Self.run(Self.item(.poll, jobID: "j-1", lastRaw: "running"), answers: [.status(finished), .results([])])
+        let event = try #require(done?.events.first)
+        #expect(event.status == .finished)
+        #expect(event.costs == 12.5)
+        #expect(event.usage == usage)
+        // A failed attempt that is retried still reports what it cost, for its own attempt.
+        let failed = BackendJobStatus(status: .failed, rawStatus: "error", costs: 3)
+        let (_, retried) = Self.run(Self.item(.poll, attempt: 1, jobID: "j-1", lastRaw: "running"), answers: [.status(failed), .logs([])])
+        #expect(retried?.events.map(\.status) == [.retrying])
+        #expect(retried?.events.first?.attempt == 1)
+        #expect(retried?.events.first?.costs == 3)
+        // A submit reports no costs: nothing was read.
+        let (_, submitted) = Self.run(Self.item(), answers: [.submitted(jobID: "j-2")])
+        #expect(submitted?.events.first?.costs == nil)
+    }
+
     @Test func aFinishedJobHandsNothingOnAndSendsNoHeartbeat() throws {
         var item = Self.item(.poll, jobID: "j", lastRaw: "running")
         item.aliveAt = Self.now.addingTimeInterval(-10_000)
