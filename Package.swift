@@ -74,7 +74,7 @@ let package = Package(
         ]),
 
         // The fleet: message schemas and statuses shared by every role; PostgreSQL storage.
-        .target(name: "FleetModel", dependencies: ["Timing"]),
+        .target(name: "FleetModel", dependencies: ["Timing", .product(name: "Crypto", package: "swift-crypto")]),
         // The one subprocess runner (posix_spawn + waitpid): post-job commands, benchmarks, tests.
         .target(name: "ChildProcess"),
         // The fleet configuration and task-spec reader every role uses: one reader, one problem type.
