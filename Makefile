@@ -81,7 +81,7 @@ fuzz: deps
 		TILEFLEET_FUZZ_TARGET=$$t .build-fuzz/release/tilefleet-fuzz .local/fuzz/corpus/$$t Tests/Fuzz/corpus/$$t \
 			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 			-artifact_prefix=.local/fuzz/$$t- -print_final_stats=1 >.local/fuzz/$$t.log 2>&1 || status=1; \
-		printf '%-17s %s\n' $$t "$$(grep -E '^#[0-9]+ +DONE' .local/fuzz/$$t.log | tail -1) $$(grep -E 'stat::number_executed_units' .local/fuzz/$$t.log)"; \
+		printf '%-17s %s\n' $$t "$$(grep -E '^#[0-9]+[[:space:]]+DONE' .local/fuzz/$$t.log | tail -1) $$(grep -E 'stat::peak_rss_mb' .local/fuzz/$$t.log)"; \
 	done; \
 	[ $$status = 0 ] || { echo "a fuzz target failed: see .local/fuzz/*.log and the inputs beside them" >&2; exit 1; }
 

@@ -33,12 +33,7 @@ import Glibc
             try? FileManager.default.removeItem(atPath: root)
         }
 
-        var pids = [
-            try fleet.spawn("recorder", ["recorder"]),
-            try fleet.spawn("coordinator", ["coordinator"]),
-            try fleet.spawn("worker-1", ["worker", "--no-metrics"]),
-            try fleet.spawn("worker-2", ["worker", "--no-metrics"]),
-        ]
+        var pids = try fleet.spawnRoles()
         defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
 
         // Not --offline: the preflight checks that the program exists on this host.

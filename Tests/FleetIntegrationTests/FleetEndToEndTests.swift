@@ -35,12 +35,7 @@ import Glibc
           grid: km:2
         """.write(toFile: task, atomically: true, encoding: .utf8)
 
-        var pids = [
-            try fleet.spawn("recorder", ["recorder"]),
-            try fleet.spawn("coordinator", ["coordinator"]),
-            try fleet.spawn("worker-1", ["worker", "--no-metrics"]),
-            try fleet.spawn("worker-2", ["worker", "--no-metrics"]),
-        ]
+        var pids = try fleet.spawnRoles()
         defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
 
         let (status, output) = try fleet.run(["submit", "--offline", task])

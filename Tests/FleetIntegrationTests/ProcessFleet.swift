@@ -63,6 +63,17 @@ struct ProcessFleet {
                                   environment: environment.merging(role) { $1 }, logPath: "\(directory)/\(name).log")
     }
 
+    /// The fleet as users run it: a recorder, a coordinator and two workers (logs `recorder.log`,
+    /// `coordinator.log`, `worker-1.log`, `worker-2.log`).
+    func spawnRoles() throws -> [pid_t] {
+        [
+            try spawn("recorder", ["recorder"]),
+            try spawn("coordinator", ["coordinator"]),
+            try spawn("worker-1", ["worker", "--no-metrics"]),
+            try spawn("worker-2", ["worker", "--no-metrics"]),
+        ]
+    }
+
     /// Runs `tilefleet <arguments> --config <config>` to the end.
     func run(_ arguments: [String], as role: [String: String] = [:]) throws -> (Int32, String) {
         try TestEnvironment.run([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
