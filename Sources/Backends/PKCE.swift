@@ -23,12 +23,6 @@ public struct PKCE: Sendable, Hashable {
     /// A fresh verifier from the system's random source.
     public static func random() -> PKCE {
         var generator = SystemRandomNumberGenerator()
-        return PKCE(verifier: base64URL((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }))
-    }
-
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return PKCE(verifier: SHA256Digest.base64URL((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }))
     }
 }

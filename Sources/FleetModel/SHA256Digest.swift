@@ -7,7 +7,12 @@ import Foundation
 public enum SHA256Digest {
     /// The PKCE `S256` challenge of `verifier`: `BASE64URL(SHA-256(verifier))`, unpadded (RFC 7636 §4.2).
     public static func pkceChallenge(_ verifier: String) -> String {
-        Data(hash(Array(verifier.utf8))).base64EncodedString()
+        base64URL(hash(Array(verifier.utf8)))
+    }
+
+    /// `bytes` in unpadded base64url (RFC 4648 §5), as PKCE verifiers and challenges are written.
+    public static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
