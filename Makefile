@@ -49,13 +49,22 @@ test-unit: deps
 ## test: deps, the real servers' venv, start RabbitMQ + PostgreSQL, run the pure tests (in parallel) and then the
 ## integration tests one at a time (they restart brokers and databases and spawn fleets: on two
 ## cores, run side by side they would measure the machine's load instead of the code), stop the
-## services, exit with the tests' status
+## services, exit with the tests' status. Output is line-buffered and each run is bounded
+## (TEST_TIMEOUT, INTEGRATION_TIMEOUT: they take about 1 and 13 minutes here), so a hung test ends
+## the run with the test that hung as the last one started, instead of a silent CI timeout.
+TEST_TIMEOUT ?= 10m
+INTEGRATION_TIMEOUT ?= 50m
+BOUNDED = timeout --kill-after=30s
 test: deps real-servers
 	@$(SERVICES) start >/dev/null
 	@set -a; eval "$$($(SERVICES) env)"; set +a; \
 	$(SWIFT) build --build-tests && \
-	$(SWIFT) test --skip-build --disable-xctest --skip 'IntegrationTests\.' && \
-	$(SWIFT) test --skip-build --disable-xctest --no-parallel --filter 'IntegrationTests\.'; status=$$?; \
+	$(BOUNDED) $(TEST_TIMEOUT) stdbuf -oL -eL $(SWIFT) test --skip-build --disable-xctest --skip 'IntegrationTests\.' && \
+	$(BOUNDED) $(INTEGRATION_TIMEOUT) stdbuf -oL -eL $(SWIFT) test --skip-build --disable-xctest --no-parallel --filter 'IntegrationTests\.'; \
+	status=$$?; \
+	if [ $$status = 124 ] || [ $$status = 137 ]; then \
+		echo "make test: a test run did not finish within its bound (TEST_TIMEOUT=$(TEST_TIMEOUT), INTEGRATION_TIMEOUT=$(INTEGRATION_TIMEOUT)); the last test started above hung" >&2; \
+	fi; \
 	$(SERVICES) stop; exit $$status
 
 ## demo: deps, services, build, then the main job on the embedded default

@@ -247,14 +247,13 @@ struct AMQPIntegrationTests {
         #expect(try await eventually { confirmed.count > 0 }, "nothing was confirmed before the restart")
 
         try await broker.restart()
-        var sawDisconnect = false
-        var sawReconnect = false
-        for await event in events {
-            if case .disconnected = event { sawDisconnect = true }
-            if case .reconnected = event {
-                sawReconnect = true
-                break
+        let (sawDisconnect, sawReconnect) = try await within(.seconds(90), "reconnecting after the restart") {
+            var sawDisconnect = false
+            for await event in events {
+                if case .disconnected = event { sawDisconnect = true }
+                if case .reconnected = event { return (sawDisconnect, true) }
             }
+            return (sawDisconnect, false)
         }
         #expect(sawDisconnect)
         #expect(sawReconnect)
@@ -303,23 +302,26 @@ struct AMQPIntegrationTests {
         let consumer = try await channel.consume(queue: queue)
 
         try await broker.restart()
-        var sawReconnect = false
-        for await event in events {
-            if case .reconnected = event {
-                sawReconnect = true
-                break
+        let sawReconnect = try await within(.seconds(90), "reconnecting after the restart") {
+            for await event in events {
+                if case .reconnected = event { return true }
             }
+            return false
         }
         #expect(sawReconnect)
         #expect(connection.isConnected)
 
-        try await channel.publish(Array("after".utf8), routingKey: queue)
-        var deliveries = consumer.makeAsyncIterator()
-        let delivery = await deliveries.next()
+        try await within(.seconds(30), "publishing after the reconnect") {
+            try await channel.publish(Array("after".utf8), routingKey: queue)
+        }
+        let delivery = try await within(.seconds(30), "the delivery to the restored consumer") {
+            var deliveries = consumer.makeAsyncIterator()
+            return await deliveries.next()
+        }
         #expect(delivery.map { String(decoding: $0.body, as: UTF8.self) } == "after")
         if let delivery { try channel.ack(delivery) }
-        try await channel.deleteQueue(queue)
-        await connection.close()
+        try await within(.seconds(30), "deleting the queue") { try await channel.deleteQueue(queue) }
+        try await within(.seconds(30), "closing the connection") { await connection.close() }
     }
 }
 

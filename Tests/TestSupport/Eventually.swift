@@ -1,3 +1,5 @@
+import Foundation
+
 /// Waiting on a condition instead of sleeping a fixed time: the tests' one way to wait for
 /// something that happens in another process, on the broker or in the database.
 
@@ -43,5 +45,53 @@ public func collect<Sequence: AsyncSequence & Sendable, Element: Sendable>(
         if let first { return first }
         // The deadline came first: the collecting task returns what it has once cancelled.
         return await group.next().flatMap { $0 } ?? []
+    }
+}
+
+/// Raised by ``within(_:_:_:)`` when the operation did not finish in time.
+public struct DeadlineExceeded: Error, CustomStringConvertible {
+    public let what: String
+    public let timeout: Duration
+    public var description: String { "\(what) did not finish within \(timeout)" }
+}
+
+/// Runs `operation` and returns its result, or throws ``DeadlineExceeded`` once `timeout` passes.
+/// Unlike a time limit on the test, which cancels and then waits, this stops waiting: an
+/// operation that ignores cancellation (a hung await) fails the test instead of hanging the
+/// whole run. The abandoned operation is cancelled and left to finish on its own.
+public func within<T: Sendable>(_ timeout: Duration, _ what: String,
+                                _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    let outcome = FirstOutcome<T>()
+    return try await withCheckedThrowingContinuation { continuation in
+        outcome.install(continuation)
+        let work = Task {
+            do { outcome.settle(.success(try await operation())) } catch { outcome.settle(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: timeout)
+            if outcome.settle(.failure(DeadlineExceeded(what: what, timeout: timeout))) { work.cancel() }
+        }
+    }
+}
+
+/// Resumes a continuation with whichever outcome comes first.
+private final class FirstOutcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+
+    /// Set before either outcome can arrive.
+    func install(_ continuation: CheckedContinuation<T, any Error>) {
+        lock.withLock { self.continuation = continuation }
+    }
+
+    /// Returns whether this outcome was the first.
+    @discardableResult
+    func settle(_ result: Result<T, any Error>) -> Bool {
+        guard let continuation = lock.withLock({ () -> CheckedContinuation<T, any Error>? in
+            defer { self.continuation = nil }
+            return self.continuation
+        }) else { return false }
+        continuation.resume(with: result)
+        return true
     }
 }
