@@ -53,10 +53,12 @@ let package = Package(
         .target(name: "AMQP", dependencies: [
             "CRabbitMQ", "DedicatedThread", "Timing",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "Postgres", dependencies: [
             "CPostgres", "DedicatedThread", "Timing",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "HTTP", dependencies: [
             "CCurl", "DedicatedThread",
@@ -91,15 +93,25 @@ let package = Package(
         .target(name: "Recorder", dependencies: [
             "Messaging", "Storage", "FleetModel", "AMQP", "Postgres", "Timing",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // The coordinator: fleet configuration, task specs, tiling into stored tiles, dispatch within max_active.
         .target(name: "Coordinator", dependencies: [
-            "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel", "Backends", "HTTP",
+            "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel", "Backends", "HTTP", "Timing",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
+        ]),
+
+        // `GET /metrics` (Prometheus text format with HELP lines) beside each role.
+        .target(name: "Telemetry", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // The stateless worker: submit, poll, retry and cancel backend jobs from work items.
@@ -107,7 +119,6 @@ let package = Package(
             "Messaging", "Backends", "FleetConfig", "FleetModel", "AMQP", "Timing",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -136,7 +147,7 @@ let package = Package(
         // Commands: argument parsing and wiring only.
         .target(name: "TilefleetCLI", dependencies: [
             "AMQP", "Postgres", "HTTP", "Geo", "Simulator", "Backends", "FleetConfig", "FleetModel", "Storage", "Messaging", "Recorder", "Timing",
-            "Coordinator", "Worker", "Serve",
+            "Coordinator", "Worker", "Serve", "Telemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -174,6 +185,10 @@ let package = Package(
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "FleetConfig", "HTTP", "FleetModel", "TestSupport"]),
         .testTarget(name: "FleetConfigTests", dependencies: ["FleetConfig", "FleetModel"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "FleetConfig", "Backends", "Geo", "FleetModel", "FuzzTargets", "TestSupport"]),
+        .testTarget(name: "TelemetryTests", dependencies: [
+            "Telemetry", "Coordinator", "Recorder", "Worker",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Messaging", "AMQP", "Backends", "FleetModel", "Timing"]),
         .testTarget(name: "ServeTests", dependencies: ["Serve", "FleetModel", "FleetConfig", "Storage"]),
         .testTarget(name: "TilefleetCLITests", dependencies: [
@@ -202,7 +217,7 @@ let package = Package(
             "Serve", "Simulator", "Storage", "FleetModel", "HTTP", "TestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
-        .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport", "AMQP", "Messaging", "FleetModel"]),
+        .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport", "AMQP", "Messaging", "FleetModel", "HTTP"]),
         .testTarget(name: "DeployIntegrationTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,6 +15,7 @@ extension ConnectionDriver {
             try restoreConsumers()
         case .markReconnected(let attempt, let failedSteps):
             shared.setStatus(.open)
+            reconnects.increment()
             logger.info("AMQP reconnected", metadata: ["attempt": "\(attempt)", "failedSteps": "\(failedSteps)"])
             shared.emit(.reconnected(attempt: attempt))
         case .markOpen, .failInFlight, .reportFailedAttempt, .scheduleReconnect, .giveUp, .shutdown:

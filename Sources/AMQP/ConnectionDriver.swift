@@ -2,6 +2,7 @@
 import DedicatedThread
 import Foundation
 import Logging
+import Metrics
 
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +41,8 @@ final class ConnectionDriver {
     var generationCounter: UInt64 = 0
     let arena = CArena()
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    /// `tilefleet_broker_reconnects_total` of whatever metrics backend the process bootstrapped.
+    let reconnects = Counter(label: "tilefleet_broker_reconnects_total")
 
     private init(configuration: AMQPConfiguration, shared: ConnectionShared, logger: Logger) {
         self.configuration = configuration

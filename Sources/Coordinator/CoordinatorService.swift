@@ -21,19 +21,22 @@ public struct CoordinatorService: Service {
     let signing: MessageSigning
     let postJobDatabase: PostgresConnection?
     let interval: Duration
+    let metrics: CoordinatorMetrics
     let logger: Logger
 
     /// `database` must be used by nothing else (dispatch transactions span awaits);
     /// `postJobDatabase`, if given, records post-job runs (otherwise a second connection is opened).
     public init(database: PostgresConnection, amqp: AMQPConnection, configuration: FleetConfiguration, signing: MessageSigning,
                 postJobDatabase: PostgresConnection? = nil,
-                interval: Duration? = nil, logger: Logger = Logger(label: "tilefleet.coordinator")) {
+                interval: Duration? = nil, metrics: CoordinatorMetrics = CoordinatorMetrics(),
+                logger: Logger = Logger(label: "tilefleet.coordinator")) {
         self.database = database
         self.postJobDatabase = postJobDatabase
         self.amqp = amqp
         self.configuration = configuration
         self.signing = signing
         self.interval = interval ?? .seconds(configuration.dispatchIntervalSeconds)
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -90,11 +93,15 @@ public struct CoordinatorService: Service {
         await withGracefulShutdownHandler {
             for await _ in wakes {
                 do {
-                    for outcome in try await dispatcher.dispatchAll(maxActive: limits) where outcome.total > 0 {
+                    let started = ContinuousClock.now
+                    let outcomes = try await dispatcher.dispatchAll(maxActive: limits)
+                    metrics.dispatched(outcomes, limits: limits, duration: ContinuousClock.now - started)
+                    for outcome in outcomes where outcome.total > 0 {
                         logger.info("dispatched", metadata: ["backend": "\(outcome.backend)", "tiles": "\(outcome.total)",
                                                              "active_before": "\(outcome.activeBefore)"])
                     }
                 } catch {
+                    metrics.failed(pass: "dispatch")
                     logger.error("dispatch failed; retrying on the next wake", metadata: ["error": "\(error)"])
                 }
                 for spec in await dispatcher.takeAwaitingDeployment() {
@@ -118,12 +125,14 @@ public struct CoordinatorService: Service {
                         // A broker that lost exchanges or queues gets them back before anything is republished.
                         try await configuration.topology.declare(on: channel)
                         let recovered = try await dispatcher.recover(silence: silence)
+                        metrics.recovered(polls: recovered.polls, submits: recovered.submits)
                         if recovered.total > 0 {
                             logger.notice("republished tiles whose work items were lost", metadata: [
                                 "polls": "\(recovered.polls)", "submits": "\(recovered.submits)"])
                         }
                         try await dispatcher.sendTick()
                     } catch {
+                        metrics.failed(pass: "recovery")
                         logger.error("recovery pass failed; retrying on the next wake", metadata: ["error": "\(error)"])
                     }
                 }
@@ -131,6 +140,7 @@ public struct CoordinatorService: Service {
                     let strays = try await dispatcher.cancelStrayJobs(resendAfter: silence.values.max())
                     if strays > 0 { logger.notice("canceling backend jobs no tile wants any more", metadata: ["jobs": "\(strays)"]) }
                 } catch {
+                    metrics.failed(pass: "strays")
                     logger.error("looking for stray jobs failed; retrying on the next wake", metadata: ["error": "\(error)"])
                 }
             }

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Logging
+import Metrics
 import Timing
 
 /// One libpq connection, used only on its connection's own thread.
@@ -22,6 +23,8 @@ public final class PostgresSession {
     private var listenerReconnectDelay: Duration { Self.reconnectBackoff.delay(attempt: listenerReconnectFailures + 1) }
     /// Waits between reconnection attempts: 100 ms doubling to 2 s.
     static let reconnectBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
+    /// `tilefleet_database_reconnects_total` of whatever metrics backend the process bootstrapped.
+    private let reconnects = Counter(label: "tilefleet_database_reconnects_total")
 
     init(url: PostgresURL, logger: Logger, reconnectTimeout: Duration) {
         self.url = url
@@ -104,6 +107,7 @@ public final class PostgresSession {
             let delay = Self.reconnectBackoff.delay(attempt: attempt)
             do {
                 try connect()
+                reconnects.increment()
                 logger.info("reconnected to PostgreSQL", metadata: ["url": "\(url)", "attempt": "\(attempt)"])
                 try relisten()
                 return
@@ -263,6 +267,7 @@ public final class PostgresSession {
         lastListenerReconnectAttempt = now
         do {
             try connect()
+            reconnects.increment()
             try relisten()
             logger.info("reconnected to PostgreSQL for LISTEN", metadata: ["url": "\(url)"])
             listenerReconnectFailures = 0

@@ -24,17 +24,19 @@ public struct RecorderService: Service {
     public let databases: [PostgresConnection]
     public let topology: Topology
     public let configuration: RecorderConfiguration
+    public let metrics: RecorderMetrics
     public let logger: Logger
 
     /// A recorder writing through `databases`, one batch in flight per connection.
     public init(amqp: AMQPConnection, databases: [PostgresConnection], topology: Topology = Topology(),
-                configuration: RecorderConfiguration = RecorderConfiguration(),
+                configuration: RecorderConfiguration = RecorderConfiguration(), metrics: RecorderMetrics = RecorderMetrics(),
                 logger: Logger = Logger(label: "tilefleet.recorder")) {
         precondition(!databases.isEmpty, "the recorder needs at least one database connection")
         self.amqp = amqp
         self.databases = databases
         self.topology = topology
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -79,7 +81,9 @@ public struct RecorderService: Service {
                     let number = acks.begin()
                     group.addTask {
                         defer { writers.give(store) }
-                        try await write(batch, store: store, deadChannel: deadChannel)
+                        let started = ContinuousClock.now
+                        let rejected = try await write(batch, store: store, deadChannel: deadChannel)
+                        metrics.written(count: batch.count, rejected: rejected, duration: ContinuousClock.now - started)
                         acks.committed(number, last: batch[batch.count - 1].delivery)
                     }
                 }
@@ -92,8 +96,9 @@ public struct RecorderService: Service {
     }
 
     /// Stores `batch` (or, if the database refuses it, each event on its own), dead-letters what
-    /// cannot be stored, and returns once all of it is committed. Acknowledging is the caller's.
-    private func write(_ batch: [ParsedDelivery], store: EventStore, deadChannel: AMQPChannel) async throws {
+    /// cannot be stored, and returns once all of it is committed, with the number of messages
+    /// rejected. Acknowledging is the caller's.
+    private func write(_ batch: [ParsedDelivery], store: EventStore, deadChannel: AMQPChannel) async throws -> Int {
         let plan = RecorderBatch(batch, now: Date(), clockSkew: configuration.clockSkew)
         var attempt = 0
         while true {
@@ -116,29 +121,32 @@ public struct RecorderService: Service {
                 if !dead.isEmpty {
                     logger.warning("events rejected", metadata: ["count": "\(dead.count)", "first_reason": "\(dead[0].1)"])
                 }
-                return
+                return dead.count
             } catch let error as StorageError {
                 switch WriteFailurePolicy.decide(WriteFailurePolicy.failure(of: error), batchCount: batch.count) {
                 case .waitAndRetry:
+                    metrics.retried(reason: "database_unavailable")
                     logger.warning("database unavailable; batch kept unacked, retrying",
                                    metadata: ["error": "\(error)", "attempt": "\(attempt)", "events": "\(batch.count)"])
                     try await Task.sleep(for: configuration.retryDelay)
                 case .rerun:
+                    metrics.retried(reason: "race")
                     logger.notice("batch lost a race with a concurrent writer; rerunning",
                                   metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 case .split:
                     logger.error("batch failed; isolating the failing event", metadata: ["error": "\(error)"])
+                    var rejected = 0
                     for delivery in batch {
-                        try await write([delivery], store: store, deadChannel: deadChannel)
+                        rejected += try await write([delivery], store: store, deadChannel: deadChannel)
                     }
-                    return
+                    return rejected
                 case .reject:
                     let delivery = batch[0].delivery
                     let reason = "the database refused it: \(error)"
                     try await storeRejection(EventStore.Rejection(body: delivery.body, reason: reason, routingKey: delivery.routingKey),
                                              store: store)
                     try await deadLetter(delivery, reason: reason, on: deadChannel)
-                    return
+                    return 1
                 }
             }
         }

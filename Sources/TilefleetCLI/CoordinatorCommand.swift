@@ -15,6 +15,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Option(help: "Seconds between passes without a notification (default: coordinator.interval in the config, else 5).")
     var interval: Int?
 
@@ -24,6 +26,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "tilefleet.coordinator")
+        let metricsEndpoint = metrics.bootstrap(defaultPort: nil, help: CoordinatorMetrics.help, serverName: "tilefleet-coordinator", logger: logger)
         let configuration = try connection.fleetConfiguration()
         guard !configuration.backends.backends.isEmpty else {
             throw ValidationError("the fleet configuration has no backends: pass --config or set TILEFLEET_CONFIG")
@@ -34,8 +37,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let amqp = try await dependencies.broker(connection.resolvedAMQPURL())
         let service = CoordinatorService(database: database, amqp: amqp, configuration: configuration, signing: signing,
                                          interval: interval.map { .seconds($0) }, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+        if let metricsEndpoint { services.append(.init(service: metricsEndpoint)) }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

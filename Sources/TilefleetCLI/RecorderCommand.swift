@@ -15,6 +15,8 @@ struct RecorderCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Option(help: "Events per transaction.")
     var batchSize = 500
 
@@ -36,6 +38,7 @@ struct RecorderCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "tilefleet.recorder")
+        let metricsEndpoint = metrics.bootstrap(defaultPort: nil, help: RecorderMetrics.help, serverName: "tilefleet-recorder", logger: logger)
         guard writers >= 1 else { throw ValidationError("--writers must be at least 1, got \(writers)") }
         let fleet = try connection.fleetConfiguration()
         let signing = try MessageSigning(fleet.signing)
@@ -51,8 +54,10 @@ struct RecorderCommand: AsyncParsableCommand {
             configuration: RecorderConfiguration(batchSize: batchSize, maxWait: .milliseconds(maxWaitMs),
                                                  clockSkew: fleet.recovery.clockSkew, signing: signing),
             logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: recorder)]
+        if let metricsEndpoint { services.append(.init(service: metricsEndpoint)) }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: recorder)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -7,8 +7,6 @@ import Foundation
 import HTTP
 import Logging
 import Messaging
-import Metrics
-import Prometheus
 import ServiceLifecycle
 import Worker
 
@@ -33,14 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The delay tiers in seconds, comma-separated (default: topology.wait_tiers in the config).")
     var waitTiers: String?
 
-    @Option(help: "Port of the Prometheus /metrics endpoint (0: any free port).")
-    var metricsPort = 9464
-
-    @Flag(help: "Serve no /metrics endpoint.")
-    var noMetrics = false
-
-    @Option(help: "IP address the /metrics endpoint listens on (0.0.0.0 or :: for every interface).")
-    var metricsAddress = "127.0.0.1"
+    @OptionGroup var metrics: MetricsOptions
 
     @Option(help: "The base URL OGC API – Processes servers call back (http://this-host:9480): each job gets <url>/callbacks/<token>. Default: no callbacks, polling only.")
     var callbackURL: String?
@@ -64,8 +55,6 @@ struct WorkerCommand: AsyncParsableCommand {
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         guard prefetch >= 1, prefetch <= Int(UInt16.max) else { throw ValidationError("--prefetch must be within 1…65535") }
-        try OptionRange.requirePort(metricsPort, "--metrics-port")
-        try OptionRange.requireAddress(metricsAddress, "--metrics-address")
         try OptionRange.requirePort(callbackPort, "--callback-port")
         try OptionRange.requireAddress(callbackAddress, "--callback-address")
         if let callbackURL, URL(string: callbackURL)?.host == nil || !["http", "https"].contains(URL(string: callbackURL)?.scheme ?? "") {
@@ -89,9 +78,8 @@ struct WorkerCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "tilefleet.worker")
+        let metricsEndpoint = metrics.bootstrap(defaultPort: 9464, help: WorkerMetrics.help, serverName: "tilefleet-worker", logger: logger)
 
         let configuration = try connection.fleetConfiguration()
         let signing = try MessageSigning(configuration.signing)
@@ -131,9 +119,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let callbacks {
             services.append(.init(service: CallbackReceiver(registry: callbacks, host: callbackAddress, port: callbackPort, logger: logger)))
         }
-        if !noMetrics {
-            services.append(.init(service: MetricsEndpoint(registry: registry, host: metricsAddress, port: metricsPort, logger: logger)))
-        }
+        if let metricsEndpoint { services.append(.init(service: metricsEndpoint)) }
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

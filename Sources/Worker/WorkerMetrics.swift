@@ -1,4 +1,5 @@
 import Metrics
+import Timing
 
 /// The worker's metrics through swift-metrics (exported by whatever backend the process
 /// bootstraps; `tilefleet worker` uses Prometheus):
@@ -7,8 +8,10 @@ import Metrics
 /// - `tilefleet_worker_items_in_flight`: deliveries being handled now.
 /// - `tilefleet_worker_jobs_polled_total{backend}`: polls of live backend jobs (its rate × the poll
 ///   interval estimates the backend jobs this worker keeps in flight).
-/// - `tilefleet_worker_reconnects_total`: broker reconnections.
 /// - `tilefleet_worker_publish_failures_total`: deliveries left unacked because a follow-up was not confirmed.
+///
+/// Broker and database reconnects are counted by the AMQP and Postgres targets for every role
+/// (``MetricsEndpoint/connectionHelp``).
 public struct WorkerMetrics: Sendable {
     public init() {}
 
@@ -19,12 +22,10 @@ public struct WorkerMetrics: Sendable {
         "tilefleet_worker_backend_request_seconds": "Latency of backend calls in seconds, by backend, call and result (ok or error).",
         "tilefleet_worker_items_in_flight": "Deliveries being handled now.",
         "tilefleet_worker_jobs_polled_total": "Polls of live backend jobs, by backend.",
-        "tilefleet_worker_reconnects_total": "Broker reconnections.",
         "tilefleet_worker_publish_failures_total": "Deliveries left unacked because a follow-up publish was not confirmed.",
     ]
 
     let inFlight = Meter(label: "tilefleet_worker_items_in_flight")
-    let reconnects = Counter(label: "tilefleet_worker_reconnects_total")
     let publishFailures = Counter(label: "tilefleet_worker_publish_failures_total")
 
     func handled(kind: String, outcome: String) {
@@ -32,10 +33,9 @@ public struct WorkerMetrics: Sendable {
     }
 
     func backendCall(backend: String, call: String, succeeded: Bool, duration: Duration) {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
         Metrics.Timer(label: "tilefleet_worker_backend_request_seconds",
                       dimensions: [("backend", backend), ("call", call), ("result", succeeded ? "ok" : "error")])
-            .recordNanoseconds(nanoseconds)
+            .recordNanoseconds(duration.inNanoseconds)
     }
 
     func polled(backend: String) {

@@ -71,17 +71,6 @@ public struct WorkerService: Service {
         ])
 
         let stop = StopFlag()
-        // The AMQP wrapper logs losses and reconnect attempts; count the reconnects.
-        let connectionEvents = Task { [amqp, metrics] in
-            for await event in amqp.events() {
-                switch event {
-                case .reconnected: metrics.reconnects.increment()
-                case .closed: return
-                case .disconnected, .reconnectFailed: continue
-                }
-            }
-        }
-        defer { connectionEvents.cancel() }
         // The polls callbacks ask for, published at once (a lost one leaves the job to its poll chain).
         let wakes = Task { [callbacks, topology, logger, signing = configuration.signing] in
             guard let callbacks else { return }

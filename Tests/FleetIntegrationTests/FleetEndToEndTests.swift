@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Postgres
 import Simulator
 import Testing
@@ -90,7 +91,10 @@ import Glibc
           grid: km:5
         """.write(toFile: task, atomically: true, encoding: .utf8)
 
-        var pids = [try fleet.spawn("recorder", ["recorder"]), try fleet.spawn("coordinator", ["coordinator"])]
+        // The recorder and the coordinator serve /metrics when given a port.
+        let recorderMetrics = Int.random(in: 30_000...34_999), coordinatorMetrics = Int.random(in: 35_000...39_999)
+        var pids = [try fleet.spawn("recorder", ["recorder", "--metrics-port", "\(recorderMetrics)"]),
+                    try fleet.spawn("coordinator", ["coordinator", "--metrics-port", "\(coordinatorMetrics)"])]
         defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
         let (status, output) = try fleet.run(["submit", "--offline", task])
         #expect(status == 0, "\(output)")
@@ -130,7 +134,39 @@ import Glibc
         #expect(stats.duplicateKeys.isEmpty)
         #expect(try await fleet.count("SELECT count(*) FROM tiles WHERE task_id = 'e2e-cancel' AND status = 'pending'") == 0)
 
+        let recorded = try await Self.scrape(port: recorderMetrics)
+        #expect(recorded.contains(#"tilefleet_recorder_messages_total{outcome="stored"}"#), "\(recorded)")
+        #expect(recorded.contains("tilefleet_recorder_batch_seconds_count"))
+        #expect(recorded.contains("tilefleet_database_reconnects_total 0"))
+        #expect(recorded.contains("tilefleet_broker_reconnects_total 0"))
+        let coordinated = try await Self.scrape(port: coordinatorMetrics)
+        #expect(coordinated.contains(#"tilefleet_coordinator_tiles_dispatched_total{backend="sim"} \#(maxActive)"#), "\(coordinated)")
+        #expect(coordinated.contains(#"tilefleet_coordinator_free_slots{backend="sim"}"#))
+        #expect(coordinated.contains("tilefleet_coordinator_dispatch_passes_total"))
+        for text in [recorded, coordinated] {
+            let lines = text.split(separator: "\n")
+            for index in lines.indices where lines[index].hasPrefix("# TYPE ") {
+                let name = lines[index].split(separator: " ")[2]
+                #expect(index > 0 && lines[index - 1].hasPrefix("# HELP \(name) "), "no HELP for \(name)")
+            }
+        }
+
         for pid in pids { #expect(TestEnvironment.stop(pid, signal: SIGTERM) == 0) }
         pids = []
+    }
+
+    /// The text of `GET /metrics` on a loopback port.
+    static func scrape(port: Int) async throws -> String {
+        let client = HTTPClient()
+        let response: HTTPClient.Response
+        do {
+            response = try await client.execute(HTTPClient.Request("http://127.0.0.1:\(port)/metrics"))
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        #expect(response.status == 200)
+        return String(decoding: response.body, as: UTF8.self)
     }
 }

@@ -34,7 +34,7 @@ import Testing
 
     @Test func metricsListenOnLoopbackUnlessToldOtherwise() throws {
         let worker = try #require(try Tilefleet.parseAsRoot(["worker"]) as? WorkerCommand)
-        #expect(worker.metricsAddress == "127.0.0.1")
+        #expect(worker.metrics.metricsAddress == "127.0.0.1")
         for address in ["127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1", "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1",
                         "1:2:3:4:5:6:7:8"] {
             #expect(throws: Never.self, "\(address)") { try OptionRange.requireAddress(address, "--metrics-address") }

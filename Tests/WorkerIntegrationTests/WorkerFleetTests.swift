@@ -97,7 +97,7 @@ import Glibc
             #expect(text.contains(#"tilefleet_worker_items_total{kind="submit",outcome="submitted"} 100"#), "\(text)")
             #expect(text.contains(#"tilefleet_worker_items_total{kind="unknown",outcome="dead_lettered"} 2"#))
             #expect(text.contains("tilefleet_worker_backend_request_seconds_bucket"))
-            #expect(text.contains("tilefleet_worker_reconnects_total 0"))
+            #expect(text.contains("tilefleet_broker_reconnects_total 0"))
             // Every exported metric is described: a HELP line right before each TYPE line, same name.
             let lines = text.split(separator: "\n")
             let typed = lines.indices.filter { lines[$0].hasPrefix("# TYPE ") }

@@ -1,5 +1,6 @@
 import Testing
-@testable import Worker
+@testable import Telemetry
+import Worker
 
 /// The `# HELP` lines the endpoint adds to what swift-metrics exports.
 @Suite struct MetricsEndpointTests {
@@ -30,7 +31,7 @@ import Testing
     @Test func everyWorkerMetricHasAHelpText() {
         #expect(Set(WorkerMetrics.help.keys) == [
             "tilefleet_worker_items_total", "tilefleet_worker_backend_request_seconds", "tilefleet_worker_items_in_flight",
-            "tilefleet_worker_jobs_polled_total", "tilefleet_worker_reconnects_total", "tilefleet_worker_publish_failures_total",
+            "tilefleet_worker_jobs_polled_total", "tilefleet_worker_publish_failures_total",
         ])
         #expect(WorkerMetrics.help.values.allSatisfy { !$0.isEmpty })
     }

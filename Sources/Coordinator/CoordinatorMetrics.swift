@@ -1,0 +1,55 @@
+import Metrics
+import Timing
+
+/// The coordinator's metrics through swift-metrics (`tilefleet coordinator --metrics-port` serves
+/// them in the Prometheus format):
+/// - `tilefleet_coordinator_dispatch_passes_total`: dispatch passes over all backends.
+/// - `tilefleet_coordinator_dispatch_pass_seconds`: how long a pass over all backends took (histogram).
+/// - `tilefleet_coordinator_tiles_dispatched_total{backend}`: tiles released to the work queues.
+/// - `tilefleet_coordinator_active_jobs{backend}`: tiles in flight after the last pass.
+/// - `tilefleet_coordinator_free_slots{backend}`: `max_active` minus the tiles in flight after the last pass.
+/// - `tilefleet_coordinator_tiles_recovered_total{kind}`: tiles republished by recovery passes, as polls or submits.
+/// - `tilefleet_coordinator_pass_failures_total{pass}`: dispatch, recovery and stray-job passes that failed.
+public struct CoordinatorMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    /// Metrics made through `factory`: by default the one the process bootstrapped (read when
+    /// this is made, so make it after `MetricsSystem.bootstrap`).
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
+    /// The `# HELP` text of every metric above, by name.
+    public static let help: [String: String] = [
+        "tilefleet_coordinator_dispatch_passes_total": "Dispatch passes over all backends.",
+        "tilefleet_coordinator_dispatch_pass_seconds": "Duration of a dispatch pass over all backends in seconds.",
+        "tilefleet_coordinator_tiles_dispatched_total": "Tiles released to the work queues, by backend.",
+        "tilefleet_coordinator_active_jobs": "Tiles in flight after the last dispatch pass, by backend.",
+        "tilefleet_coordinator_free_slots": "max_active minus the tiles in flight after the last dispatch pass, by backend.",
+        "tilefleet_coordinator_tiles_recovered_total": "Tiles republished by recovery passes, by kind (poll or submit).",
+        "tilefleet_coordinator_pass_failures_total": "Passes that failed, by pass (dispatch, recovery, strays).",
+    ]
+
+    /// Records one pass over all backends: its duration and, per backend, what it released and
+    /// the slots left (`limits` are the backends' `max_active`).
+    func dispatched(_ outcomes: [DispatchOutcome], limits: [String: Int], duration: Duration) {
+        Counter(label: "tilefleet_coordinator_dispatch_passes_total", factory: factory).increment()
+        Metrics.Timer(label: "tilefleet_coordinator_dispatch_pass_seconds", factory: factory).recordNanoseconds(duration.inNanoseconds)
+        for outcome in outcomes {
+            let dimensions = [("backend", outcome.backend)]
+            Counter(label: "tilefleet_coordinator_tiles_dispatched_total", dimensions: dimensions, factory: factory).increment(by: outcome.total)
+            let active = outcome.activeBefore + outcome.total
+            Gauge(label: "tilefleet_coordinator_active_jobs", dimensions: dimensions, factory: factory).record(active)
+            Gauge(label: "tilefleet_coordinator_free_slots", dimensions: dimensions, factory: factory).record(max(0, (limits[outcome.backend] ?? 0) - active))
+        }
+    }
+
+    func recovered(polls: Int, submits: Int) {
+        Counter(label: "tilefleet_coordinator_tiles_recovered_total", dimensions: [("kind", "poll")], factory: factory).increment(by: polls)
+        Counter(label: "tilefleet_coordinator_tiles_recovered_total", dimensions: [("kind", "submit")], factory: factory).increment(by: submits)
+    }
+
+    func failed(pass: String) {
+        Counter(label: "tilefleet_coordinator_pass_failures_total", dimensions: [("pass", pass)], factory: factory).increment()
+    }
+}
