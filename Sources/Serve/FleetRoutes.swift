@@ -105,7 +105,8 @@ public struct FleetRoutes: Sendable {
     static func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
     static func time(_ value: Date?) -> JSONValue { value.map { .string(APExViews.timestamp($0)) } ?? .null }
 
-    /// A task with its counts, throughput (tiles per hour over the last ten minutes) and ETA.
+    /// A task with its counts, throughput (tiles per hour over the last ten minutes), ETA, the
+    /// credits its jobs have cost so far and, with a budget, where it stands against it.
     static func task(_ summary: TaskSummary) -> JSONValue {
         var members: [String: JSONValue] = [
             "id": .string(summary.id), "title": .string(summary.title), "backend": .string(summary.backend),
@@ -116,6 +117,16 @@ public struct FleetRoutes: Sendable {
             "tiles_per_hour": .number(Double(summary.tilesPerHour)), "eta_seconds": number(summary.etaSeconds),
             "elapsed_seconds": number(summary.elapsedSeconds), "jobs_may_run": .number(Double(summary.jobsMayRun)),
         ]
+        members["credits"] = number(summary.credits)
+        if let budget = summary.budget {
+            let state: String? = switch summary.budgetState {
+            case .open: "open"
+            case .probing: "probing"
+            case .paused: "paused"
+            case nil: nil
+            }
+            members["budget"] = .object(["limit": .number(budget.budget), "spent": .number(budget.spent), "state": text(state)])
+        }
         if let trouble = summary.trouble {
             members["trouble"] = .object(["tiles": .number(Double(trouble.tiles)), "text": .string(trouble.text), "since": time(trouble.since)])
         }

@@ -1,7 +1,7 @@
 import FleetModel
 
 /// The live map's single page: the user's tasks, and per task its tiles coloured by APEx status
-/// (the notebook's palette), a header with counts, throughput and ETA, and a tile's
+/// (the notebook's palette), a header with counts, throughput, ETA and credits, and a tile's
 /// attempts, times, error and result links on click. It asks for the bearer token once and keeps
 /// it in the browser's session storage (or takes `?token=`; `?task=` selects a task); it polls
 /// tilefleet's own routes every 5 seconds.
@@ -61,7 +61,9 @@ enum MapPage {
             if (!task) return;
             const c = task.counts, done = (c.finished || 0) + (c.failed || 0) + (c.canceled || 0);
             document.getElementById('summary').textContent = `${task.title}: ${done}/${task.total} done · ` +
-              Object.entries(c).map(([k, v]) => `${k} ${v}`).join(' · ') + ` · ${task.tiles_per_hour} tiles/h · ETA ${dur(task.eta_seconds)}`;
+              Object.entries(c).map(([k, v]) => `${k} ${v}`).join(' · ') + ` · ${task.tiles_per_hour} tiles/h · ETA ${dur(task.eta_seconds)}` +
+              (task.credits == null ? '' : ` · ${task.credits.toFixed(2)} credits`) +
+              (task.budget ? ` of ${task.budget.limit}` + (task.budget.state === 'paused' ? ' (paused for its budget)' : '') : '');
             const tiles = await api(`/api/tasks/${encodeURIComponent(current)}/tiles.geojson`);
             layer.clearLayers(); layer.addData(tiles);
             document.body.dataset.tiles = tiles.features.length;

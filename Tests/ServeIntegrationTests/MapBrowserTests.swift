@@ -46,7 +46,11 @@ import Testing
             try ServeHarness.json(try await h.request("/upscale_tasks/\(id)", user: "alice"))["status"]?.stringValue == "finished"
         }
         #expect(finished, "\(h.log("worker"))")
-        let after = Self.strokes(try await Self.dom(url))
-        #expect(after == ["green", "green"])
+        let finishedDOM = try await Self.dom(url)
+        #expect(Self.strokes(finishedDOM) == ["green", "green"])
+        // The header shows what the jobs cost, as the simulator reported it.
+        let credits = try #require(try ServeHarness.json(try await h.request("/api/tasks", user: "alice")).arrayValue?.first?["credits"]?.numberValue)
+        #expect(credits > 0)
+        #expect(finishedDOM.contains(String(format: "%.2f credits", credits)), "\(finishedDOM)")
     }
 }
