@@ -4,17 +4,21 @@ import Storage
 
 extension TaskStore {
     /// Stores a planned task and its tiles in one transaction; nothing is stored if any part fails.
-    /// `requestedBy`: the user it is stored for (nil: the process's `USER`).
+    /// `requestedBy`: the user it is stored for (nil: the process's `USER`). With `sample`, the
+    /// task is stored sampling: only those tiles are dispatched until ``TaskStore/releaseSample(task:)``.
     @discardableResult
-    public func insert(_ plan: TaskPlan, requestedBy: String? = nil) async throws -> Int {
+    public func insert(_ plan: TaskPlan, requestedBy: String? = nil, sample: EstimateSample? = nil) async throws -> Int {
         let spec = plan.spec
         let task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
                            priority: spec.priority, maxAttempts: spec.maxAttempts, maxRuntimeSeconds: spec.maxRuntimeSeconds,
-                           budget: spec.budget, requestedBy: requestedBy)
-        return try await insert(task, tiles: plan.records.lazy.map { record in
-            NewTile(tileID: record.tileID, cellID: record.cellID, windowLabel: record.window?.label,
-                    windowStart: record.window.map { "\($0.start)" }, windowEnd: record.window.map { "\($0.end)" },
-                    parametersJSON: record.parametersJSON, geometry: record.geometry, areaKm2: record.areaKm2)
+                           budget: spec.budget, requestedBy: requestedBy, sampling: sample != nil)
+        let chosen = Set(sample?.indices ?? [])
+        return try await insert(task, tiles: plan.records.indices.lazy.map { index in
+            let record = plan.records[index]
+            return NewTile(tileID: record.tileID, cellID: record.cellID, windowLabel: record.window?.label,
+                           windowStart: record.window.map { "\($0.start)" }, windowEnd: record.window.map { "\($0.end)" },
+                           parametersJSON: record.parametersJSON, geometry: record.geometry, areaKm2: record.areaKm2,
+                           sample: chosen.contains(index))
         })
     }
 

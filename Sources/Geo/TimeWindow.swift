@@ -18,5 +18,8 @@ public struct TimeWindow: Sendable, Hashable, Codable, CustomStringConvertible {
         .array([.string(start.description), .string(end.next.description)])
     }
 
+    /// Days from start to end as the database counts them (`window_end - window_start`), at least 1.
+    public var days: Int { max(1, end.dayNumber - start.dayNumber) }
+
     public var description: String { "\(label) (\(start)…\(end))" }
 }

@@ -1,3 +1,4 @@
+import FleetModel
 import Foundation
 
 /// The simulator's memory: jobs, tokens, counters and scripted faults, behind one lock.
@@ -353,34 +354,5 @@ public struct SimulatorStats: Sendable, Codable, Equatable {
         case requests, statusRequests = "status_requests", jobsCreated = "jobs_created", jobsStarted = "jobs_started"
         case limitRejections = "limit_rejections", faultsInjected = "faults_injected", authFailures = "auth_failures"
         case jobsPerKey = "jobs_per_key", peakActiveByUser = "peak_active_by_user", activeByUser = "active_by_user"
-    }
-}
-
-/// A small fast seedable generator (SplitMix64), so a seeded simulator run is reproducible.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<1.
-    mutating func nextUnit() -> Double {
-        Double(self.next() >> 11) / Double(1 << 53)
-    }
-
-    /// A standard normal draw (Box–Muller).
-    mutating func nextNormal() -> Double {
-        let u1 = max(self.nextUnit(), 1e-12)
-        let u2 = self.nextUnit()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 }

@@ -56,7 +56,7 @@ public struct DispatchStore: Sendable {
         }
 
         /// One task's share of a backend: its pending tiles (counted only while the task is
-        /// active) and its tiles in flight.
+        /// active, and only its sample tiles while it is sampling) and its tiles in flight.
         public struct TaskLoad: Sendable, Hashable {
             public var task: String
             public var priority: Int
@@ -71,7 +71,7 @@ public struct DispatchStore: Sendable {
             let rows = try await connection.query("""
                 SELECT l.*, c.spent, c.costed, c.finished
                 FROM (SELECT t.task_id, k.priority,
-                             count(*) FILTER (WHERE t.status = 'pending' AND k.status = 'active') AS pending,
+                             count(*) FILTER (WHERE t.status = 'pending' AND k.status = 'active' AND (t.sample OR NOT k.sampling)) AS pending,
                              count(*) FILTER (WHERE t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))) AS in_flight,
                              k.budget
                       FROM tiles t JOIN tasks k ON k.id = t.task_id
@@ -105,12 +105,14 @@ public struct DispatchStore: Sendable {
             public var itemAt: Date
         }
 
-        /// Claims up to `count` pending tiles of `task` on `backend` in tile order, skipping tiles
-        /// another pass holds, and marks them `queued` with `dispatched_at` and `item_at`.
+        /// Claims up to `count` pending tiles of `task` on `backend` in tile order (only its sample
+        /// tiles while the task is sampling), skipping tiles another pass holds, and marks them
+        /// `queued` with `dispatched_at` and `item_at`.
         public func claimPending(task: String, backend: String, count: Int) async throws -> [ClaimedTile] {
             let rows = try await connection.query("""
                 WITH claimed AS MATERIALIZED (
                     SELECT task_id, tile_id FROM tiles WHERE task_id = \(task) AND backend = \(backend) AND status = 'pending'
+                      AND (sample OR NOT (SELECT sampling FROM tasks WHERE id = \(task)))
                     ORDER BY tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
                 UPDATE tiles t SET status = 'queued', dispatched_at = now(), item_at = now(), status_at = now(), updated_at = now()
                 FROM claimed c WHERE t.task_id = c.task_id AND t.tile_id = c.tile_id

@@ -29,10 +29,13 @@ public struct TaskStore: Sendable {
         public var requestedBy: String?
         /// The task's credit cap (`budget:`), if any.
         public var budget: Double?
+        /// Only the tiles marked ``NewTile/sample`` are dispatched until ``releaseSample(task:)``.
+        public var sampling: Bool
 
         public init(id: String, title: String, backend: String, spec: PostgresJSON, priority: Int = 0, maxAttempts: Int = 3,
-                    maxRuntimeSeconds: Int? = nil, budget: Double? = nil, requestedBy: String? = nil) {
+                    maxRuntimeSeconds: Int? = nil, budget: Double? = nil, requestedBy: String? = nil, sampling: Bool = false) {
             self.requestedBy = requestedBy
+            self.sampling = sampling
             self.id = id
             self.title = title
             self.backend = backend
@@ -56,9 +59,12 @@ public struct TaskStore: Sendable {
         /// GeoJSON geometry (WGS84).
         public var geometry: String?
         public var areaKm2: Double?
+        /// Part of the task's estimate sample (dispatched while the task is ``NewTask/sampling``).
+        public var sample: Bool
 
         public init(tileID: String, cellID: String? = nil, windowLabel: String? = nil, windowStart: String? = nil, windowEnd: String? = nil,
-                    parametersJSON: String = "{}", geometry: String? = nil, areaKm2: Double? = nil) {
+                    parametersJSON: String = "{}", geometry: String? = nil, areaKm2: Double? = nil, sample: Bool = false) {
+            self.sample = sample
             self.tileID = tileID
             self.cellID = cellID
             self.windowLabel = windowLabel
@@ -78,7 +84,7 @@ public struct TaskStore: Sendable {
         for tile in tiles {
             buffer.append([
                 task.id, tile.tileID, tile.cellID, tile.windowLabel, tile.windowStart, tile.windowEnd, tile.parametersJSON,
-                tile.geometry, tile.areaKm2, task.backend,
+                tile.geometry, tile.areaKm2, task.backend, tile.sample,
             ])
         }
         do {
@@ -92,12 +98,12 @@ public struct TaskStore: Sendable {
         let user = task.requestedBy ?? ProcessInfo.processInfo.environment["USER"]
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
-                INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by, budget)
+                INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by, budget, sampling)
                 VALUES (\(task.id), \(task.title), \(task.backend), \(task.spec), \(task.priority), \(task.maxAttempts),
-                        \(task.maxRuntimeSeconds), \(user), \(task.budget))
+                        \(task.maxRuntimeSeconds), \(user), \(task.budget), \(task.sampling))
                 """)
             return try session.copyIn("""
-                COPY tiles (task_id, tile_id, cell_id, window_label, window_start, window_end, parameters, geometry, area_km2, backend)
+                COPY tiles (task_id, tile_id, cell_id, window_label, window_start, window_end, parameters, geometry, area_km2, backend, sample)
                 FROM STDIN
                 """, rows)
         }
@@ -178,7 +184,7 @@ public struct TaskStore: Sendable {
                     WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL),
                    k.requested_by, k.updated_at,
                    (SELECT sum(j.costs) FROM backend_jobs j WHERE j.task_id = k.id),
-                   k.budget, b.spent, b.costed, b.finished
+                   k.budget, b.spent, b.costed, b.finished, k.sampling
             FROM tasks k
             LEFT JOIN LATERAL (\(unescaped: Self.budgetSpending("k.id"))) b ON k.budget IS NOT NULL
             LEFT JOIN LATERAL (
@@ -205,6 +211,7 @@ public struct TaskStore: Sendable {
             summary.requestedBy = try row.decode(String?.self, at: 14)
             summary.updatedAt = try row.decode(Date.self, at: 15)
             summary.credits = try row.decode(Double?.self, at: 16)
+            summary.sampling = try row.decode(Bool.self, at: 21)
             if let budget = try row.decode(Double?.self, at: 17) {
                 summary.budget = TaskBudget(budget: budget, spent: try row.decode(Double?.self, at: 18) ?? 0,
                                             costedAttempts: try row.decode(Int?.self, at: 19) ?? 0,

@@ -26,6 +26,8 @@ public struct TaskSummary: Sendable, Hashable {
     public var credits: Double?
     /// The task's budget and what counts against it, when it has one.
     public var budget: TaskBudget?
+    /// Only its estimate sample runs until `tilefleet estimate TASK --run`.
+    public var sampling = false
     /// Tiles in flight that wait on trouble (a "try later", a failing backend call), if any do.
     public var trouble: Trouble?
 

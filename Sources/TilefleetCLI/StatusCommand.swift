@@ -54,10 +54,12 @@ struct StatusCommand: AsyncParsableCommand {
             })
     }
 
-    /// `done`, `paused` (its budget holds it back), or the stored task status.
+    /// `done`, `paused` (its budget holds it back), `sampling` (only its estimate sample runs), or
+    /// the stored task status.
     static func displayStatus(_ summary: TaskSummary) -> String {
         if summary.isDone { return "done" }
-        return summary.budgetState == .paused ? "paused" : summary.status
+        if summary.budgetState == .paused { return "paused" }
+        return summary.sampling && summary.status == "active" ? "sampling" : summary.status
     }
 
     /// Credits with at most three decimals, as text.

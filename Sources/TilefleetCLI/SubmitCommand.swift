@@ -39,6 +39,15 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Go ahead with more jobs than limits.confirm_jobs of the fleet configuration.")
     var yes = false
 
+    @Option(help: "Run only a sample first (a share such as 2% or a number of tiles), spread over windows and tile sizes; `tilefleet estimate TASK` then projects credits and wall time, and `--run` releases the rest.")
+    var sample: String?
+
+    func validate() throws {
+        if let sample, EstimateSample.Size(parsing: sample) == nil {
+            throw ValidationError("--sample must be a share such as 2% (over 0, at most 100%) or a number of tiles (at least 1), not '\(sample)'")
+        }
+    }
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -62,10 +71,11 @@ struct SubmitCommand: AsyncParsableCommand {
             try printDryRun(plan, backend: checked.backend)
             return
         }
+        let sampled = sample.flatMap(EstimateSample.Size.init(parsing:)).map(plan.estimateSample)
         let database = try await CoordinatorSupport.database(connection)
         defer { Task { await database.close() } }
         do {
-            try await TaskStore(connection: database).insert(plan)
+            try await TaskStore(connection: database).insert(plan, sample: sampled)
         } catch let error as TaskStoreError {
             CoordinatorSupport.printError("\(task): \(error)")
             throw ExitCode(2)
@@ -84,6 +94,12 @@ struct SubmitCommand: AsyncParsableCommand {
             stored \(plan.records.count) tiles of task \(plan.spec.id) on \(plan.spec.backend); dispatched \(outcome.total) \
             (tiling \(Self.ms(tiled - started)), preflight \(Self.ms(preflown - tiled)), stored after \(Self.ms(stored - started)), first dispatch after \(Self.ms(dispatched - started)))
             """)
+        if let sampled {
+            CoordinatorSupport.printError("""
+                sampling: \(sampled.indices.count) of \(plan.records.count) tiles run first; the rest wait for \
+                `tilefleet estimate \(plan.spec.id) --run`
+                """)
+        }
         print(plan.spec.id)
         if follow {
             var arguments = [plan.spec.id]

@@ -16,7 +16,7 @@ public struct Tilefleet: AsyncParsableCommand {
             KeysCommand.self,
             ServeCommand.self,
             UndeployCommand.self, CommandJobCommand.self,
-            BudgetCommand.self, LoginCommand.self, LogoutCommand.self,
+            BudgetCommand.self, EstimateCommand.self, LoginCommand.self, LogoutCommand.self,
         ]
     )
 

@@ -150,6 +150,7 @@ struct WatchProgress {
         let line = "\(done)/\(summary.total)  \(counts)  \(String(format: "%.2f", rate * 60)) tiles/min  ETA \(eta)"
             + (Self.troubleLine(summary.trouble, now: Date()).map { "  \($0)" } ?? "")
             + (Self.budgetLine(summary).map { "  \($0)" } ?? "")
+            + (summary.sampling && !summary.isDone ? "  sampling: the rest waits for `tilefleet estimate \(summary.id) --run`" : "")
         if terminal {
             let width = 30
             let filled = width * done / total

@@ -80,6 +80,13 @@ struct ProcessFleet {
                                 environment: environment.merging(role) { $1 })
     }
 
+    /// ``run(_:as:)`` on a thread of its own, for commands that wait on the fleet (the simulator
+    /// answers on the cooperative pool this would otherwise block).
+    func runOnThread(_ arguments: [String], as role: [String: String] = [:]) async throws -> (Int32, String) {
+        try await TestEnvironment.runOnThread([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
+                                              environment: environment.merging(role) { $1 })
+    }
+
     /// The URLs in the environment win over the file: point them at this fleet's too.
     var environment: [String: String] {
         ["TILEFLEET_SIM_PASSWORD": "tilefleet", "TILEFLEET_AMQP_URL": amqpURL,
