@@ -134,6 +134,13 @@ import Testing
         for user in ["tilefleet-worker", "tilefleet-recorder", "tilefleet-watch"] {
             for name in topology.queues + topology.exchanges { #expect(!allowed(user, configure, name), "\(user) may configure \(name)") }
         }
+        // A worker declares, binds and consumes only its own host's queue of a command backend.
+        let hostQueue = topology.workQueue(backend: "sim", host: "host-a")
+        for kind in [configure, write, read] { #expect(allowed("tilefleet-worker", kind, hostQueue), "worker lacks \(kind) on \(hostQueue)") }
+        #expect(allowed("tilefleet-worker", read, topology.workExchange), "binding from the work exchange needs read on it")
+        for name in [topology.workQueue(backend: "sim"), topology.recorderQueue, "tilefleet.work.sim@a@b"] {
+            #expect(!allowed("tilefleet-worker", configure, name), "worker may configure \(name)")
+        }
         // Workers: consume the work queues; publish work, waits, events and dead letters.
         for backend in topology.backends { #expect(allowed("tilefleet-worker", read, topology.workQueue(backend: backend))) }
         for exchange in [topology.workExchange, topology.eventsExchange, topology.deadExchange] + topology.waitTiers.map(topology.waitExchange(seconds:)) {

@@ -152,6 +152,8 @@ import Glibc
         let item = Array(#"{"schema":"tilefleet.work-item/1"}"#.utf8)
 
         let worker = try await broker.connect("tilefleet-worker")
+        // A command backend's polls go to the worker host's own queue, which the worker declares and binds itself.
+        try await topology.declareHostQueue(backend: "sim", host: "host-a", on: worker)
         await Self.refused("the worker declaring a queue") { _ = try await worker.declareQueue(topology.workQueue(backend: "other")) }
         await Self.refused("the worker deleting its work queue") { try await worker.deleteQueue(topology.workQueue(backend: "sim")) }
         await Self.refused("the worker consuming the recorder's queue") { _ = try await worker.consume(queue: topology.recorderQueue) }
