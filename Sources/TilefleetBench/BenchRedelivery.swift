@@ -1,11 +1,6 @@
 import ArgumentParser
-import ChildProcess
-import FleetModel
 import Foundation
-import Logging
-import Postgres
 import Simulator
-import Storage
 import TilefleetCLI
 #if canImport(Glibc)
 import Glibc
@@ -64,72 +59,36 @@ struct BenchRedelivery: AsyncParsableCommand {
     }
 
     private func measure(killing: Bool) async throws -> Result {
-        var logger = Logger(label: "tilefleet.bench")
-        logger.logLevel = .warning
-        let id = UUID().uuidString.prefix(8).lowercased()
-        let backend = "redeliver-\(id)"
-        let simulator = PlatformSimulator(configuration: SimulatorConfiguration(duration: .fixed(jobSeconds), requireAuth: false))
-        let server = SimulatorServer { simulator.register(on: $0) }
-        let port = try await server.start()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-bench-redelivery-\(id)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let amqpURL = try connection.resolvedAMQPURL()
-        let databaseURL = try connection.resolvedDatabaseURL()
-        try """
-        topology: { prefix: bench-\(id), wait_tiers: [1, 2] }
-        coordinator: { interval: 1s }
-        backends:
-          - name: \(backend)
-            kind: openeo
-            url: http://127.0.0.1:\(port)/openeo
-            max_active: \(maxActive)
-            poll: { min_interval: 1s, max_interval: 1s }
-        """.write(toFile: directory + "/fleet.yaml", atomically: true, encoding: .utf8)
-        try """
-        id: \(backend)
-        title: redelivery benchmark
-        backend: \(backend)
-        service: { process: ndvi }
-        split: { aoi: "\(aoi)", grid: "km:1" }
-        """.write(toFile: directory + "/task.yaml", atomically: true, encoding: .utf8)
-        let database = try await PostgresConnection.connect(to: databaseURL, logger: logger)
-        try await Migrator().migrate(database)
-        let tilefleet = TilefleetBench.tilefleetExecutable()
-        let common = ["--config", directory + "/fleet.yaml", "--amqp-url", amqpURL, "--database-url", databaseURL]
-        func spawn(_ name: String, _ arguments: [String]) throws -> pid_t {
-            try BenchWorker.spawn([tilefleet] + arguments + common, logPath: "\(directory)/\(name).log")
-        }
-        var pids = [try spawn("recorder", ["recorder"]), try spawn("coordinator", ["coordinator"])]
-        let first = try spawn("worker-1", ["worker", "--no-metrics", "--prefetch", "\(prefetch)"])
-        pids.append(first)
-        pids.append(try spawn("worker-2", ["worker", "--no-metrics", "--prefetch", "\(prefetch)"]))
-        try await Task.sleep(for: .seconds(2))
-        defer {
-            for pid in pids { BenchWorker.stop(pid, signal: SIGTERM) }
-        }
+        let fleet = try await BenchFleet.start("redeliver", simulator: SimulatorConfiguration(duration: .fixed(jobSeconds), requireAuth: false),
+                                               maxActive: maxActive, connection: connection)
+        let task = try fleet.writeTask(id: fleet.backend, title: "redelivery benchmark", aoi: aoi, grid: "km:1")
+        do {
+            try fleet.spawn("recorder", ["recorder"])
+            try fleet.spawn("coordinator", ["coordinator"])
+            let first = try fleet.spawn("worker-1", ["worker", "--no-metrics", "--prefetch", "\(prefetch)"])
+            try fleet.spawn("worker-2", ["worker", "--no-metrics", "--prefetch", "\(prefetch)"])
+            try await Task.sleep(for: .seconds(2))
 
-        let clock = ContinuousClock()
-        let started = clock.now
-        let submitted = ChildProcess.run([tilefleet, "submit", "--offline", directory + "/task.yaml"] + common)
-        guard submitted.status == 0 else { throw ValidationError("submit failed: \(submitted.output)") }
-        if killing {
-            // Each worker holds half the first dispatch; the first dies as soon as the first jobs
-            // appear, with its submits taken and mostly not yet sent.
-            while simulator.stats().jobsCreated < 5 { try await Task.sleep(for: .milliseconds(5)) }
-            BenchWorker.stop(first, signal: SIGKILL)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let submitted = await fleet.run(["submit", "--offline", task])
+            guard submitted.status == 0 else { throw ValidationError("submit failed: \(submitted.output)") }
+            if killing {
+                // Each worker holds half the first dispatch; the first dies as soon as the first jobs
+                // appear, with its submits taken and mostly not yet sent.
+                while fleet.simulator.stats().jobsCreated < 5 { try await Task.sleep(for: .milliseconds(5)) }
+                BenchWorker.stop(first, signal: SIGKILL)
+            }
+            let tiles = try await fleet.database.query("SELECT count(*) FROM tiles WHERE task_id = \(fleet.backend)")[0].decode(Int.self, at: 0)
+            try await fleet.waitUntilEnded(task: fleet.backend)
+            let makespan = (clock.now - started).inSeconds
+            let stats = fleet.simulator.stats()
+            await fleet.stop()
+            return Result(tiles: tiles, makespan: makespan, secondJobs: stats.jobsPerKey.values.reduce(0) { $0 + max($1 - 1, 0) },
+                          peak: stats.peakActiveByUser.values.max() ?? 0)
+        } catch {
+            await fleet.stop()
+            throw error
         }
-        let tiles = try await database.query("SELECT count(*) FROM tiles WHERE task_id = \(backend)")[0].decode(Int.self, at: 0)
-        while try await database.query("""
-            SELECT count(*) FROM tiles WHERE task_id = \(backend) AND status IN ('finished', 'failed', 'canceled')
-            """)[0].decode(Int.self, at: 0) < tiles {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let makespan = (clock.now - started).inSeconds
-        let stats = simulator.stats()
-        await database.close()
-        await server.stop()
-        return Result(tiles: tiles, makespan: makespan, secondJobs: stats.jobsPerKey.values.reduce(0) { $0 + max($1 - 1, 0) },
-                      peak: stats.peakActiveByUser.values.max() ?? 0)
     }
 }
