@@ -125,6 +125,7 @@ public struct BackendsConfiguration: Sendable, Hashable {
     /// ``read(_:_:reader:)`` on its own node tree, so the file is parsed once.
     public static func parse(yaml: String, file: String = "") throws(ConfigurationError) -> BackendsConfiguration {
         let reader = ConfigReader()
+        reader.directory = (file as NSString).deletingLastPathComponent
         guard let root = reader.compose(yaml) else { throw ConfigurationError(file: file, problems: reader.problems) }
         guard let mapping = root.mapping else {
             throw ConfigurationError(file: file, path: "", message: "expected a mapping with a 'backends' list", line: root.mark?.line)
@@ -281,7 +282,7 @@ public struct BackendsConfiguration: Sendable, Hashable {
             let env = members["\(name)_env"], file = members["\(name)_file"]
             switch (env, file) {
             case (_?, nil): return string("\(name)_env").map(SecretReference.environment)
-            case (nil, _?): return string("\(name)_file").map(SecretReference.file)
+            case (nil, _?): return string("\(name)_file").map { SecretReference.file(reader.filePath($0)) }
             case (nil, nil):
                 if required { reader.report(ConfigReader.child(path, "\(name)_env"), "is required (or \(name)_file)", node) }
                 return nil
@@ -325,7 +326,7 @@ public struct BackendsConfiguration: Sendable, Hashable {
             let file = string("refresh_token_file", required: true), issuer = issuer()
             let scopes = reader.strings(members["scopes"], ConfigReader.child(path, "scopes"))
             result = file.map { .oidcDevice(clientID: string("client_id"), provider: string("provider"), issuer: issuer, scopes: scopes,
-                                            refreshTokenFile: ConfigReader.expandingHome($0)) }
+                                            refreshTokenFile: reader.filePath($0)) }
         case "eocanvas":
             let username = string("username", required: true), password = secret("password"), tokenURL = string("token_url")
             result = username.flatMap { username in password.map { .eocanvas(username: username, password: $0, tokenURL: tokenURL) } }

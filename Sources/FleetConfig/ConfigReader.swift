@@ -11,8 +11,17 @@ import Yams
 /// duration uses one grammar, ``parseDuration(_:)``.
 package final class ConfigReader {
     package private(set) var problems: [ConfigurationProblem] = []
+    /// The directory of the document being read: relative file paths in it are taken from here.
+    package var directory = ""
 
     package init() {}
+
+    /// A file path as the document gives it, `~/` expanded and a relative path taken from the
+    /// document's own directory (not the working directory of whichever process reads it).
+    package func filePath(_ given: String) -> String {
+        let expanded = Self.expandingHome(given)
+        return expanded.hasPrefix("/") || directory.isEmpty ? expanded : directory + "/" + expanded
+    }
 
     /// Composes `text` into a node tree; a syntax error becomes a problem (nil is returned).
     package func compose(_ text: String) -> Node? {

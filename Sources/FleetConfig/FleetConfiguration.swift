@@ -80,6 +80,7 @@ public struct FleetConfiguration: Sendable {
     public static func parse(yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                              gridCheck: GridCheck) throws(ConfigurationError) -> FleetConfiguration {
         let reader = ConfigReader()
+        reader.directory = (file as NSString).deletingLastPathComponent
         guard let root = reader.compose(yaml) else { throw ConfigurationError(file: file, problems: reader.problems) }
         var configuration = FleetConfiguration(file: file)
         guard let top = reader.mapping(root, "", allowed: topKeys) else {
@@ -130,8 +131,7 @@ public struct FleetConfiguration: Sendable {
             configuration.recovery = RecoveryConfiguration.read(recovery, "recovery", reader: reader)
         }
         if let signing = top["signing"] {
-            configuration.signing = SigningConfiguration.read(signing, "signing", relativeTo: (file as NSString).deletingLastPathComponent,
-                                                              reader: reader)
+            configuration.signing = SigningConfiguration.read(signing, "signing", reader: reader)
         }
         if let limits = reader.mapping(top["limits"], "limits", allowed: ["max_jobs", "confirm_jobs"]) {
             var value = JobLimits()

@@ -17,7 +17,7 @@ public struct SigningConfiguration: Sendable, Hashable {
     static let keys: Set<String> = ["work_key_file", "event_key_file"]
 
     /// Reads `signing:`; a relative path is taken from the configuration file's directory.
-    static func read(_ node: Node?, _ path: String, relativeTo directory: String, reader: ConfigReader) -> SigningConfiguration {
+    static func read(_ node: Node?, _ path: String, reader: ConfigReader) -> SigningConfiguration {
         var value = SigningConfiguration()
         guard let members = reader.mapping(node, path, allowed: keys) else { return value }
         func file(_ key: String) -> String? {
@@ -26,7 +26,7 @@ public struct SigningConfiguration: Sendable, Hashable {
                 reader.report(ConfigReader.child(path, key), "is empty (name the key file, or leave the key out)", members[key])
                 return nil
             }
-            return given.hasPrefix("/") || directory.isEmpty ? given : directory + "/" + given
+            return reader.filePath(given)
         }
         value.workKeyFile = file("work_key_file")
         value.eventKeyFile = file("event_key_file")

@@ -16,10 +16,12 @@ struct ProcessFleet {
     let prefix: String
     let amqpURL: String
 
+    /// `auth`: the `sim` backend's `auth:` mapping (flow YAML; relative files are in the fleet's directory);
     /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
     /// `topologyExtra`: more keys of `topology:`; `moreBackends`: more backends (YAML list items);
     /// `extra`: more top-level sections.
     static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
+                      auth: String = "{ method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }",
                       backendExtra: String = "", topologyExtra: String = "", moreBackends: String = "",
                       extra: String = "") async throws -> ProcessFleet {
         let db = try await TestDatabase.create()
@@ -47,7 +49,7 @@ struct ProcessFleet {
             url: http://127.0.0.1:\(port)/openeo
             max_active: \(maxActive)
             poll: { min_interval: 1s, max_interval: 2s }
-            auth: { method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }
+            auth: \(auth)
         \(backendExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
         \(moreBackends.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         \(extra)
