@@ -18,11 +18,12 @@ struct ProcessFleet {
 
     /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
     /// `topologyExtra`: more keys of `topology:`; `moreBackends`: more backends (YAML list items);
-    /// `extra`: more top-level sections.
+    /// `extra`: more top-level sections; `databaseURL`: the server the fleet's database is made on.
     static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
+                      databaseURL: String = TestEnvironment.databaseURL,
                       backendExtra: String = "", topologyExtra: String = "", moreBackends: String = "",
                       extra: String = "") async throws -> ProcessFleet {
-        let db = try await TestDatabase.create()
+        let db = try await TestDatabase.create(serverURL: databaseURL)
         let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
