@@ -130,6 +130,11 @@ kill_node() {
         children=$(ps -o pid= --ppid "$pid" | tr '\n' ' ')
         # shellcheck disable=SC2086
         kill -KILL "$pid" $children 2>/dev/null || true
+        # Gone when this returns: their sockets are closed, the clients see it at once.
+        local p i
+        for p in $pid $children; do
+            for i in $(seq 1 100); do alive "$p" || break; sleep 0.05; done
+        done
         say "node $n: killed (pid $pid and its backends)"
     else
         say "node $n: not running"
