@@ -5,7 +5,8 @@ SHELL := /bin/bash
 SERVICES := deploy/local/services.sh
 SWIFT ?= swift
 DEB_PACKAGES := curl pkg-config librabbitmq-dev libpq-dev libcurl4-openssl-dev libproj-dev proj-data \
-                libgeos-dev rabbitmq-server postgresql postgresql-client python3 python3-venv libjs-leaflet chromium
+                libgeos-dev rabbitmq-server postgresql postgresql-client python3 python3-venv libjs-leaflet chromium \
+                iproute2
 # The real third-party servers of the contract tests (BackendsContractIntegrationTests), from PyPI
 # into a virtual environment: openeo-driver's dummy backend and pygeoapi. openeo-driver's version is
 # a pre-release and must be named (the resolver would pick an old 0.83); every other package is

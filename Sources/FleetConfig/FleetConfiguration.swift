@@ -225,13 +225,31 @@ public struct FleetConfiguration: Sendable {
                 unset[path] = variable
                 return urls.joined(separator: ",")
             }
-            urls = urls.map { url in
-                guard var components = URLComponents(string: url) else { return url }
-                components.password = password
-                return components.string ?? url
-            }
+            urls = urls.map { url in Self.url(url, password: password) ?? url }
         }
         return urls.joined(separator: ",")
+    }
+
+    /// `url` with `password` (percent-encoded) in its user info. Spliced into the text rather than
+    /// set through `URLComponents`, which cannot parse the several servers of a PostgreSQL URL
+    /// (`postgresql://u@a:5432,b:5432/db`). Nil if `url` has no `scheme://`.
+    static func url(_ url: String, password: String) -> String? {
+        guard let schemeEnd = url.range(of: "://"),
+              let encoded = password.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) else { return nil }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var user: Substring = ""
+        var hosts = authority
+        if let at = authority.lastIndex(of: "@") {
+            let userInfo = authority[..<at]
+            user = userInfo[..<(userInfo.firstIndex(of: ":") ?? userInfo.endIndex)]
+            hosts = authority[authority.index(after: at)...]
+        }
+        var spliced = String(url[..<schemeEnd.upperBound])
+        spliced += "\(user):\(encoded)@\(hosts)"
+        spliced += rest[authorityEnd...]
+        return spliced
     }
 
     /// The broker URL: `flag`, else `TILEFLEET_AMQP_URL`, else the file's `broker.url`.

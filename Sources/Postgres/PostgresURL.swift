@@ -2,11 +2,25 @@
 ///
 /// Parsed by tilefleet rather than handed to libpq as is, so that a malformed URL gets an error
 /// naming the part that is wrong, and so that no description of it ever shows the password.
+/// Like libpq it takes several servers, `postgresql://u:p@a:5432,b:5432/db?target_session_attrs=read-write`:
+/// libpq tries them in order on every (re)connect and keeps the first that has the session
+/// attributes asked for, so a role follows a primary that moved to the former standby.
 public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
+    /// One server of the list.
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int = 5432) {
+            self.host = host
+            self.port = port
+        }
+    }
+
     public var user: String?
     public var password: String?
-    public var host: String
-    public var port: Int
+    /// The servers to try, in order (at least one).
+    public var endpoints: [Endpoint]
     public var database: String?
     /// `sslmode` as libpq understands it (`disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`).
     public var sslMode: String?
@@ -14,6 +28,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public var parameters: [String: String]
 
     static let sslModes: Set<String> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+    static let sessionAttributes: Set<String> = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"]
     static let knownParameters: Set<String> = [
         "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "connect_timeout", "application_name",
         "host", "options", "target_session_attrs", "keepalives", "keepalives_idle", "channel_binding",
@@ -22,16 +37,21 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     public init(user: String? = nil, password: String? = nil, host: String, port: Int = 5432,
                 database: String? = nil, sslMode: String? = nil, parameters: [String: String] = [:]) {
+        self.init(user: user, password: password, endpoints: [Endpoint(host: host, port: port)], database: database,
+                  sslMode: sslMode, parameters: parameters)
+    }
+
+    public init(user: String? = nil, password: String? = nil, endpoints: [Endpoint],
+                database: String? = nil, sslMode: String? = nil, parameters: [String: String] = [:]) {
         self.user = user
         self.password = password
-        self.host = host
-        self.port = port
+        self.endpoints = endpoints
         self.database = database
         self.sslMode = sslMode
         self.parameters = parameters
     }
 
-    /// Parses `postgresql://[user[:password]@]host[:port][/database][?key=value&…]`.
+    /// Parses `postgresql://[user[:password]@]host[:port][,host[:port]…][/database][?key=value&…]`.
     public init(_ string: String) throws(PostgresError) {
         func fail(_ part: String, _ reason: String) -> PostgresError {
             .invalidURL(part: part, reason: reason)
@@ -77,9 +97,13 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             self.user = nil
             self.password = nil
         }
-        let (host, port) = try URLComponentCoding.splitHostPort(rest, defaultPort: 5432)
-            .get()
-        self.port = port
+        var endpoints: [(host: String?, port: Int)] = []
+        for piece in rest.split(separator: ",", omittingEmptySubsequences: false) {
+            endpoints.append(try URLComponentCoding.splitHostPort(piece, defaultPort: 5432).get())
+        }
+        if endpoints.count > 1, let empty = endpoints.firstIndex(where: { $0.host == nil }) {
+            throw fail("host", "server \(empty + 1) of \(endpoints.count) in the list has no host name")
+        }
         if let path, !path.isEmpty {
             guard let db = URLComponentCoding.percentDecode(path), !db.contains("/") else {
                 throw fail("database", "'\(path)' is not a database name")
@@ -114,14 +138,33 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
                 parameters[key] = value
             case "host":
                 hostOverride = value
+            case "target_session_attrs":
+                guard Self.sessionAttributes.contains(value) else {
+                    throw fail("query parameter 'target_session_attrs'",
+                               "'\(value)' is not one of \(Self.sessionAttributes.sorted().joined(separator: ", "))")
+                }
+                parameters[key] = value
             default:
                 parameters[key] = value
             }
         }
-        guard let host = hostOverride ?? host else {
-            throw fail("host", "missing")
+        if let hostOverride {
+            // `?host=` names the servers (a Unix socket directory, say); the URL may give one port.
+            guard endpoints.count == 1 else {
+                throw fail("query parameter 'host'", "cannot be combined with several servers before the path")
+            }
+            let port = endpoints[0].port
+            let names = hostOverride.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard !names.contains(where: \.isEmpty) else {
+                throw fail("query parameter 'host'", "'\(hostOverride)' has an empty host name")
+            }
+            self.endpoints = names.map { Endpoint(host: $0, port: port) }
+        } else {
+            guard endpoints.allSatisfy({ $0.host != nil }) else {
+                throw fail("host", "missing")
+            }
+            self.endpoints = endpoints.map { Endpoint(host: $0.host!, port: $0.port) }
         }
-        self.host = host
         self.sslMode = sslMode
         self.parameters = parameters
     }
@@ -134,8 +177,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
             if password != nil { s += ":***" }
             s += "@"
         }
-        s += host.contains(":") ? "[\(host)]" : host
-        s += ":\(port)"
+        s += endpoints.map { ($0.host.contains(":") ? "[\($0.host)]" : $0.host) + ":\($0.port)" }.joined(separator: ",")
         if let database { s += "/" + URLComponentCoding.percentEncode(database) }
         var query = parameters
         if let sslMode { query["sslmode"] = sslMode }
@@ -153,7 +195,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     /// libpq keyword/value pairs for `PQconnectdbParams`.
     var connectionParameters: [(String, String)] {
-        var pairs: [(String, String)] = [("host", host), ("port", String(port))]
+        var pairs: [(String, String)] = [("host", endpoints.map(\.host).joined(separator: ",")),
+                                         ("port", endpoints.map { String($0.port) }.joined(separator: ","))]
         if let user { pairs.append(("user", user)) }
         if let password { pairs.append(("password", password)) }
         if let database { pairs.append(("dbname", database)) }

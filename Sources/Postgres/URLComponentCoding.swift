@@ -67,7 +67,7 @@ enum URLComponentCoding {
         guard let decoded = percentDecode(host) else {
             return .failure(.invalidURL(part: "host", reason: "invalid percent-encoding"))
         }
-        if decoded.contains(where: { $0 == " " || $0 == "/" || $0 == "@" }) {
+        if decoded.contains(where: { $0 == " " || $0 == "/" || $0 == "@" || $0 == "," }) {
             return .failure(.invalidURL(part: "host", reason: "'\(decoded)' is not a host name"))
         }
         return .success((decoded.isEmpty ? nil : decoded, port))

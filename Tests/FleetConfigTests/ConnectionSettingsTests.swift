@@ -28,6 +28,16 @@ import Testing
         #expect(configuration.databaseURL == "postgresql://fleet:pw@db.example/tilefleet")
     }
 
+    @Test func thePasswordGoesIntoADatabaseURLWithSeveralServers() throws {
+        let configuration = try FleetConfiguration.parse(yaml: """
+            database: {url: "postgresql://fleet:old@db1:5432,db2:5433/tilefleet?target_session_attrs=read-write", password_env: DB_PASSWORD}
+            """, file: "fleet.yaml", environment: ["DB_PASSWORD": "p@ss/w rd"], gridCheck: { _ in nil })
+        #expect(configuration.databaseURL
+            == "postgresql://fleet:p%40ss%2Fw%20rd@db1:5432,db2:5433/tilefleet?target_session_attrs=read-write")
+        #expect(FleetConfiguration.url("amqp://mq:5672", password: "x") == "amqp://:x@mq:5672")
+        #expect(FleetConfiguration.url("mq:5672", password: "x") == nil)
+    }
+
     @Test(arguments: [
         ("qa.#*", "holds '#'"), ("qa fleet", "holds ' '"), ("amq.fleet", "starts with 'amq.'"), ("qa..x", "empty part between dots"),
         ("", "expected a non-empty string"), (String(repeating: "a", count: 121), "at most 120"), ("flöte", "holds 'ö'"),

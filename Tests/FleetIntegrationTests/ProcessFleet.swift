@@ -19,17 +19,19 @@ struct ProcessFleet {
     /// `auth`: the `sim` backend's `auth:` mapping (flow YAML; relative files are in the fleet's directory);
     /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
     /// `topologyExtra`: more keys of `topology:`; `moreBackends`: more backends (YAML list items);
-    /// `extra`: more top-level sections.
+    /// `extra`: more top-level sections; `databaseURL`: the server the fleet's database is made on;
+    /// `simulatorHost`: the address the simulator listens on (and the backend's URL names).
     static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
                       auth: String = "{ method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }",
+                      databaseURL: String = TestEnvironment.databaseURL, simulatorHost: String = "127.0.0.1",
                       backendExtra: String = "", topologyExtra: String = "", moreBackends: String = "",
                       extra: String = "") async throws -> ProcessFleet {
-        let db = try await TestDatabase.create()
+        let db = try await TestDatabase.create(serverURL: databaseURL)
         let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let simulator = PlatformSimulator(configuration: configuration)
-        let server = SimulatorServer { simulator.register(on: $0) }
+        let server = SimulatorServer(host: simulatorHost) { simulator.register(on: $0) }
         let port = try await server.start()
         let config = directory + "/fleet.yaml"
         try """
@@ -46,7 +48,7 @@ struct ProcessFleet {
         backends:
           - name: sim
             kind: openeo
-            url: http://127.0.0.1:\(port)/openeo
+            url: http://\(simulatorHost):\(port)/openeo
             max_active: \(maxActive)
             poll: { min_interval: 1s, max_interval: 2s }
             auth: \(auth)
@@ -59,9 +61,10 @@ struct ProcessFleet {
     }
 
     /// Runs `tilefleet <arguments> --config <config>` in the background; output in `<name>.log`.
-    /// `as`: environment that wins over the fleet's (a role's own broker or database URL).
-    func spawn(_ name: String, _ arguments: [String], as role: [String: String] = [:]) throws -> pid_t {
-        try TestEnvironment.spawn([TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
+    /// `as`: environment that wins over the fleet's (a role's own broker or database URL);
+    /// `launcher`: what runs the command (`ip netns exec NAME` for a host of its own).
+    func spawn(_ name: String, _ arguments: [String], as role: [String: String] = [:], launcher: [String] = []) throws -> pid_t {
+        try TestEnvironment.spawn(launcher + [TestEnvironment.tilefleetBinary] + arguments + ["--config", config],
                                   environment: environment.merging(role) { $1 }, logPath: "\(directory)/\(name).log")
     }
 

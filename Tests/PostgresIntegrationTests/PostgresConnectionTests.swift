@@ -188,4 +188,25 @@ import TestSupport
         #expect(one == 1)
         try await restarter.value
     }
+
+    /// A server shutting down (the old primary at a failover) ends the sessions: for the caller the
+    /// connection is lost (the statement's fate unknown, retry after a reconnect), not a refusal of
+    /// the statement, which the recorder would answer by rejecting events.
+    @Test func aStatementEndedByAShutdownIsAConnectionLost() async throws {
+        let server = TestEnvironment.PrivateService("postgres", port: 5445)
+        try await server.start()
+        defer { try? server.stop() }
+        let db = try await PostgresConnection.connect(to: server.databaseURL, reconnectTimeout: .seconds(1))
+        let watcher = try await PostgresConnection.connect(to: server.databaseURL)
+        defer { TestCleanup.later { await db.close(); await watcher.close() } }
+        let sleeper = Task { try await db.query("SELECT pg_sleep(60)") }
+        try await eventually(timeout: .seconds(30)) {
+            try await watcher.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'")[0].decode(Int.self, at: 0) == 1
+        }
+        try await TestEnvironment.stopService(server)
+        let result = await sleeper.result
+        #expect(throws: PostgresError.self) { try result.get() }
+        guard case .failure(let error as PostgresError) = result else { return }
+        #expect(error.kind == .connectionLost, "\(error)")
+    }
 }

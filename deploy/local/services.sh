@@ -6,7 +6,10 @@
 #   deploy/local/services.sh rabbitmqctl ARGS...    rabbitmqctl against the local node
 #
 # Both listen on 127.0.0.1 only, on non-default ports, with their data under
-# $TILEFLEET_SERVICES_DIR (default: .local/services in the project). Installs nothing:
+# $TILEFLEET_SERVICES_DIR (default: .local/services in the project). TILEFLEET_SERVICES_LISTEN
+# adds one more local address to listen on (for roles in network namespaces of their own, which
+# reach this host over a veth link; PostgreSQL then admits clients of its directly connected
+# subnets, `samenet`, with a password). Installs nothing:
 # `make deps` does that. `start` is idempotent; `stop` stops what `start` started, by PID.
 set -euo pipefail
 
@@ -19,6 +22,7 @@ amqp_dist_port=$((amqp_port + 20000))
 epmd_port=${TILEFLEET_EPMD_PORT:-4370}
 pg_port=${TILEFLEET_PG_PORT:-5433}
 pg_password=${TILEFLEET_PG_PASSWORD:-tilefleet-local}
+extra_address=${TILEFLEET_SERVICES_LISTEN:-}
 
 rmq_dir=$dir/rabbitmq
 rmq_node=tilefleet-$amqp_port@localhost
@@ -85,6 +89,7 @@ classic_queue.default_version = 2
 disk_free_limit.absolute = 50MB
 max_message_size = 16777216
 CONF
+    if [ -n "$extra_address" ]; then echo "listeners.tcp.2 = $extra_address:$amqp_port" >> "$rmq_dir/rabbitmq.conf"; fi
     if [ ! -f "$rmq_dir/.erlang.cookie" ]; then
         head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$rmq_dir/.erlang.cookie"
         chmod 400 "$rmq_dir/.erlang.cookie"
@@ -134,9 +139,15 @@ pg_start() {
             || die "initdb failed: see $pg_dir/initdb.log"
         rm -f "$pwfile"
     fi
+    local listen=127.0.0.1
+    if [ -n "$extra_address" ]; then
+        listen="127.0.0.1,$extra_address"
+        grep -q '^host all all samenet' "$pg_data/pg_hba.conf" \
+            || echo 'host all all samenet scram-sha-256' >> "$pg_data/pg_hba.conf"
+    fi
     rm -f "$pg_data/postmaster.pid"
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories=$pg_sock -c max_connections=200" \
+        -o "-c listen_addresses=$listen -p $pg_port -c unix_socket_directories=$pg_sock -c max_connections=200" \
         start >/dev/null || die "postgres did not start: see $pg_dir/postgres.log"
     if ! as_postgres "$pg_bin/psql" -h "$pg_sock" -p "$pg_port" -U tilefleet -d postgres -tAq \
         -c "SELECT 1 FROM pg_database WHERE datname = 'tilefleet'" | grep -q 1; then
