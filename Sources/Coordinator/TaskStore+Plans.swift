@@ -8,9 +8,10 @@ extension TaskStore {
     @discardableResult
     public func insert(_ plan: TaskPlan, requestedBy: String? = nil) async throws -> Int {
         let spec = plan.spec
-        let task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
+        var task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
                            priority: spec.priority, maxAttempts: spec.maxAttempts, maxRuntimeSeconds: spec.maxRuntimeSeconds,
                            budget: spec.budget, requestedBy: requestedBy)
+        task.backends = spec.backendNames
         return try await insert(task, tiles: plan.records.lazy.map { record in
             NewTile(tileID: record.tileID, cellID: record.cellID, windowLabel: record.window?.label,
                     windowStart: record.window.map { "\($0.start)" }, windowEnd: record.window.map { "\($0.end)" },
