@@ -29,6 +29,10 @@ public actor BackendMonitor {
     private var adaptive: [String: AdaptiveLimit] = [:]
     private var since: [String: Date] = [:]
     private var lastProbe: [String: ContinuousClock.Instant] = [:]
+    /// Probes under way (they run beside the rounds, so a slow platform never holds dispatch up).
+    private var probing: Set<String> = []
+    /// Outcomes of finished probes not yet taken in: nil inside means the probe succeeded.
+    private var probeOutcomes: [String: String?] = [:]
 
     /// `connection` may be shared with work that does not hold transactions across awaits.
     public init(connection: PostgresConnection, backends: [BackendConfiguration], client: HTTPClient,
@@ -53,18 +57,22 @@ public actor BackendMonitor {
             } ?? .healthy
             var health = BackendHealth(state: stored,
                                        failureThreshold: failureThreshold)
-            let observation = try await store.observe(backend: name, since: since[name] ?? .distantPast,
+            // First round: every accepted submit so far counts (1970 is within PostgreSQL's range).
+            let observation = try await store.observe(backend: name, since: since[name] ?? Date(timeIntervalSince1970: 0),
                                                       healthySince: record.flatMap { $0.healthy ? $0.since : nil })
             since[name] = observation.at
             if let change = health.observe(.init(failuresInARow: observation.failuresInARow,
                                                  authenticationLost: observation.authenticationLost, reason: observation.reason)) {
                 try await apply(change, backend: name)
             }
-            if health.needsProbe, lastProbe[name].map({ ContinuousClock.now - $0 >= probeInterval }) ?? true {
-                lastProbe[name] = ContinuousClock.now
-                let failure = await probe(backend)
+            if let failure = probeOutcomes.removeValue(forKey: name), health.needsProbe {
                 try await store.recordProbe(backend: name, failure: failure)
                 if let change = health.probed(failure) { try await apply(change, backend: name) }
+            }
+            if health.needsProbe, !probing.contains(name), lastProbe[name].map({ ContinuousClock.now - $0 >= probeInterval }) ?? true {
+                lastProbe[name] = ContinuousClock.now
+                probing.insert(name)
+                Task { await self.probed(name, failure: await self.probe(backend)) }
             }
             if !health.isHealthy {
                 verdict.unavailable.insert(name)
@@ -85,6 +93,11 @@ public actor BackendMonitor {
         return verdict
     }
 
+    private func probed(_ backend: String, failure: String?) {
+        probing.remove(backend)
+        probeOutcomes[backend] = .some(failure)
+    }
+
     private func apply(_ change: BackendHealth.Change, backend: String) async throws {
         guard try await store.setHealth(backend: backend, healthy: change.healthy, reason: change.reason) else { return }
         if change.healthy {
@@ -96,7 +109,7 @@ public actor BackendMonitor {
     }
 
     /// nil when the backend's API root answers and its credentials are accepted; else why not.
-    func probe(_ configuration: BackendConfiguration) async -> String? {
+    nonisolated func probe(_ configuration: BackendConfiguration) async -> String? {
         var quiet = logger
         quiet.logLevel = .critical
         let backend: any BackendInspection

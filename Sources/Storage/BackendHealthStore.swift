@@ -26,7 +26,9 @@ public struct BackendHealthStore: Sendable {
         public var accepted: Int
         /// Tiles whose start it put off with "try later" (a concurrency limit, 429) after `since`.
         public var refused: Int
-        /// Jobs it holds now (tiles `submitted` or `running` there).
+        /// Jobs it holds or is taking now: the tiles in flight there, less those waiting on a
+        /// "try later" (the recorder may not have heard yet of a job just accepted, so counting
+        /// only `submitted` and `running` tiles would come out low).
         public var holding: Int
         /// The database's clock when this was read: the next observation's `since`.
         public var at: Date
@@ -60,7 +62,8 @@ public struct BackendHealthStore: Sendable {
                    (SELECT count(*) FROM backend_jobs WHERE backend = \(backend) AND submitted_at > \(since)),
                    (SELECT count(*) FROM tiles
                     WHERE backend = \(backend) AND status = 'queued' AND trouble LIKE '%failed: try later%' AND seen_at > \(since)),
-                   (SELECT count(*) FROM tiles WHERE backend = \(backend) AND status IN ('submitted', 'running')),
+                   (SELECT count(*) FILTER (WHERE NOT (status = 'queued' AND coalesce(trouble LIKE '%failed: try later%', false)))
+                    FROM tiles WHERE backend = \(backend) AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))),
                    now()
             """)
         let row = rows[0]
