@@ -98,6 +98,7 @@ let package = Package(
         .target(name: "Coordinator", dependencies: [
             "Geo", "ChildProcess", "FleetConfig", "Messaging", "Storage", "Postgres", "AMQP", "FleetModel", "Backends", "HTTP",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ]),

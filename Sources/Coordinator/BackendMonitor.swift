@@ -3,6 +3,7 @@ import FleetConfig
 import Foundation
 import HTTP
 import Logging
+import Metrics
 import Postgres
 import Storage
 
@@ -10,8 +11,16 @@ import Storage
 /// concurrency (``AdaptiveLimit``) from what the fleet saw of its submits, stores changes
 /// (`backend_health`, an event per change of health), probes unhealthy backends, and moves the
 /// tiles waiting on an unhealthy backend without a job back to the dispatcher. The stored health is
-/// the truth every coordinator starts each round from, so several coordinators agree.
+/// the truth every coordinator starts each round from, so several coordinators agree. Each round
+/// records the gauges ``help`` names (swift-metrics; `tilefleet coordinator --metrics-port`).
 public actor BackendMonitor {
+    /// The metrics this type records, with their `# HELP` texts.
+    public static let help: [String: String] = [
+        "tilefleet_coordinator_backend_effective_limit": "Jobs the coordinator lets a backend have at once: its max_active, or less after the platform said try later",
+        "tilefleet_coordinator_backend_max_active": "A backend's configured max_active",
+        "tilefleet_coordinator_backend_healthy": "1 while the backend takes new tiles, 0 while it is unhealthy (until a probe succeeds)",
+    ]
+
     /// What the dispatch round uses.
     public struct Verdict: Sendable, Hashable {
         /// Backends that take no new tiles.
@@ -89,6 +98,9 @@ public actor BackendMonitor {
                 logger.info("effective limit changed", metadata: ["backend": "\(name)", "limit": "\(changed)", "max_active": "\(backend.maxActive)"])
             }
             verdict.limits[name] = limit.limit
+            Gauge(label: "tilefleet_coordinator_backend_effective_limit", dimensions: [("backend", name)]).record(limit.limit)
+            Gauge(label: "tilefleet_coordinator_backend_max_active", dimensions: [("backend", name)]).record(backend.maxActive)
+            Gauge(label: "tilefleet_coordinator_backend_healthy", dimensions: [("backend", name)]).record(health.isHealthy ? 1 : 0)
         }
         return verdict
     }

@@ -59,7 +59,7 @@ import Glibc
           grid: km:5
         """.write(toFile: task, atomically: true, encoding: .utf8)
 
-        var pids = [try fleet.spawn("recorder", ["recorder"]), try fleet.spawn("coordinator", ["coordinator"])]
+        var pids = [try fleet.spawn("recorder", ["recorder"]), try fleet.spawn("coordinator", ["coordinator", "--metrics-port", "19114"])]
         defer { for pid in pids { TestEnvironment.stop(pid, signal: SIGKILL) } }
         let (status, output) = try fleet.run(["submit", "--offline", task])
         #expect(status == 0, "\(output)")
@@ -97,7 +97,12 @@ import Glibc
         #expect(altStats.peakActiveByUser.values.max() ?? 0 <= altMax)
         #expect(simStats.peakActiveByUser.values.max() ?? 0 <= simMax)
 
-        // status and check say why sim takes no tiles.
+        // The coordinator's metrics, status and check say why sim takes no tiles.
+        let (_, metrics) = try TestEnvironment.run(["/usr/bin/curl", "-s", "http://127.0.0.1:19114/metrics"])
+        #expect(metrics.contains("tilefleet_coordinator_backend_healthy{backend=\"sim\"} 0"), "\(metrics)")
+        #expect(metrics.contains("tilefleet_coordinator_backend_healthy{backend=\"alt\"} 1"), "\(metrics)")
+        #expect(metrics.contains("tilefleet_coordinator_backend_effective_limit{backend=\"alt\"} \(altMax)"), "\(metrics)")
+        #expect(metrics.contains("# HELP tilefleet_coordinator_backend_effective_limit"), "\(metrics)")
         let (statusCode, statusJSON) = try fleet.run(["status", "--format", "json"])
         #expect(statusCode == 0, "\(statusJSON)")
         #expect(statusJSON.contains("\"health\" : \"unhealthy\""), "\(statusJSON)")
