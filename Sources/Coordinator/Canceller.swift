@@ -29,7 +29,7 @@ public struct Canceller: Sendable {
         let spec = try await store.spec(of: task)
         let (canceled, live) = try await store.cancel(task: task, tiles: tiles)
         let items = live.map { tile in
-            spec.cancelItem(task: task, tile: tile.tile, attempt: tile.attempt, backend: spec.backend,
+            spec.cancelItem(task: task, tile: tile.tile, attempt: tile.attempt, backend: tile.backend.isEmpty ? spec.backend : tile.backend,
                             tileParameters: tile.parameters, backendJobID: tile.backendJobID)
         }
         try await publisher.publish(items)

@@ -13,7 +13,10 @@ import ServiceLifecycle
 /// sends the recorder a tick and republishes tiles whose items were lost
 /// (``Dispatcher/recover(silence:task:limit:)``). A task that names an application package
 /// (`service.deploy`) is dispatched only once its package is deployed (``TaskDeployer``); a failed
-/// deployment is logged and tried again on the next pass. Stops between passes on graceful shutdown.
+/// deployment is logged and tried again on the next pass. Before each round, a ``BackendMonitor``
+/// judges every backend's health and effective limit: an unhealthy backend takes no new tiles, and
+/// none takes more than its effective limit (at most `max_active`). Stops between passes on
+/// graceful shutdown.
 public struct CoordinatorService: Service {
     let database: PostgresConnection
     let amqp: AMQPConnection
@@ -69,6 +72,8 @@ public struct CoordinatorService: Service {
         let postJobs = PostJobRunner(connection: postJobConnection)
         let deployClient = HTTPClient(logger: logger)
         let deployer = TaskDeployer(backends: configuration.backends, client: deployClient, logger: logger)
+        let monitor = BackendMonitor(connection: database, backends: configuration.backends.backends, client: deployClient,
+                                     probeInterval: max(interval, .seconds(10)), metrics: metrics, logger: logger)
         let postJobLoop = Task {
             while !Task.isCancelled {
                 var runs: [PostJobRunner.Run] = []
@@ -92,10 +97,17 @@ public struct CoordinatorService: Service {
         var lastRecoveryPass = ContinuousClock.now - healInterval
         await withGracefulShutdownHandler {
             for await _ in wakes {
+                var verdict = BackendMonitor.Verdict(unavailable: [], limits: limits)
                 do {
+                    verdict = try await monitor.round()
+                } catch {
+                    logger.error("judging the backends' health failed; dispatching within max_active", metadata: ["error": "\(error)"])
+                }
+                do {
+                    let effective = limits.mapValues { $0 }.merging(verdict.limits) { configured, effective in min(configured, effective) }
                     let started = ContinuousClock.now
-                    let outcomes = try await dispatcher.dispatchAll(maxActive: limits)
-                    metrics.dispatched(outcomes, limits: limits, duration: ContinuousClock.now - started)
+                    let outcomes = try await dispatcher.dispatchAll(maxActive: effective, unavailable: verdict.unavailable)
+                    metrics.dispatched(outcomes, limits: effective, duration: ContinuousClock.now - started)
                     for outcome in outcomes where outcome.total > 0 {
                         logger.info("dispatched", metadata: ["backend": "\(outcome.backend)", "tiles": "\(outcome.total)",
                                                              "active_before": "\(outcome.activeBefore)"])

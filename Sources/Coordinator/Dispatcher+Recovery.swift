@@ -44,12 +44,14 @@ extension Dispatcher {
             var items: [WorkItem] = []
             for silent in try await transaction.claimSilentTiles(silence: silence, task: task, limit: limit) {
                 let spec = try await spec(of: silent.task, in: transaction)
-                let job = spec.backendJob(tileID: silent.tile, tileParameters: silent.parameters)
-                items.append(WorkItem(kind: silent.backendJobID == nil ? .submit : .poll, task: silent.task, tile: silent.tile,
-                                      attempt: silent.attempt, maxAttempts: spec.maxAttempts, backend: silent.backend, job: job,
-                                      backendJobID: silent.backendJobID, maxRuntimeSeconds: spec.maxRuntimeSeconds,
-                                      mayExist: silent.backendJobID == nil ? true : nil,
-                                      leaseUntil: silent.itemAt.addingTimeInterval(lease.inSeconds), aliveAt: silent.itemAt))
+                let job = spec.backendJob(tileID: silent.tile, tileParameters: silent.parameters, backend: silent.backend)
+                var item = WorkItem(kind: silent.backendJobID == nil ? .submit : .poll, task: silent.task, tile: silent.tile,
+                                    attempt: silent.attempt, maxAttempts: spec.maxAttempts, backend: silent.backend, job: job,
+                                    backendJobID: silent.backendJobID, maxRuntimeSeconds: spec.maxRuntimeSeconds,
+                                    mayExist: silent.backendJobID == nil ? true : nil,
+                                    leaseUntil: silent.itemAt.addingTimeInterval(lease.inSeconds), aliveAt: silent.itemAt)
+                item.retryElsewhere = spec.retryElsewhere
+                items.append(item)
             }
             return items
         }

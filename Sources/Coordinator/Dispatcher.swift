@@ -51,25 +51,51 @@ public actor Dispatcher {
         self.logger = logger
     }
 
-    /// One pass over every backend with a `max_active`.
-    public func dispatchAll(maxActive: [String: Int]) async throws -> [DispatchOutcome] {
+    /// One pass over every backend with a `max_active`. Tasks over several backends are first
+    /// spread over their backends' free slots (``BackendSlotAssigner``); backends in `unavailable`
+    /// (unhealthy) take no new tiles.
+    public func dispatchAll(maxActive: [String: Int], unavailable: Set<String> = []) async throws -> [DispatchOutcome] {
+        let offers = try await spread(maxActive: maxActive, unavailable: unavailable)
         var outcomes: [DispatchOutcome] = []
         for (backend, limit) in maxActive.sorted(by: { $0.key < $1.key }) {
-            outcomes.append(try await dispatch(backend: backend, maxActive: limit))
+            let limit = unavailable.contains(backend) ? 0 : limit
+            outcomes.append(try await dispatch(backend: backend, maxActive: limit, offers: offers[backend] ?? [:]))
         }
         return outcomes
     }
 
-    /// One pass on `backend`: fills its free slots from the pending tiles of its active tasks.
-    public func dispatch(backend: String, maxActive: Int) async throws -> DispatchOutcome {
+    /// How many pending tiles of each task over several backends each backend is offered this
+    /// round, from a snapshot read without locks.
+    func spread(maxActive: [String: Int], unavailable: Set<String>) async throws -> [String: [String: Int]] {
+        try await store.fencedTransaction("the snapshot before dispatch") { transaction in
+            let (pending, inFlight) = try await transaction.snapshot()
+            var demands: [BackendSlotAssigner.TaskDemand] = []
+            for task in pending {
+                guard let spec = try? await spec(of: task.task, in: transaction) else { continue }
+                let options = spec.backends?.map { BackendSlotAssigner.Option($0.name, weight: $0.weight) } ?? [.init(spec.backend)]
+                demands.append(.init(task: task.task, priority: task.priority, pending: task.pending, backends: options,
+                                     active: inFlight.compactMapValues { $0[task.task] }))
+            }
+            let free = Dictionary(uniqueKeysWithValues: maxActive.map { backend, limit in
+                (backend, limit - (inFlight[backend]?.values.reduce(0, +) ?? 0))
+            })
+            return BackendSlotAssigner().assign(freeSlots: free, unavailable: unavailable, tasks: demands)
+        }
+    }
+
+    /// One pass on `backend`: fills its free slots from the pending tiles of the active tasks it
+    /// may run. A task over several backends releases at most `offers[task]` tiles here (none
+    /// when absent); a task on `backend` alone is not capped. Without `offers` (nil) no task is capped.
+    public func dispatch(backend: String, maxActive: Int, offers: [String: Int]? = nil) async throws -> DispatchOutcome {
         let (outcome, items) = try await store.fencedTransaction("the dispatch pass on \(backend)") { transaction in
-            try await claim(transaction, backend: backend, maxActive: maxActive)
+            try await claim(transaction, backend: backend, maxActive: maxActive, offers: offers)
         }
         try await publish(items)
         return outcome
     }
 
-    private func claim(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int) async throws -> (DispatchOutcome, [WorkItem]) {
+    private func claim(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int,
+                       offers: [String: Int]?) async throws -> (DispatchOutcome, [WorkItem]) {
         try await transaction.lockBackend(backend)
         // A task with a budget offers only the tiles its budget lets start (see ``TaskBudget``).
         let loads = try await transaction.taskLoads(backend: backend).map {
@@ -80,13 +106,16 @@ public actor Dispatcher {
         let active = loads.reduce(0) { $0 + $1.active }
         // A task whose stored spec cannot be read must not hold back the others on the backend.
         var readable: [DispatchPlanner.TaskLoad] = []
-        for load in loads where load.pending > 0 {
+        for var load in loads where load.pending > 0 {
             do {
                 let spec = try await spec(of: load.task, in: transaction)
                 if spec.deploy != nil, !deployed.contains(load.task) {
                     // Nothing of the task is dispatched before its process is on the server.
                     awaitingDeployment[load.task] = spec
                     continue
+                }
+                if let offers, spec.backendNames.count > 1 {
+                    load.pending = min(load.pending, offers[load.task] ?? 0)
                 }
                 readable.append(load)
             } catch {
@@ -98,13 +127,16 @@ public actor Dispatcher {
         var items: [WorkItem] = []
         for (task, count) in claims.sorted(by: { $0.key < $1.key }) {
             let spec = try await spec(of: task, in: transaction)
-            let claimed = try await transaction.claimPending(task: task, backend: backend, count: count)
+            let claimed = try await transaction.claimPending(task: task, backend: backend, count: count,
+                                                             movingRetries: spec.backendNames.count > 1)
             for tile in claimed {
-                items.append(WorkItem(kind: .submit, task: task, tile: tile.tile, attempt: tile.attempt,
-                                      maxAttempts: spec.maxAttempts, backend: backend,
-                                      job: spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters),
-                                      maxRuntimeSeconds: spec.maxRuntimeSeconds,
-                                      leaseUntil: tile.itemAt.addingTimeInterval(lease.inSeconds), aliveAt: tile.itemAt))
+                var item = WorkItem(kind: .submit, task: task, tile: tile.tile, attempt: tile.attempt,
+                                    maxAttempts: spec.maxAttempts, backend: backend,
+                                    job: spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters, backend: backend),
+                                    maxRuntimeSeconds: spec.maxRuntimeSeconds,
+                                    leaseUntil: tile.itemAt.addingTimeInterval(lease.inSeconds), aliveAt: tile.itemAt)
+                item.retryElsewhere = spec.retryElsewhere
+                items.append(item)
             }
             published[task] = claimed.count
         }

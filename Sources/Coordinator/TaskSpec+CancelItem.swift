@@ -8,6 +8,6 @@ extension TaskSpec {
     func cancelItem(task: String, tile: String, attempt: Int, backend: String, tileParameters: [String: JSONValue],
                     backendJobID: String?) -> WorkItem {
         WorkItem(kind: .cancel, task: task, tile: tile, attempt: attempt, maxAttempts: maxAttempts, backend: backend,
-                 job: backendJob(tileID: tile, tileParameters: tileParameters), backendJobID: backendJobID)
+                 job: backendJob(tileID: tile, tileParameters: tileParameters, backend: backend), backendJobID: backendJobID)
     }
 }

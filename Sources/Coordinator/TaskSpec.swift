@@ -9,8 +9,16 @@ public struct TaskSpec: Sendable, Hashable, Codable {
     /// Stable identifier (`tasks.id`); derived from the title when the spec gives none.
     public var id: String
     public var title: String
-    /// A backend name from the fleet configuration.
+    /// A backend name from the fleet configuration: the task's only backend, or with ``backends``
+    /// the first (most preferred) of them.
     public var backend: String
+    /// A task over several backends (`backends:`), in order of preference: each tile goes to one
+    /// with a free slot. nil for a task on ``backend`` alone (and in specs stored before).
+    public var backends: [BackendChoice]?
+    /// Whether a tile's next attempt goes back to the dispatcher, which may give it another of
+    /// ``backends`` (`retry_elsewhere: true`), instead of straight back to the backend that failed.
+    /// nil: the same backend.
+    public var retryElsewhere: Bool?
     /// What runs per job.
     public var process: BackendJob.Process
     /// Where `process` came from (a file path or URL), for people reading the task.
@@ -97,11 +105,18 @@ public struct TaskSpec: Sendable, Hashable, Codable {
         self.postJob = postJob
     }
 
-    /// The backend job of one stored tile: fixed parameters overlaid with the tile's own.
-    public func backendJob(tileID: String, tileParameters: [String: JSONValue]) -> BackendJob {
+    /// The names of the backends the task may run on, in order of preference.
+    public var backendNames: [String] { backends?.map(\.name) ?? [backend] }
+
+    /// The backend job of one stored tile on `backend` (default: ``backend``): fixed parameters
+    /// overlaid with the tile's own; that backend's service and `job_options` overrides applied.
+    public func backendJob(tileID: String, tileParameters: [String: JSONValue], backend: String? = nil) -> BackendJob {
         var arguments = parameters
         for (name, value) in tileParameters { arguments[name] = value }
-        return BackendJob(process: process, arguments: arguments, title: "\(title) · \(tileID)",
-                          options: jobOptions, outputFormat: outputFormat)
+        let choice = backends?.first { $0.name == (backend ?? self.backend) }
+        var options = jobOptions
+        for (name, value) in choice?.jobOptions ?? [:] { options[name] = value }
+        return BackendJob(process: choice?.process ?? process, arguments: arguments, title: "\(title) · \(tileID)",
+                          options: options, outputFormat: outputFormat)
     }
 }

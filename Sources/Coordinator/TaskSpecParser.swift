@@ -31,7 +31,7 @@ public struct TaskSpecParser: Sendable {
 
     static let nativeKeys: Set<String> = [
         "id", "title", "backend", "service", "parameters", "tile", "split", "output_format", "job_options",
-        "max_attempts", "max_runtime", "priority", "post_job", "budget",
+        "max_attempts", "max_runtime", "priority", "post_job", "budget", "backends", "retry_elsewhere",
     ]
     static let apexKeys: Set<String> = ["title", "label", "service", "format", "parameters", "dimension", "backend", "id", "max_attempts", "max_runtime", "priority"]
 
@@ -61,7 +61,12 @@ public struct TaskSpecParser: Sendable {
         guard let top = reader.mapping(root, "", allowed: Self.nativeKeys) else { return nil }
         let defaults = configuration.defaults
         let title = reader.string(top["title"], "title", required: true)
-        let backend = resolveBackend(reader.string(top["backend"], "backend"), node: top["backend"], reader)
+        let choices = backendChoices(top, reader)
+        let backend = choices.map { $0.first?.name } ?? resolveBackend(reader.string(top["backend"], "backend"), node: top["backend"], reader)
+        let retryElsewhere = reader.bool(top["retry_elsewhere"], "retry_elsewhere")
+        if retryElsewhere == true, choices == nil {
+            reader.report("retry_elsewhere", "sends a tile's next attempt to another of the task's backends: give backends: [a, b]", top["retry_elsewhere"])
+        }
         let id = taskID(reader.string(top["id"], "id"), title: title, node: top["id"], reader)
         let (process, source, documents) = service(top["service"], reader)
         var parameters = jsonObject(top["parameters"], "parameters", reader)
@@ -99,15 +104,21 @@ public struct TaskSpecParser: Sendable {
         for dimension in split?.dimensions ?? [] {
             checkSecrets(dimension.values, "split.dimensions.\(dimension.name)", reader)
         }
-        if let backend, let process, let kind = configuration.backends.backends.first(where: { $0.name == backend })?.kind {
+        for (index, name) in (choices?.map(\.name) ?? backend.map { [$0] } ?? []).enumerated() {
+            let override = choices?[index].process
+            guard let process = override ?? process, let kind = configuration.backends.backends.first(where: { $0.name == name })?.kind else { continue }
+            let path = override == nil ? "service" : "backends[\(index)].service"
             let isCommand: Bool
             if case .command = process { isCommand = true } else { isCommand = false }
             if isCommand != (kind == .command) {
-                reader.report("service", isCommand ? "a command runs on a command backend; '\(backend)' is \(kind.rawValue)"
-                                                   : "the command backend '\(backend)' runs programs: give service.command", top["service"])
+                reader.report(path, isCommand ? "a command runs on a command backend; '\(name)' is \(kind.rawValue)"
+                                              : "the command backend '\(name)' runs programs: give service.command", top["service"])
             }
         }
         let deploy = deployPackage(top["service"], process: process, backend: backend, reader)
+        if deploy != nil, let choices, choices.count > 1 {
+            reader.report("service.deploy", "deploying a package works on one backend; this task has \(choices.count) (backends)", top["service"])
+        }
         guard let title, let backend, let id, let process, let split else { return nil }
         var spec = TaskSpec(id: id, title: title, backend: backend, process: process, serviceSource: source, parameters: parameters,
                             jobOptions: options, outputFormat: outputFormat, tileInput: tileInput, spatialParameter: spatial,
@@ -116,7 +127,55 @@ public struct TaskSpecParser: Sendable {
         spec.tileInputGiven = tileInputGiven
         spec.deploy = deploy
         spec.budget = budget
+        spec.backends = choices
+        spec.retryElsewhere = retryElsewhere == true ? true : nil
         return spec
+    }
+
+    /// `backends:`: a list of backend names, or of mappings `{name, weight, service, job_options}`;
+    /// nil when the spec has none (then `backend:` holds). Weights are all given or none.
+    private func backendChoices(_ top: [String: Node], _ reader: ConfigReader) -> [BackendChoice]? {
+        guard let node = top["backends"] else { return nil }
+        if top["backend"] != nil {
+            reader.report("backends", "give either backend (one) or backends (several), not both", node)
+        }
+        guard let entries = node.sequence, !entries.isEmpty else {
+            reader.report("backends", "expected a list of backend names or {name, weight, service, job_options}", node)
+            return nil
+        }
+        var choices: [BackendChoice] = []
+        for (index, entry) in entries.enumerated() {
+            let path = "backends[\(index)]"
+            if entry.scalar != nil {
+                if let name = resolveBackend(reader.string(entry, path), node: entry, reader, path: path) { choices.append(BackendChoice(name: name)) }
+                continue
+            }
+            guard let members = reader.mapping(entry, path, allowed: ["name", "weight", "service", "job_options"]) else { continue }
+            guard let given = reader.string(members["name"], "\(path).name", required: true),
+                  let name = resolveBackend(given, node: members["name"], reader, path: "\(path).name") else { continue }
+            var choice = BackendChoice(name: name, weight: reader.int(members["weight"], "\(path).weight", minimum: 1))
+            if let service = members["service"] {
+                let (process, source, documents) = self.service(service, reader, path: "\(path).service")
+                if !documents.isEmpty { reader.report("\(path).service", "an EOCanvas graph or chain is the task's own: give it in service", service) }
+                choice.process = process
+                choice.serviceSource = source
+            }
+            if members["job_options"] != nil {
+                let options = jsonObject(members["job_options"], "\(path).job_options", reader)
+                checkSecrets(options, "\(path).job_options", reader)
+                choice.jobOptions = options
+            }
+            choices.append(choice)
+        }
+        let names = choices.map(\.name)
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            reader.report("backends", "'\(repeated)' is listed more than once", node)
+        }
+        let weighted = choices.filter { $0.weight != nil }.count
+        if weighted != 0, weighted != choices.count {
+            reader.report("backends", "give a weight to every backend or to none (none: they are filled in order of preference)", node)
+        }
+        return choices.count == entries.count ? choices : nil
     }
 
     /// `service.deploy`: the application package file of `service.process`, for an OGC backend.
@@ -164,49 +223,49 @@ public struct TaskSpecParser: Sendable {
         return value
     }
 
-    private func service(_ node: Node?, _ reader: ConfigReader) -> (BackendJob.Process?, String?, [String: JSONValue]) {
+    private func service(_ node: Node?, _ reader: ConfigReader, path: String = "service") -> (BackendJob.Process?, String?, [String: JSONValue]) {
         guard let node else {
-            reader.report("service", "is required (process_graph, udp, process, function, or command)")
+            reader.report(path, "is required (process_graph, udp, process, function, or command)")
             return (nil, nil, [:])
         }
-        guard let members = reader.mapping(node, "service", allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain", "command", "deploy"]) else {
+        guard let members = reader.mapping(node, path, allowed: ["process_graph", "udp", "id", "namespace", "process", "function", "graph", "chain", "command", "deploy"]) else {
             return (nil, nil, [:])
         }
         let kinds = ["process_graph", "udp", "process", "function", "command"].filter { members[$0] != nil }
         guard kinds.count == 1 else {
-            reader.report("service", kinds.isEmpty ? "needs one of process_graph (file), udp (URL), process (OGC id), function (EOCanvas) or command (a program)"
+            reader.report(path, kinds.isEmpty ? "needs one of process_graph (file), udp (URL), process (OGC id), function (EOCanvas) or command (a program)"
                                                    : "give only one of \(kinds.joined(separator: ", "))", node)
             return (nil, nil, [:])
         }
         switch kinds[0] {
         case "process_graph":
-            guard let path = reader.string(members["process_graph"], "service.process_graph") else { return (nil, nil, [:]) }
+            guard let path = reader.string(members["process_graph"], "\(path).process_graph") else { return (nil, nil, [:]) }
             let text: String
             switch readFile(path) {
             case .success(let contents): text = contents
             case .failure(let problem):
-                reader.report("service.process_graph", "cannot read '\(path)': \(problem.reason)", members["process_graph"])
+                reader.report("\(path).process_graph", "cannot read '\(path)': \(problem.reason)", members["process_graph"])
                 return (nil, nil, [:])
             }
             guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), case .object(var graph) = value else {
                 let syntax = JSONSyntax.problem(in: text).map { " (\($0))" } ?? ""
-                reader.report("service.process_graph", "'\(path)' is not a JSON object\(syntax)", members["process_graph"])
+                reader.report("\(path).process_graph", "'\(path)' is not a JSON object\(syntax)", members["process_graph"])
                 return (nil, nil, [:])
             }
             if case .object(let inner)? = graph["process_graph"] { graph = inner }
             return (.processGraph(graph), path, [:])
         case "udp":
-            guard let url = reader.string(members["udp"], "service.udp") else { return (nil, nil, [:]) }
+            guard let url = reader.string(members["udp"], "\(path).udp") else { return (nil, nil, [:]) }
             guard URL(string: url)?.scheme?.hasPrefix("http") == true else {
-                reader.report("service.udp", "expected the http(s) URL of the UDP's JSON definition", members["udp"])
+                reader.report("\(path).udp", "expected the http(s) URL of the UDP's JSON definition", members["udp"])
                 return (nil, nil, [:])
             }
-            let id = reader.string(members["id"], "service.id") ?? Self.processID(fromURL: url)
+            let id = reader.string(members["id"], "\(path).id") ?? Self.processID(fromURL: url)
             return (.named(id: id, namespace: url), url, [:])
         case "command":
-            guard let arguments = reader.strings(members["command"], "service.command") else { return (nil, nil, [:]) }
+            guard let arguments = reader.strings(members["command"], "\(path).command") else { return (nil, nil, [:]) }
             guard let program = arguments.first, !program.isEmpty else {
-                reader.report("service.command", "expected a list: the program, then its arguments", members["command"])
+                reader.report("\(path).command", "expected a list: the program, then its arguments", members["command"])
                 return (nil, nil, [:])
             }
             // Files next to the spec (`python3 tile.py`) are named by their absolute path, as the workers run
@@ -218,22 +277,22 @@ public struct TaskSpecParser: Sendable {
             }
             return (.command(resolved), resolved.joined(separator: " "), [:])
         case "process":
-            guard let id = reader.string(members["process"], "service.process") else { return (nil, nil, [:]) }
+            guard let id = reader.string(members["process"], "\(path).process") else { return (nil, nil, [:]) }
             if members["deploy"] != nil, members["namespace"] != nil {
-                reader.report("service.namespace", "a deployed process has no namespace", members["namespace"])
+                reader.report("\(path).namespace", "a deployed process has no namespace", members["namespace"])
             }
-            return (.named(id: id, namespace: reader.string(members["namespace"], "service.namespace")), id, [:])
+            return (.named(id: id, namespace: reader.string(members["namespace"], "\(path).namespace")), id, [:])
         default:
-            guard let function = reader.string(members["function"], "service.function") else { return (nil, nil, [:]) }
+            guard let function = reader.string(members["function"], "\(path).function") else { return (nil, nil, [:]) }
             // EOCanvas: the SNAP graph (XML) or Data Tailor chain (YAML) travels as a fixed argument.
             var documents: [String: JSONValue] = [:]
             for (key, argument) in [("graph", "snap_graph"), ("chain", "epct_chain")] {
-                guard let path = reader.string(members[key], "service.\(key)") else { continue }
+                guard let path = reader.string(members[key], "\(path).\(key)") else { continue }
                 let text: String
                 switch readFile(path) {
                 case .success(let contents): text = contents
                 case .failure(let problem):
-                    reader.report("service.\(key)", "cannot read '\(path)': \(problem.reason)", members[key])
+                    reader.report("\(path).\(key)", "cannot read '\(path)': \(problem.reason)", members[key])
                     continue
                 }
                 documents[argument] = .string(text)
@@ -474,7 +533,7 @@ public struct TaskSpecParser: Sendable {
 
     // MARK: Shared pieces
 
-    private func resolveBackend(_ name: String?, node: Node?, _ reader: ConfigReader) -> String? {
+    private func resolveBackend(_ name: String?, node: Node?, _ reader: ConfigReader, path: String = "backend") -> String? {
         let known = configuration.backends.backends.map(\.name)
         guard let name = name ?? configuration.defaults.backend else {
             reader.report("backend", "is required (no defaults.backend in the fleet configuration)")
@@ -483,7 +542,7 @@ public struct TaskSpecParser: Sendable {
         guard known.contains(name) else {
             let hint = ConfigReader.closest(name, in: known).map { ", did you mean '\($0)'?" }
                 ?? (known.isEmpty ? " (the fleet configuration has no backends: pass --config)" : " (configured: \(known.joined(separator: ", ")))")
-            reader.report("backend", "unknown backend '\(name)'\(hint)", node)
+            reader.report(path, "unknown backend '\(name)'\(hint)", node)
             return nil
         }
         return name

@@ -9,9 +9,10 @@ extension TaskStore {
     @discardableResult
     public func insert(_ plan: TaskPlan, requestedBy: String? = nil, sample: EstimateSample? = nil) async throws -> Int {
         let spec = plan.spec
-        let task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
+        var task = NewTask(id: spec.id, title: spec.title, backend: spec.backend, spec: try PostgresJSON(spec),
                            priority: spec.priority, maxAttempts: spec.maxAttempts, maxRuntimeSeconds: spec.maxRuntimeSeconds,
                            budget: spec.budget, requestedBy: requestedBy, sampling: sample != nil)
+        task.backends = spec.backendNames
         let chosen = Set(sample?.indices ?? [])
         return try await insert(task, tiles: plan.records.indices.lazy.map { index in
             let record = plan.records[index]

@@ -5,7 +5,8 @@ import Storage
 
 /// Tiles as GeoJSON and STAC: the pure formatting behind `export` and `results --stac`.
 public enum TileExport {
-    /// A FeatureCollection: one Feature per tile with status, attempt, job id, durations, the
+    /// A FeatureCollection: one Feature per tile with status, attempt, its backend (`backend`) and
+    /// the backend of each attempt (`attempt_backends`), job id, durations, the
     /// credits of its attempts (`credits`) and its latest `usage` where the platform reported
     /// them (so a map can colour tiles by cost) and, while a tile waits on one, its trouble
     /// (`trouble`, `trouble_since`, `trouble_tries`).
@@ -19,6 +20,8 @@ public enum TileExport {
                 ]
                 properties["cell_id"] = tile.cellID.map(JSONValue.string)
                 properties["backend_job_id"] = tile.backendJobID.map(JSONValue.string)
+                if !tile.backend.isEmpty { properties["backend"] = .string(tile.backend) }
+                if !tile.attemptBackends.isEmpty { properties["attempt_backends"] = .array(tile.attemptBackends.map(JSONValue.string)) }
                 properties["error"] = tile.lastError.map(JSONValue.string)
                 properties["window_start"] = tile.windowStart.map(JSONValue.string)
                 properties["window_end"] = tile.windowEnd.map(JSONValue.string)
@@ -74,6 +77,7 @@ public enum TileExport {
                 instants.append(time)
             }
             properties["tilefleet:backend_job_id"] = tile.backendJobID.map(JSONValue.string)
+            if !tile.backend.isEmpty { properties["tilefleet:backend"] = .string(tile.backend) }
             var assets: [String: JSONValue] = [:]
             for (asset, name) in zip(tile.assets, ResultFiles.fileNames(for: tile.assets)) where ResultFiles.refusal(of: asset) == nil {
                 var member: [String: JSONValue] = ["href": .string(localFiles[fileKey(tile: tile.tile, href: asset.href)].map { "../" + $0 } ?? asset.href)]

@@ -36,6 +36,9 @@ public struct StatusEvent: Sendable, Codable, Equatable {
     public var costs: Double? = nil
     /// What the platform says the attempt has used so far (openEO `usage`), by metric name.
     public var usage: [String: UsageQuantity]? = nil
+    /// On `retrying`: the next attempt goes back to the dispatcher (the tile becomes `pending`), which
+    /// may start it on another of the task's backends, instead of being queued on this one.
+    public var released: Bool? = nil
 
     public init(
         id: UUID = UUID(), task: String, tile: String, attempt: Int, status: EventStatus,
@@ -65,6 +68,7 @@ public struct StatusEvent: Sendable, Codable, Equatable {
         case rawStatus = "raw_status"
         case backendJobID = "backend_job_id"
         case cancelUnconfirmed = "cancel_unconfirmed"
+        case released
     }
 
     /// A result link of a finished job.

@@ -61,6 +61,10 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     /// A one-shot poll a platform's callback asked for: it looks at the job now and carries the work
     /// on only when the job has ended (the item it was copied from keeps polling). Absent: false.
     public var wake: Bool?
+    /// The task runs over several backends and its next attempt goes back to the dispatcher (which
+    /// may give it another backend) instead of to this backend: a failed attempt ends in a
+    /// `retrying` event marked ``StatusEvent/released`` and no submit. Absent: false.
+    public var retryElsewhere: Bool?
 
     /// Where the work exchange routes the item: the backend's name, or `<backend>@<host>`.
     public var routingKey: String { host.map { "\(backend)@\($0)" } ?? backend }
@@ -109,6 +113,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         case mayExist = "may_exist"
         case leaseUntil = "lease_until"
         case aliveAt = "alive_at"
+        case retryElsewhere = "retry_elsewhere"
     }
 }
 

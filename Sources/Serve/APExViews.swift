@@ -14,8 +14,10 @@ public struct APExViews: Sendable {
     }
 
     /// `openeo`, `ogc_api_process` or `eocanvas`, from the kind of the task's backend.
+    /// `backend` may list a task's backends comma-separated (`status`'s form): the first names the kind.
     public func label(backend: String) -> String {
-        switch backends.first(where: { $0.name == backend })?.kind {
+        let first = backend.split(separator: ",").first.map(String.init) ?? backend
+        return switch backends.first(where: { $0.name == first })?.kind {
         case .ogc?: "ogc_api_process"
         case .eocanvas?: "eocanvas"
         default: "openeo"

@@ -66,7 +66,8 @@ public struct DispatchStore: Sendable {
             public var budget: TaskBudget?
         }
 
-        /// Every task with pending or in-flight tiles on `backend`.
+        /// Every task with tiles in flight on `backend`, or with pending tiles that `backend` may
+        /// take (it is one of the task's `backends`).
         public func taskLoads(backend: String) async throws -> [TaskLoad] {
             let rows = try await connection.query("""
                 SELECT l.*, c.spent, c.costed, c.finished
@@ -75,7 +76,8 @@ public struct DispatchStore: Sendable {
                              count(*) FILTER (WHERE t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))) AS in_flight,
                              k.budget
                       FROM tiles t JOIN tasks k ON k.id = t.task_id
-                      WHERE t.backend = \(backend) AND t.status IN (\(unescaped: TileStatus.sqlList([.pending] + TileStatus.inFlight)))
+                      WHERE (t.status = 'pending' AND \(backend) = ANY(k.backends))
+                         OR (t.backend = \(backend) AND t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))))
                       GROUP BY t.task_id, k.priority, k.budget) l
                 LEFT JOIN LATERAL (\(unescaped: TaskStore.budgetSpending("l.task_id"))) c ON l.budget IS NOT NULL
                 """)
@@ -89,6 +91,30 @@ public struct DispatchStore: Sendable {
                 }
                 return load
             }
+        }
+
+        /// What the dispatch passes start from, read without locks: every active task with
+        /// pending tiles it may dispatch (with its priority and count; a sampling task's sample
+        /// tiles only), and the tiles in flight per backend and task.
+        public func snapshot() async throws -> (pending: [(task: String, priority: Int, pending: Int)], inFlight: [String: [String: Int]]) {
+            let pendingRows = try await connection.query("""
+                SELECT t.task_id, k.priority, count(*)
+                FROM tiles t JOIN tasks k ON k.id = t.task_id
+                WHERE t.status = 'pending' AND k.status = 'active' AND (t.sample OR NOT k.sampling)
+                GROUP BY t.task_id, k.priority
+                """)
+            let pending = try pendingRows.map { row in
+                (task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1), pending: try row.decode(Int.self, at: 2))
+            }
+            var inFlight: [String: [String: Int]] = [:]
+            for row in try await connection.query("""
+                SELECT backend, task_id, count(*) FROM tiles
+                WHERE status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
+                GROUP BY backend, task_id
+                """) {
+                inFlight[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(Int.self, at: 2)
+            }
+            return (pending, inFlight)
         }
 
         /// The stored spec of `task`, decoded as `type`.
@@ -105,16 +131,18 @@ public struct DispatchStore: Sendable {
             public var itemAt: Date
         }
 
-        /// Claims up to `count` pending tiles of `task` on `backend` in tile order (only its sample
+        /// Claims up to `count` pending tiles of `task` for `backend` in tile order (only its sample
         /// tiles while the task is sampling), skipping tiles another pass holds, and marks them
-        /// `queued` with `dispatched_at` and `item_at`.
-        public func claimPending(task: String, backend: String, count: Int) async throws -> [ClaimedTile] {
+        /// `queued` on `backend` with `dispatched_at` and `item_at`. With `movingRetries` (a task
+        /// over several backends), tiles whose last attempt ran on `backend` come last, so a
+        /// retried tile moves on to another backend.
+        public func claimPending(task: String, backend: String, count: Int, movingRetries: Bool = false) async throws -> [ClaimedTile] {
             let rows = try await connection.query("""
                 WITH claimed AS MATERIALIZED (
-                    SELECT task_id, tile_id FROM tiles WHERE task_id = \(task) AND backend = \(backend) AND status = 'pending'
+                    SELECT task_id, tile_id FROM tiles WHERE task_id = \(task) AND status = 'pending'
                       AND (sample OR NOT (SELECT sampling FROM tasks WHERE id = \(task)))
-                    ORDER BY tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
-                UPDATE tiles t SET status = 'queued', dispatched_at = now(), item_at = now(), status_at = now(), updated_at = now()
+                    ORDER BY (\(movingRetries) AND attempt > 1 AND backend = \(backend)), tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
+                UPDATE tiles t SET status = 'queued', backend = \(backend), dispatched_at = now(), item_at = now(), status_at = now(), updated_at = now()
                 FROM claimed c WHERE t.task_id = c.task_id AND t.tile_id = c.tile_id
                 RETURNING t.tile_id, t.attempt, t.parameters, t.item_at
                 """)
@@ -141,7 +169,7 @@ public struct DispatchStore: Sendable {
         public func strayJobs(grace: Duration, resendAfter: Duration? = nil, limit: Int) async throws -> [StrayJob] {
             let resend = resendAfter.map(\.inSeconds)
             let rows = try await connection.query("""
-                SELECT j.task_id, j.tile_id, j.attempt, j.job_id, t.backend, t.parameters
+                SELECT j.task_id, j.tile_id, j.attempt, j.job_id, coalesce(j.backend, t.backend), t.parameters
                 FROM backend_jobs j JOIN tiles t USING (task_id, tile_id)
                 WHERE j.finished_at IS NULL
                   AND (j.cancel_sent_at IS NULL

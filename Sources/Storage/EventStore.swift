@@ -174,8 +174,9 @@ public struct EventStore: Sendable {
 
     private static func append(_ event: StatusEvent, to buffer: inout PostgresCopyBuffer) {
         let detail: PostgresJSON? = event.assets == nil && event.cancelUnconfirmed == nil && event.costs == nil && event.usage == nil
+            && event.released == nil
             ? nil : try? PostgresJSON(EventDetail(assets: event.assets, cancelUnconfirmed: event.cancelUnconfirmed,
-                                                  costs: event.costs, usage: event.usage))
+                                                  costs: event.costs, usage: event.usage, released: event.released))
         buffer.append([
             event.id, event.task, event.tile, event.attempt, event.status.rawValue, event.rawStatus,
             event.backend, event.backendJobID, event.progress, event.message, event.error, event.worker,
@@ -189,9 +190,10 @@ public struct EventStore: Sendable {
         var cancelUnconfirmed: Bool?
         var costs: Double?
         var usage: [String: UsageQuantity]?
+        var released: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case assets, costs, usage
+            case assets, costs, usage, released
             case cancelUnconfirmed = "cancel_unconfirmed"
         }
     }
@@ -228,9 +230,17 @@ public struct EventStore: Sendable {
         CREATE TEMP TABLE IF NOT EXISTS fresh (LIKE incoming) ON COMMIT DELETE ROWS
         """
 
+    /// The tile status an event's `status` column stands for: `retrying` is the next attempt,
+    /// `queued` on the same backend — or `pending`, back with the dispatcher, when the event is
+    /// `released` (a task over several backends that moves retried tiles on).
+    static let retryingStatus = """
+        CASE WHEN status <> 'retrying' THEN status
+             WHEN coalesce((detail ->> 'released')::boolean, false) THEN 'pending' ELSE 'queued' END
+        """
 
     /// Moves tiles forward, merges timestamps, job ids, errors, backend jobs and assets from the
-    /// batch's new events, and notifies `tilefleet_tiles` for tiles that reached a terminal status.
+    /// batch's new events, and notifies `tilefleet_tiles` for tiles that reached a terminal status
+    /// or went back to the dispatcher (`pending`).
     ///
     /// Every step is a merge that is commutative and idempotent — the greatest position, the
     /// earliest timestamp of the tile's current attempt, the latest error, the greatest job id —
@@ -259,7 +269,7 @@ public struct EventStore: Sendable {
             SELECT DISTINCT ON (task_id, tile_id)
                    task_id, tile_id,
                    attempt + (status = 'retrying')::int AS attempt,
-                   CASE WHEN status = 'retrying' THEN 'queued' ELSE status END AS status,
+                   \(retryingStatus) AS status,
                    raw_status, progress, message, occurred_at, event_id
             FROM fresh f
             -- A canceled tile ignores later attempts: a retry started as it was canceled.
@@ -267,7 +277,7 @@ public struct EventStore: Sendable {
                               WHERE c.task_id = f.task_id AND c.tile_id = f.tile_id
                                 AND c.canceled_attempt < f.attempt + (f.status = 'retrying')::int)
             ORDER BY task_id, tile_id, attempt + (status = 'retrying')::int DESC,
-                     tilefleet_status_rank(CASE WHEN status = 'retrying' THEN 'queued' ELSE status END) DESC,
+                     tilefleet_status_rank(\(retryingStatus)) DESC,
                      occurred_at DESC, event_id DESC
         ),
         stamps AS (
@@ -328,7 +338,7 @@ public struct EventStore: Sendable {
         )
         SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
         FROM (SELECT DISTINCT task_id, backend FROM changed
-              WHERE moved AND status IN (\(terminalStatuses))) done;
+              WHERE moved AND status IN (\(terminalStatuses), 'pending')) done;
 
         WITH errors AS (
             SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error

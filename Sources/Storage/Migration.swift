@@ -20,7 +20,8 @@ public struct Migration: Sendable {
         Migration(version: 6, name: "leases, heartbeats and the recorder's watermark", sql: Migrations.v6Recovery),
         Migration(version: 7, name: "asset keys; tasks by requester", sql: Migrations.v7AssetKeys),
         Migration(version: 8, name: "costs and usage per attempt, task budgets", sql: Migrations.v8Costs),
-        Migration(version: 9, name: "estimate samples", sql: Migrations.v9Samples),
+        Migration(version: 9, name: "tasks over several backends, backend health and effective limits", sql: Migrations.v9MultiBackend),
+        Migration(version: 10, name: "estimate samples", sql: Migrations.v10Samples),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -48,7 +48,7 @@ public struct Report: Sendable {
 
     /// Progress, failures, the slowest tiles, the tiles in trouble and the platform jobs that may
     /// still run after their cancel, of `task` (or of every task), plus the backends: for a task,
-    /// only its own backend, whose figures cover every task that ran on it.
+    /// only its own backends, whose figures cover every task that ran on them.
     public func tables(task: String?) async throws(StorageError) -> [Table] {
         do {
             return [
@@ -58,7 +58,7 @@ public struct Report: Sendable {
                            round(credits::numeric, 3) AS credits, budget
                     FROM task_progress WHERE \(task) IS NULL OR task_id = \(task) ORDER BY created_at
                     """),
-                try await table(task == nil ? "backends" : "backend (all tasks on it)", name: "backends", """
+                try await table(task == nil ? "backends" : "backends of the task (all tasks on them)", name: "backends", """
                     SELECT backend, jobs, finished, failed, success_rate,
                            round(queue_wait_p50_s::numeric, 1) AS queue_wait_p50_s,
                            round(queue_wait_p95_s::numeric, 1) AS queue_wait_p95_s,
@@ -66,7 +66,7 @@ public struct Report: Sendable {
                            round(run_time_p95_s::numeric, 1) AS run_time_p95_s, retries, errors_last_hour,
                            round(credits::numeric, 3) AS credits
                     FROM backend_stats
-                    WHERE \(task) IS NULL OR backend = (SELECT backend FROM tasks WHERE id = \(task))
+                    WHERE \(task) IS NULL OR backend IN (SELECT unnest(backends) FROM tasks WHERE id = \(task))
                     ORDER BY backend
                     """),
                 try await table("failures", name: "failures", """

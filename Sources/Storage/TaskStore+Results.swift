@@ -13,10 +13,12 @@ extension TaskStore {
                    coalesce((SELECT jsonb_agg(jsonb_build_object('href', a.href, 'key', a.key, 'type', a.type, 'roles', to_jsonb(a.roles),
                                                                  'title', a.title, 'size', a.size) ORDER BY a.href)
                              FROM assets a WHERE a.task_id = t.task_id AND a.tile_id = t.tile_id AND a.attempt = t.attempt), '[]'),
-                   t.trouble, t.trouble_since, t.trouble_tries, c.credits, c.usage
+                   t.trouble, t.trouble_since, t.trouble_tries, c.credits, c.usage, t.backend,
+                   array_to_string(c.backends, ',')
             FROM tiles t
             LEFT JOIN LATERAL (SELECT sum(j.costs) AS credits,
-                                      (array_agg(j.usage ORDER BY j.attempt DESC) FILTER (WHERE j.usage IS NOT NULL))[1] AS usage
+                                      (array_agg(j.usage ORDER BY j.attempt DESC) FILTER (WHERE j.usage IS NOT NULL))[1] AS usage,
+                                      array_agg(j.backend ORDER BY j.attempt) FILTER (WHERE j.backend IS NOT NULL) AS backends
                                FROM backend_jobs j WHERE j.task_id = t.task_id AND j.tile_id = t.tile_id) c ON true
             WHERE t.task_id = \(task) AND (\(tile)::text IS NULL OR t.tile_id = \(tile)) ORDER BY t.tile_id
             """)
@@ -37,6 +39,8 @@ extension TaskStore {
             result.troubleTries = try row.decode(Int?.self, at: 17)
             result.credits = try row.decode(Double?.self, at: 18)
             result.usage = try row.decode(PostgresJSON?.self, at: 19).flatMap { try? $0.decode([String: UsageQuantity].self) }
+            result.backend = try row.decode(String.self, at: 20)
+            result.attemptBackends = try row.decode(String?.self, at: 21).map { $0.split(separator: ",").map(String.init) } ?? []
             return result
         }
     }

@@ -19,6 +19,9 @@ public struct TaskStore: Sendable {
         public var id: String
         public var title: String
         public var backend: String
+        /// Every backend the task may run on, in order of preference (`tasks.backends`); empty:
+        /// ``backend`` alone.
+        public var backends: [String] = []
         /// The whole task spec, kept for dispatch and for `retry`/`resume`.
         public var spec: PostgresJSON
         public var priority: Int
@@ -98,9 +101,10 @@ public struct TaskStore: Sendable {
         let user = task.requestedBy ?? ProcessInfo.processInfo.environment["USER"]
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
-                INSERT INTO tasks (id, title, backend, spec, priority, max_attempts, max_runtime_seconds, requested_by, budget, sampling)
-                VALUES (\(task.id), \(task.title), \(task.backend), \(task.spec), \(task.priority), \(task.maxAttempts),
-                        \(task.maxRuntimeSeconds), \(user), \(task.budget), \(task.sampling))
+                INSERT INTO tasks (id, title, backend, backends, spec, priority, max_attempts, max_runtime_seconds, requested_by, budget,
+                                   sampling)
+                VALUES (\(task.id), \(task.title), \(task.backend), \(Self.textArray(task.backends.isEmpty ? [task.backend] : task.backends))::text[],
+                        \(task.spec), \(task.priority), \(task.maxAttempts), \(task.maxRuntimeSeconds), \(user), \(task.budget), \(task.sampling))
                 """)
             return try session.copyIn("""
                 COPY tiles (task_id, tile_id, cell_id, window_label, window_start, window_end, parameters, geometry, area_km2, backend, sample)
@@ -173,7 +177,7 @@ public struct TaskStore: Sendable {
     /// newest first.
     public func summaries(task: String? = nil, requestedBy: String? = nil) async throws -> [TaskSummary] {
         let rows = try await connection.query("""
-            SELECT k.id, k.title, k.backend, k.status, k.priority, k.created_at,
+            SELECT k.id, k.title, array_to_string(k.backends, ','), k.status, k.priority, k.created_at,
                    coalesce((SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM tiles t
                              WHERE t.task_id = k.id GROUP BY status) c), '{}'),
                    (SELECT count(*) FROM tiles x WHERE x.task_id = k.id AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.terminal)))
@@ -235,6 +239,8 @@ public struct TaskStore: Sendable {
         public var status: String
         public var backendJobID: String?
         public var parameters: [String: JSONValue]
+        /// The backend of its current attempt.
+        public var backend: String = ""
         /// Canceled (`tilefleet cancel`) but its job not stopped yet.
         public var canceled: Bool = false
     }
@@ -270,7 +276,7 @@ public struct TaskStore: Sendable {
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
                 """)
             let rows = try session.query("""
-                SELECT tile_id, attempt, status, backend_job_id, parameters FROM tiles
+                SELECT tile_id, attempt, status, backend_job_id, parameters, backend FROM tiles
                 WHERE task_id = \(task) AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
                   AND (\(list)::text[] IS NULL OR tile_id = ANY(\(list)::text[]))
                 ORDER BY tile_id
@@ -280,7 +286,7 @@ public struct TaskStore: Sendable {
                 let parameters = (try? row.decode(PostgresJSON.self, at: 4).decode([String: JSONValue].self)) ?? [:]
                 live.append(LiveTile(tile: try row.decode(String.self, at: 0), attempt: try row.decode(Int.self, at: 1),
                                      status: try row.decode(String.self, at: 2), backendJobID: try row.decode(String?.self, at: 3),
-                                     parameters: parameters))
+                                     parameters: parameters, backend: try row.decode(String.self, at: 5)))
             }
             return (canceled, live)
         }

@@ -29,6 +29,10 @@ public struct TileResult: Sendable, Hashable {
     public var credits: Double?
     /// The platform's `usage` of the tile's latest attempt that reported one.
     public var usage: [String: UsageQuantity]?
+    /// The backend of the tile's current attempt ("" when not known).
+    public var backend: String = ""
+    /// The backend of each attempt that reached a backend, in attempt order (`tile_backends`).
+    public var attemptBackends: [String] = []
 
     /// A result link of the tile's current attempt.
     public struct Asset: Sendable, Hashable {

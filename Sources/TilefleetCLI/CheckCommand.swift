@@ -21,7 +21,8 @@ struct CheckCommand: AsyncParsableCommand {
             (or those named by --backend): its credentials resolve, its URL is the API root (else the \
             root to configure), the credentials are accepted, and the account's limits and budget \
             where the platform tells them (openEO GET /me); and that the wait tiers serve every \
-            backend's poll interval. With --task, the task's application package (service.deploy) is \
+            backend's poll interval; with the database, each backend's health as the coordinators \
+            judged it (an unhealthy one is a problem, with its reason). With --task, the task's application package (service.deploy) is \
             deployed, or replaced when the server's differs, as the coordinator does before dispatching. Exit status: 0 when all is well, 1 when something is not, 2 \
             when the configuration itself is invalid.
             """
@@ -42,11 +43,11 @@ struct CheckCommand: AsyncParsableCommand {
         let configuration = try connection.fleetConfiguration()
         var report = CheckReport()
         report.ok("configuration", configuration.file.map { "\($0) is valid" } ?? "no file: built-in defaults")
+        let names = CoordinatorSupport.tileList(backend) ?? configuration.backends.backends.map(\.name)
         if !backendsOnly {
             await self.checkBroker(configuration, &report)
-            await self.checkDatabase(&report)
+            await self.checkDatabase(names: names, &report)
         }
-        let names = CoordinatorSupport.tileList(backend) ?? configuration.backends.backends.map(\.name)
         self.checkTiers(configuration, names: names, &report)
         if names.isEmpty {
             report.problem("backends", "the configuration has no backends", fix: "add one under backends: (see config/fleet.example.yaml)")
@@ -85,7 +86,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
     }
 
-    private func checkDatabase(_ report: inout CheckReport) async {
+    private func checkDatabase(names: [String], _ report: inout CheckReport) async {
         let url: String
         do {
             url = try connection.resolvedDatabaseURL()
@@ -104,6 +105,15 @@ struct CheckCommand: AsyncParsableCommand {
                 report.problem("database", "\(shown): schema version \(version) is newer than this build knows (\(Migration.latestVersion))", fix: "upgrade tilefleet")
             } else {
                 report.ok("database", "\(shown) reachable; schema version \(version) is current")
+                let records = try await BackendHealthStore(connection: db).records()
+                for name in names {
+                    guard let record = records[name], !record.healthy else {
+                        report.ok("backend \(name)", "healthy (as the coordinators judge it)")
+                        continue
+                    }
+                    report.problem("backend \(name)", "unhealthy since \(StatusCommand.timestamp(record.since)): \(record.reason ?? "no reason recorded"); it takes no new tiles",
+                                   fix: "the coordinator probes it and takes it back once its API answers and its credentials are accepted")
+                }
             }
         } catch {
             report.problem("database", "\(shown): \(error)", fix: "start PostgreSQL (deploy/local/services.sh start) or correct the URL")

@@ -81,10 +81,11 @@ struct ResultsCommand: AsyncParsableCommand {
         if download == nil && stac == nil || format != .table {
             let rows: [[String?]] = tiles.flatMap { tile in
                 tile.assets.isEmpty
-                    ? [[tile.tile, tile.status, String(tile.attempt), nil, nil, nil]]
-                    : tile.assets.map { [tile.tile, tile.status, String(tile.attempt), $0.href, $0.type, $0.size.map(String.init)] }
+                    ? [[tile.tile, tile.status, String(tile.attempt), tile.backend, nil, nil, nil]]
+                    : tile.assets.map { [tile.tile, tile.status, String(tile.attempt), tile.backend, $0.href, $0.type, $0.size.map(String.init)] }
             }
-            print(format.render([Report.Table.make(title: "results of \(task)", name: "results", columns: ["tile", "status", "attempt", "href", "type", "size"], rows: rows)]),
+            print(format.render([Report.Table.make(title: "results of \(task)", name: "results",
+                                                   columns: ["tile", "status", "attempt", "backend", "href", "type", "size"], rows: rows)]),
                   terminator: "")
         }
         if failed { throw ExitCode(1) }
@@ -99,7 +100,8 @@ struct ResultsCommand: AsyncParsableCommand {
         return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
-    /// Downloads every fetchable asset (see ``ResultFiles``) with the backend's credentials, skipping
+    /// Downloads every fetchable asset (see ``ResultFiles``) with the credentials of the backend its
+    /// tile ran on (the task's `backend` for tiles without one), skipping
     /// files already complete; prints each failure with its reason. Returns
     /// ``TileExport/fileKey(tile:href:)`` → path relative to `directory`, and whether any failed.
     private func downloadAll(_ tiles: [TileResult], into directory: String, backend: String) async throws -> ([String: String], Bool) {
@@ -112,13 +114,17 @@ struct ResultsCommand: AsyncParsableCommand {
         }
         let (jobs, refused) = ResultFiles.plan(tiles)
         let client = HTTPClient()
-        let downloader: AssetDownloader
+        let backendOf = Dictionary(tiles.map { ($0.tile, $0.backend.isEmpty ? backend : $0.backend) }, uniquingKeysWith: { first, _ in first })
+        var made: [String: AssetDownloader] = [:]
         do {
-            downloader = try makeDownloader(client: client, backend: backend)
+            for name in Set(jobs.map { backendOf[$0.tile] ?? backend }).sorted() {
+                made[name] = try makeDownloader(client: client, backend: name)
+            }
         } catch {
             await client.shutdown()
             throw error
         }
+        let downloaders = made
         let terminal = isatty(2) == 1
         var done = 0, skipped = 0, failures: [String] = []
         var mapping: [String: String] = [:]
@@ -128,6 +134,7 @@ struct ResultsCommand: AsyncParsableCommand {
                 guard next < jobs.count else { return }
                 let job = jobs[next]
                 next += 1
+                guard let downloader = downloaders[backendOf[job.tile] ?? backend] else { return }
                 group.addTask {
                     if let size = target.existingFileSize(job.path), size > 0, job.size == nil || job.size == size {
                         return (job, .success(false))   // already complete

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Coordinator
+import FleetConfig
 import Foundation
+import Postgres
 import Storage
 
-/// `tilefleet status [TASK]`: tile counts per status.
+/// `tilefleet status [TASK]`: tile counts per status, then each backend's health and effective limit.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show tasks (or one task) with tile counts per status.")
 
@@ -27,7 +29,51 @@ struct StatusCommand: AsyncParsableCommand {
             CoordinatorSupport.printError(error.description)
             throw ExitCode(2)
         }
-        print(format.render([Self.table(summaries)]), terminator: "")
+        let backends = try await Self.backendRows(connection: connection, database: database)
+        // CSV holds one table: the tasks, as before.
+        print(format.render(format == .csv ? [Self.table(summaries)] : [Self.table(summaries), Self.backendsTable(backends)]), terminator: "")
+    }
+
+    /// One configured backend as `status` shows it.
+    struct BackendRow: Sendable, Hashable {
+        var name: String
+        var maxActive: Int
+        var inFlight: Int
+        var record: BackendHealthStore.Record?
+    }
+
+    /// The configured backends with their stored health and tiles in flight; none when this
+    /// configuration cannot be read (said on stderr).
+    static func backendRows(connection: ConnectionOptions, database: PostgresConnection) async throws -> [BackendRow] {
+        let configured: [BackendConfiguration]
+        do {
+            configured = try connection.fleetConfiguration().backends.backends
+        } catch {
+            CoordinatorSupport.printError("backends not shown: \(error)")
+            return []
+        }
+        let records = try await BackendHealthStore(connection: database).records()
+        var rows: [BackendRow] = []
+        for backend in configured {
+            rows.append(BackendRow(name: backend.name, maxActive: backend.maxActive,
+                                   inFlight: try await TaskStore(connection: database).activeCount(backend: backend.name),
+                                   record: records[backend.name]))
+        }
+        return rows
+    }
+
+    /// The backends table: `health` is `healthy` or `unhealthy` with its `reason` and `since`;
+    /// `effective_limit` the concurrency the platform lets the fleet use (at most `max_active`).
+    static func backendsTable(_ rows: [BackendRow]) -> Report.Table {
+        Report.Table.make(
+            title: "backends", name: "backends",
+            columns: ["backend", "health", "in_flight", "effective_limit", "max_active", "reason", "since"],
+            kinds: [.text, .text, .integer, .integer, .integer, .text, .timestamp],
+            rows: rows.map { row in
+                [row.name, row.record?.healthy == false ? "unhealthy" : "healthy", String(row.inFlight),
+                 String(min(row.record?.effectiveLimit ?? row.maxActive, row.maxActive)), String(row.maxActive),
+                 row.record?.healthy == false ? row.record?.reason : nil, row.record.map { timestamp($0.since) }]
+            })
     }
 
     /// The tasks table; `in_trouble` … `trouble_tries` say how many tiles wait on trouble and the

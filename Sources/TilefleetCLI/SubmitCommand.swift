@@ -85,13 +85,15 @@ struct SubmitCommand: AsyncParsableCommand {
         let dispatchConnection = try await PostgresConnection.connect(to: database.url)
         let dispatcher = Dispatcher(connection: dispatchConnection, channel: channel, topology: configuration.topology, signing: signing,
                                     lease: configuration.recovery.lease)
-        let outcome = try await dispatcher.dispatch(backend: plan.spec.backend, maxActive: configuration.maxActive(backend: plan.spec.backend) ?? 1)
+        let limits = Dictionary(uniqueKeysWithValues: plan.spec.backendNames.map { ($0, configuration.maxActive(backend: $0) ?? 1) })
+        let outcomes = try await dispatcher.dispatchAll(maxActive: limits)
+        let total = outcomes.reduce(0) { $0 + $1.total }
         try await database.notify(channel: "tilefleet_tiles", payload: "\(plan.spec.id) \(plan.spec.backend)")
         let dispatched = ContinuousClock.now
         await dispatchConnection.close()
         await amqp.close()
         CoordinatorSupport.printError("""
-            stored \(plan.records.count) tiles of task \(plan.spec.id) on \(plan.spec.backend); dispatched \(outcome.total) \
+            stored \(plan.records.count) tiles of task \(plan.spec.id) on \(plan.spec.backendNames.joined(separator: ", ")); dispatched \(total) \
             (tiling \(Self.ms(tiled - started)), preflight \(Self.ms(preflown - tiled)), stored after \(Self.ms(stored - started)), first dispatch after \(Self.ms(dispatched - started)))
             """)
         if let sampled {
@@ -119,7 +121,7 @@ struct SubmitCommand: AsyncParsableCommand {
     private func printDryRun(_ plan: TaskPlan, backend: (any BackendInspection)?) throws {
         let spec = plan.spec
         print("task            \(spec.id) — \(spec.title.terminalSafe)")
-        print("backend         \(spec.backend)")
+        print((spec.backends == nil ? "backend         " : "backends        ") + spec.backendNames.joined(separator: ", "))
         print("service         \(spec.serviceSource ?? "process graph")")
         print("grid            \(spec.split.grid) over \(spec.split.aoiSource)")
         print("tiles           \(plan.tiling.tiles.count) cells, \(plan.records.count) jobs")

@@ -68,7 +68,7 @@ struct TryCommand: AsyncParsableCommand {
                     throw ConfigurationError(path: "tile", message: "no tile '\(self.tile)' in \(taskPath) (tiles: \(plan.records.prefix(5).map(\.tileID).joined(separator: ", "))\(plan.records.count > 5 ? ", …" : ""))")
                 }
                 backendConfiguration = try fleet.backends.backend(named: self.backend ?? plan.spec.backend)
-                backendJob = plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
+                backendJob = plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters, backend: backendConfiguration.name)
                 taskCheck = (Preflight(configuration: fleet, path: taskPath), plan)
             } else {
                 guard let backendName = self.backend else { throw ConfigurationError(path: "", message: "--job needs --backend") }
@@ -98,7 +98,8 @@ struct TryCommand: AsyncParsableCommand {
         if let (preflight, plan) = taskCheck {
             let checked = try await preflight.run(plan, offline: self.offline, client: client, deploy: true)
             if let record = checked.plan.records.first(where: { $0.tileID == self.tile }) ?? checked.plan.records.first(where: { $0.cellID == self.tile }) {
-                backendJob = checked.plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters)
+                backendJob = checked.plan.spec.backendJob(tileID: record.tileID, tileParameters: record.parameters,
+                                                          backend: backendConfiguration.name)
             }
         }
         if let (preflight, backendName) = jobCheck {

@@ -357,10 +357,17 @@ public struct WorkItemHandler: Sendable {
         return WorkerDecision(items: [.init(item: again, tier: policy.tier(for: delay) ?? policy.waitTiers.first)], outcome: .deferred)
     }
 
-    /// The attempt failed: the next attempt while attempts remain, else the tile failed.
+    /// The attempt failed: the next attempt while attempts remain, else the tile failed. With
+    /// ``WorkItem/retryElsewhere`` the next attempt is released to the dispatcher (the tile goes
+    /// back to `pending`), which may start it on another of the task's backends.
     private func attemptFailed(error: String, rawStatus: String?, now: Date) -> WorkerDecision {
         guard item.attempt < item.maxAttempts else {
             return WorkerDecision(events: [event(.failed, now: now, rawStatus: rawStatus, error: error)], outcome: .failed)
+        }
+        if item.retryElsewhere == true {
+            var released = event(.retrying, now: now, rawStatus: rawStatus, error: error)
+            released.released = true
+            return WorkerDecision(events: [released], outcome: .retrying)
         }
         let next = WorkItem(kind: .submit, task: item.task, tile: item.tile, attempt: item.attempt + 1, maxAttempts: item.maxAttempts,
                             backend: item.backend, job: item.job, notBefore: now.addingTimeInterval(policy.retryDelay.inSeconds),

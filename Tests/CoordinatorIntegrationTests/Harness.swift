@@ -72,9 +72,9 @@ struct Harness {
         try await db.connection.query(sql)[0].decode(Int.self, at: 0)
     }
 
-    /// Takes up to `count` work items from the `sim` work queue (waits up to `timeout`).
-    func takeWorkItems(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [WorkItem] {
-        let consumer = try await channel.consume(queue: topology.workQueue(backend: "sim"), noAck: true)
+    /// Takes up to `count` work items from `backend`'s work queue (waits up to `timeout`).
+    func takeWorkItems(_ count: Int, backend: String = "sim", timeout: Duration = .seconds(10)) async throws -> [WorkItem] {
+        let consumer = try await channel.consume(queue: topology.workQueue(backend: backend), noAck: true)
         let items = await collect(consumer, timeout: timeout, transform: { try? WorkItem.decode($0.body) }, until: { $0.count >= count })
         try? await consumer.cancel()
         return items

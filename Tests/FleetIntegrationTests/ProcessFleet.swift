@@ -20,18 +20,19 @@ struct ProcessFleet {
     /// `backendExtra`: more keys of the `sim` backend (YAML lines at the backend's level);
     /// `topologyExtra`: more keys of `topology:`; `moreBackends`: more backends (YAML list items);
     /// `extra`: more top-level sections; `databaseURL`: the server the fleet's database is made on;
-    /// `simulatorHost`: the address the simulator listens on (and the backend's URL names).
+    /// `simulatorHost`: the address the simulator listens on (and the backend's URL names);
+    /// `port`: the simulator's port (0: any free one).
     static func start(maxActive: Int, simulator configuration: SimulatorConfiguration, amqpURL: String = TestEnvironment.amqpURL,
                       auth: String = "{ method: basic, username: tilefleet, password_env: TILEFLEET_SIM_PASSWORD }",
                       databaseURL: String = TestEnvironment.databaseURL, simulatorHost: String = "127.0.0.1",
                       backendExtra: String = "", topologyExtra: String = "", moreBackends: String = "",
-                      extra: String = "") async throws -> ProcessFleet {
+                      extra: String = "", port: Int = 0) async throws -> ProcessFleet {
         let db = try await TestDatabase.create(serverURL: databaseURL)
         let prefix = "e2e-\(UUID().uuidString.prefix(8).lowercased())"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-\(prefix)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let simulator = PlatformSimulator(configuration: configuration)
-        let server = SimulatorServer(host: simulatorHost) { simulator.register(on: $0) }
+        let server = SimulatorServer(host: simulatorHost, port: port) { simulator.register(on: $0) }
         let port = try await server.start()
         let config = directory + "/fleet.yaml"
         try """

@@ -13,6 +13,8 @@ import Testing
     @Test func theLabelFollowsTheBackendsKind() {
         #expect(Self.views.label(backend: "cdse") == "openeo")
         #expect(Self.views.label(backend: "ogc") == "ogc_api_process")
+        // A task over several backends (status's "ogc,cdse"): its first backend names the kind.
+        #expect(Self.views.label(backend: "ogc,cdse") == "ogc_api_process")
     }
 
     @Test func resultsAreKeyedByThePlatformsNamesWithTheTitleForOlderAssets() {

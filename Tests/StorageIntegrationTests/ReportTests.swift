@@ -18,7 +18,7 @@ import TestSupport
         let report = Report(connection: db.connection)
 
         let alpha = try await report.tables(task: "alpha")
-        #expect(alpha.map(\.title) == ["task progress", "backend (all tasks on it)", "failures", "slowest tiles", "tiles in trouble", "platform jobs that may still run (cancel sent, end not seen)"])
+        #expect(alpha.map(\.title) == ["task progress", "backends of the task (all tasks on them)", "failures", "slowest tiles", "tiles in trouble", "platform jobs that may still run (cancel sent, end not seen)"])
         #expect(alpha[0].rows.map { $0[0] } == ["alpha"])
         #expect(alpha[1].rows.map { $0[0] } == ["openeo-a"])
         #expect(alpha[2].rows.isEmpty, "beta's failure is not alpha's")

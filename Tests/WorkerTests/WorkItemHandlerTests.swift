@@ -252,6 +252,26 @@ import Worker
         #expect(d.items[0].tier == 5)
     }
 
+    /// A task over several backends with `retry_elsewhere`: the next attempt goes back to the
+    /// dispatcher (a released `retrying`), not straight back to the backend that failed.
+    @Test func withRetryElsewhereAFailedAttemptIsReleasedInsteadOfResubmittedHere() throws {
+        let failed = BackendJobStatus(status: .failed, rawStatus: "error", message: "out of memory")
+        var item = Self.item(.poll, attempt: 1, jobID: "j")
+        item.retryElsewhere = true
+        let (_, decision) = Self.run(item, answers: [.status(failed), .logs([])])
+        let d = try #require(decision)
+        #expect(d.outcome == .retrying)
+        #expect(d.events.map(\.status) == [.retrying])
+        #expect(d.events[0].released == true)
+        #expect(d.events[0].error == "out of memory")
+        #expect(d.items.isEmpty)
+        // The last attempt still fails the tile.
+        var last = Self.item(.poll, attempt: 3, jobID: "j")
+        last.retryElsewhere = true
+        let (_, final) = Self.run(last, answers: [.status(failed), .logs([])])
+        #expect(try #require(final).events.map(\.status) == [.failed])
+    }
+
     /// openeo-driver keeps no error-level lines: an info line must not pass for the error.
     @Test(arguments: [
         (BackendJobStatus(status: .failed, rawStatus: "error"), "the backend job ended with status 'error'"),
