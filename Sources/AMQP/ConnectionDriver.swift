@@ -318,7 +318,16 @@ final class ConnectionDriver {
             let commands = shared.takeCommands()
             if !commands.isEmpty {
                 worked = true
-                for command in commands { try execute(command) }
+                for (index, command) in commands.enumerated() {
+                    do throws(Exit) {
+                        try execute(command)
+                    } catch {
+                        // The rest were never started: back in the queue, the loss handling fails them
+                        // with everything else, so no caller waits for good.
+                        shared.requeueFront(commands[(index + 1)...])
+                        throw error
+                    }
+                }
             }
             if machine.isClosing { return }
 
