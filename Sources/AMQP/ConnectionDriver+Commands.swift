@@ -79,10 +79,15 @@ extension ConnectionDriver {
             let mandatoryID = request.mandatory ? request.properties.messageID : nil
             _ = record.tracker.recordPublish(waiter: request.confirmation, mandatoryMessageID: mandatoryID)
         }
-        try check(status)
         if record.confirmWindow == nil {
-            request.confirmation?.resume()
+            // Not tracked for a confirm: settled here, sent or not.
+            if status == AMQP_STATUS_OK.rawValue {
+                request.confirmation?.resume()
+            } else {
+                request.confirmation?.resume(throwing: AMQPError.publishUnconfirmed(reason: Self.errorString(status)))
+            }
         }
+        try check(status)
     }
 
     func complete(_ completion: ChannelRecord.Completion, on record: ChannelRecord, with result: Result<OperationReply, AMQPError>) {

@@ -3,16 +3,20 @@
 /// Encoding and sending AMQP methods; a failed send is a lost connection.
 extension ConnectionDriver {
     /// Sends channel.open, expecting channel.open-ok later.
+    /// The reply is expected even if the send fails: the loss handling then fails it with the rest.
     func sendChannelOpen(_ record: ChannelRecord, completion: ChannelRecord.Completion) throws(Exit) {
         var open = amqp_channel_open_t(out_of_band: amqp_empty_bytes)
-        try check(amqp_send_method(state, record.id, AMQPMethodID.channelOpen, &open))
         record.pendingReplies.append(.init(expected: AMQPMethodID.channelOpenOK, completion: completion))
+        try check(amqp_send_method(state, record.id, AMQPMethodID.channelOpen, &open))
     }
 
-    /// Encodes and sends `operation`, expecting its reply later.
+    /// Encodes and sends `operation`, expecting its reply later. The reply is expected even if the
+    /// send fails (a lost connection): the loss handling then fails the completion with the rest, so
+    /// no caller waits for good.
     func send(_ operation: ChannelOperation, on record: ChannelRecord, completion: ChannelRecord.Completion) throws(Exit) {
         let channel = record.id
         let state = self.state
+        record.pendingReplies.append(.init(expected: operation.expectedReply, completion: completion))
         try send(operation.expectedReply, on: channel) { arena in
             switch operation {
             case .declareExchange(let name, let type, let durable, let autoDelete, let isInternal, let arguments):
@@ -69,7 +73,6 @@ extension ConnectionDriver {
                 return amqp_send_method(state, channel, AMQPMethodID.channelClose, &method)
             }
         }
-        record.pendingReplies.append(.init(expected: operation.expectedReply, completion: completion))
     }
 
     /// Runs `encode` with a fresh arena and turns a failed send into a lost connection.

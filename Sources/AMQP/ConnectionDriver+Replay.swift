@@ -119,7 +119,7 @@ extension ConnectionDriver {
         }
         record.generation = nextGeneration()
         shared.setChannel(record.id, generation: record.generation, windowLimit: record.confirmWindow)
-        var resentCount = 0
+        var unsent = discarded[...]
         do throws(Exit) {
             try reopen(record, countsForReplay: false)
             if machine.restoresConsumersOnReopen {
@@ -129,13 +129,13 @@ extension ConnectionDriver {
                     try send(consume(tag, consumer), on: record, completion: .restore(.consume(tag: tag, queue: consumer.queue), countsForReplay: false))
                 }
             }
-            for reply in discarded {
+            while let reply = unsent.popFirst() {
                 try resend(reply, on: record, error: error)
-                resentCount += 1
             }
         } catch {
-            // Lost meanwhile: the loss handling fails these with everything else in flight.
-            record.pendingReplies += failed + discarded.dropFirst(resentCount)
+            // Lost meanwhile: the loss handling fails these with everything else in flight (a step
+            // whose send failed is already pending again).
+            record.pendingReplies += failed + unsent
             throw error
         }
         // Completed only now, so that a replay moving on to consumers sends them after the reopen.

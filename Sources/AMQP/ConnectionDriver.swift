@@ -3,6 +3,7 @@ import DedicatedThread
 import Foundation
 import Logging
 import Metrics
+import Timing
 
 #if canImport(Glibc)
 import Glibc
@@ -239,14 +240,16 @@ final class ConnectionDriver {
 
     /// Sleeps up to `seconds`, waking early for commands: queued ones fail (the connection is down)
     /// except close, which ends the wait; then returns the state machine's next action (shut down).
+    /// Timed on the monotonic clock: a wall clock stepped back (NTP on a fresh machine) must not
+    /// stretch the wait.
     func sleepUnlessClosed(seconds: Double) -> ConnectionStateMachine.Action? {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while true {
             for command in shared.takeCommands() {
                 failQueued(command, shared.currentStatus == .closed ? .connectionClosed : .connectionUnavailable(reason: "reconnecting"))
             }
             if case .closed = machine.state { return machine.nextReconnect() }
-            let remaining = deadline.timeIntervalSinceNow
+            let remaining = (deadline - ContinuousClock.now).inSeconds
             if remaining <= 0 { return nil }
             if shared.prepareToSleep() {
                 var descriptor = pollfd(fd: shared.wakeFD, events: Int16(POLLIN), revents: 0)
@@ -314,11 +317,21 @@ final class ConnectionDriver {
         while true {
             guard let state else { throw .lost("no connection") }
             if let reason = machine.takeDeferredLoss() { throw .lost(reason) }
+            if let reason = machine.replayStall(now: .now) { throw .lost(reason) }
             var worked = false
             let commands = shared.takeCommands()
             if !commands.isEmpty {
                 worked = true
-                for command in commands { try execute(command) }
+                for (index, command) in commands.enumerated() {
+                    do throws(Exit) {
+                        try execute(command)
+                    } catch {
+                        // The rest were never started: back in the queue, the loss handling fails them
+                        // with everything else, so no caller waits for good.
+                        shared.requeueFront(commands[(index + 1)...])
+                        throw error
+                    }
+                }
             }
             if machine.isClosing { return }
 

@@ -210,6 +210,13 @@ final class ConnectionShared: @unchecked Sendable {
         return taken
     }
 
+    /// Puts commands taken but not carried out back at the head of the queue, in order (the
+    /// connection was lost in the middle of a batch): whoever takes the queue next fails them.
+    func requeueFront(_ taken: some Collection<Command>) {
+        guard !taken.isEmpty else { return }
+        lock.withLock { commands.insert(contentsOf: taken, at: 0) }
+    }
+
     /// Marks the thread asleep unless commands are waiting; returns whether it may sleep.
     func prepareToSleep() -> Bool {
         lock.withLock {

@@ -10,7 +10,8 @@
 /// ``Replay/failedSteps`` and counts as done: a refused step never keeps the connection reconnecting.
 /// A loss during replay starts over with the next attempt; attempts count from the last time the
 /// connection was fully restored, so ``AMQPReconnectPolicy/maxAttempts`` also bounds a replay that
-/// keeps killing the connection.
+/// keeps killing the connection. A replay the broker stops answering (the connection kept alive by
+/// heartbeats) is abandoned after ``AMQPReconnectPolicy/replayTimeout`` like a loss (``replayStall(now:)``).
 struct ConnectionStateMachine {
     enum State: Equatable {
         /// Before the first connection is up.
@@ -45,6 +46,16 @@ struct ConnectionStateMachine {
         var pending = 0
         /// Steps the broker refused during this replay.
         var failedSteps = 0
+        /// Answers (successes and refusals) received so far; a replay whose count stops moving
+        /// for ``AMQPReconnectPolicy/replayTimeout`` has stalled.
+        var answers = 0
+        /// The answer count at the last ``ConnectionStateMachine/replayStall(now:)`` check, and since when.
+        var watched: Watch?
+
+        struct Watch: Equatable {
+            var answers: Int
+            var since: ContinuousClock.Instant
+        }
     }
 
     /// Why a replay step failed.
@@ -229,7 +240,23 @@ struct ConnectionStateMachine {
     mutating func replayStepSucceeded() -> Action {
         guard case .replaying(var replay) = state, replay.pending > 0 else { return .none }
         replay.pending -= 1
+        replay.answers += 1
         return advance(replay)
+    }
+
+    /// Checked by the loop (at least once a second) while connected: the reason to treat the
+    /// connection as lost if the replay has had no answer for ``AMQPReconnectPolicy/replayTimeout``
+    /// seconds, else nil. A broker that keeps the connection alive but never answers a step would
+    /// otherwise leave the connection reconnecting for good.
+    mutating func replayStall(now: ContinuousClock.Instant) -> String? {
+        guard case .replaying(var replay) = state else { return nil }
+        if let watched = replay.watched, watched.answers == replay.answers {
+            guard now - watched.since >= .seconds(policy.replayTimeout) else { return nil }
+            return "replay stalled: no answer from the broker for \(policy.replayTimeout) s (\(replay.pending) steps pending)"
+        }
+        replay.watched = Replay.Watch(answers: replay.answers, since: now)
+        state = .replaying(replay)
+        return nil
     }
 
     /// A replay step failed. A refused step counts as done; a lost connection is handled by
@@ -242,6 +269,7 @@ struct ConnectionStateMachine {
         case .refused:
             replay.pending -= 1
             replay.failedSteps += 1
+            replay.answers += 1
             return advance(replay)
         }
     }

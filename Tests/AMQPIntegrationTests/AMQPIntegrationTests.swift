@@ -323,6 +323,56 @@ struct AMQPIntegrationTests {
         try await within(.seconds(30), "deleting the queue") { try await channel.deleteQueue(queue) }
         try await within(.seconds(30), "closing the connection") { await connection.close() }
     }
+
+    /// A replay step the broker accepts but never answers, on a connection its heartbeats keep
+    /// alive: the queue's process is suspended, so redeclaring the queue waits for good. The
+    /// replay is abandoned after the policy's replay timeout and tried again on a new connection;
+    /// once the queue answers again the connection is restored and its consumer gets deliveries.
+    /// Without the bound the connection stayed reconnecting and `.reconnected` never came.
+    @Test(.timeLimit(.minutes(3))) func aReplayTheBrokerStopsAnsweringIsAbandonedAndRetried() async throws {
+        let broker = TestEnvironment.PrivateService("rabbitmq", port: 5696)
+        try await broker.start()
+        defer { try? broker.stop() }
+        var configuration = try AMQPConfiguration(url: broker.amqpURL)
+        configuration.reconnect = AMQPReconnectPolicy(initialDelay: 0.2, maxDelay: 1, replayTimeout: 2)
+        let connection = try await AMQPConnection.connect(configuration, logger: Self.logger)
+        let events = connection.events()
+        let channel = try await connection.openChannel()
+        let queue = unique("stalled")
+        try await channel.declareQueue(queue, durable: true)
+        let consumer = try await channel.consume(queue: queue)
+
+        let queueProcess = "amqqueue:get_pid(element(2, rabbit_amqqueue:lookup(rabbit_misc:r(<<\"/\">>, queue, <<\"\(queue)\">>))))"
+        _ = try await broker.rabbitmqctl(["eval", "sys:suspend(\(queueProcess))."])
+        _ = try await broker.rabbitmqctl(["close_all_connections", "the test stalls the replay"])
+        // One pass over the events: the queue answers again once a stalled replay was abandoned.
+        let (stalled, reconnected) = try await within(.seconds(120), "abandoning the stalled replay, then reconnecting") {
+            var stalled = false
+            for await event in events {
+                if case .disconnected(let reason) = event, reason.hasPrefix("replay stalled"), !stalled {
+                    stalled = true
+                    _ = try await broker.rabbitmqctl(["eval", "sys:resume(\(queueProcess))."])
+                }
+                if case .reconnected = event { return (stalled, true) }
+            }
+            return (stalled, false)
+        }
+        #expect(stalled)
+        #expect(reconnected)
+        #expect(connection.isConnected)
+
+        try await within(.seconds(30), "publishing after the reconnect") {
+            try await channel.publish(Array("answered".utf8), routingKey: queue)
+        }
+        let delivery = try await within(.seconds(30), "the delivery to the restored consumer") {
+            var deliveries = consumer.makeAsyncIterator()
+            return await deliveries.next()
+        }
+        #expect(delivery.map { String(decoding: $0.body, as: UTF8.self) } == "answered")
+        if let delivery { try channel.ack(delivery) }
+        try await within(.seconds(30), "deleting the queue") { try await channel.deleteQueue(queue) }
+        try await within(.seconds(30), "closing the connection") { await connection.close() }
+    }
 }
 
 /// A thread-safe set of ids for the tests' concurrent tasks.

@@ -13,6 +13,10 @@ import Testing
         )
     }
 
+    /// A monotonic instant `seconds` after a fixed origin.
+    static func t(_ seconds: Double) -> ContinuousClock.Instant { origin + .seconds(seconds) }
+    static let origin = ContinuousClock.now
+
     /// An open connection.
     static func open(maxAttempts: Int? = nil) -> Machine {
         var machine = machine(maxAttempts: maxAttempts)
@@ -241,6 +245,63 @@ import Testing
         machine.lossNoticed(reason: "send failed")
         _ = machine.connectionLost(reason: "send failed")
         #expect(machine.deferredLoss == nil)
+    }
+
+    // MARK: A replay the broker stops answering
+
+    /// The CI hang's shape: reconnected, steps sent, and no answer ever comes while heartbeats keep
+    /// the connection up. The replay is abandoned after the policy's replay timeout (30 s by
+    /// default) and handled as a loss, so the next attempt starts over instead of waiting for good.
+    @Test func aReplayWithoutAnswersIsAbandonedAfterTheReplayTimeout() {
+        var machine = Self.replaying(steps: 3)
+        #expect(machine.replayStall(now: Self.t(100)) == nil)
+        #expect(machine.replayStall(now: Self.t(129.9)) == nil)
+        let reason = machine.replayStall(now: Self.t(130))
+        #expect(reason == "replay stalled: no answer from the broker for 30.0 s (3 steps pending)")
+        #expect(machine.connectionLost(reason: reason ?? "") == .failInFlight(reason: reason ?? ""))
+        #expect(machine.state == .reconnecting(attempt: 2, reason: reason ?? ""))
+        #expect(machine.nextReconnect() == .scheduleReconnect(attempt: 2, delay: 2.5))
+    }
+
+    @Test func everyAnswerRestartsTheReplayTimeout() {
+        var machine = Self.replaying(steps: 3)
+        #expect(machine.replayStall(now: Self.t(100)) == nil)
+        #expect(machine.replayStepSucceeded() == .none)
+        #expect(machine.replayStall(now: Self.t(125)) == nil)
+        #expect(machine.replayStall(now: Self.t(154)) == nil)
+        #expect(machine.replayStepFailed(.refused("channel closed by the broker: 404 NOT_FOUND")) == .none)
+        #expect(machine.replayStall(now: Self.t(160)) == nil)
+        #expect(machine.replayStall(now: Self.t(189)) == nil)
+        #expect(machine.replayStall(now: Self.t(190)) != nil)
+    }
+
+    /// The timeout also covers the consumer phase, and the count carries over from the channel phase.
+    @Test func aStalledConsumerPhaseIsAbandonedToo() {
+        var machine = Self.replaying(steps: 1)
+        #expect(machine.replayStall(now: Self.t(10)) == nil)
+        #expect(machine.replayStepSucceeded() == .restoreConsumers)
+        machine.replayStepSent()
+        #expect(machine.replaySent() == .none)
+        #expect(machine.replayStall(now: Self.t(11)) == nil)
+        #expect(machine.replayStall(now: Self.t(40)) == nil)
+        #expect(machine.replayStall(now: Self.t(41)) == "replay stalled: no answer from the broker for 30.0 s (1 steps pending)")
+    }
+
+    @Test func theTimeoutComesFromThePolicyAndOnlyAppliesWhileReplaying() {
+        var machine = Machine(policy: AMQPReconnectPolicy(initialDelay: 1, maxDelay: 10, replayTimeout: 5), random: { 0.5 })
+        #expect(machine.replayStall(now: Self.t(0)) == nil)
+        _ = machine.connected()
+        #expect(machine.replayStall(now: Self.t(1000)) == nil)
+        _ = machine.connectionLost(reason: "gone")
+        #expect(machine.replayStall(now: Self.t(2000)) == nil)
+        #expect(machine.connected() == .startReplay)
+        machine.replayStepSent()
+        #expect(machine.replaySent() == .none)
+        #expect(machine.replayStall(now: Self.t(3000)) == nil)
+        #expect(machine.replayStall(now: Self.t(3005)) != nil)
+        #expect(machine.replayStepSucceeded() == .restoreConsumers)
+        #expect(machine.replaySent() == .markReconnected(attempt: 1, failedSteps: 0))
+        #expect(machine.replayStall(now: Self.t(9000)) == nil)
     }
 
     // MARK: Closing
