@@ -31,7 +31,10 @@ public enum TestEnvironment {
     /// Runs `services.sh <action> <service>` on a dedicated thread and fails with its output if
     /// it does not succeed.
     public static func services(_ action: String, _ service: String, environment: [String: String] = [:]) async throws {
-        let (status, output) = try await runOnThread(["/bin/bash", servicesScript, action, service], environment: environment)
+        // Bounded: a script that hangs is killed and fails the test instead of hanging the run.
+        let result = await ChildProcess.runOnThread(["/bin/bash", servicesScript, action, service], environment: environment,
+                                                    timeout: .seconds(240))
+        let (status, output) = (result.status, result.output)
         guard status == 0 else {
             throw ServicesError(action: action, service: service, output: output)
         }
