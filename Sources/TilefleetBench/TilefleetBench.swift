@@ -11,6 +11,7 @@ struct TilefleetBench: AsyncParsableCommand {
         subcommands: [
             BenchAMQP.self, BenchPostgres.self, BenchRecorder.self, BenchMessages.self, BenchHTTP.self,
             BenchTiles.self, BenchSubmit.self, BenchWorker.self, BenchSimulator.self, BenchRedelivery.self, BenchCallbacks.self,
+            BenchPolls.self,
         ]
     )
 
