@@ -106,6 +106,7 @@ bench: deps
 	[ $$status = 0 ] && { .build/release/tilefleet-bench recorder --backlog --direct || status=1; }; \
 	[ $$status = 0 ] && { .build/release/tilefleet-bench simulator || status=1; }; \
 	[ $$status = 0 ] && { .build/release/tilefleet-bench callbacks || status=1; }; \
+	[ $$status = 0 ] && { .build/release/tilefleet-bench polls || status=1; }; \
 	$(SERVICES) stop; exit $$status
 
 services-start:

@@ -11,37 +11,59 @@ public enum TileExport {
     /// them (so a map can colour tiles by cost) and, while a tile waits on one, its trouble
     /// (`trouble`, `trouble_since`, `trouble_tries`).
     public static func featureCollection(_ tiles: [TileResult]) -> JSONValue {
-        .object([
-            "type": .string("FeatureCollection"),
-            "features": .array(tiles.map { tile in
-                var properties: [String: JSONValue] = [
-                    "task": .string(tile.task), "tile": .string(tile.tile), "status": .string(tile.status),
-                    "attempt": .number(Double(tile.attempt)), "assets": .number(Double(tile.assets.count)),
-                ]
-                properties["cell_id"] = tile.cellID.map(JSONValue.string)
-                properties["backend_job_id"] = tile.backendJobID.map(JSONValue.string)
-                if !tile.backend.isEmpty { properties["backend"] = .string(tile.backend) }
-                if !tile.attemptBackends.isEmpty { properties["attempt_backends"] = .array(tile.attemptBackends.map(JSONValue.string)) }
-                properties["error"] = tile.lastError.map(JSONValue.string)
-                properties["window_start"] = tile.windowStart.map(JSONValue.string)
-                properties["window_end"] = tile.windowEnd.map(JSONValue.string)
-                properties["area_km2"] = tile.areaKm2.map(JSONValue.number)
-                properties["queue_wait_s"] = tile.queueWaitSeconds.map(JSONValue.number)
-                properties["run_s"] = tile.runSeconds.map(JSONValue.number)
-                properties["finished_at"] = tile.finishedAt.map { .string(iso($0)) }
-                properties["trouble"] = tile.trouble.map(JSONValue.string)
-                properties["trouble_since"] = tile.troubleSince.map { .string(iso($0)) }
-                properties["trouble_tries"] = tile.troubleTries.map { .number(Double($0)) }
-                properties["credits"] = tile.credits.map(JSONValue.number)
-                properties["usage"] = tile.usage.map { usage in
-                    .object(usage.mapValues { quantity in
-                        .object(["value": .number(quantity.value), "unit": quantity.unit.map(JSONValue.string) ?? .null])
-                    })
-                }
-                return .object(["type": .string("Feature"), "id": .string(tile.tile), "properties": .object(properties),
-                                "geometry": geometry(tile) ?? .null])
-            }),
-        ])
+        .object(["type": .string("FeatureCollection"), "features": .array(tiles.map(feature))])
+    }
+
+    /// The text of ``featureCollection(_:)`` (its ``JSONValue/canonicalJSON``) written a page of
+    /// tiles at a time, so `export` of a million tiles never holds them all, nor their decoded
+    /// geometries, at once.
+    public struct FeatureCollectionText: Sendable {
+        public private(set) var text = #"{"features":["#
+        public private(set) var count = 0
+
+        public init() {}
+
+        /// Appends the features of `tiles`.
+        public mutating func append(_ tiles: [TileResult]) {
+            for tile in tiles {
+                if count > 0 { text += "," }
+                text += TileExport.feature(tile).canonicalJSON
+                count += 1
+            }
+        }
+
+        /// The whole collection.
+        public var finished: String { text + #"],"type":"FeatureCollection"}"# }
+    }
+
+    /// One tile's Feature (see ``featureCollection(_:)``).
+    public static func feature(_ tile: TileResult) -> JSONValue {
+        var properties: [String: JSONValue] = [
+            "task": .string(tile.task), "tile": .string(tile.tile), "status": .string(tile.status),
+            "attempt": .number(Double(tile.attempt)), "assets": .number(Double(tile.assets.count)),
+        ]
+        properties["cell_id"] = tile.cellID.map(JSONValue.string)
+        properties["backend_job_id"] = tile.backendJobID.map(JSONValue.string)
+        if !tile.backend.isEmpty { properties["backend"] = .string(tile.backend) }
+        if !tile.attemptBackends.isEmpty { properties["attempt_backends"] = .array(tile.attemptBackends.map(JSONValue.string)) }
+        properties["error"] = tile.lastError.map(JSONValue.string)
+        properties["window_start"] = tile.windowStart.map(JSONValue.string)
+        properties["window_end"] = tile.windowEnd.map(JSONValue.string)
+        properties["area_km2"] = tile.areaKm2.map(JSONValue.number)
+        properties["queue_wait_s"] = tile.queueWaitSeconds.map(JSONValue.number)
+        properties["run_s"] = tile.runSeconds.map(JSONValue.number)
+        properties["finished_at"] = tile.finishedAt.map { .string(iso($0)) }
+        properties["trouble"] = tile.trouble.map(JSONValue.string)
+        properties["trouble_since"] = tile.troubleSince.map { .string(iso($0)) }
+        properties["trouble_tries"] = tile.troubleTries.map { .number(Double($0)) }
+        properties["credits"] = tile.credits.map(JSONValue.number)
+        properties["usage"] = tile.usage.map { usage in
+            .object(usage.mapValues { quantity in
+                .object(["value": .number(quantity.value), "unit": quantity.unit.map(JSONValue.string) ?? .null])
+            })
+        }
+        return .object(["type": .string("Feature"), "id": .string(tile.tile), "properties": .object(properties),
+                        "geometry": geometry(tile) ?? .null])
     }
 
     /// The key of a downloaded asset in `localFiles`: the same href may serve several tiles.

@@ -65,6 +65,13 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     /// may give it another backend) instead of to this backend: a failed attempt ends in a
     /// `retrying` event marked ``StatusEvent/released`` and no submit. Absent: false.
     public var retryElsewhere: Bool?
+    /// The poll's time (``notBefore``) comes from a learned schedule: a worker that gets the item
+    /// more than half the shortest wait tier before it sends it back to wait, without asking the
+    /// platform (the tiers only round a wait down). Absent: false, polled on arrival.
+    public var scheduled: Bool?
+    /// When a poll last saw the job not yet ended: with the look that finds it ended, it bounds
+    /// the job's end for the worker's ``scheduled`` polls of the task's next jobs. Absent: none did.
+    public var seenRunningAt: Date?
 
     /// Where the work exchange routes the item: the backend's name, or `<backend>@<host>`.
     public var routingKey: String { host.map { "\(backend)@\($0)" } ?? backend }
@@ -72,7 +79,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     public init(kind: Kind, task: String, tile: String, attempt: Int = 1, maxAttempts: Int = 3, backend: String,
                 job: BackendJob, backendJobID: String? = nil, pollCount: Int = 0, notBefore: Date? = nil,
                 submittedAt: Date? = nil, maxRuntimeSeconds: Int? = nil, lastRawStatus: String? = nil, mayExist: Bool? = nil,
-                leaseUntil: Date? = nil, aliveAt: Date? = nil, host: String? = nil, wake: Bool? = nil) {
+                leaseUntil: Date? = nil, aliveAt: Date? = nil, host: String? = nil, wake: Bool? = nil, scheduled: Bool? = nil) {
         self.schema = Self.schema
         self.kind = kind
         self.task = task
@@ -93,6 +100,7 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
         self.aliveAt = aliveAt
         self.host = host
         self.wake = wake
+        self.scheduled = scheduled
     }
 
     /// The key of one tile attempt; the same as `backend_jobs.idempotency_key` in PostgreSQL.
@@ -101,8 +109,9 @@ public struct WorkItem: Sendable, Codable, Equatable, VersionedMessage {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, kind, task, tile, attempt, backend, job, host, wake
+        case schema, kind, task, tile, attempt, backend, job, host, wake, scheduled
         case maxAttempts = "max_attempts"
+        case seenRunningAt = "seen_running_at"
         case idempotencyKey = "idempotency_key"
         case backendJobID = "backend_job_id"
         case pollCount = "poll_count"

@@ -101,6 +101,9 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
     public var duration: DurationDistribution
     /// Time a started job spends `queued` (openEO) / `accepted` (OGC) before it runs, in seconds.
     public var queueSeconds: Double
+    /// Simulated seconds per real second: run and queue times (``duration``, ``queueSeconds``)
+    /// pass this many times faster, so hour-long jobs can be benchmarked in a minute. 1: real time.
+    public var clockScale: Double = 1
     /// Probability that a job ends in `error` / `failed`.
     public var failureRate: Double
     /// Jobs one user may have queued or running at once; a start beyond it is answered 429
@@ -179,7 +182,7 @@ public struct SimulatorConfiguration: Sendable, Codable, Equatable {
 
 extension SimulatorConfiguration {
     enum CodingKeys: String, CodingKey {
-        case duration, queueSeconds = "queue_seconds", failureRate = "failure_rate", concurrencyLimit = "concurrency_limit"
+        case duration, queueSeconds = "queue_seconds", clockScale = "clock_scale", failureRate = "failure_rate", concurrencyLimit = "concurrency_limit"
         case users, bearerTokens = "bearer_tokens", oidcClients = "oidc_clients", tokenLifetime = "token_lifetime"
         case requireAuth = "require_auth", assetSize = "asset_size", ogcIgnorePrefer = "ogc_ignore_prefer"
         case ogcCreatedBody = "ogc_created_body", hostileAssets = "hostile_assets", faults, seed, costs, budget
@@ -191,6 +194,10 @@ extension SimulatorConfiguration {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.duration = try container.decodeIfPresent(DurationDistribution.self, forKey: .duration) ?? defaults.duration
         self.queueSeconds = try container.decodeIfPresent(Double.self, forKey: .queueSeconds) ?? defaults.queueSeconds
+        self.clockScale = try container.decodeIfPresent(Double.self, forKey: .clockScale) ?? defaults.clockScale
+        guard self.clockScale.isFinite, self.clockScale > 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .clockScale, in: container, debugDescription: "clock_scale must be a number above 0")
+        }
         self.failureRate = try container.decodeIfPresent(Double.self, forKey: .failureRate) ?? defaults.failureRate
         self.concurrencyLimit = try container.decodeIfPresent(Int.self, forKey: .concurrencyLimit)
         self.users = try container.decodeIfPresent([String: String].self, forKey: .users) ?? defaults.users

@@ -74,8 +74,8 @@ final class SimulatorStore: @unchecked Sendable {
                 idempotencyKey: key,
                 processID: processID,
                 created: now,
-                runSeconds: max(0, self.configuration.duration.sample(unit: unit, normal: normal)),
-                queueSeconds: self.configuration.queueSeconds,
+                runSeconds: max(0, self.configuration.duration.sample(unit: unit, normal: normal)) / self.configuration.clockScale,
+                queueSeconds: self.configuration.queueSeconds / self.configuration.clockScale,
                 fails: fails
             )
             job.areaKm2 = areaKm2

@@ -4,8 +4,10 @@ import Postgres
 
 extension TaskStore {
     /// Every tile of `task` (or only `tile`) with its current attempt's assets, its trouble, the
-    /// credits of all its attempts and its latest usage, in tile order.
-    public func results(task: String, tile: String? = nil) async throws -> [TileResult] {
+    /// credits of all its attempts and its latest usage, in tile order; with `after` and `limit`,
+    /// a page: at most `limit` tiles whose id sorts after `after` (so a million tiles are read a
+    /// page at a time).
+    public func results(task: String, tile: String? = nil, after: String? = nil, limit: Int? = nil) async throws -> [TileResult] {
         try await requireTask(task)
         let rows = try await connection.query("""
             SELECT t.tile_id, t.cell_id, t.window_start::text, t.window_end::text, t.geometry, t.area_km2, t.status, t.attempt,
@@ -20,7 +22,9 @@ extension TaskStore {
                                       (array_agg(j.usage ORDER BY j.attempt DESC) FILTER (WHERE j.usage IS NOT NULL))[1] AS usage,
                                       array_agg(j.backend ORDER BY j.attempt) FILTER (WHERE j.backend IS NOT NULL) AS backends
                                FROM backend_jobs j WHERE j.task_id = t.task_id AND j.tile_id = t.tile_id) c ON true
-            WHERE t.task_id = \(task) AND (\(tile)::text IS NULL OR t.tile_id = \(tile)) ORDER BY t.tile_id
+            WHERE t.task_id = \(task) AND (\(tile)::text IS NULL OR t.tile_id = \(tile))
+              AND (\(after)::text IS NULL OR t.tile_id > \(after))
+            ORDER BY t.tile_id LIMIT \(limit)
             """)
         return try rows.map { row in
             let assets = try row.decode(PostgresJSON.self, at: 14).decode([StoredAsset].self).map {

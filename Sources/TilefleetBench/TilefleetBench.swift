@@ -10,7 +10,8 @@ struct TilefleetBench: AsyncParsableCommand {
         abstract: "Measure throughput of the fleet's parts on this machine.",
         subcommands: [
             BenchAMQP.self, BenchPostgres.self, BenchRecorder.self, BenchMessages.self, BenchHTTP.self,
-            BenchTiles.self, BenchSubmit.self, BenchWorker.self, BenchSimulator.self, BenchRedelivery.self, BenchCallbacks.self, BenchEstimate.self,
+            BenchTiles.self, BenchSubmit.self, BenchWorker.self, BenchSimulator.self, BenchRedelivery.self, BenchCallbacks.self,
+            BenchEstimate.self, BenchPolls.self,
         ]
     )
 

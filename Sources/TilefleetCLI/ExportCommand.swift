@@ -10,6 +10,9 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Write a task's tiles with status, attempt, job id and durations as a GeoJSON FeatureCollection.")
 
+    /// Tiles read and turned into features at a time.
+    static let pageSize = 10_000
+
     @Argument(help: "The task id.")
     var task: String
 
@@ -21,14 +24,20 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let database = try await CoordinatorSupport.database(connection)
         defer { Task { await database.close() } }
-        let tiles: [TileResult]
+        var collection = TileExport.FeatureCollectionText()
         do {
-            tiles = try await TaskStore(connection: database).results(task: task)
+            var after: String?
+            while true {
+                let page = try await TaskStore(connection: database).results(task: task, after: after, limit: Self.pageSize)
+                collection.append(page)
+                guard page.count == Self.pageSize, let last = page.last else { break }
+                after = last.tile
+            }
         } catch let error as TaskStoreError {
             CoordinatorSupport.printError(error.description)
             throw ExitCode(2)
         }
-        let text = TileExport.featureCollection(tiles).canonicalJSON + "\n"
+        let text = collection.finished + "\n"
         if geojson == "-" {
             print(text, terminator: "")
         } else {
@@ -38,7 +47,7 @@ struct ExportCommand: AsyncParsableCommand {
                 CoordinatorSupport.printError("tilefleet export: --geojson \(error)")
                 throw ExitCode(2)
             }
-            CoordinatorSupport.printError("\(tiles.count) tiles written to \(geojson)")
+            CoordinatorSupport.printError("\(collection.count) tiles written to \(geojson)")
         }
     }
 }

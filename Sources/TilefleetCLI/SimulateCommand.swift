@@ -37,6 +37,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Seconds a started job stays queued.")
     var queueSeconds: Double?
 
+    @Option(help: "Simulated seconds per real second: --duration and --queue-seconds pass this many times faster (benchmarks of long jobs).")
+    var clockScale: Double?
+
     @Option(help: "Share of jobs that fail (0…1).")
     var failureRate: Double?
 
@@ -74,6 +77,9 @@ struct SimulateCommand: AsyncParsableCommand {
         try OptionRange.requirePort(port, "--port")
         for (value, option) in [(duration, "--duration"), (durationMin, "--duration-min"), (durationMax, "--duration-max"), (queueSeconds, "--queue-seconds")] {
             try OptionRange.requireFinite(value, option, atLeast: 0)
+        }
+        if let clockScale, !(clockScale.isFinite && clockScale > 0) {
+            throw ValidationError("--clock-scale must be a number above 0, not \(clockScale)")
         }
         for (value, option) in [(failureRate, "--failure-rate"), (fault5xx, "--fault-5xx"), (fault429, "--fault-429"), (faultSlow, "--fault-slow"),
                                 (faultMalformed, "--fault-malformed"), (faultReset, "--fault-reset")] {
@@ -118,6 +124,7 @@ struct SimulateCommand: AsyncParsableCommand {
             configuration.duration = .init(distribution: "uniform", seconds: nil, min: durationMin, max: durationMax)
         }
         if let queueSeconds { configuration.queueSeconds = queueSeconds }
+        if let clockScale { configuration.clockScale = clockScale }
         if let failureRate { configuration.failureRate = failureRate }
         if let concurrencyLimit { configuration.concurrencyLimit = concurrencyLimit }
         if let fault5xx { configuration.faults.serverError = fault5xx }

@@ -28,7 +28,7 @@ struct TilesCommand: AsyncParsableCommand {
         tiles × windows × values and, with --format json, the first job as an example.
 
         Bounds: the cells and jobs are counted before any is made; above limits.max_jobs of the fleet \
-        configuration (default 1,000,000) the command stops with the count and a larger grid to use, \
+        configuration (default: a quarter of the machine's memory at 2 kB a job, at least 100,000) the command stops with the count and a larger grid to use, \
         above limits.confirm_jobs (default 100,000) it needs --yes.
 
         Invalid input, or an area that gives no tile: a message naming the feature index and the \

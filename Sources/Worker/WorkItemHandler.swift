@@ -36,6 +36,9 @@ import Timing
 /// - cancel: cancel the job, publish `canceled`. A cancel for an attempt whose job is not known yet
 ///   (its submit was still queued) looks the job up by idempotency key, again after the poll delay
 ///   while none is found, up to `cancelLookups` times.
+/// - schedule: with a learned end of the task's jobs (``WorkerPolicy/expectedEnd``) polls follow
+///   ``PollSchedule`` and are marked ``WorkItem/scheduled``; such a poll that arrives before its
+///   time (the wait tiers round waits down) goes back to wait without a backend call.
 /// - "try later" (concurrency limit, 429) and transient failures re-enqueue the same item after a
 ///   delay; they never fail a tile.
 public struct WorkItemHandler: Sendable {
@@ -108,6 +111,9 @@ public struct WorkItemHandler: Sendable {
             state = .submitting
             return .call(.submit(item.job, idempotencyKey: item.idempotencyKey))
         case .poll:
+            if let wait = earlyBy(now: now) {
+                return finish(WorkerDecision(items: [.init(item: item, tier: policy.tier(for: wait))], outcome: .waiting), now: now)
+            }
             state = .polling
             return .call(.status(jobID: jobID))
         case .cancel:
@@ -201,6 +207,20 @@ public struct WorkItemHandler: Sendable {
 
     private var jobID: String { item.backendJobID ?? "" }
 
+    /// The longest a scheduled poll is sent back to wait for: a bound on a `not_before` set by
+    /// another worker's clock.
+    static let longestWait: Double = 86_400
+
+    /// How long a scheduled poll is early by, when by more than half the shortest wait tier (a
+    /// shorter wait would overshoot more than it saves); nil: poll now.
+    func earlyBy(now: Date) -> Duration? {
+        guard item.scheduled == true, item.wake != true, let notBefore = item.notBefore,
+              let shortest = policy.waitTiers.first else { return nil }
+        let early = min(notBefore.timeIntervalSince(now), Self.longestWait)
+        guard early > Double(shortest) / 2 else { return nil }
+        return .milliseconds(Int64(early * 1000))
+    }
+
     private mutating func finish(_ decision: WorkerDecision, now: Date) -> Step {
         state = .done
         return .done(withLeases(decision, now: now))
@@ -248,7 +268,9 @@ public struct WorkItemHandler: Sendable {
         poll.submittedAt = now
         poll.host = policy.host
         poll.wake = nil
-        let delay = self.pollDelay(after: 0)
+        poll.seenRunningAt = nil
+        let delay = self.pollDelay(after: 0, looks: 0, now: now, submittedAt: now)
+        poll.scheduled = isScheduled(submittedAt: now)
         poll.notBefore = now.addingTimeInterval(delay.inSeconds)
         let event = self.event(.submitted, now: now, jobID: jobID)
         return WorkerDecision(events: [event], items: [.init(item: poll, tier: policy.tier(for: delay))], outcome: .submitted)
@@ -290,8 +312,9 @@ public struct WorkItemHandler: Sendable {
                 // The poll chain it was copied from carries on; a wake only looks.
                 return finish(WorkerDecision(events: events, outcome: .polled), now: now)
             }
-            let next = pollAgain(now: now, rawStatus: status.rawStatus)
-            let delay = self.pollDelay(after: next.pollCount - 1)
+            var next = pollAgain(now: now, rawStatus: status.rawStatus)
+            next.seenRunningAt = now
+            let delay = self.pollDelay(after: item.pollCount, looks: item.pollCount + 1, now: now, submittedAt: item.submittedAt)
             return finish(WorkerDecision(events: events, items: [.init(item: next, tier: policy.tier(for: delay))], outcome: .polled), now: now)
         }
     }
@@ -304,14 +327,25 @@ public struct WorkItemHandler: Sendable {
         if let here = policy.host, CommandBackend.parse(jobID: jobID)?.host == here {
             next.host = here  // a republished poll came by the backend's queue: the next goes to this host's
         }
-        next.notBefore = now.addingTimeInterval(self.pollDelay(after: item.pollCount).inSeconds)
+        next.notBefore = now.addingTimeInterval(self.pollDelay(after: item.pollCount, looks: item.pollCount + 1, now: now, submittedAt: item.submittedAt).inSeconds)
+        next.scheduled = isScheduled(submittedAt: item.submittedAt)
         return next
     }
 
-    /// The delay before the next poll: growing from `poll.min_interval`, or `poll.max_interval` at
-    /// once for a job that calls back (its subscriber URLs wake it; these polls are the safety net).
-    func pollDelay(after polls: Int) -> Duration {
-        item.job.subscriber?.successUri != nil ? policy.pollMaximum : policy.pollDelay(after: polls)
+    /// Whether polls follow the learned schedule: an end is known, the submit time is (a poll
+    /// republished without it starts over on the doubling schedule) and no callback wakes the job.
+    private func isScheduled(submittedAt: Date?) -> Bool? {
+        policy.expectedEnd != nil && submittedAt != nil && item.job.subscriber?.successUri == nil ? true : nil
+    }
+
+    /// The delay before the next poll, `looks` status calls after the submit: around the learned
+    /// end of the task's jobs when known, else growing from `poll.min_interval` (after `polls`
+    /// earlier polls); `poll.max_interval` at once for a job that calls back (its subscriber URLs
+    /// wake it; these polls are the safety net).
+    func pollDelay(after polls: Int, looks: Int, now: Date, submittedAt: Date?) -> Duration {
+        if item.job.subscriber?.successUri != nil { return policy.pollMaximum }
+        guard isScheduled(submittedAt: submittedAt) == true, let submittedAt else { return policy.pollDelay(after: polls) }
+        return policy.schedule.delay(elapsed: now.timeIntervalSince(submittedAt), polls: looks)
     }
 
     /// `again` back after a "try later" or a transient failure, with the growing defer delay and a

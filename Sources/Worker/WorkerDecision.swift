@@ -41,6 +41,8 @@ public struct WorkerDecision: Sendable, Equatable {
         case deadLettered = "dead_lettered"
         /// The item's lease had run out: acked and dropped; the coordinator republishes the tile.
         case lapsed
+        /// A scheduled poll came before its time: sent back to wait, the platform not asked.
+        case waiting
     }
 
     public var events: [StatusEvent]

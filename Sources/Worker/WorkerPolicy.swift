@@ -35,6 +35,11 @@ public struct WorkerPolicy: Sendable, Equatable {
     /// backend): the job's polls and cancels go to this host's queue (``WorkItem/host``), and an
     /// item about a job of another host is passed on to that host's queue. nil for platforms.
     public var host: String?
+    /// When the jobs of the item's task on its backend have been ending, in seconds after their
+    /// submit (the worker's ``JobDurations``); nil: not known, polls double from ``pollMinimum``.
+    public var expectedEnd: ClosedRange<Double>?
+    /// Seconds after their submit by which those jobs were still running; nil: not known.
+    public var stillRunning: Double?
 
     public init(pollMinimum: Duration = .seconds(10), pollMaximum: Duration = .seconds(300), retryDelay: Duration? = nil,
                 waitTiers: [Int] = [5, 15, 60, 300], logExcerptLines: Int = 5, redeliveryGrace: Duration = .seconds(60),
@@ -59,6 +64,11 @@ public struct WorkerPolicy: Sendable, Equatable {
     /// The delay before the poll that follows `polls` earlier ones: `pollMinimum · 2^polls`, at most `pollMaximum`.
     public func pollDelay(after polls: Int) -> Duration {
         Self.grow(pollMinimum, times: polls, limit: pollMaximum)
+    }
+
+    /// The poll schedule: around ``expectedEnd`` when known, else doubling.
+    public var schedule: PollSchedule {
+        PollSchedule(minimum: pollMinimum, maximum: pollMaximum, expectedEnd: expectedEnd, stillRunning: stillRunning)
     }
 
     /// The delay after the `deferrals`-th "try later" (or transient error): growing like the poll

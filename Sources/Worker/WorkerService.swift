@@ -25,6 +25,8 @@ public struct WorkerService: Service {
     public let logger: Logger
     /// How long this worker's submits took, for the pause before a redelivered submit's lookup.
     public let submitTimings = SubmitTimings()
+    /// How long each task's jobs have been taking, per backend: what polls are scheduled around.
+    public let jobDurations = JobDurations.Shared()
     /// Which failing backend calls to log, so a backend that keeps failing is a warning now and
     /// then (with the count held back), not a line every few seconds.
     public let failureLog = FailureLogThrottle.Shared()
@@ -201,6 +203,9 @@ public struct WorkerService: Service {
     func decide(_ item: WorkItem, redelivered: Bool, backend: WorkerBackend, logger: Logger) async -> WorkerDecision? {
         var policy = backend.policy
         policy.redeliveryGrace = submitTimings.grace(backend: item.backend, ceiling: policy.redeliveryGrace)
+        let durations = jobDurations.durations(task: item.task, backend: item.backend)
+        policy.expectedEnd = durations?.expectedEnd
+        policy.stillRunning = durations?.stillRunning
         var handler = WorkItemHandler(item: item, redelivered: redelivered, policy: policy, worker: configuration.identity)
         var step = handler.start(now: Date())
         let clock = ContinuousClock()
@@ -226,6 +231,10 @@ public struct WorkerService: Service {
             step = handler.receive(answer, now: Date())
         }
         guard case .done(let decision) = step else { return nil }
+        if decision.outcome == .finished, let submittedAt = item.submittedAt {
+            jobDurations.record(ended: Date().timeIntervalSince(submittedAt), running: item.seenRunningAt.map { $0.timeIntervalSince(submittedAt) },
+                                task: item.task, backend: item.backend)
+        }
         return decision
     }
 

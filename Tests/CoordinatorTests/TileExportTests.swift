@@ -67,3 +67,17 @@ struct TileExportTests {
         #expect(item["bbox"]?.arrayValue?.count == 4)
     }
 }
+
+/// `export` writes the collection a page of tiles at a time: the same text as the whole collection.
+@Suite struct FeatureCollectionTextTests {
+    @Test func pagesWriteTheSameTextAsTheWholeCollection() {
+        let tiles = ["a", "b", "c"].map { TileExportTests.tile($0, assets: []) }
+        var paged = TileExport.FeatureCollectionText()
+        paged.append(Array(tiles.prefix(2)))
+        paged.append([])
+        paged.append(Array(tiles.suffix(1)))
+        #expect(paged.count == 3)
+        #expect(paged.finished == TileExport.featureCollection(tiles).canonicalJSON)
+        #expect(TileExport.FeatureCollectionText().finished == TileExport.featureCollection([]).canonicalJSON)
+    }
+}

@@ -100,5 +100,28 @@ import Testing
         #expect(configuration.faults.slowMilliseconds == 50)
         #expect(configuration.duration.sample(unit: 0.5, normal: 0) == 2)
         #expect(configuration.users == ["tilefleet": "tilefleet"])
+        #expect(configuration.clockScale == 1)
+    }
+
+    @Test func aScaledClockRunsJobsThatManyTimesFaster() throws {
+        let json = #"{"duration":{"distribution":"fixed","seconds":3600},"queue_seconds":60,"clock_scale":60}"#
+        let configuration = try JSONDecoder().decode(SimulatorConfiguration.self, from: Data(json.utf8))
+        #expect(configuration.clockScale == 60)
+        let store = SimulatorStore(configuration: configuration)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let created = store.createJob(api: .openEO, user: "u", title: nil, processID: "p", now: start)
+        guard case .started(let job) = store.start(created.id, user: "u", now: start) else {
+            Issue.record("the job did not start")
+            return
+        }
+        // An hour's run after a minute's queue, 60 times faster: queued for 1 s, running until 61 s.
+        #expect(job.phase(at: start.addingTimeInterval(0.5)) == .queued)
+        #expect(job.phase(at: start.addingTimeInterval(30)) == .running)
+        #expect(job.phase(at: start.addingTimeInterval(61)) == .finished)
+        for bad in ["0", "-1"] {
+            #expect(throws: DecodingError.self) {
+                try JSONDecoder().decode(SimulatorConfiguration.self, from: Data(#"{"clock_scale":\#(bad)}"#.utf8))
+            }
+        }
     }
 }
