@@ -2,7 +2,6 @@ import AMQP
 import ArgumentParser
 import FleetModel
 import Foundation
-import Logging
 import Messaging
 import Simulator
 import TilefleetCLI
@@ -58,51 +57,26 @@ struct BenchCallbacks: AsyncParsableCommand {
     }
 
     private func measure(callbacks: Bool, amqpURL: String) async throws -> Result {
-        let id = UUID().uuidString.lowercased().prefix(8)
-        let simulator = PlatformSimulator(configuration: SimulatorConfiguration(duration: .fixed(jobSeconds), queueSeconds: 0, failureRate: 0,
-                                                                                requireAuth: false))
-        let server = SimulatorServer { simulator.register(on: $0) }
-        let port = try await server.start()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-bench-callbacks-\(id)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let configPath = directory + "/fleet.yaml"
-        try """
-        backends:
-          - name: sim
-            kind: ogc
-            url: http://127.0.0.1:\(port)/ogc
-            max_active: 100000
-            poll: { min_interval: \(pollMin)s, max_interval: \(pollMax)s }
-        """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        var tiers: [Int] = []
-        var tier = pollMin
-        while tier < pollMax {
-            tiers.append(tier)
-            tier *= 2
+        let rig = try await BenchWorkerRig.start(
+            "callbacks", simulator: SimulatorConfiguration(duration: .fixed(jobSeconds), queueSeconds: 0, failureRate: 0, requireAuth: false),
+            kind: "ogc", pollMin: pollMin, pollMax: pollMax, amqpURL: amqpURL,
+            workerArguments: callbacks ? ["--callback-url", "http://127.0.0.1:\(callbackPort)", "--callback-port", "\(callbackPort)",
+                                          "--callback-address", "127.0.0.1"] : [])
+        do {
+            let result = try await measure(on: rig)
+            await rig.stop()
+            return result
+        } catch {
+            await rig.stop()
+            throw error
         }
-        tiers.append(pollMax)
-        var logger = Logger(label: "tilefleet.bench")
-        logger.logLevel = .warning
-        let topology = Topology(prefix: "bench-\(id)", backends: ["sim"], waitTiers: tiers)
-        let amqp = try await AMQPConnection.connect(url: amqpURL, logger: logger)
-        let channel = try await amqp.openChannel()
-        try await topology.declare(on: channel)
-        try await channel.enablePublisherConfirms()
-        var arguments = [TilefleetBench.tilefleetExecutable(), "worker", "--config", configPath, "--amqp-url", amqpURL, "--prefix", topology.prefix,
-                         "--wait-tiers", tiers.map(String.init).joined(separator: ","), "--no-metrics", "--log-level", "warning"]
-        if callbacks {
-            arguments += ["--callback-url", "http://127.0.0.1:\(callbackPort)", "--callback-port", "\(callbackPort)", "--callback-address", "127.0.0.1"]
-        }
-        let pid = try BenchWorker.spawn(arguments, logPath: directory + "/worker.log")
-        defer { BenchWorker.stop(pid, signal: SIGTERM) }
-        try await Task.sleep(for: .seconds(2))
+    }
+
+    private func measure(on rig: BenchWorkerRig) async throws -> Result {
+        let (simulator, topology, channel) = (rig.simulator, rig.topology, rig.channel)
         let consumer = try await channel.consume(queue: topology.recorderQueue, noAck: true)
         let job = BackendJob(process: .named(id: "ndvi", namespace: nil), arguments: ["tile": .string("x")], title: "bench")
-        for i in 0..<jobs {
-            let item = WorkItem(kind: .submit, task: "bench", tile: "tile-\(i)", maxAttempts: 1, backend: "sim", job: job)
-            try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: "sim")
-        }
-        try await channel.waitForConfirms()
+        try await rig.submit(task: "bench", tiles: (0..<jobs).map { "tile-\($0)" }, job: job)
         let seen = SeenEvents()
         let reader = Task {
             for await delivery in consumer {
@@ -125,12 +99,7 @@ struct BenchCallbacks: AsyncParsableCommand {
         let (submittedAt, finishedAt, events) = seen.snapshot
         let stats = simulator.stats()
         let delays = finishedAt.compactMap { tile, time in submittedAt[tile].map { time.timeIntervalSince($0) - jobSeconds } }
-        let result = Result(statusPerJob: Double(stats.statusRequests - events) / Double(jobs), delays: delays, finishedEvents: events,
-                            callbacks: simulator.subscriberCalls.sent)
-        try? await topology.delete(on: channel)
-        await amqp.close()
-        await server.stop()
-        try? FileManager.default.removeItem(atPath: directory)
-        return result
+        return Result(statusPerJob: Double(stats.statusRequests - events) / Double(jobs), delays: delays, finishedEvents: events,
+                      callbacks: simulator.subscriberCalls.sent)
     }
 }

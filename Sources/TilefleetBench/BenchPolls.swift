@@ -2,7 +2,6 @@ import AMQP
 import ArgumentParser
 import FleetModel
 import Foundation
-import Logging
 import Messaging
 import Simulator
 import TilefleetCLI
@@ -82,42 +81,22 @@ struct BenchPolls: AsyncParsableCommand {
     }
 
     private func measure(minutes: Double, amqpURL: String) async throws -> [Wave] {
-        let id = UUID().uuidString.lowercased().prefix(8)
         var simulated = SimulatorConfiguration(duration: .fixed(minutes * 60), queueSeconds: 0, failureRate: 0, requireAuth: false)
         simulated.clockScale = minutes * 60 / realSeconds
-        let simulator = PlatformSimulator(configuration: simulated)
-        let server = SimulatorServer { simulator.register(on: $0) }
-        let port = try await server.start()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tilefleet-bench-polls-\(id)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let configPath = directory + "/fleet.yaml"
-        try """
-        backends:
-          - name: sim
-            kind: openeo
-            url: http://127.0.0.1:\(port)/openeo
-            max_active: 100000
-            poll: { min_interval: \(pollMin)s, max_interval: \(pollMax)s }
-        """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        var tiers: [Int] = []
-        var tier = pollMin
-        while tier < pollMax {
-            tiers.append(tier)
-            tier *= 2
+        let rig = try await BenchWorkerRig.start("polls", simulator: simulated, kind: "openeo", pollMin: pollMin, pollMax: pollMax,
+                                                 amqpURL: amqpURL)
+        do {
+            let waves = try await measure(minutes: minutes, on: rig)
+            await rig.stop()
+            return waves
+        } catch {
+            await rig.stop()
+            throw error
         }
-        tiers.append(pollMax)
-        var logger = Logger(label: "tilefleet.bench")
-        logger.logLevel = .warning
-        let topology = Topology(prefix: "bench-\(id)", backends: ["sim"], waitTiers: tiers)
-        let amqp = try await AMQPConnection.connect(url: amqpURL, logger: logger)
-        let channel = try await amqp.openChannel()
-        try await topology.declare(on: channel)
-        try await channel.enablePublisherConfirms()
-        let arguments = [TilefleetBench.tilefleetExecutable(), "worker", "--config", configPath, "--amqp-url", amqpURL, "--prefix", topology.prefix,
-                         "--wait-tiers", tiers.map(String.init).joined(separator: ","), "--no-metrics", "--log-level", "warning"]
-        let pid = try BenchWorker.spawn(arguments, logPath: directory + "/worker.log")
-        defer { BenchWorker.stop(pid, signal: SIGTERM) }
-        try await Task.sleep(for: .seconds(2))
+    }
+
+    private func measure(minutes: Double, on rig: BenchWorkerRig) async throws -> [Wave] {
+        let (simulator, topology, channel) = (rig.simulator, rig.topology, rig.channel)
         let consumer = try await channel.consume(queue: topology.recorderQueue, noAck: true)
         let seen = SeenEvents()
         let reader = Task {
@@ -132,11 +111,7 @@ struct BenchPolls: AsyncParsableCommand {
             let before = simulator.stats().requests
             let finishedBefore = seen.finishedTiles
             let tiles = (0..<jobsPerWave).map { "w\(wave)-\($0)" }
-            for tile in tiles {
-                let item = WorkItem(kind: .submit, task: "bench-\(id)", tile: tile, maxAttempts: 1, backend: "sim", job: job)
-                try await channel.publish(item.encoded(), exchange: topology.workExchange, routingKey: "sim")
-            }
-            try await channel.waitForConfirms()
+            try await rig.submit(task: topology.prefix, tiles: tiles, job: job)
             let deadline = clock.now + .seconds(realSeconds * 4 + Double(2 * pollMax))
             while clock.now < deadline, seen.finishedTiles < finishedBefore + jobsPerWave {
                 try await Task.sleep(for: .milliseconds(200))
@@ -147,17 +122,13 @@ struct BenchPolls: AsyncParsableCommand {
                 finishedAt[tile].flatMap { end in submittedAt[tile].map { end.timeIntervalSince($0) - realSeconds } }
             }
             guard delays.count == jobsPerWave else {
-                throw ValidationError("wave \(wave + 1) of \(minutes) min jobs: only \(delays.count) of \(jobsPerWave) tiles finished in time; see \(directory)/worker.log")
+                throw ValidationError("wave \(wave + 1) of \(minutes) min jobs: only \(delays.count) of \(jobsPerWave) tiles finished in time; see \(rig.directory)/worker.log")
             }
             results.append(Wave(jobs: jobsPerWave, requests: requests, delays: delays))
         }
         try? await consumer.cancel()
         reader.cancel()
         _ = await reader.value
-        try? await topology.delete(on: channel)
-        await amqp.close()
-        await server.stop()
-        try? FileManager.default.removeItem(atPath: directory)
         return results
     }
 }
