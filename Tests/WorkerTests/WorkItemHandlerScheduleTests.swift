@@ -19,17 +19,7 @@ import Worker
     }
 
     static func run(_ item: WorkItem, policy: WorkerPolicy = learned, answers: [BackendAnswer], at now: Date) -> ([BackendCall], WorkerDecision?) {
-        var handler = WorkItemHandler(item: item, redelivered: false, policy: policy, worker: "test:1")
-        var calls: [BackendCall] = []
-        var step = handler.start(now: now)
-        var answers = answers[...]
-        while case .call(let call) = step {
-            calls.append(call)
-            guard let answer = answers.popFirst() else { return (calls, nil) }
-            step = handler.receive(answer, now: now)
-        }
-        guard case .done(let decision) = step else { return (calls, nil) }
-        return (calls, decision)
+        WorkItemHandlerTests.run(item, policy: policy, answers: answers, now: now)
     }
 
     @Test func aSubmitWithALearnedEndSchedulesAnEarlyLookThenTheLookBeforeTheEnd() throws {

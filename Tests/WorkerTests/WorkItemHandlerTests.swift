@@ -18,8 +18,9 @@ import Worker
     }
 
     /// Runs the handler with scripted answers; returns the calls it made and its decision.
-    static func run(_ item: WorkItem, redelivered: Bool = false, answers: [BackendAnswer], now: Date = now) -> ([BackendCall], WorkerDecision?) {
-        var handler = WorkItemHandler(item: item, redelivered: redelivered, policy: policy, worker: "test:1")
+    static func run(_ item: WorkItem, redelivered: Bool = false, policy: WorkerPolicy = policy, worker: String = "test:1",
+                    answers: [BackendAnswer], now: Date = now) -> ([BackendCall], WorkerDecision?) {
+        var handler = WorkItemHandler(item: item, redelivered: redelivered, policy: policy, worker: worker)
         var calls: [BackendCall] = []
         var step = handler.start(now: now)
         var answers = answers[...]
@@ -544,17 +545,7 @@ import Worker
     }
 
     static func runCommand(_ item: WorkItem, answers: [BackendAnswer]) -> ([BackendCall], WorkerDecision?) {
-        var handler = WorkItemHandler(item: item, redelivered: false, policy: commandPolicy, worker: "host-a:1")
-        var calls: [BackendCall] = []
-        var step = handler.start(now: now)
-        var answers = answers[...]
-        while case .call(let call) = step {
-            calls.append(call)
-            guard let answer = answers.popFirst() else { return (calls, nil) }
-            step = handler.receive(answer, now: now)
-        }
-        guard case .done(let decision) = step else { return (calls, nil) }
-        return (calls, decision)
+        run(item, policy: commandPolicy, worker: "host-a:1", answers: answers)
     }
 
     @Test func aCommandJobsPollsGoToItsHostsQueue() throws {
