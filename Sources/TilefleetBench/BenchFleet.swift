@@ -35,9 +35,11 @@ final class BenchFleet {
         self.server = server
     }
 
-    /// Starts the simulator and writes the fleet configuration (`max_active`, polls every second,
-    /// wait tiers of 1 and 2 s); no role runs yet.
+    /// Starts the simulator and writes the fleet configuration (`max_active`, polls from
+    /// `pollSeconds.lowerBound` doubling to its upper bound, by default every second, and `waitTiers`);
+    /// no role runs yet.
     static func start(_ name: String, simulator configuration: SimulatorConfiguration, maxActive: Int,
+                      pollSeconds: ClosedRange<Int> = 1...1, waitTiers: [Int] = [1, 2],
                       connection: ConnectionOptions) async throws -> BenchFleet {
         var logger = Logger(label: "tilefleet.bench")
         logger.logLevel = .warning
@@ -51,14 +53,14 @@ final class BenchFleet {
         let amqpURL = try connection.resolvedAMQPURL()
         let databaseURL = try connection.resolvedDatabaseURL()
         try """
-        topology: { prefix: bench-\(id), wait_tiers: [1, 2] }
+        topology: { prefix: bench-\(id), wait_tiers: [\(waitTiers.map(String.init).joined(separator: ", "))] }
         coordinator: { interval: 1s }
         backends:
           - name: \(backend)
             kind: openeo
             url: http://127.0.0.1:\(port)/openeo
             max_active: \(maxActive)
-            poll: { min_interval: 1s, max_interval: 1s }
+            poll: { min_interval: \(pollSeconds.lowerBound)s, max_interval: \(pollSeconds.upperBound)s }
         """.write(toFile: directory + "/fleet.yaml", atomically: true, encoding: .utf8)
         let database = try await PostgresConnection.connect(to: databaseURL, logger: logger)
         try await Migrator().migrate(database)

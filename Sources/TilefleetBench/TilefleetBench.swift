@@ -11,7 +11,7 @@ struct TilefleetBench: AsyncParsableCommand {
         subcommands: [
             BenchAMQP.self, BenchPostgres.self, BenchRecorder.self, BenchMessages.self, BenchHTTP.self,
             BenchTiles.self, BenchSubmit.self, BenchWorker.self, BenchSimulator.self, BenchRedelivery.self, BenchCallbacks.self,
-            BenchEstimate.self, BenchPolls.self,
+            BenchEstimate.self, BenchPolls.self, BenchSizing.self,
         ]
     )
 

@@ -12,6 +12,13 @@ extension Migrations {
     UPDATE tasks SET backends = ARRAY[backend];
     ALTER TABLE tasks ALTER COLUMN backends SET NOT NULL;
     ALTER TABLE tasks ADD CONSTRAINT tasks_backends_nonempty CHECK (cardinality(backends) >= 1);
+    -- A task stored with its one backend only (SQL written before this version) runs on it.
+    CREATE FUNCTION tilefleet_task_backends() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.backends IS NULL THEN NEW.backends := ARRAY[NEW.backend]; END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER tasks_default_backends BEFORE INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION tilefleet_task_backends();
     CREATE INDEX tiles_pending ON tiles (task_id, tile_id) WHERE status = 'pending';
     -- The health pass reads each backend's latest accepted submit and those since its last look.
     CREATE INDEX backend_jobs_by_backend_submitted ON backend_jobs (backend, submitted_at);
