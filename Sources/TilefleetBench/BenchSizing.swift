@@ -39,13 +39,7 @@ struct BenchSizing: AsyncParsableCommand {
     var sampleSeconds = 60
 
     func run() async throws {
-        var tiers: [Int] = []
-        var tier = pollMin
-        while tier < pollMax {
-            tiers.append(tier)
-            tier *= 2
-        }
-        tiers.append(pollMax)
+        let tiers = BenchWorkerRig.waitTiers(from: pollMin, to: pollMax)
         let fleet = try await BenchFleet.start("sizing", simulator: SimulatorConfiguration(duration: .fixed(jobMinutes * 60), queueSeconds: 0,
                                                                                           failureRate: 0, requireAuth: false),
                                                maxActive: tiles * 2, pollSeconds: pollMin...pollMax, waitTiers: tiers, connection: connection)

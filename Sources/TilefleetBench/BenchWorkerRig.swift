@@ -52,13 +52,7 @@ final class BenchWorkerRig {
             max_active: 100000
             poll: { min_interval: \(pollMin)s, max_interval: \(pollMax)s }
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        var tiers: [Int] = []
-        var tier = pollMin
-        while tier < pollMax {
-            tiers.append(tier)
-            tier *= 2
-        }
-        tiers.append(pollMax)
+        let tiers = waitTiers(from: pollMin, to: pollMax)
         var logger = Logger(label: "tilefleet.bench")
         logger.logLevel = .warning
         let topology = Topology(prefix: "bench-\(id)", backends: ["sim"], waitTiers: tiers)
@@ -72,6 +66,18 @@ final class BenchWorkerRig {
         try await Task.sleep(for: .seconds(2))
         return BenchWorkerRig(simulator: simulator, topology: topology, channel: channel, directory: directory, server: server,
                               amqp: amqp, pid: pid)
+    }
+
+    /// Wait tiers for polls from `pollMin` doubling to `pollMax` seconds: one per step.
+    static func waitTiers(from pollMin: Int, to pollMax: Int) -> [Int] {
+        var tiers: [Int] = []
+        var tier = pollMin
+        while tier < pollMax {
+            tiers.append(tier)
+            tier *= 2
+        }
+        tiers.append(pollMax)
+        return tiers
     }
 
     /// Publishes a submit of `job` for each tile of `task` and waits for the confirms.
