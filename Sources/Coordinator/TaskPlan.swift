@@ -68,14 +68,18 @@ public struct TaskPlan: Sendable {
 
     /// 8 hex digits (FNV-1a) of the dimension values, so the id says which combination a job is.
     static func hash(_ values: [String: JSONValue]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for name in values.keys.sorted() {
-            for byte in "\(name)=\(values[name]!.canonicalJSON)\n".utf8 {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01b3
-            }
-        }
+        let hash = fnv1a(values.keys.sorted().map { "\($0)=\(values[$0]!.canonicalJSON)\n" }.joined())
         let hex = String(hash >> 32, radix: 16)
         return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    /// FNV-1a (64 bit) of `text`'s UTF-8: stable across runs and machines, unlike `Hasher`.
+    static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
     }
 }

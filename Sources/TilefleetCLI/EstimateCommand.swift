@@ -96,7 +96,7 @@ struct EstimateCommand: AsyncParsableCommand {
             lines.append("credits     unknown: the backend reported no costs for the sample")
         }
         if let wall = estimate.wallSeconds {
-            lines.append("wall time   \(duration(wall.value)) (90% interval \(duration(wall.low))–\(duration(wall.high))) at max_active \(slots)")
+            lines.append("wall time   \(WatchProgress.duration(wall.value)) (90% interval \(WatchProgress.duration(wall.low))–\(WatchProgress.duration(wall.high))) at max_active \(slots)")
         }
         lines.append("spent on the sample: \(StatusCommand.credits(spent)) credits")
         if figures.sampling {
@@ -117,12 +117,5 @@ struct EstimateCommand: AsyncParsableCommand {
             "size_unit": .string(figures.windowed ? "km2_day" : "km2"),
             "wall_seconds": projection(estimate.wallSeconds), "spent": .number(spent),
         ])
-    }
-
-    /// `42 s`, `12 min`, `3.5 h`.
-    static func duration(_ seconds: Double) -> String {
-        if seconds < 120 { return String(format: "%.0f s", seconds) }
-        if seconds < 2 * 3600 { return String(format: "%.0f min", seconds / 60) }
-        return String(format: "%.1f h", seconds / 3600)
     }
 }
