@@ -104,7 +104,7 @@ public struct CoordinatorService: Service {
                     logger.error("judging the backends' health failed; dispatching within max_active", metadata: ["error": "\(error)"])
                 }
                 do {
-                    let effective = limits.mapValues { $0 }.merging(verdict.limits) { configured, effective in min(configured, effective) }
+                    let effective = limits.merging(verdict.limits) { configured, effective in min(configured, effective) }
                     let started = ContinuousClock.now
                     let outcomes = try await dispatcher.dispatchAll(maxActive: effective, unavailable: verdict.unavailable)
                     metrics.dispatched(outcomes, limits: effective, duration: ContinuousClock.now - started)
