@@ -1,7 +1,9 @@
 import Messaging
 
-/// How the recorder batches: at most `batchSize` events per transaction, waiting at most
-/// `maxWait` for a batch to fill once its first event arrived.
+/// How the recorder batches: at most `batchSize` events per transaction. A batch is cut when a
+/// writer is free, waiting at most `maxWait` for it to fill once its first event arrived. The
+/// default, zero, writes what has arrived at once (group commit: under load the batches fill
+/// while the writers are busy, and a lone `finished` is not held back from the dispatcher).
 public struct RecorderConfiguration: Sendable {
     public var batchSize: Int
     public var maxWait: Duration
@@ -17,7 +19,7 @@ public struct RecorderConfiguration: Sendable {
     /// Checks that events, heartbeats and ticks carry a valid tag of the events key.
     public var signing: MessageSigning
 
-    public init(batchSize: Int = 500, maxWait: Duration = .milliseconds(50), prefetch: Int? = nil,
+    public init(batchSize: Int = 500, maxWait: Duration = .zero, prefetch: Int? = nil,
                 retryDelay: Duration = .seconds(1), clockSkew: Duration = .seconds(30), signing: MessageSigning = .unsigned) {
         self.signing = signing
         self.batchSize = max(1, batchSize)

@@ -72,9 +72,12 @@ public struct RecorderService: Service {
                     try await consumer.run { buffer.append(ParsedDelivery($0, signing: signing)) }
                 }
                 let writers = WriterPool(databases.map(EventStore.init(connection:)))
-                while let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait) {
+                // Group commit: a batch is cut once a writer is free, so while every writer is busy
+                // the deliveries arriving make the next batch, and a lone event is written at once.
+                while true {
                     let store = await writers.take()
-                    if group.isCancelled {
+                    guard let batch = await buffer.nextBatch(max: configuration.batchSize, maxWait: configuration.maxWait),
+                          !group.isCancelled else {
                         writers.give(store)
                         break
                     }

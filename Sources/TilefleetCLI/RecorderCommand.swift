@@ -20,8 +20,8 @@ struct RecorderCommand: AsyncParsableCommand {
     @Option(help: "Events per transaction.")
     var batchSize = 500
 
-    @Option(help: "Milliseconds to wait for a batch to fill.")
-    var maxWaitMs = 50
+    @Option(help: "Milliseconds a free writer waits for its batch to fill (0: write what has arrived at once).")
+    var maxWaitMs = 0
 
     @Option(help: "Batches written at the same time, each on its own database connection.")
     var writers = 2
