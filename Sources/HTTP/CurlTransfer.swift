@@ -171,25 +171,23 @@ final class CurlTransfer {
     /// A status line starts a new response (after a redirect or a `100 Continue`): only the last one counts.
     /// Returns false (stopping the transfer) when a download's 2xx `Content-Length` exceeds its limit.
     private func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !line.isEmpty else { return true }
-        if line.hasPrefix("HTTP/") {
-            let parts = line.split(separator: " ", maxSplits: 2)
-            self.status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        switch HTTPHeaderLine(bytes) {
+        case .other:
+            return true
+        case .status(let code):
+            self.status = code
             self.responseHeaders = HTTPClient.Headers()
             return true
+        case .field(let name, let value):
+            self.responseHeaders.add(name: name, value: value)
+            if let limit = self.maxDownloadBytes, self.downloadFileDescriptor != nil, (200..<300).contains(self.status),
+                name.lowercased() == "content-length", let announced = Int64(value), announced > limit
+            {
+                self.callbackFailure = self.tooLarge("the server announces \(announced) bytes, more than the limit of \(limit)")
+                return false
+            }
+            return true
         }
-        guard let colon = line.firstIndex(of: ":") else { return true }
-        let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
-        let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-        self.responseHeaders.add(name: name, value: value)
-        if let limit = self.maxDownloadBytes, self.downloadFileDescriptor != nil, (200..<300).contains(self.status),
-            name.lowercased() == "content-length", let announced = Int64(value), announced > limit
-        {
-            self.callbackFailure = self.tooLarge("the server announces \(announced) bytes, more than the limit of \(limit)")
-            return false
-        }
-        return true
     }
 
     private func tooLarge(_ message: String) -> HTTPClientError {
