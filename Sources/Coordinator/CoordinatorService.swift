@@ -73,7 +73,7 @@ public struct CoordinatorService: Service {
         let deployClient = HTTPClient(logger: logger)
         let deployer = TaskDeployer(backends: configuration.backends, client: deployClient, logger: logger)
         let monitor = BackendMonitor(connection: database, backends: configuration.backends.backends, client: deployClient,
-                                     probeInterval: max(interval, .seconds(10)), metrics: metrics, logger: logger)
+                                     dispatchInterval: interval, metrics: metrics, logger: logger)
         let postJobLoop = Task {
             while !Task.isCancelled {
                 var runs: [PostJobRunner.Run] = []
