@@ -106,11 +106,11 @@ public struct CoordinatorService: Service {
                 do {
                     let effective = limits.merging(verdict.limits) { configured, effective in min(configured, effective) }
                     let started = ContinuousClock.now
-                    let outcomes = try await dispatcher.dispatchAll(maxActive: effective, unavailable: verdict.unavailable)
+                    let outcomes = try await dispatcher.dispatchAll(maxActive: limits, effective: effective, unavailable: verdict.unavailable)
                     metrics.dispatched(outcomes, limits: effective, duration: ContinuousClock.now - started)
                     for outcome in outcomes where outcome.total > 0 {
                         logger.info("dispatched", metadata: ["backend": "\(outcome.backend)", "tiles": "\(outcome.total)",
-                                                             "active_before": "\(outcome.activeBefore)"])
+                                                             "unparked": "\(outcome.unparked)", "active_before": "\(outcome.activeBefore)"])
                     }
                 } catch {
                     metrics.failed(pass: "dispatch")
