@@ -7,9 +7,7 @@ extension DispatchStore.Transaction {
     /// waiting for a slot under the backend's effective limit. They are in flight (they count
     /// against `max_active`) but hold no running job on the platform.
     public func parkedCount(backend: String) async throws -> Int {
-        try await connection.query("""
-            SELECT count(*) FROM tiles WHERE backend = \(backend) AND parked_at IS NOT NULL AND status = 'queued'
-            """)[0].decode(Int.self, at: 0)
+        try await TaskStore(connection: connection).parkedCount(backend: backend)
     }
 
     /// A parked tile taken up again, with the job the platform created for it (if any).
