@@ -217,7 +217,7 @@ let package = Package(
             "Serve", "Simulator", "Storage", "FleetModel", "HTTP", "TestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
-        .testTarget(name: "FleetIntegrationTests", dependencies: ["Simulator", "Postgres", "TestSupport", "AMQP", "Messaging", "FleetModel", "HTTP"]),
+        .testTarget(name: "FleetIntegrationTests", dependencies: ["Coordinator", "Simulator", "Postgres", "TestSupport", "AMQP", "Messaging", "FleetModel", "HTTP"]),
         .testTarget(name: "DeployIntegrationTests", dependencies: ["TestSupport", "Messaging", "AMQP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,6 +32,14 @@ public enum BackendError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A "try later" saying the platform already runs as many of the account's jobs as it allows
+    /// (openEO `ConcurrentJobLimit`, `TooManyJobs`): a limit on concurrent jobs, which waiting for
+    /// one of them to end lifts — unlike a throttled request rate or a quota.
+    public var isConcurrencyLimit: Bool {
+        if case .tryLater(_, let message, _) = self { return PlatformMessage.isConcurrencyLimit(message) }
+        return false
+    }
+
     /// The platform's (or transport's) text.
     public var message: String {
         switch self {

@@ -51,6 +51,14 @@ enum PlatformMessage {
     /// Error codes that mean "a limit is reached, come back later" rather than "this job is wrong".
     static let tryLaterCodes = ["ConcurrentJobLimit", "TooManyRequests", "TooManyJobs", "QuotaExceeded", "RateLimit"]
 
+    /// Error codes that mean "the account runs as many jobs as it may": a concurrency limit.
+    static let concurrencyLimitCodes = ["ConcurrentJobLimit", "TooManyJobs"]
+
+    /// Whether a "try later" text is a limit on concurrent jobs (not on the request rate or a quota).
+    static func isConcurrencyLimit(_ message: String) -> Bool {
+        concurrencyLimitCodes.contains { message.localizedCaseInsensitiveContains($0) }
+    }
+
     /// Whether a 4xx body is a concurrency or quota limit.
     static func isTryLater(_ message: String) -> Bool {
         tryLaterCodes.contains { message.localizedCaseInsensitiveContains($0) }

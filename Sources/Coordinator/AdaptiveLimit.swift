@@ -5,8 +5,10 @@
 /// before the cut, refused again while they wait, do not push it further down; when H is not
 /// known (the platform holds none of the fleet's jobs) it is cut by `decreaseFactor`. A run of
 /// `increaseAfter` accepted starts raises it by one, which probes whether the platform now takes
-/// more. It never goes above `max_active` nor below 1, and a burst of refusals in one observation
-/// is one cut.
+/// more; a refusal of that probe (the first refusal since the raise) puts it back one step, to the
+/// level the platform took — not to the jobs held when the refusal is read, which jobs that ended
+/// meanwhile make too low. It never goes above `max_active` nor below 1, and a burst of refusals in
+/// one observation is one cut.
 /// Pure: no I/O, unit-tested alone.
 public struct AdaptiveLimit: Sendable, Hashable {
     public let maxActive: Int
@@ -17,6 +19,8 @@ public struct AdaptiveLimit: Sendable, Hashable {
     public private(set) var limit: Int
     /// Accepted starts since the last change.
     public private(set) var acceptedInARow: Int = 0
+    /// The limit was raised since the last refusal: the next refusal answers that probe.
+    public private(set) var probing = false
 
     public init(maxActive: Int, increaseAfter: Int = 20, decreaseFactor: Double = 0.5, limit: Int? = nil) {
         self.maxActive = max(maxActive, 1)
@@ -45,14 +49,17 @@ public struct AdaptiveLimit: Sendable, Hashable {
     public mutating func observe(_ observation: Observation) -> Int? {
         let before = limit
         if observation.refused > 0 {
-            let target = observation.holding > 0 ? observation.holding : Int((Double(limit) * decreaseFactor).rounded(.down))
+            let target = probing ? limit - 1
+                : observation.holding > 0 ? observation.holding : Int((Double(limit) * decreaseFactor).rounded(.down))
             limit = max(1, min(limit, target))
             acceptedInARow = 0
+            probing = false
         } else if observation.accepted > 0 {
             acceptedInARow += observation.accepted
             while acceptedInARow >= increaseAfter && limit < maxActive {
                 acceptedInARow -= increaseAfter
                 limit += 1
+                probing = true
             }
             if limit == maxActive { acceptedInARow = 0 }
         }

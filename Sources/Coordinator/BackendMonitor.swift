@@ -24,8 +24,8 @@ public actor BackendMonitor {
     let store: BackendHealthStore
     let backends: [BackendConfiguration]
     let client: HTTPClient
-    let probeInterval: Duration
-    let failureThreshold: Int
+    /// The coordinator's dispatch interval: the probe interval of a backend that sets none.
+    let dispatchInterval: Duration
     let metrics: CoordinatorMetrics
     let logger: Logger
     private var adaptive: [String: AdaptiveLimit] = [:]
@@ -36,16 +36,16 @@ public actor BackendMonitor {
     /// Outcomes of finished probes not yet taken in: nil inside means the probe succeeded.
     private var probeOutcomes: [String: String?] = [:]
 
-    /// `connection` may be shared with work that does not hold transactions across awaits.
+    /// `connection` may be shared with work that does not hold transactions across awaits. Each
+    /// backend's failure threshold and probe interval are its `health:` settings
+    /// (``BackendHealthSettings``).
     public init(connection: PostgresConnection, backends: [BackendConfiguration], client: HTTPClient,
-                probeInterval: Duration = .seconds(30), failureThreshold: Int = 3,
-                metrics: CoordinatorMetrics = CoordinatorMetrics(), logger: Logger) {
+                dispatchInterval: Duration = .seconds(5), metrics: CoordinatorMetrics = CoordinatorMetrics(), logger: Logger) {
         self.metrics = metrics
         self.store = BackendHealthStore(connection: connection)
         self.backends = backends
         self.client = client
-        self.probeInterval = probeInterval
-        self.failureThreshold = failureThreshold
+        self.dispatchInterval = dispatchInterval
         self.logger = logger
     }
 
@@ -59,8 +59,8 @@ public actor BackendMonitor {
             let stored: BackendHealth.State = record.map { stored -> BackendHealth.State in
                 stored.healthy ? .healthy : .unhealthy(reason: stored.reason ?? "")
             } ?? .healthy
-            var health = BackendHealth(state: stored,
-                                       failureThreshold: failureThreshold)
+            var health = BackendHealth(state: stored, failureThreshold: backend.health.unhealthyAfter)
+            let probeInterval = backend.health.probeInterval(dispatchInterval: dispatchInterval)
             // First round: every accepted submit so far counts (1970 is within PostgreSQL's range).
             let observation = try await store.observe(backend: name, since: since[name] ?? Date(timeIntervalSince1970: 0),
                                                       healthySince: record.flatMap { $0.healthy ? $0.since : nil })

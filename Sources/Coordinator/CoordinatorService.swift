@@ -73,7 +73,7 @@ public struct CoordinatorService: Service {
         let deployClient = HTTPClient(logger: logger)
         let deployer = TaskDeployer(backends: configuration.backends, client: deployClient, logger: logger)
         let monitor = BackendMonitor(connection: database, backends: configuration.backends.backends, client: deployClient,
-                                     probeInterval: max(interval, .seconds(10)), metrics: metrics, logger: logger)
+                                     dispatchInterval: interval, metrics: metrics, logger: logger)
         let postJobLoop = Task {
             while !Task.isCancelled {
                 var runs: [PostJobRunner.Run] = []
@@ -106,11 +106,11 @@ public struct CoordinatorService: Service {
                 do {
                     let effective = limits.merging(verdict.limits) { configured, effective in min(configured, effective) }
                     let started = ContinuousClock.now
-                    let outcomes = try await dispatcher.dispatchAll(maxActive: effective, unavailable: verdict.unavailable)
+                    let outcomes = try await dispatcher.dispatchAll(maxActive: limits, effective: effective, unavailable: verdict.unavailable)
                     metrics.dispatched(outcomes, limits: effective, duration: ContinuousClock.now - started)
                     for outcome in outcomes where outcome.total > 0 {
                         logger.info("dispatched", metadata: ["backend": "\(outcome.backend)", "tiles": "\(outcome.total)",
-                                                             "active_before": "\(outcome.activeBefore)"])
+                                                             "unparked": "\(outcome.unparked)", "active_before": "\(outcome.activeBefore)"])
                     }
                 } catch {
                     metrics.failed(pass: "dispatch")

@@ -35,8 +35,10 @@ extension Dispatcher {
     /// Republishes the tiles in flight whose items were lost: those silent — no heartbeat, event or
     /// item — for longer than their backend's `silence` before the recorder's watermark. By then
     /// every lease of their old items has run out and a submit begun under one has landed, so the
-    /// new item is the only one that can act: a `poll` when the job is known, else a `submit`
-    /// marked `may_exist` that looks the job up by idempotency key first. The tiles are marked in
+    /// new item is the only one that can act: a `poll` when the job is known and was started, else
+    /// a `submit` marked `may_exist` that looks the job up by idempotency key first (and starts a
+    /// job still waiting to be: a parked tile taken up whose item was lost). Parked tiles are the
+    /// dispatch passes' (``dispatch(backend:maxActive:effectiveLimit:offers:)``), not this pass's. The tiles are marked in
     /// a committed transaction before the items go out, so a pass that dies in between is taken
     /// up by a later one, again only once the new lease has run out.
     public func recover(silence: [String: Duration], task: String? = nil, limit: Int = 1000) async throws -> RecoveryOutcome {
@@ -45,10 +47,11 @@ extension Dispatcher {
             for silent in try await transaction.claimSilentTiles(silence: silence, task: task, limit: limit) {
                 let spec = try await spec(of: silent.task, in: transaction)
                 let job = spec.backendJob(tileID: silent.tile, tileParameters: silent.parameters, backend: silent.backend)
-                var item = WorkItem(kind: silent.backendJobID == nil ? .submit : .poll, task: silent.task, tile: silent.tile,
+                let startKnown = silent.backendJobID != nil && !silent.queued
+                var item = WorkItem(kind: startKnown ? .poll : .submit, task: silent.task, tile: silent.tile,
                                     attempt: silent.attempt, maxAttempts: spec.maxAttempts, backend: silent.backend, job: job,
                                     backendJobID: silent.backendJobID, maxRuntimeSeconds: spec.maxRuntimeSeconds,
-                                    mayExist: silent.backendJobID == nil ? true : nil,
+                                    mayExist: startKnown ? nil : true,
                                     leaseUntil: silent.itemAt.addingTimeInterval(lease.inSeconds), aliveAt: silent.itemAt)
                 item.retryElsewhere = spec.retryElsewhere
                 items.append(item)

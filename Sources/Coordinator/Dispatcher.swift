@@ -51,15 +51,19 @@ public actor Dispatcher {
         self.logger = logger
     }
 
-    /// One pass over every backend with a `max_active`. Tasks over several backends are first
-    /// spread over their backends' free slots (``BackendSlotAssigner``); backends in `unavailable`
-    /// (unhealthy) take no new tiles.
-    public func dispatchAll(maxActive: [String: Int], unavailable: Set<String> = []) async throws -> [DispatchOutcome] {
-        let offers = try await spread(maxActive: maxActive, unavailable: unavailable)
+    /// One pass over every backend with a `max_active`, each within its effective limit
+    /// (`effective`, from ``BackendMonitor``; a backend missing there: its `max_active`). Tasks
+    /// over several backends are first spread over their backends' free slots
+    /// (``BackendSlotAssigner``); backends in `unavailable` (unhealthy) take no new tiles.
+    public func dispatchAll(maxActive: [String: Int], effective: [String: Int] = [:],
+                            unavailable: Set<String> = []) async throws -> [DispatchOutcome] {
+        let limits = maxActive.merging(effective.filter { maxActive[$0.key] != nil }) { configured, effective in min(configured, effective) }
+        let offers = try await spread(maxActive: limits, unavailable: unavailable)
         var outcomes: [DispatchOutcome] = []
         for (backend, limit) in maxActive.sorted(by: { $0.key < $1.key }) {
             let limit = unavailable.contains(backend) ? 0 : limit
-            outcomes.append(try await dispatch(backend: backend, maxActive: limit, offers: offers[backend] ?? [:]))
+            outcomes.append(try await dispatch(backend: backend, maxActive: limit, effectiveLimit: limits[backend],
+                                               offers: offers[backend] ?? [:]))
         }
         return outcomes
     }
@@ -83,20 +87,29 @@ public actor Dispatcher {
         }
     }
 
-    /// One pass on `backend`: fills its free slots from the pending tiles of the active tasks it
-    /// may run. A task over several backends releases at most `offers[task]` tiles here (none
-    /// when absent); a task on `backend` alone is not capped. Without `offers` (nil) no task is capped.
-    public func dispatch(backend: String, maxActive: Int, offers: [String: Int]? = nil) async throws -> DispatchOutcome {
+    /// One pass on `backend`: first takes up its parked tiles (their start refused with "try
+    /// later"), then fills the free slots left from the pending tiles of the active tasks it may
+    /// run. Parked tiles count against `maxActive` (they are in flight) but not against
+    /// `effectiveLimit` (the platform runs nothing for them): a parked tile is started again —
+    /// same attempt, its job looked up and started, never a second one — when the tiles in flight
+    /// that are not parked are fewer than the effective limit, so only the limit's probes meet
+    /// the platform's refusal. A task over several backends releases at most `offers[task]`
+    /// pending tiles here (none when absent); a task on `backend` alone is not capped. Without
+    /// `offers` (nil) no task is capped; without `effectiveLimit`, it is `maxActive`.
+    public func dispatch(backend: String, maxActive: Int, effectiveLimit: Int? = nil,
+                         offers: [String: Int]? = nil) async throws -> DispatchOutcome {
         let (outcome, items) = try await store.fencedTransaction("the dispatch pass on \(backend)") { transaction in
-            try await claim(transaction, backend: backend, maxActive: maxActive, offers: offers)
+            try await claim(transaction, backend: backend, maxActive: maxActive,
+                            effectiveLimit: min(effectiveLimit ?? maxActive, maxActive), offers: offers)
         }
         try await publish(items)
         return outcome
     }
 
-    private func claim(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int,
+    private func claim(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int, effectiveLimit: Int,
                        offers: [String: Int]?) async throws -> (DispatchOutcome, [WorkItem]) {
         try await transaction.lockBackend(backend)
+        let parked = try await transaction.parkedCount(backend: backend)
         // A task with a budget offers only the tiles its budget lets start (see ``TaskBudget``).
         let loads = try await transaction.taskLoads(backend: backend).map {
             DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority,
@@ -122,9 +135,22 @@ public actor Dispatcher {
                 logger.error("cannot read the stored spec; its tiles stay pending", metadata: ["task": "\(load.task)", "error": "\(error)"])
             }
         }
-        let claims = planner.plan(freeSlots: maxActive - active, tasks: readable)
         var published: [String: Int] = [:]
         var items: [WorkItem] = []
+        let room = effectiveLimit - (active - parked)
+        let unparked = try await transaction.unpark(backend: backend, count: min(room, parked))
+        for tile in unparked {
+            guard let spec = try? await spec(of: tile.task, in: transaction) else { continue }
+            var item = WorkItem(kind: .submit, task: tile.task, tile: tile.tile, attempt: tile.attempt,
+                                maxAttempts: spec.maxAttempts, backend: backend,
+                                job: spec.backendJob(tileID: tile.tile, tileParameters: tile.parameters, backend: backend),
+                                backendJobID: tile.backendJobID, maxRuntimeSeconds: spec.maxRuntimeSeconds, mayExist: true,
+                                leaseUntil: tile.itemAt.addingTimeInterval(lease.inSeconds), aliveAt: tile.itemAt)
+            item.retryElsewhere = spec.retryElsewhere
+            items.append(item)
+            published[tile.task, default: 0] += 1
+        }
+        let claims = planner.plan(freeSlots: min(maxActive - active, room - unparked.count), tasks: readable)
         for (task, count) in claims.sorted(by: { $0.key < $1.key }) {
             let spec = try await spec(of: task, in: transaction)
             let claimed = try await transaction.claimPending(task: task, backend: backend, count: count,
@@ -138,9 +164,10 @@ public actor Dispatcher {
                 item.retryElsewhere = spec.retryElsewhere
                 items.append(item)
             }
-            published[task] = claimed.count
+            published[task, default: 0] += claimed.count
         }
-        return (DispatchOutcome(backend: backend, activeBefore: active, published: published.filter { $0.value > 0 }), items)
+        return (DispatchOutcome(backend: backend, activeBefore: active, published: published.filter { $0.value > 0 },
+                                unparked: unparked.count), items)
     }
 
     /// Publishes `items` to the work exchange and waits for every confirm.

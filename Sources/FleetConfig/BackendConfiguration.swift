@@ -13,6 +13,7 @@ import Yams
 ///     max_active: 2
 ///     poll: { min_interval: 10s, max_interval: 2m }
 ///     retry: { max_attempts: 5, initial_delay: 1s, max_delay: 30s, max_retry_after: 60s }
+///     health: { unhealthy_after: 3, probe_interval: 30s }   # optional (BackendHealthSettings)
 ///     auth:
 ///       method: oidc_client_credentials
 ///       provider: CDSE
@@ -77,6 +78,8 @@ public struct BackendConfiguration: Sendable, Hashable {
     public var requestTimeout: Duration
     /// The settings of a `command` backend (nil for the others). Its `url` is `file://<work_dir>`.
     public var command: CommandSettings?
+    /// When it is taken out of dispatch as unhealthy and how often it is probed then.
+    public var health: BackendHealthSettings
 
     public init(
         name: String,
@@ -87,7 +90,8 @@ public struct BackendConfiguration: Sendable, Hashable {
         poll: PollInterval = PollInterval(),
         retry: RequestRetryPolicy = RequestRetryPolicy(),
         requestTimeout: Duration = .seconds(60),
-        command: CommandSettings? = nil
+        command: CommandSettings? = nil,
+        health: BackendHealthSettings = BackendHealthSettings()
     ) {
         self.name = name
         self.kind = kind
@@ -98,6 +102,7 @@ public struct BackendConfiguration: Sendable, Hashable {
         self.retry = retry
         self.requestTimeout = requestTimeout
         self.command = command
+        self.health = health
     }
 }
 
@@ -157,7 +162,7 @@ public struct BackendsConfiguration: Sendable, Hashable {
         return BackendsConfiguration(backends: backends)
     }
 
-    static let backendKeys: Set<String> = ["name", "kind", "url", "auth", "max_active", "poll", "retry", "request_timeout", "command"]
+    static let backendKeys: Set<String> = ["name", "kind", "url", "auth", "max_active", "poll", "retry", "request_timeout", "command", "health"]
 
     static func backend(_ node: Node, _ path: String, reader: ConfigReader) -> BackendConfiguration? {
         guard let members = reader.mapping(node, path, allowed: backendKeys) else { return nil }
@@ -225,6 +230,15 @@ public struct BackendsConfiguration: Sendable, Hashable {
         }
         if let value = reader.duration(members["request_timeout"], ConfigReader.child(path, "request_timeout")) {
             backend.requestTimeout = value
+        }
+        let healthPath = ConfigReader.child(path, "health")
+        if let health = reader.mapping(members["health"], healthPath, allowed: ["unhealthy_after", "probe_interval"]) {
+            if let value = reader.int(health["unhealthy_after"], ConfigReader.child(healthPath, "unhealthy_after"), minimum: 1) {
+                backend.health.unhealthyAfter = value
+            }
+            if let value = reader.duration(health["probe_interval"], ConfigReader.child(healthPath, "probe_interval")) {
+                backend.health.probeInterval = value
+            }
         }
         return reader.problems.count == problemsBefore ? backend : nil
     }

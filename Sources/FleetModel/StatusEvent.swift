@@ -39,6 +39,11 @@ public struct StatusEvent: Sendable, Codable, Equatable {
     /// On `retrying`: the next attempt goes back to the dispatcher (the tile becomes `pending`), which
     /// may start it on another of the task's backends, instead of being queued on this one.
     public var released: Bool? = nil
+    /// On `queued`: the platform refused to start the attempt for now ("try later": its concurrency
+    /// limit, 429) and the worker handed the tile back to the coordinator instead of retrying it:
+    /// the tile waits parked (with its job, if one was created) until the dispatcher has a slot
+    /// under the backend's effective limit and starts it again, same attempt.
+    public var parked: Bool? = nil
 
     public init(
         id: UUID = UUID(), task: String, tile: String, attempt: Int, status: EventStatus,
@@ -68,7 +73,7 @@ public struct StatusEvent: Sendable, Codable, Equatable {
         case rawStatus = "raw_status"
         case backendJobID = "backend_job_id"
         case cancelUnconfirmed = "cancel_unconfirmed"
-        case released
+        case released, parked
     }
 
     /// A result link of a finished job.

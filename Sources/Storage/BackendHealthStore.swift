@@ -24,11 +24,13 @@ public struct BackendHealthStore: Sendable {
         public var reason: String?
         /// Submits it accepted after `since`.
         public var accepted: Int
-        /// Tiles whose start it put off with "try later" (a concurrency limit, 429) after `since`.
+        /// Tiles whose start it put off with "try later" after `since`: those parked since then
+        /// (its concurrency limit) and those whose workers retry a submit it throttled (their
+        /// heartbeats' trouble says "try later").
         public var refused: Int
-        /// Jobs it holds or is taking now: the tiles in flight there, less those waiting on a
-        /// "try later" (the recorder may not have heard yet of a job just accepted, so counting
-        /// only `submitted` and `running` tiles would come out low).
+        /// Jobs it holds or is taking now: the tiles in flight there, less the parked ones and those
+        /// waiting on a "try later" (the recorder may not have heard yet of a job just accepted,
+        /// so counting only `submitted` and `running` tiles would come out low).
         public var holding: Int
         /// The database's clock when this was read: the next observation's `since`.
         public var at: Date
@@ -61,8 +63,9 @@ public struct BackendHealthStore: Sendable {
                    (SELECT reason FROM stuck ORDER BY at DESC NULLS LAST LIMIT 1),
                    (SELECT count(*) FROM backend_jobs WHERE backend = \(backend) AND submitted_at > \(since)),
                    (SELECT count(*) FROM tiles
-                    WHERE backend = \(backend) AND status = 'queued' AND trouble LIKE '%failed: try later%' AND seen_at > \(since)),
-                   (SELECT count(*) FILTER (WHERE NOT (status = 'queued' AND coalesce(trouble LIKE '%failed: try later%', false)))
+                    WHERE backend = \(backend) AND status = 'queued'
+                      AND (parked_at > \(since) OR (trouble LIKE '%failed: try later%' AND seen_at > \(since)))),
+                   (SELECT count(*) FILTER (WHERE parked_at IS NULL AND NOT (status = 'queued' AND coalesce(trouble LIKE '%failed: try later%', false)))
                     FROM tiles WHERE backend = \(backend) AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))),
                    now()
             """)
@@ -138,25 +141,27 @@ public struct BackendHealthStore: Sendable {
     }
 
     /// Sends back to the dispatcher the tiles of tasks over several backends that wait on
-    /// `backend` without a job there (queued, their submit not accepted): each starts its next
+    /// `backend` without a running job there (queued, their submit not accepted, or parked with a
+    /// job the platform has not started): each starts its next
     /// attempt as `pending`, so another backend takes it and a submit of the old attempt that
     /// lands after all is a stray job, canceled. Returns how many moved.
     public func releaseWaitingTiles(backend: String) async throws -> Int {
         try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
                 SELECT 1 FROM tiles t JOIN tasks k ON k.id = t.task_id
-                WHERE t.backend = \(backend) AND t.status = 'queued' AND t.backend_job_id IS NULL AND cardinality(k.backends) > 1
+                WHERE t.backend = \(backend) AND t.status = 'queued' AND (t.backend_job_id IS NULL OR t.parked_at IS NOT NULL)
+                  AND cardinality(k.backends) > 1
                   AND t.canceled_attempt IS NULL AND t.attempt < k.max_attempts
                 ORDER BY t.task_id, t.tile_id
                 FOR NO KEY UPDATE OF t
                 """)
             return try session.execute("""
                 UPDATE tiles t SET status = 'pending', attempt = t.attempt + 1, status_at = now(), updated_at = now(),
-                                   trouble = NULL, trouble_since = NULL, trouble_tries = NULL,
+                                   trouble = NULL, trouble_since = NULL, trouble_tries = NULL, parked_at = NULL, backend_job_id = NULL,
                                    message = 'moved off unhealthy backend ' || \(backend)
                 FROM tasks k
-                WHERE k.id = t.task_id AND t.backend = \(backend) AND t.status = 'queued' AND t.backend_job_id IS NULL
-                  AND cardinality(k.backends) > 1 AND t.canceled_attempt IS NULL AND t.attempt < k.max_attempts
+                WHERE k.id = t.task_id AND t.backend = \(backend) AND t.status = 'queued'
+                  AND (t.backend_job_id IS NULL OR t.parked_at IS NOT NULL) AND cardinality(k.backends) > 1 AND t.canceled_attempt IS NULL AND t.attempt < k.max_attempts
                 """)
         }
     }

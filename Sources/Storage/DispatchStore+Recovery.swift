@@ -10,6 +10,8 @@ extension DispatchStore.Transaction {
         public var attempt: Int
         public var backend: String
         public var backendJobID: String?
+        /// Still `queued`: its job, if known, may not have been started (a parked tile taken up).
+        public var queued: Bool
         public var parameters: [String: JSONValue]
         /// When it was marked republished (the database's clock): the new item's lease starts here.
         public var itemAt: Date
@@ -25,7 +27,8 @@ extension DispatchStore.Transaction {
     /// heartbeat, item published, status event, dispatch — lies more than their backend's
     /// `silence` before the recorder's watermark, skipping tiles another pass holds, and marks them
     /// republished now (`item_at`). Backends missing from `silence` are left alone; so is
-    /// everything while the recorder has applied no tick. `task` limits the pass to one task.
+    /// everything while the recorder has applied no tick, and parked tiles: no item holds them,
+    /// the dispatch passes take them up. `task` limits the pass to one task.
     public func claimSilentTiles(silence: [String: Duration], task: String? = nil, limit: Int) async throws -> [SilentTile] {
         guard !silence.isEmpty else { return [] }
         let names = silence.keys.sorted()
@@ -37,19 +40,19 @@ extension DispatchStore.Transaction {
                 SELECT t.task_id, t.tile_id
                 FROM tiles t JOIN limits l ON l.backend = t.backend, recorder_watermark w
                 WHERE (\(task)::text IS NULL OR t.task_id = \(task))
-                  AND t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
+                  AND t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))) AND t.parked_at IS NULL
                   AND greatest(t.seen_at, t.item_at, t.status_at, t.dispatched_at) < w.tick_at - make_interval(secs => l.silence)
                 ORDER BY t.task_id, t.tile_id
                 LIMIT \(limit)
                 FOR NO KEY UPDATE OF t SKIP LOCKED)
             UPDATE tiles t SET item_at = now()
             FROM silent s WHERE t.task_id = s.task_id AND t.tile_id = s.tile_id
-            RETURNING t.task_id, t.tile_id, t.attempt, t.backend, t.backend_job_id, t.parameters, t.item_at
+            RETURNING t.task_id, t.tile_id, t.attempt, t.backend, t.backend_job_id, t.parameters, t.item_at, t.status = 'queued'
             """)
         return try rows.map { row in
             SilentTile(task: try row.decode(String.self, at: 0), tile: try row.decode(String.self, at: 1),
                        attempt: try row.decode(Int.self, at: 2), backend: try row.decode(String.self, at: 3),
-                       backendJobID: try row.decode(String?.self, at: 4),
+                       backendJobID: try row.decode(String?.self, at: 4), queued: try row.decode(Bool.self, at: 7),
                        parameters: try row.decode(PostgresJSON.self, at: 5).decode([String: JSONValue].self),
                        itemAt: try row.decode(Date.self, at: 6))
         }.sorted { ($0.task, $0.tile) < ($1.task, $1.tile) }

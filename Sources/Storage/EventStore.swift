@@ -174,9 +174,10 @@ public struct EventStore: Sendable {
 
     private static func append(_ event: StatusEvent, to buffer: inout PostgresCopyBuffer) {
         let detail: PostgresJSON? = event.assets == nil && event.cancelUnconfirmed == nil && event.costs == nil && event.usage == nil
-            && event.released == nil
+            && event.released == nil && event.parked == nil
             ? nil : try? PostgresJSON(EventDetail(assets: event.assets, cancelUnconfirmed: event.cancelUnconfirmed,
-                                                  costs: event.costs, usage: event.usage, released: event.released))
+                                                  costs: event.costs, usage: event.usage, released: event.released,
+                                                  parked: event.parked))
         buffer.append([
             event.id, event.task, event.tile, event.attempt, event.status.rawValue, event.rawStatus,
             event.backend, event.backendJobID, event.progress, event.message, event.error, event.worker,
@@ -191,9 +192,10 @@ public struct EventStore: Sendable {
         var costs: Double?
         var usage: [String: UsageQuantity]?
         var released: Bool?
+        var parked: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case assets, costs, usage, released
+            case assets, costs, usage, released, parked
             case cancelUnconfirmed = "cancel_unconfirmed"
         }
     }
@@ -239,7 +241,8 @@ public struct EventStore: Sendable {
         """
 
     /// Moves tiles forward, merges timestamps, job ids, errors, backend jobs and assets from the
-    /// batch's new events, and notifies `tilefleet_tiles` for tiles that reached a terminal status
+    /// batch's new events, parks tiles whose start was refused (``StatusEvent/parked``; a tile
+    /// that moves on is no longer parked), and notifies `tilefleet_tiles` for tiles that reached a terminal status
     /// or went back to the dispatcher (`pending`).
     ///
     /// Every step is a merge that is commutative and idempotent — the greatest position, the
@@ -312,6 +315,8 @@ public struct EventStore: Sendable {
                                      THEN NULL ELSE t.trouble_since END,
                 trouble_tries = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
                                      THEN NULL ELSE t.trouble_tries END,
+                parked_at = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                                 THEN NULL ELSE t.parked_at END,
                 submitted_at = CASE WHEN m.attempt > t.attempt THEN m.submitted_at
                                     WHEN m.attempt = t.attempt THEN least(t.submitted_at, m.submitted_at)
                                     ELSE t.submitted_at END,
@@ -339,6 +344,14 @@ public struct EventStore: Sendable {
         SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
         FROM (SELECT DISTINCT task_id, backend FROM changed
               WHERE moved AND status IN (\(terminalStatuses), 'pending')) done;
+
+        -- A start refused with "try later" parks the tile, on the database's clock (the dispatcher
+        -- and the backend monitor compare it with theirs), while it still waits on that attempt.
+        UPDATE tiles t SET parked_at = now()
+        FROM (SELECT DISTINCT task_id, tile_id, attempt FROM fresh
+              WHERE status = 'queued' AND coalesce((detail ->> 'parked')::boolean, false)) p
+        WHERE t.task_id = p.task_id AND t.tile_id = p.tile_id AND t.attempt = p.attempt
+          AND t.status = 'queued' AND t.canceled_attempt IS NULL;
 
         WITH errors AS (
             SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error

@@ -2,6 +2,15 @@ import Foundation
 import Postgres
 
 extension TaskStore {
+    /// How many of `backend`'s tiles are parked: queued with their start refused for the platform's
+    /// concurrency limit, waiting for a slot under the backend's effective limit. They are in
+    /// flight (they count against `max_active`) but hold no running job on the platform.
+    public func parkedCount(backend: String) async throws -> Int {
+        try await connection.query("""
+            SELECT count(*) FROM tiles WHERE backend = \(backend) AND parked_at IS NOT NULL AND status = 'queued'
+            """)[0].decode(Int.self, at: 0)
+    }
+
     /// The tiles of `task` (or only `tile`) with status, times, error and parameters, in tile order.
     /// Throws ``TaskStoreError/unknownTask(_:)`` when the task does not exist.
     public func tileDetails(task: String, tile: String? = nil) async throws -> [TileDetail] {

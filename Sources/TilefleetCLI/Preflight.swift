@@ -8,8 +8,8 @@ import HTTP
 import Logging
 
 /// The preflight of `submit`, `submit --dry-run` and `try --task`: before anything is stored or sent,
-/// the backend's API root is checked and the task is checked against what its service declares
-/// (``TaskPreflight``). Problems are printed all at once with the key to fix; exit status 2.
+/// the API root of every backend of the task is checked and the task is checked against what its
+/// service there declares (``TaskPreflight``). Problems are printed all at once with the key to fix; exit status 2.
 struct Preflight {
     let configuration: FleetConfiguration
     /// The task spec's path, for messages.
@@ -22,19 +22,39 @@ struct Preflight {
         var backend: (any BackendInspection)?
     }
 
-    /// Runs the checks; with `offline`, skips the network and says so. A task with an application
-    /// package (`service.deploy`) has it deployed first when `deploy` (`try`), else is told what the
-    /// coordinator will do with it (`submit`); a process not deployed yet is not described.
+    /// Runs the checks against every backend of the task (a task over several: each with its own
+    /// `service` override, if any); with `offline`, skips the network and says so. A task with an
+    /// application package (`service.deploy`) has it deployed first when `deploy` (`try`), else is
+    /// told what the coordinator will do with it (`submit`); a process not deployed yet is not described.
     func run(_ plan: TaskPlan, offline: Bool, client: HTTPClient, deploy: Bool = false) async throws -> Outcome {
-        let spec = plan.spec
+        let names = plan.spec.backendNames
         if offline {
-            Self.note("preflight skipped (--offline): the task was not checked against backend \(spec.backend)")
+            Self.note("preflight skipped (--offline): the task was not checked against backend\(names.count > 1 ? "s" : "") \(names.joined(separator: ", "))")
             return Outcome(plan: plan, backend: nil)
         }
-        let backend = try self.backend(named: spec.backend, client: client)
+        var outcome = Outcome(plan: plan, backend: nil)
+        for (index, name) in names.enumerated() {
+            let backend = try self.backend(named: name, client: client)
+            if index == 0 { outcome.backend = backend }
+            outcome.plan = try await self.check(outcome.plan, on: backend, index: index, deploy: deploy)
+        }
+        return outcome
+    }
+
+    /// The checks on the task's backend number `index` (``TaskSpec/backendNames``), with the service
+    /// the task runs there; returns the plan, re-tiled when the first backend's schema chose the
+    /// tile input (the others must then take that input: a mismatch there is a problem).
+    func check(_ plan: TaskPlan, on backend: any BackendInspection, index: Int, deploy: Bool) async throws -> TaskPlan {
+        var spec = plan.spec
+        let choice = spec.backends?.first { $0.name == backend.name }
+        let servicePath = choice?.process != nil ? "backends[\(index)].service" : "service"
+        spec.process = choice?.process ?? spec.process
+        spec.serviceSource = choice?.serviceSource ?? spec.serviceSource
+        if index > 0 { spec.tileInputGiven = true }
+        let on = index > 0 ? " (on backend \(backend.name))" : ""
         try await self.checkRoot(backend)
         if let package = spec.deploy, let ogc = backend as? OGCProcessesBackend {
-            guard try await self.settle(package, on: ogc, deploy: deploy) else { return Outcome(plan: plan, backend: backend) }
+            guard try await self.settle(package, on: ogc, deploy: deploy) else { return plan }
         }
         let description: ServiceDescription?
         do {
@@ -42,35 +62,36 @@ struct Preflight {
         } catch let error as BackendError {
             switch error {
             case .notFound, .rejected, .configuration, .invalidResponse:
-                CoordinatorSupport.printError("\(self.path): service: \(error)")
+                CoordinatorSupport.printError("\(self.path): \(servicePath): \(error)\(on)")
                 throw ExitCode(2)
             case .authentication:
-                CoordinatorSupport.printError("\(self.configFile): backends.\(spec.backend).auth: \(error)")
+                CoordinatorSupport.printError("\(self.configFile): backends.\(backend.name).auth: \(error)")
                 throw ExitCode(2)
             default:
-                CoordinatorSupport.printError("cannot check the task against \(spec.backend): \(error)\n(pass --offline to go on without the check)")
+                CoordinatorSupport.printError("cannot check the task against \(backend.name): \(error)\n(pass --offline to go on without the check)")
                 throw ExitCode(1)
             }
         }
         guard let description else {
-            Self.note("preflight: \(spec.backend) cannot describe \(spec.serviceSource ?? "the service"); its parameters were not checked")
-            return Outcome(plan: plan, backend: backend)
+            Self.note("preflight: \(backend.name) cannot describe \(spec.serviceSource ?? "the service"); its parameters were not checked")
+            return plan
         }
         let tileArguments = plan.records.first.map { Array($0.parameters.keys) } ?? []
         let check = TaskPreflight(spec: spec, description: description, tileArguments: tileArguments)
         guard check.problems.isEmpty else {
-            CoordinatorSupport.printError(ConfigurationError(file: self.path, problems: check.problems).description)
+            let problems = check.problems.map { ConfigurationProblem(path: $0.path, message: $0.message + on, line: $0.line) }
+            CoordinatorSupport.printError(ConfigurationError(file: self.path, problems: problems).description)
             throw ExitCode(2)
         }
-        var outcome = Outcome(plan: plan, backend: backend)
+        var checked = plan
         if let chosen = check.chosenTileInput {
-            var adjusted = spec
+            var adjusted = plan.spec
             adjusted.tileInput = chosen
-            outcome.plan = try TaskPlan(spec: adjusted)
+            checked = try TaskPlan(spec: adjusted)
             Self.note("preflight: tile.input '\(chosen.rawValue)' chosen: the schema of '\(spec.spatialParameter)' in \(description.service) does not take '\(spec.tileInput.rawValue)'")
         }
-        Self.note("preflight: \(description.service) on \(spec.backend) takes this task (\(description.parameters.count) declared parameters checked)")
-        return outcome
+        Self.note("preflight: \(description.service) on \(backend.name) takes this task (\(description.parameters.count) declared parameters checked)")
+        return checked
     }
 
     /// The preflight of a job file (`try --job`): the API root, then the job's arguments against

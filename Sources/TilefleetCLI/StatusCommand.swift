@@ -39,6 +39,8 @@ struct StatusCommand: AsyncParsableCommand {
         var name: String
         var maxActive: Int
         var inFlight: Int
+        /// Of those, parked: their start refused for the platform's concurrency limit.
+        var parked: Int
         var record: BackendHealthStore.Record?
     }
 
@@ -57,20 +59,23 @@ struct StatusCommand: AsyncParsableCommand {
         for backend in configured {
             rows.append(BackendRow(name: backend.name, maxActive: backend.maxActive,
                                    inFlight: try await TaskStore(connection: database).activeCount(backend: backend.name),
+                                   parked: try await TaskStore(connection: database).parkedCount(backend: backend.name),
                                    record: records[backend.name]))
         }
         return rows
     }
 
     /// The backends table: `health` is `healthy` or `unhealthy` with its `reason` and `since`;
-    /// `effective_limit` the concurrency the platform lets the fleet use (at most `max_active`).
+    /// `parked` the tiles in flight whose start the platform refused for its concurrency limit (they
+    /// wait for the dispatcher); `effective_limit` the concurrency the platform lets the fleet use
+    /// (at most `max_active`).
     static func backendsTable(_ rows: [BackendRow]) -> Report.Table {
         Report.Table.make(
             title: "backends", name: "backends",
-            columns: ["backend", "health", "in_flight", "effective_limit", "max_active", "reason", "since"],
-            kinds: [.text, .text, .integer, .integer, .integer, .text, .timestamp],
+            columns: ["backend", "health", "in_flight", "parked", "effective_limit", "max_active", "reason", "since"],
+            kinds: [.text, .text, .integer, .integer, .integer, .integer, .text, .timestamp],
             rows: rows.map { row in
-                [row.name, row.record?.healthy == false ? "unhealthy" : "healthy", String(row.inFlight),
+                [row.name, row.record?.healthy == false ? "unhealthy" : "healthy", String(row.inFlight), String(row.parked),
                  String(min(row.record?.effectiveLimit ?? row.maxActive, row.maxActive)), String(row.maxActive),
                  row.record?.healthy == false ? row.record?.reason : nil, row.record.map { timestamp($0.since) }]
             })

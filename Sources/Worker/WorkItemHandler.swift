@@ -39,8 +39,12 @@ import Timing
 /// - schedule: with a learned end of the task's jobs (``WorkerPolicy/expectedEnd``) polls follow
 ///   ``PollSchedule`` and are marked ``WorkItem/scheduled``; such a poll that arrives before its
 ///   time (the wait tiers round waits down) goes back to wait without a backend call.
-/// - "try later" (concurrency limit, 429) and transient failures re-enqueue the same item after a
-///   delay; they never fail a tile.
+/// - park: a submit the platform refuses for its concurrency limit (a "try later" naming
+///   `ConcurrentJobLimit` or `TooManyJobs`) is handed back to the coordinator instead of retried blindly: a `queued` event marked ``StatusEvent/parked``
+///   (with the job, when the platform created one) and no follow-up item. The dispatcher starts
+///   the parked tile again, same attempt, when the backend has a slot under its effective limit.
+/// - transient failures and every other "try later" (a throttled request rate, a quota; any on a
+///   poll or cancel) re-enqueue the same item after a delay; they never fail a tile.
 public struct WorkItemHandler: Sendable {
     /// What the service does next.
     public enum Step: Sendable, Equatable {
@@ -277,10 +281,26 @@ public struct WorkItemHandler: Sendable {
     }
 
     private func submitFailed(_ error: BackendError, now: Date) -> WorkerDecision {
+        if error.isConcurrencyLimit, case .tryLater(_, let message, let createdJob) = error {
+            return parked(createdJob: createdJob, message: message, now: now)
+        }
         if Self.isTransient(error) {
             return triedAgainLater(item, after: error, now: now)
         }
         return attemptFailed(error: "submit failed: \(error)", rawStatus: nil, now: now)
+    }
+
+    /// The platform will not start the attempt now: the tile goes back to the coordinator, parked,
+    /// with the job the platform created. Only a submit's own refused start names its job: a
+    /// lookup's listing is shared with other tiles (``LookupBatcher``), so a refusal met there may
+    /// be another tile's, and the item's own job (if it carries one) is kept instead.
+    private func parked(createdJob: String?, message: String, now: Date) -> WorkerDecision {
+        var job = item.backendJobID
+        if case .submitting = state, let createdJob { job = createdJob }
+        var event = event(.queued, now: now, jobID: job,
+                          message: "the platform refused to start the job for now (\(message)): parked until the backend has a free slot")
+        event.parked = true
+        return WorkerDecision(events: [event], outcome: .parked)
     }
 
     private mutating func polled(_ status: BackendJobStatus, now: Date) -> Step {

@@ -32,6 +32,9 @@ public struct WorkerDecision: Sendable, Equatable {
         case polled
         /// The backend said "try later" or failed transiently; the same item comes back after a delay.
         case deferred
+        /// The platform refused to start the job for now ("try later"): the tile is handed back to
+        /// the coordinator (parked), which starts it again when the backend has a slot.
+        case parked
         /// The attempt failed and the next one is scheduled.
         case retrying
         case finished

@@ -177,6 +177,12 @@ import Testing
         #expect(message(#"{"code":"NoApplicableCode","description":"ZOO kernel failed"}"#) == "NoApplicableCode: ZOO kernel failed")
         #expect(message("<html>Bad Gateway</html>", status: 502) == #"HTTP 502: an HTML page reading "Bad Gateway""#)
         #expect(PlatformMessage.isTryLater("ConcurrentJobLimit: limit (2) reached"))
+        // Only a limit on concurrent jobs is one that a job ending lifts (the worker parks the tile).
+        #expect(BackendError.tryLater(retryAfter: nil, message: "ConcurrentJobLimit: limit (2) reached", jobID: "j").isConcurrencyLimit)
+        #expect(BackendError.tryLater(retryAfter: nil, message: "TooManyJobs: 10 running", jobID: nil).isConcurrencyLimit)
+        #expect(!BackendError.tryLater(retryAfter: nil, message: "TooManyRequests: slow down", jobID: "j").isConcurrencyLimit)
+        #expect(!BackendError.tryLater(retryAfter: nil, message: "QuotaExceeded: no credits", jobID: nil).isConcurrencyLimit)
+        #expect(!BackendError.rejected(status: 400, message: "ConcurrentJobLimit").isConcurrencyLimit)
     }
 
     @Test func anHTMLErrorPageIsToldByItsTitle() {

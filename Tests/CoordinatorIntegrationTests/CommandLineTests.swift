@@ -399,4 +399,44 @@ import TestSupport
             #expect(output.contains("preflight: the process graph on sim takes this task"), "\(output)")
         }
     }
+
+    /// A task over two backends is checked against each, with each backend's own service: the
+    /// second backend's `service` override reads `bbox` while the task fills `spatial_extent`, so
+    /// `submit` is refused naming the problem on that backend (before the database is touched), and
+    /// the first backend passes its own check.
+    @Test func thePreflightChecksEveryBackendOfATaskWithItsOwnService() async throws {
+        try await withLoopbackServer(SimulatorServer { PlatformSimulator(configuration: .init()).register(on: $0) }) { _, origin in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("preflight-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try Data("""
+                backends:
+                  - {name: sim, kind: openeo, url: "\(origin)/openeo", auth: {method: basic, username: tilefleet, password_env: SIM_PASSWORD}}
+                  - {name: alt, kind: openeo, url: "\(origin)/openeo", auth: {method: basic, username: tilefleet, password_env: SIM_PASSWORD}}
+                """.utf8).write(to: directory.appendingPathComponent("fleet.yaml"))
+            for (file, parameter) in [("good.json", "spatial_extent"), ("bad.json", "bbox")] {
+                try Data("""
+                    {"process_graph": {
+                      "load": {"process_id": "load_collection", "arguments": {"id": "S2", "spatial_extent": {"from_parameter": "\(parameter)"}}},
+                      "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}, "result": true}}}
+                    """.utf8).write(to: directory.appendingPathComponent(file))
+            }
+            let task = directory.appendingPathComponent("task.yaml").path
+            try Data("""
+                id: two-services
+                title: two services
+                backends:
+                  - sim
+                  - {name: alt, service: {process_graph: bad.json}}
+                service: {process_graph: good.json}
+                split: {aoi: "16.1,48.0,16.3,48.1", grid: km:20}
+                """.utf8).write(to: URL(fileURLWithPath: task))
+            let environment = ["TILEFLEET_CONFIG": directory.appendingPathComponent("fleet.yaml").path, "SIM_PASSWORD": "tilefleet",
+                               "TILEFLEET_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]
+            let (refused, problems) = try await TestEnvironment.runOnThread([Self.binary, "submit", task], environment: environment)
+            #expect(refused == 2, "\(problems)")
+            #expect(problems.contains("preflight: the process graph on sim takes this task"), "\(problems)")
+            #expect(problems.contains("task.yaml: tile.parameter: the process graph has no parameter 'spatial_extent': the tile would not reach the job (its parameters: bbox) (on backend alt)"), "\(problems)")
+        }
+    }
 }

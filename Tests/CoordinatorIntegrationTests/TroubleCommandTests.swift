@@ -10,6 +10,29 @@ import TestSupport
     static var binary: String { TestEnvironment.tilefleetBinary }
     static let since = Date(timeIntervalSince1970: 1_800_000_000)
 
+    /// A tile whose start the platform refused for its concurrency limit is parked: `status`
+    /// counts it in the backend's `in_flight` and says how many of those are `parked`.
+    @Test func statusShowsEachBackendsParkedTiles() async throws {
+        let db = try await TestDatabase.create()
+        defer { TestCleanup.later { await db.drop() } }
+        try await db.makeTask("limited", tiles: 3)
+        try await db.connection.execute("UPDATE tiles SET status = 'queued', backend = 'sim', dispatched_at = now(), item_at = now(), status_at = now()")
+        var parked = StatusEvent(task: "limited", tile: TestDatabase.tileID(1), attempt: 1, status: .queued, backend: "sim",
+                                 backendJobID: "j-1", message: "ConcurrentJobLimit", time: Date())
+        parked.parked = true
+        try await EventStore(connection: db.connection).apply([parked])
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).yaml")
+        try Data("backends:\n  - {name: sim, kind: openeo, url: \"http://127.0.0.1:1/openeo\", max_active: 5}\n".utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let (code, json) = try TestEnvironment.run([Self.binary, "status", "--format", "json", "--config", config.path,
+                                                    "--database-url", db.url.unredactedString])
+        #expect(code == 0, "\(json)")
+        let backend = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))["backends"]?.arrayValue?.first
+        #expect(backend?["backend"] == .string("sim"), "\(json)")
+        #expect(backend?["in_flight"] == .number(3), "\(json)")
+        #expect(backend?["parked"] == .number(1), "\(json)")
+    }
+
     @Test func statusReportAndExportShowTheTilesInTrouble() async throws {
         let db = try await TestDatabase.create()
         defer { TestCleanup.later { await db.drop() } }

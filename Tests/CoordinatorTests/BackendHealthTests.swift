@@ -68,6 +68,17 @@ struct AdaptiveLimitTests {
         #expect(limit.limit == 7)
     }
 
+    @Test func aRefusedProbeGoesBackOneStepEvenWhenFewerJobsAreHeldByThen() {
+        var limit = AdaptiveLimit(maxActive: 20, increaseAfter: 10, limit: 5)
+        #expect(limit.observe(.init(accepted: 10, refused: 0, holding: 5)) == 6)
+        #expect(limit.probing)
+        // The probe is refused; two jobs ended before the refusal was read: back to 5, not 3.
+        #expect(limit.observe(.init(accepted: 0, refused: 1, holding: 3)) == 5)
+        #expect(!limit.probing)
+        // A refusal that answers no probe still cuts to what the platform holds.
+        #expect(limit.observe(.init(accepted: 0, refused: 1, holding: 3)) == 3)
+    }
+
     @Test func itSettlesAtThePlatformsLimitWithOneRefusalPerProbe() {
         // The platform takes 5; the fleet may have 20. Each probe above 5 costs one refusal.
         var limit = AdaptiveLimit(maxActive: 20, increaseAfter: 10)

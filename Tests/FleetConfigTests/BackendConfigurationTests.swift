@@ -56,6 +56,27 @@ import Testing
             == "duplicate backend name 'a' (first at backends[0])")
     }
 
+    @Test func healthSettingsDefaultToThreeFailuresAndTheDispatchIntervalAndAreCheckedWithTheirLine() throws {
+        let plain = try BackendsConfiguration.parse(yaml: "backends:\n  - {name: a, kind: ogc, url: 'https://x'}\n").backends[0]
+        #expect(plain.health.unhealthyAfter == 3)
+        #expect(plain.health.probeInterval == nil)
+        #expect(plain.health.probeInterval(dispatchInterval: .seconds(5)) == .seconds(10))
+        #expect(plain.health.probeInterval(dispatchInterval: .seconds(20)) == .seconds(20))
+        let set = try BackendsConfiguration.parse(yaml: """
+            backends:
+              - {name: a, kind: ogc, url: 'https://x', health: {unhealthy_after: 5, probe_interval: 2m}}
+            """).backends[0]
+        #expect(set.health == BackendHealthSettings(unhealthyAfter: 5, probeInterval: .seconds(120)))
+        #expect(set.health.probeInterval(dispatchInterval: .seconds(5)) == .seconds(120))
+        let zero = self.error("backends:\n  - name: a\n    kind: ogc\n    url: https://x\n    health: {unhealthy_after: 0}\n")
+        #expect(zero?.path == "backends[0].health.unhealthy_after")
+        #expect(zero?.line == 5)
+        #expect(self.error("backends:\n  - {name: a, kind: ogc, url: 'https://x', health: {probe_interval: 0s}}\n")?.path
+            == "backends[0].health.probe_interval")
+        #expect(self.error("backends:\n  - {name: a, kind: ogc, url: 'https://x', health: {unhealthy: 2}}\n")?.path
+            == "backends[0].health.unhealthy")
+    }
+
     @Test func inlineSecretsAreRefusedWithoutEchoingThem() {
         let error = self.error("""
             backends:

@@ -111,16 +111,22 @@ import Worker
         #expect(d.items[0].item.leaseUntil == Self.now.addingTimeInterval(Self.policy.lease.inSeconds))
     }
 
-    @Test func tryLaterSendsAHeartbeatSayingWhatKeepsTheTileWaiting() throws {
-        var item = Self.item(pollCount: 2)
-        item.aliveAt = Self.now
-        let (_, decision) = Self.run(item, answers: [.found(jobID: nil), .failed(.tryLater(retryAfter: nil, message: "ConcurrentJobLimit", jobID: nil))])
+    @Test func tryLaterMetInALookupParksTheTileWithTheItemsOwnJobNotTheListingsError() throws {
+        // The un-parked start of a known job: a lookup finds it and starts it; the refusal may name
+        // another tile's job (one listing serves many), so the item's own job is what is parked.
+        var item = Self.item(jobID: "j-own")
+        item.mayExist = true
+        let (calls, decision) = Self.run(item, answers: [.failed(.tryLater(retryAfter: nil, message: "ConcurrentJobLimit", jobID: "j-other"))])
+        #expect(calls.map(\.name) == ["find"])
         let d = try #require(decision)
-        #expect(d.outcome == .deferred)
-        #expect(d.heartbeats.count == 1)
-        #expect(d.heartbeats[0].trouble?.contains("submit failed") == true)
-        #expect(d.heartbeats[0].trouble?.contains("ConcurrentJobLimit") == true)
-        #expect(d.heartbeats[0].tries == 3)
+        #expect(d.outcome == .parked)
+        #expect(d.items.isEmpty)
+        #expect(d.heartbeats.isEmpty)
+        #expect(d.events.map(\.status) == [.queued])
+        #expect(d.events[0].parked == true)
+        #expect(d.events[0].backendJobID == "j-own")
+        #expect(d.events[0].attempt == 1)
+        #expect(d.events[0].message?.contains("ConcurrentJobLimit") == true)
     }
 
     @Test func eventsAfterAStatusCallCarryTheJobsCostsAndUsage() throws {
@@ -156,16 +162,41 @@ import Worker
         #expect(decision?.outcome == .submitted)
     }
 
-    @Test func tryLaterDefersTheSameSubmitWhichThenFindsFirst() throws {
-        let (_, decision) = Self.run(Self.item(), answers: [.failed(.tryLater(retryAfter: .seconds(30), message: "limit", jobID: "j-3"))])
+    @Test func aStartRefusedWithTryLaterParksTheTileWithTheCreatedJobAndHandsNothingOn() throws {
+        let (_, decision) = Self.run(Self.item(), answers: [.failed(.tryLater(retryAfter: .seconds(30), message: "ConcurrentJobLimit: limit (5) reached", jobID: "j-3"))])
+        let d = try #require(decision)
+        #expect(d.outcome == .parked)
+        #expect(d.settlement == .ack)
+        #expect(d.items.isEmpty, "the coordinator starts it again; the worker does not retry blindly")
+        #expect(d.events.map(\.status) == [.queued])
+        #expect(d.events[0].parked == true)
+        #expect(d.events[0].backendJobID == "j-3")
+        // A create refused before any job existed parks the tile with no job.
+        let (_, refused) = Self.run(Self.item(), answers: [.failed(.tryLater(retryAfter: nil, message: "TooManyJobs", jobID: nil))])
+        #expect(refused?.outcome == .parked)
+        #expect(refused?.events.first?.backendJobID == nil)
+        // The parked event survives the wire.
+        let decoded = try MessageCoding.decoder().decode(StatusEvent.self, from: Data(d.events[0].encoded()))
+        #expect(decoded.parked == true)
+    }
+
+    @Test func aThrottledSubmitIsDeferredWithAHeartbeatNotParkedAndThenFindsFirst() throws {
+        // A rate limit or quota is no concurrency limit: waiting for a job to end does not lift it.
+        var item = Self.item(pollCount: 2)
+        item.aliveAt = Self.now
+        let (_, decision) = Self.run(item, answers: [.found(jobID: nil),
+                                                     .failed(.tryLater(retryAfter: .seconds(30), message: "TooManyRequests: slow down", jobID: "j-3"))])
         let d = try #require(decision)
         #expect(d.outcome == .deferred)
         #expect(d.events.isEmpty)
-        #expect(d.settlement == .ack)
         #expect(d.items.count == 1)
         #expect(d.items[0].item.kind == .submit)
         #expect(d.items[0].item.attempt == 1)
         #expect(d.items[0].tier == 15)  // Retry-After 30 s → the longest tier not above it
+        #expect(d.heartbeats.count == 1)
+        #expect(d.heartbeats[0].trouble?.contains("submit failed") == true)
+        #expect(d.heartbeats[0].trouble?.contains("TooManyRequests") == true)
+        #expect(d.heartbeats[0].tries == 3)
         let (calls, _) = Self.run(d.items[0].item, answers: [.found(jobID: "j-3")])
         #expect(calls.map(\.name) == ["find"])
     }
