@@ -27,24 +27,7 @@ struct BenchMessages: AsyncParsableCommand {
                         status: .running, rawStatus: "running", backend: "openeo-cdse", backendJobID: "j-\(i)",
                         progress: 0.5, worker: "worker-7:4242", time: time.addingTimeInterval(Double(i) / 1000))
         }
-        let bodies = sample.map { $0.encoded() }
-        let clock = ContinuousClock()
-        var bestEncode = Duration.seconds(1_000), bestDecode = Duration.seconds(1_000)
-        for _ in 0..<runs {
-            var bytes = 0
-            let encodeStart = clock.now
-            for event in sample { bytes &+= event.encoded().count }
-            bestEncode = min(bestEncode, clock.now - encodeStart)
-            let decodeStart = clock.now
-            var decoded = 0
-            for body in bodies where (try? StatusEvent.decode(body)) != nil { decoded += 1 }
-            bestDecode = min(bestDecode, clock.now - decodeStart)
-            guard decoded == events, bytes > 0 else { throw ValidationError("decoding lost events: \(decoded) of \(events)") }
-        }
-        let size = bodies.map(\.count).reduce(0, +) / max(1, bodies.count)
-        print("status event, \(size) bytes as JSON (\(events) events, best of \(runs)):")
-        print("  encode: \(BenchReport.format(Double(events) / bestEncode.inSeconds)) events/s (\(perEvent(bestEncode)) µs each)")
-        print("  decode and validate: \(BenchReport.format(Double(events) / bestDecode.inSeconds)) events/s (\(perEvent(bestDecode)) µs each)")
+        try report("status event", unit: "events", sample, encode: { $0.encoded() }, decodes: { (try? StatusEvent.decode($0)) != nil })
         try measureWorkItems()
     }
 
@@ -74,24 +57,31 @@ struct BenchMessages: AsyncParsableCommand {
                      job: BackendJob(process: .processGraph(graph), title: "vienna tile \(i)", options: ["executor-memory": .string("2G")]),
                      backendJobID: "j-\(i)", pollCount: 2, notBefore: time, submittedAt: time, leaseUntil: time, aliveAt: time)
         }
-        let bodies = sample.map { $0.encoded() }
+        try report("work item with a process graph", unit: "items", sample, encode: { $0.encoded() },
+                   decodes: { (try? WorkItem.decode($0)) != nil })
+    }
+
+    /// Times encoding `sample` and decoding what that gave, best of ``runs``, and prints both rates.
+    private func report<Message>(_ name: String, unit: String, _ sample: [Message],
+                                 encode encodeOne: (Message) -> [UInt8], decodes: ([UInt8]) -> Bool) throws {
+        let bodies = sample.map(encodeOne)
         let clock = ContinuousClock()
         var bestEncode = Duration.seconds(1_000), bestDecode = Duration.seconds(1_000)
         for _ in 0..<runs {
-            let encodeStart = clock.now
             var bytes = 0
-            for item in sample { bytes &+= item.encoded().count }
+            let encodeStart = clock.now
+            for message in sample { bytes &+= encodeOne(message).count }
             bestEncode = min(bestEncode, clock.now - encodeStart)
             let decodeStart = clock.now
             var decoded = 0
-            for body in bodies where (try? WorkItem.decode(body)) != nil { decoded += 1 }
+            for body in bodies where decodes(body) { decoded += 1 }
             bestDecode = min(bestDecode, clock.now - decodeStart)
-            guard decoded == events, bytes > 0 else { throw ValidationError("decoding lost work items: \(decoded) of \(events)") }
+            guard decoded == sample.count, bytes > 0 else { throw ValidationError("decoding lost \(unit): \(decoded) of \(sample.count)") }
         }
         let size = bodies.map(\.count).reduce(0, +) / max(1, bodies.count)
-        print("work item with a process graph, \(size) bytes as JSON (\(events) items, best of \(runs)):")
-        print("  encode: \(BenchReport.format(Double(events) / bestEncode.inSeconds)) items/s (\(perEvent(bestEncode)) µs each)")
-        print("  decode and validate: \(BenchReport.format(Double(events) / bestDecode.inSeconds)) items/s (\(perEvent(bestDecode)) µs each)")
+        print("\(name), \(size) bytes as JSON (\(sample.count) \(unit), best of \(runs)):")
+        print("  encode: \(BenchReport.format(Double(sample.count) / bestEncode.inSeconds)) \(unit)/s (\(perEvent(bestEncode)) µs each)")
+        print("  decode and validate: \(BenchReport.format(Double(sample.count) / bestDecode.inSeconds)) \(unit)/s (\(perEvent(bestDecode)) µs each)")
     }
 
     private func perEvent(_ duration: Duration) -> String {

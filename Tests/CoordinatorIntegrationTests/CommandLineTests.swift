@@ -353,10 +353,7 @@ import TestSupport
     /// (its URL leads nowhere), with every problem named; named right, `--dry-run` prints the job
     /// with the tile in the graph, as it will be sent.
     @Test func thePreflightRefusesAMisnamedTileParameterAndDryRunPrintsTheResolvedGraph() async throws {
-        try await withLoopbackServer(SimulatorServer { PlatformSimulator(configuration: .init()).register(on: $0) }) { _, origin in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("preflight-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
+        try await withPreflightDirectory { directory, origin in
             try Data("""
                 backends:
                   - {name: sim, kind: openeo, url: "\(origin)/openeo", auth: {method: basic, username: tilefleet, password_env: SIM_PASSWORD}}
@@ -405,10 +402,7 @@ import TestSupport
     /// `submit` is refused naming the problem on that backend (before the database is touched), and
     /// the first backend passes its own check.
     @Test func thePreflightChecksEveryBackendOfATaskWithItsOwnService() async throws {
-        try await withLoopbackServer(SimulatorServer { PlatformSimulator(configuration: .init()).register(on: $0) }) { _, origin in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("preflight-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
+        try await withPreflightDirectory { directory, origin in
             try Data("""
                 backends:
                   - {name: sim, kind: openeo, url: "\(origin)/openeo", auth: {method: basic, username: tilefleet, password_env: SIM_PASSWORD}}
@@ -437,6 +431,16 @@ import TestSupport
             #expect(refused == 2, "\(problems)")
             #expect(problems.contains("preflight: the process graph on sim takes this task"), "\(problems)")
             #expect(problems.contains("task.yaml: tile.parameter: the process graph has no parameter 'spatial_extent': the tile would not reach the job (its parameters: bbox) (on backend alt)"), "\(problems)")
+        }
+    }
+
+    /// A simulator on loopback and a fresh directory for a preflight test's files, removed after.
+    private func withPreflightDirectory(_ body: (URL, String) async throws -> Void) async throws {
+        try await withLoopbackServer(SimulatorServer { PlatformSimulator(configuration: .init()).register(on: $0) }) { _, origin in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("preflight-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try await body(directory, origin)
         }
     }
 }
