@@ -3,7 +3,8 @@
 # 200 jobs of 1 s, max_active 20 — the ideal is N × D / M = 10 s). Needs the local services
 # (eval "$(deploy/local/services.sh env)") and a release build. Stops what it started, by PID.
 # TILEFLEET_WAIT_TIERS (e.g. 1,2,5; default: derived from the poll) and TILEFLEET_POLL (default 1s)
-# set the topology's wait tiers and the backend's poll interval.
+# set the topology's wait tiers and the backend's poll interval; TILEFLEET_RECORDER_ARGS (e.g.
+# "--max-wait-ms 50") is passed to the recorder.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -45,7 +46,7 @@ split:
   dimensions: [{ name: run, values: [$values] }]
 YAML
 export TILEFLEET_CONFIG=$dir/fleet.yaml TILEFLEET_SIM_PASSWORD=tilefleet
-"$bin" recorder >"$dir/recorder.log" 2>&1 & pids+=($!)
+"$bin" recorder ${TILEFLEET_RECORDER_ARGS:-} >"$dir/recorder.log" 2>&1 & pids+=($!)
 "$bin" coordinator >"$dir/coordinator.log" 2>&1 & pids+=($!)
 "$bin" worker --no-metrics >"$dir/worker.log" 2>&1 & pids+=($!)
 sleep 1
