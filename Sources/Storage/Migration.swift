@@ -22,6 +22,7 @@ public struct Migration: Sendable {
         Migration(version: 8, name: "costs and usage per attempt, task budgets", sql: Migrations.v8Costs),
         Migration(version: 9, name: "tasks over several backends, backend health and effective limits", sql: Migrations.v9MultiBackend),
         Migration(version: 10, name: "estimate samples", sql: Migrations.v10Samples),
+        Migration(version: 12, name: "pending tiles indexed for dispatch passes of any task size", sql: Migrations.v12PendingIndexes),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
