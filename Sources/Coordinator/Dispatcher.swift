@@ -72,7 +72,9 @@ public actor Dispatcher {
     /// round, from a snapshot read without locks.
     func spread(maxActive: [String: Int], unavailable: Set<String>) async throws -> [String: [String: Int]] {
         try await store.fencedTransaction("the snapshot before dispatch") { transaction in
-            let (pending, inFlight) = try await transaction.snapshot()
+            // No task can be offered more than every available backend's max_active together.
+            let releasable = maxActive.filter { !unavailable.contains($0.key) }.values.reduce(0) { $0 + max($1, 0) }
+            let (pending, inFlight) = try await transaction.snapshot(pendingUpTo: releasable)
             var demands: [BackendSlotAssigner.TaskDemand] = []
             for task in pending {
                 guard let spec = try? await spec(of: task.task, in: transaction) else { continue }
@@ -111,7 +113,8 @@ public actor Dispatcher {
         try await transaction.lockBackend(backend)
         let parked = try await transaction.parkedCount(backend: backend)
         // A task with a budget offers only the tiles its budget lets start (see ``TaskBudget``).
-        let loads = try await transaction.taskLoads(backend: backend).map {
+        // A pass releases at most `maxActive` tiles, so no more pending ones are counted.
+        let loads = try await transaction.taskLoads(backend: backend, pendingUpTo: maxActive).map {
             DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority,
                                      pending: $0.budget.map { [pending = $0.pending] in $0.tilesAllowed(pending: pending) } ?? $0.pending,
                                      active: $0.inFlight)

@@ -14,13 +14,14 @@ extension TaskStore {
                            budget: spec.budget, requestedBy: requestedBy, sampling: sample != nil)
         task.backends = spec.backendNames
         let chosen = Set(sample?.indices ?? [])
-        return try await insert(task, tiles: plan.records.indices.lazy.map { index in
-            let record = plan.records[index]
+        let records = plan.records
+        return try await insert(task, count: records.count) { index in
+            let record = records[index]
             return NewTile(tileID: record.tileID, cellID: record.cellID, windowLabel: record.window?.label,
                            windowStart: record.window.map { "\($0.start)" }, windowEnd: record.window.map { "\($0.end)" },
                            parametersJSON: record.parametersJSON, geometry: record.geometry, areaKm2: record.areaKm2,
                            sample: chosen.contains(index))
-        })
+        }
     }
 
     /// The stored spec of `task`.

@@ -32,7 +32,14 @@ public enum TileExport {
             }
         }
 
-        /// The whole collection.
+        /// Hands over the text made so far and forgets it, so a collection written page by page
+        /// holds one page; ``finished`` then gives the rest.
+        public mutating func take() -> String {
+            defer { text = "" }
+            return text
+        }
+
+        /// The whole collection (after ``take()``, what is left of it).
         public var finished: String { text + #"],"type":"FeatureCollection"}"# }
     }
 

@@ -53,39 +53,98 @@ public enum FileAccess {
     /// Writes `data` to `path` atomically: into a temporary file beside it with permissions `mode`
     /// (`0o600`: only its owner may read it), then renamed over it.
     public static func save(_ data: Data, to path: String, mode: mode_t = 0o644) throws(Problem) {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
-        unlink(temporary)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, mode)
-        guard descriptor >= 0 else {
-            let code = errno
-            var info = stat()
-            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-                throw Problem(path: path, writing: true, reason: "it is a directory")
+        let file = try TemporaryFile(beside: path, mode: mode)
+        file.append(data)
+        try file.commit()
+    }
+
+    /// Writes a file made piece by piece, atomically like ``save(_:to:mode:)``: `produce` hands
+    /// each piece to its `write` as it is made, so only a piece is held, never the whole file.
+    /// The pieces go to a temporary file beside `path`, renamed over it when `produce` returns;
+    /// if `produce` or a write throws, the temporary file is removed and `path` is untouched.
+    public static func save(to path: String, mode: mode_t = 0o644,
+                            _ produce: (_ write: (Data) throws(Problem) -> Void) async throws -> Void) async throws {
+        let file = try TemporaryFile(beside: path, mode: mode)
+        do {
+            try await produce { (piece: Data) throws(Problem) in
+                file.append(piece)
+                if let problem = file.problem { throw problem }
             }
-            throw Problem(path: path, writing: true, reason: reason(code, path: path))
+        } catch {
+            file.abandon()
+            throw error
         }
-        var failure: Int32?
-        data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += written
-            }
-        }
-        // The umask may have taken permissions away, never added any: set exactly `mode`.
-        if failure == nil, fchmod(descriptor, mode) != 0 { failure = errno }
-        if failure == nil, fsync(descriptor) != 0 { failure = errno }
-        close(descriptor)
-        if failure == nil, rename(temporary, path) != 0 { failure = errno }
-        if let failure {
+        try file.commit()
+    }
+
+    /// The temporary file beside `path` that an atomic save writes and then renames over it.
+    private final class TemporaryFile {
+        let path: String
+        let temporary: String
+        let mode: mode_t
+        private var descriptor: Int32
+        /// The errno that stopped the writing, if any.
+        private var failure: Int32?
+
+        init(beside path: String, mode: mode_t) throws(Problem) {
+            self.path = path
+            self.mode = mode
+            let directory = (path as NSString).deletingLastPathComponent
+            temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
             unlink(temporary)
-            throw Problem(path: path, writing: true, reason: reason(failure, path: path))
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, mode)
+            guard descriptor >= 0 else {
+                let code = errno
+                var info = stat()
+                if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                    throw Problem(path: path, writing: true, reason: "it is a directory")
+                }
+                throw Problem(path: path, writing: true, reason: FileAccess.reason(code, path: path))
+            }
+        }
+
+        /// What stopped the writing, if anything did.
+        var problem: Problem? {
+            failure.map { Problem(path: path, writing: true, reason: FileAccess.reason($0, path: path)) }
+        }
+
+        /// Appends `data` unless a write failed already (see ``problem``).
+        func append(_ data: Data) {
+            guard failure == nil else { return }
+            data.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+
+        /// Closes and removes the temporary file; `path` stays as it was.
+        func abandon() {
+            if descriptor >= 0 { close(descriptor) }
+            descriptor = -1
+            unlink(temporary)
+        }
+
+        /// Sets exactly `mode`, syncs, and renames the file over `path`; on any failure removes
+        /// it and throws why.
+        func commit() throws(Problem) {
+            // The umask may have taken permissions away, never added any: set exactly `mode`.
+            if failure == nil, fchmod(descriptor, mode) != 0 { failure = errno }
+            if failure == nil, fsync(descriptor) != 0 { failure = errno }
+            close(descriptor)
+            descriptor = -1
+            if failure == nil, rename(temporary, path) != 0 { failure = errno }
+            if let problem {
+                unlink(temporary)
+                throw problem
+            }
         }
     }
 

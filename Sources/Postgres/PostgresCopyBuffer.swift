@@ -72,6 +72,19 @@ public struct PostgresCopyBuffer: Sendable {
         current.isEmpty ? chunks : chunks + [current]
     }
 
+    /// Hands over the full chunks (with `all`, the partly filled one too) and forgets them, so a
+    /// streaming COPY holds one chunk at a time; ``rowCount`` keeps counting.
+    mutating func takeChunks(all: Bool = false) -> [[UInt8]] {
+        var taken = chunks
+        chunks = []
+        if all, !current.isEmpty {
+            taken.append(current)
+            current = []
+            current.reserveCapacity(chunkSize + 1024)
+        }
+        return taken
+    }
+
     private mutating func appendEscaped(_ value: any PostgresEncodable) {
         var text = value.postgresText
         text.withUTF8 { utf8 in

@@ -180,16 +180,42 @@ public final class PostgresSession {
     public func copyIn(_ sql: String, _ buffer: PostgresCopyBuffer) throws(PostgresError) -> Int {
         let conn = try liveConnection()
         _ = try consume(PQexec(conn, sql), expecting: [PGRES_COPY_IN])
+        return try endCopy(conn, failure: putCopyData(buffer.allChunks, conn))
+    }
+
+    /// Streams rows with `COPY … FROM STDIN` (text format) while they are encoded, and returns
+    /// the number of rows copied. `fill` appends some rows to the buffer and returns false when
+    /// there are no more; after each call the chunks it filled are sent, so the memory held is
+    /// about a chunk (`chunkSize` bytes) however many rows there are. Inside a
+    /// ``PostgresConnection/transaction(_:)``, a failure stores none of them.
+    @discardableResult
+    public func copyIn(_ sql: String, chunkSize: Int = 64 * 1024, fill: (inout PostgresCopyBuffer) -> Bool) throws(PostgresError) -> Int {
+        let conn = try liveConnection()
+        _ = try consume(PQexec(conn, sql), expecting: [PGRES_COPY_IN])
+        var buffer = PostgresCopyBuffer(chunkSize: chunkSize)
         var failure: String?
-        for chunk in buffer.allChunks {
+        var more = true
+        while more, failure == nil {
+            more = fill(&buffer)
+            failure = putCopyData(buffer.takeChunks(all: !more), conn)
+        }
+        return try endCopy(conn, failure: failure)
+    }
+
+    /// Sends `chunks` of a COPY under way; returns libpq's message if one could not be sent.
+    private func putCopyData(_ chunks: [[UInt8]], _ conn: OpaquePointer) -> String? {
+        for chunk in chunks {
             let ok = chunk.withUnsafeBytes { raw in
                 PQputCopyData(conn, raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(raw.count))
             }
-            if ok != 1 {
-                failure = Self.trimmed(PQerrorMessage(conn))
-                break
-            }
+            if ok != 1 { return Self.trimmed(PQerrorMessage(conn)) }
         }
+        return nil
+    }
+
+    /// Ends a COPY (aborting it with `failure`, if any) and returns the rows the server took.
+    private func endCopy(_ conn: OpaquePointer, failure: String?) throws(PostgresError) -> Int {
+        var failure = failure
         if PQputCopyEnd(conn, failure) != 1 && failure == nil {
             failure = Self.trimmed(PQerrorMessage(conn))
         }

@@ -67,19 +67,22 @@ public struct DispatchStore: Sendable {
         }
 
         /// Every task with tiles in flight on `backend`, or with pending tiles that `backend` may
-        /// take (it is one of the task's `backends`).
-        public func taskLoads(backend: String) async throws -> [TaskLoad] {
+        /// take (it is one of the task's `backends`). Pending tiles are counted up to `cap` per
+        /// task (at least what the pass can release), so a pass costs the same on a task of a
+        /// million tiles as on one of ten; tiles in flight are counted exactly.
+        public func taskLoads(backend: String, pendingUpTo cap: Int) async throws -> [TaskLoad] {
             let rows = try await connection.query("""
                 SELECT l.*, c.spent, c.costed, c.finished
-                FROM (SELECT t.task_id, k.priority,
-                             count(*) FILTER (WHERE t.status = 'pending' AND k.status = 'active' AND (t.sample OR NOT k.sampling)) AS pending,
-                             count(*) FILTER (WHERE t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))) AS in_flight,
-                             k.budget
-                      FROM tiles t JOIN tasks k ON k.id = t.task_id
-                      WHERE (t.status = 'pending' AND \(backend) = ANY(k.backends))
-                         OR (t.backend = \(backend) AND t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight))))
-                      GROUP BY t.task_id, k.priority, k.budget) l
-                LEFT JOIN LATERAL (\(unescaped: TaskStore.budgetSpending("l.task_id"))) c ON l.budget IS NOT NULL
+                FROM (SELECT k.id, k.priority, CASE WHEN \(backend) = ANY(k.backends) THEN p.n ELSE 0 END AS pending,
+                             coalesce(f.n, 0) AS in_flight, k.budget
+                      FROM tasks k
+                      LEFT JOIN (SELECT task_id, count(*) AS n FROM tiles
+                                 WHERE backend = \(backend) AND status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
+                                 GROUP BY task_id) f ON f.task_id = k.id
+                      CROSS JOIN LATERAL (\(unescaped: Self.pendingUpTo(cap))) p
+                      WHERE f.n IS NOT NULL OR \(backend) = ANY(k.backends)) l
+                LEFT JOIN LATERAL (\(unescaped: TaskStore.budgetSpending("l.id"))) c ON l.budget IS NOT NULL
+                WHERE l.pending > 0 OR l.in_flight > 0
                 """)
             return try rows.map { row in
                 var load = TaskLoad(task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1),
@@ -94,14 +97,14 @@ public struct DispatchStore: Sendable {
         }
 
         /// What the dispatch passes start from, read without locks: every active task with
-        /// pending tiles it may dispatch (with its priority and count; a sampling task's sample
-        /// tiles only), and the tiles in flight per backend and task.
-        public func snapshot() async throws -> (pending: [(task: String, priority: Int, pending: Int)], inFlight: [String: [String: Int]]) {
+        /// pending tiles it may dispatch (with its priority and count, up to `cap`; a sampling
+        /// task's sample tiles only), and the tiles in flight per backend and task.
+        public func snapshot(pendingUpTo cap: Int) async throws
+            -> (pending: [(task: String, priority: Int, pending: Int)], inFlight: [String: [String: Int]]) {
             let pendingRows = try await connection.query("""
-                SELECT t.task_id, k.priority, count(*)
-                FROM tiles t JOIN tasks k ON k.id = t.task_id
-                WHERE t.status = 'pending' AND k.status = 'active' AND (t.sample OR NOT k.sampling)
-                GROUP BY t.task_id, k.priority
+                SELECT k.id, k.priority, p.n
+                FROM tasks k CROSS JOIN LATERAL (\(unescaped: Self.pendingUpTo(cap))) p
+                WHERE p.n > 0
                 """)
             let pending = try pendingRows.map { row in
                 (task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1), pending: try row.decode(Int.self, at: 2))
@@ -115,6 +118,20 @@ public struct DispatchStore: Sendable {
                 inFlight[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(Int.self, at: 2)
             }
             return (pending, inFlight)
+        }
+
+        /// A lateral subquery for the task `k`: `n`, its dispatchable pending tiles (none unless
+        /// it is active; a sampling task's sample tiles only) counted up to `cap` along the partial
+        /// indexes on pending tiles, never all of them.
+        static func pendingUpTo(_ cap: Int) -> String {
+            """
+            SELECT (SELECT count(*) FROM (SELECT 1 FROM tiles t
+                                          WHERE k.status = 'active' AND NOT k.sampling AND t.task_id = k.id AND t.status = 'pending'
+                                          LIMIT \(max(cap, 0))) x)
+                 + (SELECT count(*) FROM (SELECT 1 FROM tiles t
+                                          WHERE k.status = 'active' AND k.sampling AND t.task_id = k.id AND t.status = 'pending' AND t.sample
+                                          LIMIT \(max(cap, 0))) y) AS n
+            """
         }
 
         /// The stored spec of `task`, decoded as `type`.
@@ -137,11 +154,28 @@ public struct DispatchStore: Sendable {
         /// over several backends), tiles whose last attempt ran on `backend` come last, so a
         /// retried tile moves on to another backend.
         public func claimPending(task: String, backend: String, count: Int, movingRetries: Bool = false) async throws -> [ClaimedTile] {
+            guard movingRetries else { return try await claim(task: task, backend: backend, count: count, retriedHere: nil) }
+            // The others first, then those: each step walks the pending tiles in index order and
+            // stops at `count`, where one ORDER BY over both would sort every pending tile.
+            var claimed = try await claim(task: task, backend: backend, count: count, retriedHere: false)
+            if claimed.count < count {
+                claimed += try await claim(task: task, backend: backend, count: count - claimed.count, retriedHere: true)
+            }
+            return claimed
+        }
+
+        /// One step of ``claimPending(task:backend:count:movingRetries:)``: with `retriedHere`,
+        /// only the tiles whose last attempt ran on `backend` (true: along `tiles_pending_retried`)
+        /// or only the others (false). The bound flag folds away when the statement is planned,
+        /// so each form gets its own index.
+        private func claim(task: String, backend: String, count: Int, retriedHere: Bool?) async throws -> [ClaimedTile] {
             let rows = try await connection.query("""
                 WITH claimed AS MATERIALIZED (
                     SELECT task_id, tile_id FROM tiles WHERE task_id = \(task) AND status = 'pending'
                       AND (sample OR NOT (SELECT sampling FROM tasks WHERE id = \(task)))
-                    ORDER BY (\(movingRetries) AND attempt > 1 AND backend = \(backend)), tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
+                      AND (\(retriedHere)::bool IS NOT TRUE OR (attempt > 1 AND backend = \(backend)))
+                      AND (\(retriedHere)::bool IS NOT FALSE OR (attempt > 1 AND backend = \(backend)) IS NOT TRUE)
+                    ORDER BY tile_id LIMIT \(count) FOR UPDATE SKIP LOCKED)
                 UPDATE tiles t SET status = 'queued', backend = \(backend), dispatched_at = now(), item_at = now(), status_at = now(), updated_at = now()
                 FROM claimed c WHERE t.task_id = c.task_id AND t.tile_id = c.tile_id
                 RETURNING t.tile_id, t.attempt, t.parameters, t.item_at

@@ -23,6 +23,7 @@ public struct Migration: Sendable {
         Migration(version: 9, name: "tasks over several backends, backend health and effective limits", sql: Migrations.v9MultiBackend),
         Migration(version: 10, name: "estimate samples", sql: Migrations.v10Samples),
         Migration(version: 11, name: "parked tiles (a start refused with \"try later\" waits for the dispatcher)", sql: Migrations.v11Parking),
+        Migration(version: 12, name: "pending tiles indexed for dispatch passes of any task size", sql: Migrations.v12PendingIndexes),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -83,21 +83,27 @@ public struct TaskStore: Sendable {
     /// stored if any part fails. Returns the number of tiles.
     @discardableResult
     public func insert(_ task: NewTask, tiles: some Sequence<NewTile>) async throws -> Int {
-        var buffer = PostgresCopyBuffer()
-        for tile in tiles {
-            buffer.append([
-                task.id, tile.tileID, tile.cellID, tile.windowLabel, tile.windowStart, tile.windowEnd, tile.parametersJSON,
-                tile.geometry, tile.areaKm2, task.backend, tile.sample,
-            ])
-        }
+        let tiles = Array(tiles)
+        return try await insert(task, count: tiles.count) { tiles[$0] }
+    }
+
+    /// Stores the task and `count` tiles in one transaction; nothing is stored if any part fails.
+    /// `tile(i)` makes the i-th tile when its row is encoded, and the `COPY` sends rows as they
+    /// are encoded, so neither every row's text nor (if `tile` builds them) every tile is held at
+    /// once. Returns the number of tiles.
+    @discardableResult
+    public func insert(_ task: NewTask, count: Int, tile: @escaping @Sendable (Int) -> NewTile) async throws -> Int {
         do {
-            return try await store(task, rows: buffer)
+            return try await store(task, count: count, tile: tile)
         } catch let error as PostgresError where error.sqlState == "23505" && error.message.contains("tasks_pkey") {
             throw TaskStoreError.duplicateTask(task.id)
         }
     }
 
-    private func store(_ task: NewTask, rows: PostgresCopyBuffer) async throws -> Int {
+    /// Rows encoded per call of the COPY's fill: a few chunks' worth.
+    private static let tilesPerFill = 256
+
+    private func store(_ task: NewTask, count: Int, tile: @escaping @Sendable (Int) -> NewTile) async throws -> Int {
         let user = task.requestedBy ?? ProcessInfo.processInfo.environment["USER"]
         return try await connection.transaction { session throws(PostgresError) in
             try session.execute("""
@@ -106,10 +112,22 @@ public struct TaskStore: Sendable {
                 VALUES (\(task.id), \(task.title), \(task.backend), \(Self.textArray(task.backends.isEmpty ? [task.backend] : task.backends))::text[],
                         \(task.spec), \(task.priority), \(task.maxAttempts), \(task.maxRuntimeSeconds), \(user), \(task.budget), \(task.sampling))
                 """)
+            var next = 0
             return try session.copyIn("""
                 COPY tiles (task_id, tile_id, cell_id, window_label, window_start, window_end, parameters, geometry, area_km2, backend, sample)
                 FROM STDIN
-                """, rows)
+                """) { buffer in
+                let end = min(count, next + Self.tilesPerFill)
+                while next < end {
+                    let tile = tile(next)
+                    buffer.append([
+                        task.id, tile.tileID, tile.cellID, tile.windowLabel, tile.windowStart, tile.windowEnd, tile.parametersJSON,
+                        tile.geometry, tile.areaKm2, task.backend, tile.sample,
+                    ])
+                    next += 1
+                }
+                return next < count
+            }
         }
     }
 

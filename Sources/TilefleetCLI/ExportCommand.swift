@@ -24,30 +24,40 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let database = try await CoordinatorSupport.database(connection)
         defer { Task { await database.close() } }
-        var collection = TileExport.FeatureCollectionText()
+        let store = TaskStore(connection: database)
         do {
-            var after: String?
-            while true {
-                let page = try await TaskStore(connection: database).results(task: task, after: after, limit: Self.pageSize)
-                collection.append(page)
-                guard page.count == Self.pageSize, let last = page.last else { break }
-                after = last.tile
+            try await store.requireTask(task)
+            if geojson == "-" {
+                _ = try await stream(store) { print($0, terminator: "") }
+                return
             }
+            var count = 0
+            try await FileAccess.save(to: geojson) { write in
+                count = try await stream(store) { try write(Data($0.utf8)) }
+            }
+            CoordinatorSupport.printError("\(count) tiles written to \(geojson)")
         } catch let error as TaskStoreError {
             CoordinatorSupport.printError(error.description)
             throw ExitCode(2)
+        } catch let error as FileAccess.Problem {
+            CoordinatorSupport.printError("tilefleet export: --geojson \(error)")
+            throw ExitCode(2)
         }
-        let text = collection.finished + "\n"
-        if geojson == "-" {
-            print(text, terminator: "")
-        } else {
-            do {
-                try FileAccess.save(Data(text.utf8), to: geojson)
-            } catch {
-                CoordinatorSupport.printError("tilefleet export: --geojson \(error)")
-                throw ExitCode(2)
-            }
-            CoordinatorSupport.printError("\(collection.count) tiles written to \(geojson)")
+    }
+
+    /// Reads the task's tiles a page at a time and hands the collection's text to `emit` as each
+    /// page is made (the last piece closes it), so only a page is held; returns the tile count.
+    private func stream(_ store: TaskStore, to emit: (String) throws -> Void) async throws -> Int {
+        var collection = TileExport.FeatureCollectionText()
+        var after: String?
+        while true {
+            let page = try await store.results(task: task, after: after, limit: Self.pageSize)
+            collection.append(page)
+            try emit(collection.take())
+            guard page.count == Self.pageSize, let last = page.last else { break }
+            after = last.tile
         }
+        try emit(collection.finished + "\n")
+        return collection.count
     }
 }

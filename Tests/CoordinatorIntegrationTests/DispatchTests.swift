@@ -68,6 +68,29 @@ import TestSupport
         await h.tearDown()
     }
 
+    @Test func aSamplingTaskDispatchesItsSampleTilesOnlyThenNoneUntilReleased() async throws {
+        let h = try await Harness.make(maxActive: 10)
+        do {
+            let spec = try TaskSpecParser(configuration: h.configuration).parse(TaskFixtures.spec(id: "sampled"), file: "t.yaml")
+            let plan = try TaskPlan(spec: spec)
+            let sample = plan.estimateSample(.count(3))
+            try await h.store.insert(plan, sample: sample)
+            let chosen = Set(sample.indices.map { plan.records[$0].tileID })
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 3)
+            #expect(Set(try await h.takeWorkItems(3).map(\.tile)) == chosen)
+            // The sample is out: the pass finds no pending sample tile, however many others wait.
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 0)
+            #expect(try await h.dispatcher().dispatchAll(maxActive: ["sim": 10]).reduce(0) { $0 + $1.total } == 0)
+            #expect(try await h.store.releaseSample(task: "sampled"))
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 10).total == 7)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE status = 'pending'") == plan.records.count - 10)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
     @Test func aFailingInsertStoresNothing() async throws {
         let h = try await Harness.make()
         do {

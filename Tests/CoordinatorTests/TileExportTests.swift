@@ -80,4 +80,21 @@ struct TileExportTests {
         #expect(paged.finished == TileExport.featureCollection(tiles).canonicalJSON)
         #expect(TileExport.FeatureCollectionText().finished == TileExport.featureCollection([]).canonicalJSON)
     }
+
+    @Test func piecesTakenPageByPageMakeTheSameTextAndAreNotKept() {
+        let tiles = ["a", "b", "c"].map { TileExportTests.tile($0, assets: []) }
+        var streamed = TileExport.FeatureCollectionText()
+        var pieces: [String] = []
+        streamed.append(Array(tiles.prefix(2)))
+        pieces.append(streamed.take())
+        #expect(streamed.text.isEmpty)
+        streamed.append([])
+        pieces.append(streamed.take())
+        streamed.append(Array(tiles.suffix(1)))
+        pieces.append(streamed.take())
+        pieces.append(streamed.finished)
+        #expect(streamed.count == 3)
+        #expect(pieces[1].isEmpty)
+        #expect(pieces.joined() == TileExport.featureCollection(tiles).canonicalJSON)
+    }
 }

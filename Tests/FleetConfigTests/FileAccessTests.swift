@@ -59,6 +59,32 @@ import Testing
         }
     }
 
+    @Test func aFileWrittenPieceByPieceAppearsWholeOrNotAtAll() async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/out.geojson"
+        try await FileAccess.save(to: path) { write in
+            for piece in ["{", "\"a\":1", "}"] {
+                try write(Data(piece.utf8))
+                // Nothing is at the path until the whole file is there.
+                #expect(!FileManager.default.fileExists(atPath: path))
+            }
+        }
+        #expect(try FileAccess.loadText(path) == #"{"a":1}"#)
+        struct Stop: Error {}
+        await #expect(throws: Stop.self) {
+            try await FileAccess.save(to: path) { write in
+                try write(Data("half".utf8))
+                throw Stop()
+            }
+        }
+        #expect(try FileAccess.loadText(path) == #"{"a":1}"#)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.geojson"])
+        await #expect(throws: FileAccess.Problem(path: "\(directory)/no/out.geojson", writing: true, reason: "no such directory '\(directory)/no'")) {
+            try await FileAccess.save(to: "\(directory)/no/out.geojson") { write in try write(Data("x".utf8)) }
+        }
+    }
+
     @Test func aMissingConfigurationIsNamedWithItsReason() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -57,6 +57,52 @@ import TestSupport
         try await db.executeScript("DROP TABLE \(table)")
     }
 
+    @Test func aStreamedCopySendsEachChunkAsItIsFilledAndAFailureStoresNothing() async throws {
+        let db = try await connect()
+        defer { TestCleanup.later { await db.close() } }
+        let table = uniqueTable()
+        try await db.executeScript("CREATE TABLE \(table) (id bigint PRIMARY KEY, name text)")
+        let (copied, calls, mostHeld) = try await db.transaction { session throws(PostgresError) in
+            var next = 0
+            var calls = 0
+            var mostHeld = 0
+            let copied = try session.copyIn("COPY \(table) (id, name) FROM STDIN", chunkSize: 1024) { buffer in
+                // What an earlier call filled has been sent: at most the partly filled chunk is left.
+                mostHeld = max(mostHeld, buffer.chunks.count)
+                calls += 1
+                for _ in 0..<100 where next < 50_000 {
+                    buffer.append([next, "tile-\(next)\twith tab"])
+                    next += 1
+                }
+                return next < 50_000
+            }
+            return (copied, calls, mostHeld)
+        }
+        #expect(copied == 50_000)
+        #expect(calls == 500)
+        #expect(mostHeld == 0)
+        let rows = try await db.query("SELECT count(*), sum(id), max(name) FILTER (WHERE id = 7) FROM \(unescaped: table)")
+        #expect(try rows[0].decode(Int.self, at: 0) == 50_000)
+        #expect(try rows[0].decode(Int.self, at: 1) == 49_999 * 50_000 / 2)
+        #expect(try rows[0].decode(String.self, at: 2) == "tile-7\twith tab")
+        // A duplicate key in the last chunk fails the COPY and the transaction: nothing is kept.
+        try await db.executeScript("TRUNCATE \(table)")
+        await #expect {
+            try await db.transaction { session throws(PostgresError) in
+                var next = 0
+                try session.copyIn("COPY \(table) (id, name) FROM STDIN", chunkSize: 1024) { buffer in
+                    for _ in 0..<100 where next <= 20_000 {
+                        buffer.append([next == 20_000 ? 0 : next, "x"])
+                        next += 1
+                    }
+                    return next <= 20_000
+                }
+            }
+        } throws: { ($0 as? PostgresError)?.sqlState == "23505" }
+        #expect(try await db.query("SELECT count(*) FROM \(unescaped: table)")[0].decode(Int.self, at: 0) == 0)
+        try await db.executeScript("DROP TABLE \(table)")
+    }
+
     @Test func aFailingStatementReportsItsSQLState() async throws {
         let db = try await connect()
         defer { TestCleanup.later { await db.close() } }
