@@ -7,7 +7,7 @@ import HTTP
 /// Submit is `POST /jobs` (the title carries the idempotency key) then `POST /jobs/{id}/results`;
 /// status `GET /jobs/{id}`; results the STAC document of `GET /jobs/{id}/results`; cancel
 /// `DELETE /jobs/{id}/results`; logs `GET /jobs/{id}/logs`; find searches `GET /jobs`.
-public struct OpenEOBackend: Backend {
+public struct OpenEOBackend: Backend, JobResuming {
     public let name: String
     /// The API root, e.g. `https://openeo.dataspace.copernicus.eu/openeo/1.2`.
     public let baseURL: String
@@ -46,6 +46,20 @@ public struct OpenEOBackend: Backend {
             try await self.start(id)
         }
         return id
+    }
+
+    /// `GET /jobs/{id}`, then `POST /jobs/{id}/results` while the job is still `created`.
+    public func resume(jobID: String, idempotencyKey: String) async throws -> String? {
+        let status: BackendJobStatus
+        do {
+            status = try await self.status(of: jobID)
+        } catch BackendError.notFound {
+            return try await self.find(idempotencyKey: idempotencyKey)
+        }
+        if status.rawStatus == "created" {
+            try await self.start(jobID)
+        }
+        return jobID
     }
 
     /// `POST /jobs/{id}/results`. A concurrency limit (429, `ConcurrentJobLimit`) becomes

@@ -5,6 +5,9 @@ import FleetModel
 public enum BackendCall: Sendable, Equatable {
     /// ``Backend/find(idempotencyKey:)``: is there already a job for this attempt?
     case find(idempotencyKey: String)
+    /// ``JobResuming/resume(jobID:idempotencyKey:)`` where the platform can take a job up by its id,
+    /// else ``find(idempotencyKey:)``: a submit whose attempt already has a job (a parked tile's).
+    case resume(jobID: String, idempotencyKey: String)
     /// ``Backend/submit(_:idempotencyKey:)``.
     case submit(BackendJob, idempotencyKey: String)
     /// ``Backend/status(of:)``.
@@ -23,6 +26,7 @@ public enum BackendCall: Sendable, Equatable {
     public var name: String {
         switch self {
         case .find: "find"
+        case .resume: "resume"
         case .submit: "submit"
         case .status: "status"
         case .results: "results"

@@ -20,6 +20,8 @@ import Timing
 ///   tile's last sign of life; a ``Heartbeat`` goes out before that would run out while the item
 ///   waits, and with every "try later" or transient failure (saying what went wrong).
 /// - submit: a submit that may have been tried before (redelivered or deferred) first looks for the attempt's job by idempotency key; then a `submitted` event and a `poll` item.
+///   One whose attempt has a job already (a parked tile taken up) takes that job up by its id
+///   (``BackendCall/resume(jobID:idempotencyKey:)``): started if still unstarted, no listing.
 ///   A redelivered one first pauses for `redeliveryGrace`, holding the item, so that a submit its
 ///   previous holder had sent lands before the lookup.
 /// - poll: one status call; an event when the platform's status changed; on `finished` the result
@@ -56,6 +58,7 @@ public struct WorkItemHandler: Sendable {
         case initial
         case pausing
         case finding
+        case resuming
         case submitting
         case polling
         case fetchingResults(BackendJobStatus)
@@ -108,6 +111,11 @@ public struct WorkItemHandler: Sendable {
                 state = .pausing
                 return .call(.pause(policy.redeliveryGrace))
             }
+            if let jobID = item.backendJobID {
+                // The attempt has a job already (a parked tile's): take it up by its id.
+                state = .resuming
+                return .call(.resume(jobID: jobID, idempotencyKey: item.idempotencyKey))
+            }
             if mustFindFirst {
                 state = .finding
                 return .call(.find(idempotencyKey: item.idempotencyKey))
@@ -136,12 +144,12 @@ public struct WorkItemHandler: Sendable {
         case (.pausing, .paused):
             state = .finding
             return .call(.find(idempotencyKey: item.idempotencyKey))
-        case (.finding, .found(let id?)), (.submitting, .submitted(let id)):
+        case (.finding, .found(let id?)), (.resuming, .found(let id?)), (.submitting, .submitted(let id)):
             return finish(submitted(jobID: id, now: now), now: now)
-        case (.finding, .found(nil)):
+        case (.finding, .found(nil)), (.resuming, .found(nil)):
             state = .submitting
             return .call(.submit(item.job, idempotencyKey: item.idempotencyKey))
-        case (.finding, .failed(let error)), (.submitting, .failed(let error)):
+        case (.finding, .failed(let error)), (.resuming, .failed(let error)), (.submitting, .failed(let error)):
             return finish(submitFailed(error, now: now), now: now)
 
         case (.polling, .status(let status)):
@@ -395,6 +403,7 @@ public struct WorkItemHandler: Sendable {
     private static func verb(of kind: WorkItem.Kind, state: State) -> String {
         switch state {
         case .finding, .findingToCancel: "lookup"
+        case .resuming: "start"
         case .submitting: "submit"
         case .canceling: "cancel"
         default: kind.rawValue

@@ -22,6 +22,11 @@ public struct WorkerBackend: Sendable {
         do {
             switch call {
             case .find(let key): return .found(jobID: try await lookups.find(idempotencyKey: key))
+            case .resume(let id, let key):
+                if let resuming = backend as? any JobResuming {
+                    return .found(jobID: try await resuming.resume(jobID: id, idempotencyKey: key))
+                }
+                return .found(jobID: try await lookups.find(idempotencyKey: key))
             case .submit(let job, let key): return .submitted(jobID: try await backend.submit(job, idempotencyKey: key))
             case .status(let id): return .status(try await backend.status(of: id))
             case .results(let id): return .results(try await backend.results(of: id))

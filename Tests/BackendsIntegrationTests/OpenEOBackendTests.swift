@@ -115,6 +115,35 @@ import Testing
         }
     }
 
+    /// A parked tile's job is taken up by its id: refused again while the platform is full, started
+    /// once a slot is free, with two requests (status, start) and no listing and no second job; an id
+    /// the platform no longer knows falls back to the lookup by key.
+    @Test func resumeStartsACreatedJobByItsIDWithoutAListing() async throws {
+        try await withSimulator(.init(duration: .fixed(30), concurrencyLimit: 1)) { client, origin, simulator in
+            let backend = openEOBasic(client, origin)
+            let first = try await backend.submit(udpJob, idempotencyKey: "first")
+            var parked: String?
+            do {
+                _ = try await backend.submit(udpJob, idempotencyKey: "second")
+            } catch BackendError.tryLater(_, _, let jobID) {
+                parked = jobID
+            }
+            let second = try #require(parked)
+            await #expect(throws: BackendError.self) { _ = try await backend.resume(jobID: second, idempotencyKey: "second") }
+            #expect(try await backend.status(of: second).rawStatus == "created")
+            try await backend.cancel(first)
+            let before = simulator.stats().requests
+            #expect(try await backend.resume(jobID: second, idempotencyKey: "second") == second)
+            #expect(simulator.stats().requests - before == 2)
+            #expect(try await backend.status(of: second).rawStatus == "running")
+            #expect(try await backend.resume(jobID: second, idempotencyKey: "second") == second)
+            #expect(try await backend.resume(jobID: "gone", idempotencyKey: "second") == second)
+            #expect(try await backend.resume(jobID: "gone", idempotencyKey: "never") == nil)
+            #expect(simulator.stats().jobsCreated == 2)
+            #expect(simulator.stats().duplicateKeys.isEmpty)
+        }
+    }
+
     @Test func transientFaultsOnStatusAreRetried() async throws {
         try await withSimulator { client, origin, simulator in
             let backend = openEOBasic(client, origin)

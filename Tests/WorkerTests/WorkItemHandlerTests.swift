@@ -111,13 +111,36 @@ import Worker
         #expect(d.items[0].item.leaseUntil == Self.now.addingTimeInterval(Self.policy.lease.inSeconds))
     }
 
-    @Test func tryLaterMetInALookupParksTheTileWithTheItemsOwnJobNotTheListingsError() throws {
-        // The un-parked start of a known job: a lookup finds it and starts it; the refusal may name
-        // another tile's job (one listing serves many), so the item's own job is what is parked.
+    @Test func takingUpAParkedTileStartsItsOwnJobByIDWithoutALookup() throws {
+        var item = Self.item(jobID: "j-own")
+        item.mayExist = true
+        let (calls, decision) = Self.run(item, answers: [.found(jobID: "j-own")])
+        #expect(calls == [.resume(jobID: "j-own", idempotencyKey: item.idempotencyKey)])
+        let d = try #require(decision)
+        #expect(d.outcome == .submitted)
+        #expect(d.events.map(\.status) == [.submitted])
+        #expect(d.events[0].backendJobID == "j-own")
+        #expect(d.items.map(\.item.kind) == [.poll])
+        #expect(d.items[0].item.backendJobID == "j-own")
+    }
+
+    @Test func aParkedTileWhoseJobIsGoneSubmitsAgainUnderTheSameKey() throws {
+        var item = Self.item(jobID: "j-gone")
+        item.mayExist = true
+        let (calls, decision) = Self.run(item, answers: [.found(jobID: nil), .submitted(jobID: "j-new")])
+        #expect(calls == [.resume(jobID: "j-gone", idempotencyKey: item.idempotencyKey), .submit(Self.job, idempotencyKey: item.idempotencyKey)])
+        let d = try #require(decision)
+        #expect(d.outcome == .submitted)
+        #expect(d.events[0].backendJobID == "j-new")
+    }
+
+    @Test func tryLaterWhenTakingUpAParkedTileParksItAgainWithItsOwnJob() throws {
+        // The refusal may name another job (a platform's message, or a lookup's shared listing on
+        // platforms without take-up by id), so the item's own job is what is parked.
         var item = Self.item(jobID: "j-own")
         item.mayExist = true
         let (calls, decision) = Self.run(item, answers: [.failed(.tryLater(retryAfter: nil, message: "ConcurrentJobLimit", jobID: "j-other"))])
-        #expect(calls.map(\.name) == ["find"])
+        #expect(calls.map(\.name) == ["resume"])
         let d = try #require(decision)
         #expect(d.outcome == .parked)
         #expect(d.items.isEmpty)
