@@ -358,11 +358,7 @@ import TestSupport
                 backends:
                   - {name: sim, kind: openeo, url: "\(origin)/openeo", auth: {method: basic, username: tilefleet, password_env: SIM_PASSWORD}}
                 """.utf8).write(to: directory.appendingPathComponent("fleet.yaml"))
-            try Data("""
-                {"process_graph": {
-                  "load": {"process_id": "load_collection", "arguments": {"id": "S2", "spatial_extent": {"from_parameter": "bbox"}}},
-                  "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}, "result": true}}}
-                """.utf8).write(to: directory.appendingPathComponent("graph.json"))
+            try Self.graph(extentFrom: "bbox").write(to: directory.appendingPathComponent("graph.json"))
             let task = directory.appendingPathComponent("task.yaml").path
             try Data("""
                 id: misnamed
@@ -409,11 +405,7 @@ import TestSupport
                   - {name: alt, kind: openeo, url: "\(origin)/openeo", auth: {method: basic, username: tilefleet, password_env: SIM_PASSWORD}}
                 """.utf8).write(to: directory.appendingPathComponent("fleet.yaml"))
             for (file, parameter) in [("good.json", "spatial_extent"), ("bad.json", "bbox")] {
-                try Data("""
-                    {"process_graph": {
-                      "load": {"process_id": "load_collection", "arguments": {"id": "S2", "spatial_extent": {"from_parameter": "\(parameter)"}}},
-                      "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}, "result": true}}}
-                    """.utf8).write(to: directory.appendingPathComponent(file))
+                try Self.graph(extentFrom: parameter).write(to: directory.appendingPathComponent(file))
             }
             let task = directory.appendingPathComponent("task.yaml").path
             try Data("""
@@ -432,6 +424,15 @@ import TestSupport
             #expect(problems.contains("preflight: the process graph on sim takes this task"), "\(problems)")
             #expect(problems.contains("task.yaml: tile.parameter: the process graph has no parameter 'spatial_extent': the tile would not reach the job (its parameters: bbox) (on backend alt)"), "\(problems)")
         }
+    }
+
+    /// A process graph that loads a collection over the extent the task fills into `parameter`.
+    private static func graph(extentFrom parameter: String) -> Data {
+        Data("""
+            {"process_graph": {
+              "load": {"process_id": "load_collection", "arguments": {"id": "S2", "spatial_extent": {"from_parameter": "\(parameter)"}}},
+              "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}, "result": true}}}
+            """.utf8)
     }
 
     /// A simulator on loopback and a fresh directory for a preflight test's files, removed after.
