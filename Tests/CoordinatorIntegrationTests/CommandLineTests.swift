@@ -368,8 +368,7 @@ import TestSupport
                 parameters: {bandz: [B04]}
                 split: {aoi: "16.1,48.0,16.3,48.1", grid: km:20}
                 """.utf8).write(to: URL(fileURLWithPath: task))
-            let environment = ["TILEFLEET_CONFIG": directory.appendingPathComponent("fleet.yaml").path, "SIM_PASSWORD": "tilefleet",
-                               "TILEFLEET_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]
+            let environment = Self.preflightEnvironment(directory)
             let (refused, problems) = try await TestEnvironment.runOnThread([Self.binary, "submit", task], environment: environment)
             #expect(refused == 2, "\(problems)")
             #expect(problems.contains("task.yaml: tile.parameter: the process graph has no parameter 'spatial_extent': the tile would not reach the job (its parameters: bbox)"), "\(problems)")
@@ -417,8 +416,7 @@ import TestSupport
                 service: {process_graph: good.json}
                 split: {aoi: "16.1,48.0,16.3,48.1", grid: km:20}
                 """.utf8).write(to: URL(fileURLWithPath: task))
-            let environment = ["TILEFLEET_CONFIG": directory.appendingPathComponent("fleet.yaml").path, "SIM_PASSWORD": "tilefleet",
-                               "TILEFLEET_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]
+            let environment = Self.preflightEnvironment(directory)
             let (refused, problems) = try await TestEnvironment.runOnThread([Self.binary, "submit", task], environment: environment)
             #expect(refused == 2, "\(problems)")
             #expect(problems.contains("preflight: the process graph on sim takes this task"), "\(problems)")
@@ -433,6 +431,13 @@ import TestSupport
               "load": {"process_id": "load_collection", "arguments": {"id": "S2", "spatial_extent": {"from_parameter": "\(parameter)"}}},
               "save": {"process_id": "save_result", "arguments": {"data": {"from_node": "load"}, "format": "GTiff"}, "result": true}}}
             """.utf8)
+    }
+
+    /// A preflight test's `submit`: the fleet file in `directory`, the simulator's password, and a
+    /// database URL that leads nowhere (the preflight refuses before any connection).
+    private static func preflightEnvironment(_ directory: URL) -> [String: String] {
+        ["TILEFLEET_CONFIG": directory.appendingPathComponent("fleet.yaml").path, "SIM_PASSWORD": "tilefleet",
+         "TILEFLEET_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"]
     }
 
     /// A simulator on loopback and a fresh directory for a preflight test's files, removed after.
