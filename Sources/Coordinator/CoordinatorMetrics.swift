@@ -10,6 +10,8 @@ import Timing
 /// - `tilefleet_coordinator_free_slots{backend}`: `max_active` minus the tiles in flight after the last pass.
 /// - `tilefleet_coordinator_tiles_recovered_total{kind}`: tiles republished by recovery passes, as polls or submits.
 /// - `tilefleet_coordinator_pass_failures_total{pass}`: dispatch, recovery and stray-job passes that failed.
+/// - `tilefleet_coordinator_job_ends_total{backend}`: `finished` events read off the events
+///   exchange, each freeing its slot before the recorder stores it (``EndedJobs``).
 /// - `tilefleet_coordinator_backend_effective_limit{backend}`, `…_backend_max_active{backend}`,
 ///   `…_backend_healthy{backend}`: what ``BackendMonitor`` judged in its last round.
 public struct CoordinatorMetrics: Sendable {
@@ -30,6 +32,7 @@ public struct CoordinatorMetrics: Sendable {
         "tilefleet_coordinator_free_slots": "max_active minus the tiles in flight after the last dispatch pass, by backend.",
         "tilefleet_coordinator_tiles_recovered_total": "Tiles republished by recovery passes, by kind (poll or submit).",
         "tilefleet_coordinator_pass_failures_total": "Passes that failed, by pass (dispatch, recovery, strays).",
+        "tilefleet_coordinator_job_ends_total": "Finished jobs the coordinator read off the events exchange, freeing their slots before the recorder stored them, by backend.",
         "tilefleet_coordinator_backend_effective_limit": "Jobs the coordinator lets a backend have at once: its max_active, or less after the platform said try later.",
         "tilefleet_coordinator_backend_max_active": "A backend's configured max_active.",
         "tilefleet_coordinator_backend_healthy": "1 while the backend takes new tiles, 0 while it is unhealthy (until a probe succeeds).",
@@ -60,6 +63,11 @@ public struct CoordinatorMetrics: Sendable {
         Gauge(label: "tilefleet_coordinator_backend_effective_limit", dimensions: dimensions, factory: factory).record(effectiveLimit)
         Gauge(label: "tilefleet_coordinator_backend_max_active", dimensions: dimensions, factory: factory).record(maxActive)
         Gauge(label: "tilefleet_coordinator_backend_healthy", dimensions: dimensions, factory: factory).record(healthy ? 1 : 0)
+    }
+
+    /// A `finished` event read off the events exchange, noted for the next pass.
+    func jobEnded(backend: String) {
+        Counter(label: "tilefleet_coordinator_job_ends_total", dimensions: [("backend", backend)], factory: factory).increment()
     }
 
     func failed(pass: String) {

@@ -7,16 +7,17 @@ import Messaging
 import Postgres
 import ServiceLifecycle
 
-/// `tilefleet coordinator`: dispatches pending tiles of all tasks whenever the recorder announces
-/// finished tiles (`NOTIFY tilefleet_tiles`) and on a timer (notifications can be lost across a
-/// reconnect). On the timer it also cancels stray jobs, and every `recovery.heal_interval` it
+/// `tilefleet coordinator`: dispatches pending tiles of all tasks whenever a worker reports a job
+/// finished (read off the events exchange, ahead of the recorder: ``EndedJobs``), whenever the
+/// recorder announces finished tiles (`NOTIFY tilefleet_tiles`) and on a timer (notifications
+/// can be lost across a reconnect). On the timer it also cancels stray jobs, and every `recovery.heal_interval` it
 /// sends the recorder a tick and republishes tiles whose items were lost
 /// (``Dispatcher/recover(silence:task:limit:)``). A task that names an application package
 /// (`service.deploy`) is dispatched only once its package is deployed (``TaskDeployer``); a failed
 /// deployment is logged and tried again on the next pass. Before each round, a ``BackendMonitor``
 /// judges every backend's health and effective limit: an unhealthy backend takes no new tiles, and
-/// none takes more than its effective limit (at most `max_active`). Stops between passes on
-/// graceful shutdown.
+/// none takes more than its effective limit (at most `max_active`); passes that follow within
+/// ``judgeEvery`` go by the same verdict. Stops between passes on graceful shutdown.
 public struct CoordinatorService: Service {
     let database: PostgresConnection
     let amqp: AMQPConnection
@@ -26,6 +27,9 @@ public struct CoordinatorService: Service {
     let interval: Duration
     let metrics: CoordinatorMetrics
     let logger: Logger
+
+    /// The longest a pass goes by an earlier verdict of ``BackendMonitor`` (less with a shorter interval).
+    static let judgeEvery: Duration = .milliseconds(250)
 
     /// `database` must be used by nothing else (dispatch transactions span awaits);
     /// `postJobDatabase`, if given, records post-job runs (otherwise a second connection is opened).
@@ -57,6 +61,7 @@ public struct CoordinatorService: Service {
         let interval = self.interval
         let feeders = [
             Task { for await _ in notifications { wake.yield() } },
+            Task { await followEndedJobs(dispatcher: dispatcher, wake: wake) },
             Task {
                 while !Task.isCancelled {
                     wake.yield()
@@ -95,13 +100,22 @@ public struct CoordinatorService: Service {
         logger.info("coordinator dispatching", metadata: ["backends": "\(limits.keys.sorted().joined(separator: ","))"])
         var lastStrayPass = ContinuousClock.now - interval
         var lastRecoveryPass = ContinuousClock.now - healInterval
+        // Wakes come with every job that ends: the backends are judged at most this often, and
+        // the passes between go by the last verdict.
+        let judgeEvery = min(interval, Self.judgeEvery)
+        var verdict = BackendMonitor.Verdict(unavailable: [], limits: limits)
+        var lastJudged: ContinuousClock.Instant?
         await withGracefulShutdownHandler {
             for await _ in wakes {
-                var verdict = BackendMonitor.Verdict(unavailable: [], limits: limits)
-                do {
-                    verdict = try await monitor.round()
-                } catch {
-                    logger.error("judging the backends' health failed; dispatching within max_active", metadata: ["error": "\(error)"])
+                if lastJudged.map({ ContinuousClock.now - $0 >= judgeEvery }) ?? true {
+                    do {
+                        verdict = try await monitor.round()
+                        lastJudged = ContinuousClock.now
+                    } catch {
+                        verdict = BackendMonitor.Verdict(unavailable: [], limits: limits)
+                        lastJudged = nil
+                        logger.error("judging the backends' health failed; dispatching within max_active", metadata: ["error": "\(error)"])
+                    }
                 }
                 do {
                     let effective = limits.merging(verdict.limits) { configured, effective in min(configured, effective) }

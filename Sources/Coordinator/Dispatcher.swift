@@ -37,6 +37,8 @@ public actor Dispatcher {
     private var deployed: Set<String> = []
     /// Tasks with pending tiles held back until their package is deployed.
     private var awaitingDeployment: [String: TaskSpec] = [:]
+    /// Jobs workers saw finish that the database may not show yet (``noteEnded(_:)``).
+    private var ended = EndedJobs()
     private let logger: Logger
 
     /// `channel` must be in confirm mode.
@@ -69,12 +71,14 @@ public actor Dispatcher {
     }
 
     /// How many pending tiles of each task over several backends each backend is offered this
-    /// round, from a snapshot read without locks.
+    /// round, from a snapshot read without locks (and without a transaction: each backend's pass
+    /// counts again under its lock).
     func spread(maxActive: [String: Int], unavailable: Set<String>) async throws -> [String: [String: Int]] {
-        try await store.fencedTransaction("the snapshot before dispatch") { transaction in
+        try await store.reading { transaction in
             // No task can be offered more than every available backend's max_active together.
             let releasable = maxActive.filter { !unavailable.contains($0.key) }.values.reduce(0) { $0 + max($1, 0) }
-            let (pending, inFlight) = try await transaction.snapshot(pendingUpTo: releasable)
+            ended.expire(now: .now)
+            let (pending, inFlight) = try await transaction.snapshot(pendingUpTo: releasable, ended: ended.attempts(on: nil))
             var demands: [BackendSlotAssigner.TaskDemand] = []
             for task in pending {
                 guard let spec = try? await spec(of: task.task, in: transaction) else { continue }
@@ -112,12 +116,20 @@ public actor Dispatcher {
                        offers: [String: Int]?) async throws -> (DispatchOutcome, [WorkItem]) {
         try await transaction.lockBackend(backend)
         let parked = try await transaction.parkedCount(backend: backend)
-        // A task with a budget offers only the tiles its budget lets start (see ``TaskBudget``).
-        // A pass releases at most `maxActive` tiles, so no more pending ones are counted.
-        let loads = try await transaction.taskLoads(backend: backend, pendingUpTo: maxActive).map {
+        // Jobs a worker saw finish free their slots before the recorder stores them: counted
+        // apart in the same statement as the tiles in flight. A task with a budget offers only the
+        // tiles its budget lets start (see ``TaskBudget``; it counts its tiles in flight as the
+        // database has them, ended or not: their costs are not stored yet). A pass releases at
+        // most `maxActive` tiles, so no more pending ones are counted.
+        ended.expire(now: .now)
+        let noted = ended.attempts(on: backend)
+        let loads = try await transaction.taskLoads(backend: backend, pendingUpTo: maxActive, ended: noted).map {
             DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority,
                                      pending: $0.budget.map { [pending = $0.pending] in $0.tilesAllowed(pending: pending) } ?? $0.pending,
-                                     active: $0.inFlight)
+                                     active: $0.inFlight - $0.ended)
+        }
+        if !noted.isEmpty {
+            ended.settle(checked: noted, stillInFlight: try await transaction.stillInFlight(noted))
         }
         let active = loads.reduce(0) { $0 + $1.active }
         // A task whose stored spec cannot be read must not hold back the others on the backend.
@@ -171,6 +183,13 @@ public actor Dispatcher {
         }
         return (DispatchOutcome(backend: backend, activeBefore: active, published: published.filter { $0.value > 0 },
                                 unparked: unparked.count), items)
+    }
+
+    /// Notes a worker's status event read off the events exchange; true when it says a job
+    /// finished that was not noted before: a pass may free its slot now, before the recorder
+    /// stores it (``EndedJobs``).
+    public func noteEnded(_ event: StatusEvent) -> Bool {
+        ended.note(event, at: .now)
     }
 
     /// Publishes `items` to the work exchange and waits for every confirm.

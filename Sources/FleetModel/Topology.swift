@@ -9,6 +9,8 @@
 ///   tiers avoid per-message TTLs, which block behind the head of the queue.
 /// - `tilefleet.events` (topic, key `<task>.<tile>.<status>`) → `tilefleet.recorder`.
 /// - `tilefleet.dead` (fanout) → `tilefleet.dead`: poison messages, with a reason header.
+/// - `tilefleet.ended.<id>`: each coordinator's own exclusive queue of `finished` events (bound
+///   to `tilefleet.events` with `#.finished`), which frees slots before the recorder stores them.
 ///
 /// Another prefix gives an independent fleet on the same broker (tests use one per test).
 public struct Topology: Sendable, Equatable {
@@ -55,6 +57,11 @@ public struct Topology: Sendable, Equatable {
     /// `<prefix>.work.<backend>@<host>`, bound with the routing key `<backend>@<host>`.
     public func workQueue(backend: String, host: String) -> String { "\(prefix).work.\(backend)@\(host)" }
     public func waitExchange(seconds: Int) -> String { "\(prefix).wait.\(seconds)" }
+    /// One coordinator's own queue of `finished` events (exclusive to its connection, deleted with
+    /// it; not among ``queues``).
+    public func endedJobsQueue(coordinator id: String) -> String { "\(prefix).ended.\(id)" }
+    /// The binding of ``endedJobsQueue(coordinator:)`` to the events exchange: every `finished` event.
+    public static let endedJobsBinding = "#.\(EventStatus.finished.rawValue)"
 
     /// The smallest tier that is at least `seconds` (the largest one for longer delays).
     public func waitTier(atLeast seconds: Double) -> Int {

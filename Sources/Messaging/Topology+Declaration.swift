@@ -50,6 +50,17 @@ extension Topology {
         try await channel.bindQueue(queue, exchange: workExchange, routingKey: "\(backend)@\(host)")
     }
 
+    /// Declares coordinator `id`'s own queue of `finished` events (``Topology/endedJobsQueue(coordinator:)``):
+    /// transient and exclusive, gone with the connection, so a stopped coordinator leaves nothing
+    /// filling up; the connection declares it again after a reconnect.
+    @discardableResult
+    public func declareEndedJobsQueue(coordinator id: String, on channel: AMQPChannel) async throws -> String {
+        let queue = endedJobsQueue(coordinator: id)
+        try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+        try await channel.bindQueue(queue, exchange: eventsExchange, routingKey: Topology.endedJobsBinding)
+        return queue
+    }
+
     /// Deletes every queue and exchange of this topology (tests; `resume` after a broker loss
     /// needs nothing deleted).
     public func delete(on channel: AMQPChannel) async throws {

@@ -3,6 +3,7 @@ import Coordinator
 import FleetModel
 import Foundation
 import Logging
+import Messaging
 import Postgres
 import ServiceLifecycle
 import Storage
@@ -52,6 +53,78 @@ import TestSupport
             await h.tearDown()
             throw error
         }
+        await h.tearDown()
+    }
+}
+
+extension CoordinatorServiceTests {
+    /// Without a recorder: only the workers' `finished` events on the events exchange can free a
+    /// slot, and only those tagged with the events key do.
+    @Test func aFinishedEventOnTheEventsExchangeFreesItsSlotWithoutTheRecorder() async throws {
+        let h = try await Harness.make(maxActive: 2)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ended-\(UUID().uuidString)").path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let path = directory + "/events.key"
+            FileManager.default.createFile(atPath: path, contents: Data(MessageKeyRing.newKey().utf8), attributes: [.posixPermissions: 0o600])
+            let signing = MessageSigning(events: try MessageKeyFile(path: path))
+            _ = try await h.submit(TaskFixtures.spec(id: "ahead"))
+            let serviceDB = try await PostgresConnection.connect(to: h.db.url)
+            var configuration = h.configuration
+            configuration.recovery.healInterval = .milliseconds(300)
+            let service = CoordinatorService(database: serviceDB, amqp: h.amqp, configuration: configuration, signing: signing, interval: .seconds(600))
+            let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: Logger(label: "test")))
+            let running = Task { try await group.run() }
+            func queued() async throws -> [String] {
+                try await h.db.connection.query("SELECT tile_id FROM tiles WHERE status = 'queued' ORDER BY tile_id").map { try $0.decode(String.self, at: 0) }
+            }
+            var first: [String] = []
+            try await eventually(timeout: .seconds(20)) {
+                first = try await queued()
+                return first.count == 2
+            }
+            try await h.channel.enablePublisherConfirms()
+            let json = AMQPProperties(contentType: "application/json")
+            func publish(_ event: StatusEvent, tagged: Bool) async throws {
+                let body = event.encoded()
+                try await h.channel.publish(body, exchange: h.topology.eventsExchange, routingKey: event.routingKey,
+                                            properties: tagged ? signing.tagged(json, body: body, purpose: .events) : json)
+                try await h.channel.waitForConfirms()
+            }
+            // An untagged event frees nothing (the service's consumer is up once an event
+            // published after the first pass reaches it; the tagged one below shows it is).
+            try await publish(StatusEvent(task: "ahead", tile: first[0], attempt: 1, status: .finished, backend: "sim"), tagged: false)
+            try await publish(StatusEvent(task: "ahead", tile: first[1], attempt: 1, status: .finished, backend: "sim"), tagged: true)
+            var now: [String] = []
+            try await eventually(timeout: .seconds(20)) {
+                now = try await queued()
+                return now.count == 3
+            }
+            #expect(now.count == 3, "the tagged event freed one slot while the database still counts both tiles")
+            #expect(Set(first).isSubset(of: now))
+            // Had the untagged event (taken first) been noted, a fourth tile would follow within a pass.
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await queued().count == 3)
+
+            // The broker loses the events exchange and gets it back: the service binds its queue again.
+            try await h.channel.deleteExchange(h.topology.eventsExchange)
+            try await h.topology.declare(on: h.channel)
+            let third = try #require(now.first { !first.contains($0) })
+            try await eventually(timeout: .seconds(20)) {
+                try await publish(StatusEvent(task: "ahead", tile: third, attempt: 1, status: .finished, backend: "sim"), tagged: true)
+                return try await queued().count == 4
+            }
+            #expect(try await queued().count == 4)
+
+            await group.triggerGracefulShutdown()
+            try await running.value
+            await serviceDB.close()
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            await h.tearDown()
+            throw error
+        }
+        try? FileManager.default.removeItem(atPath: directory)
         await h.tearDown()
     }
 }

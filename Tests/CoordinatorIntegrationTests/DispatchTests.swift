@@ -40,6 +40,47 @@ import TestSupport
         await h.tearDown()
     }
 
+    @Test func aJobAWorkerSawFinishFreesItsSlotOnceBeforeTheRecorderStoresIt() async throws {
+        let h = try await Harness.make(maxActive: 2)
+        do {
+            _ = try await h.submit(TaskFixtures.spec(id: "ahead"))
+            let dispatcher = try await h.dispatcher()
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 2).total == 2)
+            let tile = try #require(try await h.takeWorkItems(2).first).tile
+            func ended(attempt: Int = 1, status: EventStatus = .finished, backend: String = "sim") -> StatusEvent {
+                StatusEvent(task: "ahead", tile: tile, attempt: attempt, status: status, backend: backend)
+            }
+            // Not an end, or not this tile's attempt in flight on this backend: nothing frees.
+            #expect(await dispatcher.noteEnded(ended(status: .running)) == false)
+            #expect(await dispatcher.noteEnded(ended(attempt: 2)))
+            #expect(await dispatcher.noteEnded(ended(backend: "other")))
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 2).total == 0)
+
+            // Its job finished: the slot frees though the database still counts the tile in flight.
+            #expect(await dispatcher.noteEnded(ended()))
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 2).total == 1)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ahead' AND status = 'queued'") == 3)
+            // Once, however many passes follow, and a redelivered event frees nothing more.
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 2).total == 0)
+            #expect(await dispatcher.noteEnded(ended()) == false)
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 2).total == 0)
+            // Another coordinator that did not see the event counts as the database has it.
+            #expect(try await h.dispatcher().dispatch(backend: "sim", maxActive: 2).total == 0)
+
+            // The recorder stores it: the note is dropped, the count is the database's, nothing is freed twice.
+            try await h.apply([ended()])
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 2).total == 0)
+            #expect(try await h.count("SELECT count(*) FROM tiles WHERE task_id = 'ahead' AND status = 'queued'") == 2)
+            // Seen again after it was stored (a late copy): still nothing.
+            #expect(await dispatcher.noteEnded(ended()))
+            #expect(try await dispatcher.dispatch(backend: "sim", maxActive: 2).total == 0)
+        } catch {
+            await h.tearDown()
+            throw error
+        }
+        await h.tearDown()
+    }
+
     @Test func aBudgetHoldsBackTilesUntilItIsRaised() async throws {
         let h = try await Harness.make(maxActive: 10)
         do {

@@ -130,6 +130,12 @@ import Testing
         for name in topology.queues + topology.exchanges {
             for kind in [configure, write, read] { #expect(allowed("tilefleet-coordinator", kind, name), "coordinator lacks \(kind) on \(name)") }
         }
+        // Each coordinator's own queue of finished events is the coordinator's alone.
+        let ended = topology.endedJobsQueue(coordinator: "host-a-42-0f3c9a1b")
+        for kind in [configure, write, read] { #expect(allowed("tilefleet-coordinator", kind, ended), "coordinator lacks \(kind) on \(ended)") }
+        for user in ["tilefleet-worker", "tilefleet-recorder", "tilefleet-watch"] {
+            #expect(!allowed(user, configure, ended) && !allowed(user, read, ended), "\(user) may take \(ended)")
+        }
         // Nobody but the coordinator configures a fleet name.
         for user in ["tilefleet-worker", "tilefleet-recorder", "tilefleet-watch"] {
             for name in topology.queues + topology.exchanges { #expect(!allowed(user, configure, name), "\(user) may configure \(name)") }
