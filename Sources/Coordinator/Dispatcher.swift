@@ -72,19 +72,25 @@ public actor Dispatcher {
 
     /// How many pending tiles of each task over several backends each backend is offered this
     /// round, from a snapshot read without locks (and without a transaction: each backend's pass
-    /// counts again under its lock).
+    /// counts again under its lock); nothing, at one statement, while no such task has pending tiles.
     func spread(maxActive: [String: Int], unavailable: Set<String>) async throws -> [String: [String: Int]] {
         try await store.reading { transaction in
             // No task can be offered more than every available backend's max_active together.
             let releasable = maxActive.filter { !unavailable.contains($0.key) }.values.reduce(0) { $0 + max($1, 0) }
-            ended.expire(now: .now)
-            let (pending, inFlight) = try await transaction.snapshot(pendingUpTo: releasable, ended: ended.attempts(on: nil))
-            var demands: [BackendSlotAssigner.TaskDemand] = []
-            for task in pending {
+            var specs: [(task: (task: String, priority: Int, pending: Int), spec: TaskSpec)] = []
+            for task in try await transaction.pendingTasks(pendingUpTo: releasable) {
                 guard let spec = try? await spec(of: task.task, in: transaction) else { continue }
-                let options = spec.backends?.map { BackendSlotAssigner.Option($0.name, weight: $0.weight) } ?? [.init(spec.backend)]
-                demands.append(.init(task: task.task, priority: task.priority, pending: task.pending, backends: options,
-                                     active: inFlight.compactMapValues { $0[task.task] }))
+                specs.append((task, spec))
+            }
+            // Only a task over several backends is capped by an offer: with none pending, there is nothing to spread.
+            guard specs.contains(where: { $0.spec.backendNames.count > 1 }) else { return [:] }
+            ended.expire(now: .now)
+            let inFlight = try await transaction.inFlight(ended: ended.attempts(on: nil))
+            let demands = specs.map { task, spec in
+                BackendSlotAssigner.TaskDemand(
+                    task: task.task, priority: task.priority, pending: task.pending,
+                    backends: spec.backends?.map { BackendSlotAssigner.Option($0.name, weight: $0.weight) } ?? [.init(spec.backend)],
+                    active: inFlight.compactMapValues { $0[task.task] })
             }
             let free = Dictionary(uniqueKeysWithValues: maxActive.map { backend, limit in
                 (backend, limit - (inFlight[backend]?.values.reduce(0, +) ?? 0))

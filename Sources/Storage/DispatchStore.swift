@@ -114,20 +114,22 @@ public struct DispatchStore: Sendable {
             }
         }
 
-        /// What the dispatch passes start from, read without locks: every active task with
-        /// pending tiles it may dispatch (with its priority and count, up to `cap`; a sampling
-        /// task's sample tiles only), and the tiles in flight per backend and task but those
-        /// whose attempt is among `ended` (not parked).
-        public func snapshot(pendingUpTo cap: Int, ended: [DispatchStore.EndedAttempt] = []) async throws
-            -> (pending: [(task: String, priority: Int, pending: Int)], inFlight: [String: [String: Int]]) {
-            let pendingRows = try await connection.query("""
+        /// Every active task with pending tiles it may dispatch, with its priority and count (up
+        /// to `cap`; a sampling task's sample tiles only): what the snapshot before dispatch
+        /// starts from, read without locks.
+        public func pendingTasks(pendingUpTo cap: Int) async throws -> [(task: String, priority: Int, pending: Int)] {
+            try await connection.query("""
                 SELECT k.id, k.priority, p.n
                 FROM tasks k CROSS JOIN LATERAL (\(unescaped: Self.pendingUpTo(cap))) p
                 WHERE p.n > 0
-                """)
-            let pending = try pendingRows.map { row in
+                """).map { row in
                 (task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1), pending: try row.decode(Int.self, at: 2))
             }
+        }
+
+        /// The tiles in flight per backend and task, but those whose attempt is among `ended`
+        /// (not parked), read without locks.
+        public func inFlight(ended: [DispatchStore.EndedAttempt] = []) async throws -> [String: [String: Int]] {
             var inFlight: [String: [String: Int]] = [:]
             let ended = DispatchStore.EndedArrays(ended)
             for row in try await connection.query("""
@@ -140,7 +142,7 @@ public struct DispatchStore: Sendable {
                 """) {
                 inFlight[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(Int.self, at: 2)
             }
-            return (pending, inFlight)
+            return inFlight
         }
 
         /// A lateral subquery for the task `k`: `n`, its dispatchable pending tiles (none unless
