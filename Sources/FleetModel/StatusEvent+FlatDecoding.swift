@@ -15,7 +15,8 @@ extension StatusEvent {
 
     /// The members read so far, each at most once.
     private struct Fields {
-        var seen: Set<String> = []
+        /// One bit per member key seen, by its place in ``keys``.
+        var seen: UInt32 = 0
         var schema: String?, id: UUID?, task: String?, tile: String?, attempt: Int?, status: EventStatus?, time: Date?
         var rawStatus: String?, backend: String?, backendJobID: String?, message: String?, error: String?, worker: String?
         var progress: Double?, costs: Double?
@@ -33,12 +34,18 @@ extension StatusEvent {
             return event
         }
 
+        /// The members the flat path reads.
+        static let keys = ["schema", "id", "task", "tile", "status", "time", "attempt", "raw_status", "backend", "backend_job_id",
+                           "message", "error", "worker", "progress", "costs", "cancel_unconfirmed", "released", "parked",
+                           "assets", "usage"]
+
         /// Takes one member; false for anything the flat path leaves to `JSONDecoder`.
         mutating func set(_ key: String, _ value: FlatJSONReader.Value) -> Bool {
-            guard seen.insert(key).inserted else { return false }
+            guard let place = Self.keys.firstIndex(of: key), seen & (1 << place) == 0 else { return false }
+            seen |= 1 << place
             switch key {
             case "schema": return required(value) { schema = $0 }
-            case "id": return required(value) { id = UUID(uuidString: $0) }
+            case "id": return required(value) { id = Self.uuid($0) }
             case "task": return required(value) { task = $0 }
             case "tile": return required(value) { tile = $0 }
             case "status": return required(value) { status = EventStatus(rawValue: $0) }
@@ -61,6 +68,40 @@ extension StatusEvent {
             case "parked": return optional(value, &parked)
             case "assets", "usage": return value == .null
             default: return false
+            }
+        }
+
+        /// A UUID in its canonical 8-4-4-4-12 hex form, either case, read without the `sscanf`
+        /// behind `UUID(uuidString:)`, which decides any other text.
+        static func uuid(_ text: String) -> UUID? {
+            var text = text
+            let bytes = text.withUTF8 { chars -> [UInt8]? in
+                guard chars.count == 36 else { return nil }
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(16)
+                var i = 0
+                while i < 36 {
+                    if i == 8 || i == 13 || i == 18 || i == 23 {
+                        guard chars[i] == UInt8(ascii: "-") else { return nil }
+                        i += 1
+                        continue
+                    }
+                    guard let high = hex(chars[i]), let low = hex(chars[i + 1]) else { return nil }
+                    bytes.append(high << 4 | low)
+                    i += 2
+                }
+                return bytes
+            }
+            guard let b = bytes else { return UUID(uuidString: text) }
+            return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        }
+
+        private static func hex(_ char: UInt8) -> UInt8? {
+            switch char {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
+            default: nil
             }
         }
 

@@ -82,3 +82,19 @@ import Testing
         #expect(event.assets?.first?.href == "https://x/a.tif")
     }
 }
+
+extension StatusEventFlatDecodingTests {
+    @Test func readsIdsInEitherCaseAsUUIDDoes() throws {
+        for _ in 0..<200 {
+            let id = UUID()
+            for text in [id.uuidString, id.uuidString.lowercased()] {
+                let body = Array(#"{"schema":"tilefleet.status-event/1","id":"\#(text)","task":"t","tile":"x","attempt":1,"status":"running","time":"2026-01-01T00:00:00Z"}"#.utf8)
+                #expect(try #require(StatusEvent.decodeFlat(body)).id == id)
+            }
+        }
+        for text in ["6E3C8A1E-7B1B-4F5A-9C2D-1A2B3C4D5E6G", "6E3C8A1E+7B1B-4F5A-9C2D-1A2B3C4D5E6F", "6E3C8A1E7B1B4F5A9C2D1A2B3C4D5E6F"] {
+            let body = Array(#"{"schema":"tilefleet.status-event/1","id":"\#(text)","task":"t","tile":"x","attempt":1,"status":"running","time":"2026-01-01T00:00:00Z"}"#.utf8)
+            #expect(StatusEvent.decodeFlat(body) == nil, "\(text)")
+        }
+    }
+}
