@@ -17,14 +17,19 @@ public enum MessageCoding {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? iso8601.parse(text) { return date }
-            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            if let date = parseTime(text) { return date }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 time")
         }
         return decoder
     }
 
     static let iso8601 = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// A message's time: ISO 8601, with or without fractional seconds.
+    static func parseTime(_ text: String) -> Date? {
+        if let date = try? iso8601.parse(text) { return date }
+        return try? Date.ISO8601FormatStyle().parse(text)
+    }
 
     /// A decoding error as a short reason naming the field.
     public static func describe(_ error: any Error) -> String {
@@ -107,7 +112,15 @@ extension StatusEvent: VersionedMessage {}
 extension StatusEvent {
     /// Decodes and validates a status event, naming what is wrong.
     public static func decode(_ body: [UInt8]) throws(MessageRejection) -> StatusEvent {
-        let event = try MessageCoding.decode(StatusEvent.self, from: body, schema: Self.schema, reader: "recorder")
+        guard body.count <= MessageLimits.body else {
+            throw MessageRejection(MessageLimits.oversizeBody(body.count))
+        }
+        let event: StatusEvent
+        if let flat = decodeFlat(body) {
+            event = flat
+        } else {
+            event = try MessageCoding.decode(StatusEvent.self, from: body, schema: Self.schema, reader: "recorder")
+        }
         try MessageCoding.checkTileAttempt(task: event.task, tile: event.tile, attempt: event.attempt)
         if let p = event.progress, !(0...1).contains(p) {
             throw MessageRejection("field 'progress' must be within 0…1, got \(p)")

@@ -77,18 +77,16 @@ public struct EventStore: Sendable {
                 var outcome = BatchOutcome(inserted: 0, unknownTile: [])
                 if buffer.rowCount > 0 {
                     try session.copyIn("COPY incoming (\(Self.incomingColumns)) FROM STDIN", buffer)
-                    let unknown = try session.query(
-                        "DELETE FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM tiles t WHERE t.task_id = i.task_id AND t.tile_id = i.tile_id) RETURNING event_id")
-                    for row in unknown {
+                    for row in try session.query(Self.lockAndJudge(skewSeconds: skew)) {
                         let id = try row.decode(UUID.self, at: 0)
-                        outcome.unknownTile.append(id)
-                        try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: "unknown tile (no such task or tile)", routingKey: nil))
-                    }
-                    for row in try session.query(Self.deleteOutOfBounds(skewSeconds: skew)) {
-                        let id = try row.decode(UUID.self, at: 0)
-                        let reason = try row.decode(String.self, at: 1)
-                        outcome.outOfBounds[id] = reason
-                        try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: reason, routingKey: unique[id]?.routingKey))
+                        if try row.decode(Bool.self, at: 2) {
+                            outcome.unknownTile.append(id)
+                            try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: Self.unknownTileReason, routingKey: nil))
+                        } else {
+                            let reason = try row.decode(String.self, at: 1)
+                            outcome.outOfBounds[id] = reason
+                            try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: reason, routingKey: unique[id]?.routingKey))
+                        }
                     }
                     try session.executeScript(Self.applyToTiles)
                     outcome.inserted = try session.query("SELECT count(*) FROM fresh")[0].decode(Int.self, at: 0)
@@ -108,22 +106,41 @@ public struct EventStore: Sendable {
         }
     }
 
-    /// Deletes from `incoming` the events out of their tile's bounds, returning each id with the reason.
-    static func deleteOutOfBounds(skewSeconds: Double) -> PostgresQuery {
+    /// Why an event of no known tile is rejected.
+    static let unknownTileReason = "unknown tile (no such task or tile)"
+
+    /// Locks the batch's tiles in key order (so concurrent writers of the same tiles queue instead
+    /// of deadlocking) and, in the same pass over `tiles`, deletes from `incoming` the events of
+    /// no known tile and those out of their tile's bounds, judged on the locked rows: returns each
+    /// deleted id, the reason for an out-of-bounds one, and whether its tile is unknown.
+    ///
+    /// The lock is an `INSERT … RETURNING` into `locked_tiles` because a data-modifying `WITH`
+    /// runs to completion whatever the outer statement reads, so every tile is locked; the rows
+    /// it returns are the tiles as locked (a concurrent update already applied).
+    static func lockAndJudge(skewSeconds: Double) -> PostgresQuery {
         """
-        WITH retried AS (
+        WITH locked AS (
+            INSERT INTO locked_tiles (task_id, tile_id, attempt)
+            SELECT task_id, tile_id, attempt FROM tiles
+            WHERE (task_id, tile_id) IN (SELECT task_id, tile_id FROM incoming)
+            ORDER BY task_id, tile_id
+            FOR NO KEY UPDATE
+            RETURNING task_id, tile_id, attempt
+        ),
+        retried AS (
             -- Once per tile, not per event: a per-event subquery over the unindexed batch was
             -- quadratic (112 ms for a batch of 1,000).
             SELECT task_id, tile_id, max(attempt) + 1 AS next_attempt FROM incoming WHERE status = 'retrying' GROUP BY task_id, tile_id
         ),
         bounds AS (
             SELECT i.event_id, i.attempt, i.status = 'retrying' AS retrying, i.occurred_at, k.max_attempts, k.created_at,
-                   t.attempt AS current, greatest(t.attempt, r.next_attempt) AS reached
-            FROM incoming i JOIN tiles t USING (task_id, tile_id) JOIN tasks k ON k.id = i.task_id
+                   t.task_id IS NULL AS unknown, t.attempt AS current, greatest(t.attempt, r.next_attempt) AS reached
+            FROM incoming i LEFT JOIN locked t USING (task_id, tile_id) LEFT JOIN tasks k ON k.id = t.task_id
             LEFT JOIN retried r USING (task_id, tile_id)
         ),
         judged AS (
-            SELECT event_id, CASE
+            SELECT event_id, unknown, CASE
+                WHEN unknown THEN \(unknownTileReason)
                 WHEN attempt + retrying::int > greatest(max_attempts, current) THEN
                     format('field ''attempt'' (%s%s) is beyond what the tile can have (max_attempts %s, current attempt %s)',
                            attempt, CASE WHEN retrying THEN ', retrying: starts the next' ELSE '' END, max_attempts, current)
@@ -139,7 +156,7 @@ public struct EventStore: Sendable {
         )
         DELETE FROM incoming i USING judged j
         WHERE i.event_id = j.event_id AND j.reason IS NOT NULL
-        RETURNING i.event_id, j.reason
+        RETURNING i.event_id, j.reason, j.unknown
         """
     }
 
@@ -233,7 +250,8 @@ public struct EventStore: Sendable {
             backend text, backend_job_id text, progress float8, message text, error text, worker_id text,
             occurred_at timestamptz, detail jsonb
         ) ON COMMIT DELETE ROWS;
-        CREATE TEMP TABLE IF NOT EXISTS fresh (LIKE incoming) ON COMMIT DELETE ROWS
+        CREATE TEMP TABLE IF NOT EXISTS fresh (LIKE incoming) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS locked_tiles (task_id text, tile_id text, attempt int) ON COMMIT DELETE ROWS
         """
 
     /// The tile status an event's `status` column stands for: `retrying` is the next attempt,
@@ -257,11 +275,6 @@ public struct EventStore: Sendable {
     /// a stream of progress reports costs one tile update each. A job's costs and usage are its
     /// latest reading (by report time, then the greater cost), whatever order the reports arrive in.
     static let applyToTiles = """
-        SELECT 1 FROM tiles
-        WHERE (task_id, tile_id) IN (SELECT task_id, tile_id FROM incoming)
-        ORDER BY task_id, tile_id
-        FOR NO KEY UPDATE;
-
         WITH ins AS (
             INSERT INTO events (\(incomingColumns))
             SELECT \(incomingColumns) FROM incoming
