@@ -86,7 +86,7 @@ extension StatusEvent {
                         i += 1
                         continue
                     }
-                    guard let high = hex(chars[i]), let low = hex(chars[i + 1]) else { return nil }
+                    guard let high = chars[i].hexDigitValue, let low = chars[i + 1].hexDigitValue else { return nil }
                     bytes.append(high << 4 | low)
                     i += 2
                 }
@@ -94,15 +94,6 @@ extension StatusEvent {
             }
             guard let b = bytes else { return UUID(uuidString: text) }
             return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
-        }
-
-        private static func hex(_ char: UInt8) -> UInt8? {
-            switch char {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
-            default: nil
-            }
         }
 
         /// A required string member, turned into its field by `assign`; a null is not taken.
