@@ -16,6 +16,9 @@ public final class PostgresSession {
     let reconnectTimeout: Duration
     private var conn: OpaquePointer?
     private(set) var transactionDepth = 0
+    /// Statements prepared on the current connection by ``query(prepared:_:)``; a new connection
+    /// starts with none.
+    private var preparedNames: Set<String> = []
     private var listeners: [String: [UInt64: AsyncStream<PostgresNotification>.Continuation]] = [:]
     private var nextListenerID: UInt64 = 0
     private var lastListenerReconnectAttempt: ContinuousClock.Instant?
@@ -54,6 +57,7 @@ public final class PostgresSession {
     func connect() throws(PostgresError) {
         if let conn { PQfinish(conn) }
         conn = nil
+        preparedNames = []
         var pairs = url.connectionParameters
         let sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3"
         if let i = pairs.firstIndex(where: { $0.0 == "options" }) {
@@ -173,6 +177,22 @@ public final class PostgresSession {
             PQexecPrepared(conn, name, Int32(binds.count), values, nil, nil, 0)
         }
         return try consume(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+    }
+
+    /// Runs `query` as the statement `name`, prepared on this connection the first time it runs
+    /// here: the server parses and plans it once per connection instead of on every call.
+    ///
+    /// For statements run often whose best plan does not depend on their parameters (the server
+    /// keeps one generic plan once custom ones stop paying off). `name` must always stand for
+    /// the same SQL; a statement the server has to plan again (after DDL on its tables) is
+    /// planned again by the server itself. Prepared statements outlive a rolled-back transaction.
+    @discardableResult
+    public func query(prepared name: String, _ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        if !preparedNames.contains(name) {
+            try prepare(name: name, sql: query.sql, types: query.binds.map(\.type))
+            preparedNames.insert(name)
+        }
+        return try execute(prepared: name, query.binds)
     }
 
     /// Streams rows with `COPY … FROM STDIN` (text format) and returns the number of rows copied.

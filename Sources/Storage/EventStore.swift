@@ -77,7 +77,7 @@ public struct EventStore: Sendable {
                 var outcome = BatchOutcome(inserted: 0, unknownTile: [])
                 if buffer.rowCount > 0 {
                     try session.copyIn("COPY incoming (\(Self.incomingColumns)) FROM STDIN", buffer)
-                    for row in try session.query(Self.lockAndJudge(skewSeconds: skew)) {
+                    for row in try session.query(prepared: "tilefleet_lock_and_judge", Self.lockAndJudge(skewSeconds: skew)) {
                         let id = try row.decode(UUID.self, at: 0)
                         if try row.decode(Bool.self, at: 2) {
                             outcome.unknownTile.append(id)
@@ -88,8 +88,10 @@ public struct EventStore: Sendable {
                             try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: reason, routingKey: unique[id]?.routingKey))
                         }
                     }
-                    try session.executeScript(Self.applyToTiles)
-                    outcome.inserted = try session.query("SELECT count(*) FROM fresh")[0].decode(Int.self, at: 0)
+                    for (index, step) in Self.mergeSteps.enumerated() {
+                        let rows = try session.query(prepared: step.name, PostgresQuery(step.sql))
+                        if index == 0 { outcome.inserted = rows.affectedRows }
+                    }
                 }
                 if let beats { try session.execute(Self.applyHeartbeats(beats)) }
                 if let tick {
@@ -104,6 +106,12 @@ public struct EventStore: Sendable {
         } catch {
             throw StorageError(error)
         }
+    }
+
+    /// One statement of the merge and the name it is prepared under.
+    struct MergeStep: Sendable {
+        let name: String
+        let sql: String
     }
 
     /// Why an event of no known tile is rejected.
@@ -274,202 +282,213 @@ public struct EventStore: Sendable {
     /// batch, and a backend job only when its status, timestamps, error or cost reading change, so
     /// a stream of progress reports costs one tile update each. A job's costs and usage are its
     /// latest reading (by report time, then the greater cost), whatever order the reports arrive in.
-    static let applyToTiles = """
-        WITH ins AS (
-            INSERT INTO events (\(incomingColumns))
-            SELECT \(incomingColumns) FROM incoming
-            ON CONFLICT (event_id) DO NOTHING
-            RETURNING \(incomingColumns)
-        )
-        INSERT INTO fresh SELECT \(incomingColumns) FROM ins;
-
-        ANALYZE fresh;
-
-        WITH best AS (
-            SELECT DISTINCT ON (task_id, tile_id)
-                   task_id, tile_id,
-                   attempt + (status = 'retrying')::int AS attempt,
-                   \(retryingStatus) AS status,
-                   raw_status, progress, message, occurred_at, event_id
-            FROM fresh f
-            -- A canceled tile ignores later attempts: a retry started as it was canceled.
-            WHERE NOT EXISTS (SELECT 1 FROM tiles c
-                              WHERE c.task_id = f.task_id AND c.tile_id = f.tile_id
-                                AND c.canceled_attempt < f.attempt + (f.status = 'retrying')::int)
-            ORDER BY task_id, tile_id, attempt + (status = 'retrying')::int DESC,
-                     tilefleet_status_rank(\(retryingStatus)) DESC,
-                     occurred_at DESC, event_id DESC
-        ),
-        stamps AS (
-            SELECT task_id, tile_id, attempt,
-                   min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
-                   min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
-                   min(occurred_at) FILTER (WHERE status IN (\(terminalStatuses))) AS finished_at,
-                   -- A retrying event speaks for the next attempt, which a canceled tile may refuse.
-                   max(backend_job_id) FILTER (WHERE status <> 'retrying') AS backend_job_id
-            FROM fresh
-            GROUP BY task_id, tile_id, attempt
-        ),
-        merged AS (
-            SELECT b.*, s.submitted_at, s.started_at, s.finished_at, s.backend_job_id
-            FROM best b LEFT JOIN stamps s USING (task_id, tile_id, attempt)
-        ),
-        changed AS (
+    ///
+    /// The first step stores the new events and copies them to `fresh`: its row count is the
+    /// number of events stored for the first time. Each step is a statement prepared once per
+    /// connection: planning them cost more than running them on a batch of a few events. Their
+    /// one plan joins the batch to `tiles` and `backend_jobs` by key, which suits a batch of
+    /// one event and one of thousands alike (so `fresh` is not analysed per batch).
+    static let mergeSteps: [MergeStep] = [
+        MergeStep(name: "tilefleet_merge_events", sql: """
+            WITH ins AS (
+                INSERT INTO events (\(incomingColumns))
+                SELECT \(incomingColumns) FROM incoming
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING \(incomingColumns)
+            )
+            INSERT INTO fresh SELECT \(incomingColumns) FROM ins
+            """),
+        MergeStep(name: "tilefleet_merge_tiles", sql: """
+            WITH best AS (
+                SELECT DISTINCT ON (task_id, tile_id)
+                       task_id, tile_id,
+                       attempt + (status = 'retrying')::int AS attempt,
+                       \(retryingStatus) AS status,
+                       raw_status, progress, message, occurred_at, event_id
+                FROM fresh f
+                -- A canceled tile ignores later attempts: a retry started as it was canceled.
+                WHERE NOT EXISTS (SELECT 1 FROM tiles c
+                                  WHERE c.task_id = f.task_id AND c.tile_id = f.tile_id
+                                    AND c.canceled_attempt < f.attempt + (f.status = 'retrying')::int)
+                ORDER BY task_id, tile_id, attempt + (status = 'retrying')::int DESC,
+                         tilefleet_status_rank(\(retryingStatus)) DESC,
+                         occurred_at DESC, event_id DESC
+            ),
+            stamps AS (
+                SELECT task_id, tile_id, attempt,
+                       min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
+                       min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
+                       min(occurred_at) FILTER (WHERE status IN (\(terminalStatuses))) AS finished_at,
+                       -- A retrying event speaks for the next attempt, which a canceled tile may refuse.
+                       max(backend_job_id) FILTER (WHERE status <> 'retrying') AS backend_job_id
+                FROM fresh
+                GROUP BY task_id, tile_id, attempt
+            ),
+            merged AS (
+                SELECT b.*, s.submitted_at, s.started_at, s.finished_at, s.backend_job_id
+                FROM best b LEFT JOIN stamps s USING (task_id, tile_id, attempt)
+            ),
+            changed AS (
+                UPDATE tiles t
+                SET (status, attempt, raw_status, progress, message, status_at, last_event_id) = (
+                        SELECT m.status, m.attempt, m.raw_status, m.progress, m.message, m.occurred_at, m.event_id
+                        WHERE (m.attempt, tilefleet_status_rank(m.status), m.occurred_at, m.event_id::text)
+                            > (t.attempt, tilefleet_status_rank(t.status), coalesce(t.status_at, '-infinity'),
+                               coalesce(t.last_event_id::text, ''))
+                        UNION ALL
+                        SELECT t.status, t.attempt, t.raw_status, t.progress, t.message, t.status_at, t.last_event_id
+                        LIMIT 1),
+                    updated_at = now(),
+                    -- A tile that moves on is out of the trouble its heartbeats reported.
+                    trouble = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                                   THEN NULL ELSE t.trouble END,
+                    trouble_since = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                                         THEN NULL ELSE t.trouble_since END,
+                    trouble_tries = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                                         THEN NULL ELSE t.trouble_tries END,
+                    parked_at = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
+                                     THEN NULL ELSE t.parked_at END,
+                    submitted_at = CASE WHEN m.attempt > t.attempt THEN m.submitted_at
+                                        WHEN m.attempt = t.attempt THEN least(t.submitted_at, m.submitted_at)
+                                        ELSE t.submitted_at END,
+                    started_at = CASE WHEN m.attempt > t.attempt THEN m.started_at
+                                      WHEN m.attempt = t.attempt THEN least(t.started_at, m.started_at)
+                                      ELSE t.started_at END,
+                    finished_at = CASE WHEN m.attempt > t.attempt THEN m.finished_at
+                                       WHEN m.attempt = t.attempt THEN least(t.finished_at, m.finished_at)
+                                       ELSE t.finished_at END,
+                    backend_job_id = CASE WHEN m.attempt > t.attempt THEN m.backend_job_id
+                                          WHEN m.attempt = t.attempt THEN greatest(t.backend_job_id, m.backend_job_id)
+                                          ELSE t.backend_job_id END
+                FROM merged m
+                WHERE t.task_id = m.task_id AND t.tile_id = m.tile_id
+                  AND ((m.attempt, tilefleet_status_rank(m.status), m.occurred_at, m.event_id::text)
+                         > (t.attempt, tilefleet_status_rank(t.status), coalesce(t.status_at, '-infinity'),
+                            coalesce(t.last_event_id::text, ''))
+                       OR (m.attempt = t.attempt
+                           AND (m.submitted_at < coalesce(t.submitted_at, 'infinity')
+                                OR m.started_at < coalesce(t.started_at, 'infinity')
+                                OR m.finished_at < coalesce(t.finished_at, 'infinity')
+                                OR m.backend_job_id > coalesce(t.backend_job_id, ''))))
+                RETURNING t.task_id, t.backend, t.status, t.last_event_id = m.event_id AS moved
+            )
+            SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
+            FROM (SELECT DISTINCT task_id, backend FROM changed
+                  WHERE moved AND status IN (\(terminalStatuses), 'pending')) done
+            """),
+        MergeStep(name: "tilefleet_merge_parking", sql: """
+            -- A start refused with "try later" parks the tile, on the database's clock (the dispatcher
+            -- and the backend monitor compare it with theirs), while it still waits on that attempt.
+            UPDATE tiles t SET parked_at = now()
+            FROM (SELECT DISTINCT task_id, tile_id, attempt FROM fresh
+                  WHERE status = 'queued' AND coalesce((detail ->> 'parked')::boolean, false)) p
+            WHERE t.task_id = p.task_id AND t.tile_id = p.tile_id AND t.attempt = p.attempt
+              AND t.status = 'queued' AND t.canceled_attempt IS NULL
+            """),
+        MergeStep(name: "tilefleet_merge_errors", sql: """
+            WITH errors AS (
+                SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
+                FROM fresh f
+                WHERE status IN ('failed', 'retrying') AND coalesce(error, message) IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM tiles c
+                                  WHERE c.task_id = f.task_id AND c.tile_id = f.tile_id AND c.canceled_attempt < f.attempt)
+                ORDER BY task_id, tile_id, attempt DESC, occurred_at DESC, event_id DESC
+            )
             UPDATE tiles t
-            SET (status, attempt, raw_status, progress, message, status_at, last_event_id) = (
-                    SELECT m.status, m.attempt, m.raw_status, m.progress, m.message, m.occurred_at, m.event_id
-                    WHERE (m.attempt, tilefleet_status_rank(m.status), m.occurred_at, m.event_id::text)
-                        > (t.attempt, tilefleet_status_rank(t.status), coalesce(t.status_at, '-infinity'),
-                           coalesce(t.last_event_id::text, ''))
+            SET last_error = e.error, last_error_attempt = e.attempt, last_error_at = e.occurred_at
+            FROM errors e
+            WHERE t.task_id = e.task_id AND t.tile_id = e.tile_id
+              AND (e.attempt, e.occurred_at) > (coalesce(t.last_error_attempt, 0), coalesce(t.last_error_at, '-infinity'))
+            """),
+        MergeStep(name: "tilefleet_merge_jobs", sql: """
+            WITH normalised AS (
+                SELECT task_id, tile_id, attempt, backend, backend_job_id, raw_status, occurred_at, status, event_id,
+                       (detail ->> 'costs')::float8 AS costs, detail -> 'usage' AS usage,
+                       coalesce(error, message) AS error,
+                       CASE WHEN status = 'retrying' THEN 'failed' ELSE status END AS job_status
+                FROM fresh
+                -- A cancel the platform did not confirm ends the tile, not its job: that may still run.
+                WHERE NOT coalesce((detail ->> 'cancel_unconfirmed')::boolean, false)
+            ),
+            top AS (
+                SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, job_status, raw_status, occurred_at
+                FROM normalised
+                ORDER BY task_id, tile_id, attempt, \(jobOrder("job_status", "occurred_at", "raw_status"))
+            ),
+            stamps AS (
+                SELECT task_id, tile_id, attempt, max(backend) AS backend, max(backend_job_id) AS job_id,
+                       min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
+                       min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
+                       min(occurred_at) FILTER (WHERE job_status IN (\(terminalStatuses))) AS finished_at
+                FROM normalised
+                GROUP BY task_id, tile_id, attempt
+            ),
+            errors AS (
+                SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, error, occurred_at AS error_at
+                FROM normalised
+                WHERE job_status = 'failed'
+                ORDER BY task_id, tile_id, attempt, occurred_at DESC, coalesce(error, '') DESC
+            ),
+            readings AS (
+                SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, costs, usage, occurred_at AS usage_at
+                FROM normalised
+                WHERE costs IS NOT NULL OR usage IS NOT NULL
+                ORDER BY task_id, tile_id, attempt, occurred_at DESC, coalesce(costs, -1) DESC, event_id DESC
+            )
+            INSERT INTO backend_jobs AS j (task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status,
+                                           status_at, submitted_at, started_at, finished_at, error, error_at, costs, usage, usage_at)
+            SELECT task_id, tile_id, attempt, s.backend, s.job_id, 'tilefleet:' || task_id || ':' || tile_id || ':' || attempt,
+                   t.job_status, t.raw_status, t.occurred_at, s.submitted_at, s.started_at, s.finished_at, e.error, e.error_at,
+                   r.costs, r.usage, r.usage_at
+            FROM top t JOIN stamps s USING (task_id, tile_id, attempt) LEFT JOIN errors e USING (task_id, tile_id, attempt)
+                 LEFT JOIN readings r USING (task_id, tile_id, attempt)
+            ON CONFLICT (task_id, tile_id, attempt) DO UPDATE
+            SET backend = greatest(j.backend, excluded.backend),
+                job_id = greatest(j.job_id, excluded.job_id),
+                (status, raw_status, status_at) = (
+                    SELECT excluded.status, excluded.raw_status, excluded.status_at
+                    WHERE \(jobPosition("excluded.status", "excluded.status_at", "excluded.raw_status"))
+                        > \(jobPosition("j.status", "j.status_at", "j.raw_status"))
                     UNION ALL
-                    SELECT t.status, t.attempt, t.raw_status, t.progress, t.message, t.status_at, t.last_event_id
+                    SELECT j.status, j.raw_status, j.status_at
                     LIMIT 1),
-                updated_at = now(),
-                -- A tile that moves on is out of the trouble its heartbeats reported.
-                trouble = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
-                               THEN NULL ELSE t.trouble END,
-                trouble_since = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
-                                     THEN NULL ELSE t.trouble_since END,
-                trouble_tries = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
-                                     THEN NULL ELSE t.trouble_tries END,
-                parked_at = CASE WHEN (m.attempt, tilefleet_status_rank(m.status)) > (t.attempt, tilefleet_status_rank(t.status))
-                                 THEN NULL ELSE t.parked_at END,
-                submitted_at = CASE WHEN m.attempt > t.attempt THEN m.submitted_at
-                                    WHEN m.attempt = t.attempt THEN least(t.submitted_at, m.submitted_at)
-                                    ELSE t.submitted_at END,
-                started_at = CASE WHEN m.attempt > t.attempt THEN m.started_at
-                                  WHEN m.attempt = t.attempt THEN least(t.started_at, m.started_at)
-                                  ELSE t.started_at END,
-                finished_at = CASE WHEN m.attempt > t.attempt THEN m.finished_at
-                                   WHEN m.attempt = t.attempt THEN least(t.finished_at, m.finished_at)
-                                   ELSE t.finished_at END,
-                backend_job_id = CASE WHEN m.attempt > t.attempt THEN m.backend_job_id
-                                      WHEN m.attempt = t.attempt THEN greatest(t.backend_job_id, m.backend_job_id)
-                                      ELSE t.backend_job_id END
-            FROM merged m
-            WHERE t.task_id = m.task_id AND t.tile_id = m.tile_id
-              AND ((m.attempt, tilefleet_status_rank(m.status), m.occurred_at, m.event_id::text)
-                     > (t.attempt, tilefleet_status_rank(t.status), coalesce(t.status_at, '-infinity'),
-                        coalesce(t.last_event_id::text, ''))
-                   OR (m.attempt = t.attempt
-                       AND (m.submitted_at < coalesce(t.submitted_at, 'infinity')
-                            OR m.started_at < coalesce(t.started_at, 'infinity')
-                            OR m.finished_at < coalesce(t.finished_at, 'infinity')
-                            OR m.backend_job_id > coalesce(t.backend_job_id, ''))))
-            RETURNING t.task_id, t.backend, t.status, t.last_event_id = m.event_id AS moved
-        )
-        SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
-        FROM (SELECT DISTINCT task_id, backend FROM changed
-              WHERE moved AND status IN (\(terminalStatuses), 'pending')) done;
-
-        -- A start refused with "try later" parks the tile, on the database's clock (the dispatcher
-        -- and the backend monitor compare it with theirs), while it still waits on that attempt.
-        UPDATE tiles t SET parked_at = now()
-        FROM (SELECT DISTINCT task_id, tile_id, attempt FROM fresh
-              WHERE status = 'queued' AND coalesce((detail ->> 'parked')::boolean, false)) p
-        WHERE t.task_id = p.task_id AND t.tile_id = p.tile_id AND t.attempt = p.attempt
-          AND t.status = 'queued' AND t.canceled_attempt IS NULL;
-
-        WITH errors AS (
-            SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
-            FROM fresh f
-            WHERE status IN ('failed', 'retrying') AND coalesce(error, message) IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM tiles c
-                              WHERE c.task_id = f.task_id AND c.tile_id = f.tile_id AND c.canceled_attempt < f.attempt)
-            ORDER BY task_id, tile_id, attempt DESC, occurred_at DESC, event_id DESC
-        )
-        UPDATE tiles t
-        SET last_error = e.error, last_error_attempt = e.attempt, last_error_at = e.occurred_at
-        FROM errors e
-        WHERE t.task_id = e.task_id AND t.tile_id = e.tile_id
-          AND (e.attempt, e.occurred_at) > (coalesce(t.last_error_attempt, 0), coalesce(t.last_error_at, '-infinity'));
-
-        WITH normalised AS (
-            SELECT task_id, tile_id, attempt, backend, backend_job_id, raw_status, occurred_at, status, event_id,
-                   (detail ->> 'costs')::float8 AS costs, detail -> 'usage' AS usage,
-                   coalesce(error, message) AS error,
-                   CASE WHEN status = 'retrying' THEN 'failed' ELSE status END AS job_status
-            FROM fresh
-            -- A cancel the platform did not confirm ends the tile, not its job: that may still run.
-            WHERE NOT coalesce((detail ->> 'cancel_unconfirmed')::boolean, false)
-        ),
-        top AS (
-            SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, job_status, raw_status, occurred_at
-            FROM normalised
-            ORDER BY task_id, tile_id, attempt, \(jobOrder("job_status", "occurred_at", "raw_status"))
-        ),
-        stamps AS (
-            SELECT task_id, tile_id, attempt, max(backend) AS backend, max(backend_job_id) AS job_id,
-                   min(occurred_at) FILTER (WHERE status = 'submitted') AS submitted_at,
-                   min(occurred_at) FILTER (WHERE status = 'running') AS started_at,
-                   min(occurred_at) FILTER (WHERE job_status IN (\(terminalStatuses))) AS finished_at
-            FROM normalised
-            GROUP BY task_id, tile_id, attempt
-        ),
-        errors AS (
-            SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, error, occurred_at AS error_at
-            FROM normalised
-            WHERE job_status = 'failed'
-            ORDER BY task_id, tile_id, attempt, occurred_at DESC, coalesce(error, '') DESC
-        ),
-        readings AS (
-            SELECT DISTINCT ON (task_id, tile_id, attempt) task_id, tile_id, attempt, costs, usage, occurred_at AS usage_at
-            FROM normalised
-            WHERE costs IS NOT NULL OR usage IS NOT NULL
-            ORDER BY task_id, tile_id, attempt, occurred_at DESC, coalesce(costs, -1) DESC, event_id DESC
-        )
-        INSERT INTO backend_jobs AS j (task_id, tile_id, attempt, backend, job_id, idempotency_key, status, raw_status,
-                                       status_at, submitted_at, started_at, finished_at, error, error_at, costs, usage, usage_at)
-        SELECT task_id, tile_id, attempt, s.backend, s.job_id, 'tilefleet:' || task_id || ':' || tile_id || ':' || attempt,
-               t.job_status, t.raw_status, t.occurred_at, s.submitted_at, s.started_at, s.finished_at, e.error, e.error_at,
-               r.costs, r.usage, r.usage_at
-        FROM top t JOIN stamps s USING (task_id, tile_id, attempt) LEFT JOIN errors e USING (task_id, tile_id, attempt)
-             LEFT JOIN readings r USING (task_id, tile_id, attempt)
-        ON CONFLICT (task_id, tile_id, attempt) DO UPDATE
-        SET backend = greatest(j.backend, excluded.backend),
-            job_id = greatest(j.job_id, excluded.job_id),
-            (status, raw_status, status_at) = (
-                SELECT excluded.status, excluded.raw_status, excluded.status_at
-                WHERE \(jobPosition("excluded.status", "excluded.status_at", "excluded.raw_status"))
+                submitted_at = least(j.submitted_at, excluded.submitted_at),
+                started_at = least(j.started_at, excluded.started_at),
+                finished_at = least(j.finished_at, excluded.finished_at),
+                (error, error_at) = (
+                    SELECT excluded.error, excluded.error_at
+                    WHERE (excluded.error_at, coalesce(excluded.error, '')) > (j.error_at, coalesce(j.error, ''))
+                       OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
+                    UNION ALL
+                    SELECT j.error, j.error_at
+                    LIMIT 1),
+                (costs, usage, usage_at) = (
+                    SELECT excluded.costs, excluded.usage, excluded.usage_at
+                    WHERE (excluded.usage_at, coalesce(excluded.costs, -1)) > (coalesce(j.usage_at, '-infinity'), coalesce(j.costs, -1))
+                    UNION ALL
+                    SELECT j.costs, j.usage, j.usage_at
+                    LIMIT 1)
+            WHERE \(jobPosition("excluded.status", "excluded.status_at", "excluded.raw_status"))
                     > \(jobPosition("j.status", "j.status_at", "j.raw_status"))
-                UNION ALL
-                SELECT j.status, j.raw_status, j.status_at
-                LIMIT 1),
-            submitted_at = least(j.submitted_at, excluded.submitted_at),
-            started_at = least(j.started_at, excluded.started_at),
-            finished_at = least(j.finished_at, excluded.finished_at),
-            (error, error_at) = (
-                SELECT excluded.error, excluded.error_at
-                WHERE (excluded.error_at, coalesce(excluded.error, '')) > (j.error_at, coalesce(j.error, ''))
-                   OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
-                UNION ALL
-                SELECT j.error, j.error_at
-                LIMIT 1),
-            (costs, usage, usage_at) = (
-                SELECT excluded.costs, excluded.usage, excluded.usage_at
-                WHERE (excluded.usage_at, coalesce(excluded.costs, -1)) > (coalesce(j.usage_at, '-infinity'), coalesce(j.costs, -1))
-                UNION ALL
-                SELECT j.costs, j.usage, j.usage_at
-                LIMIT 1)
-        WHERE \(jobPosition("excluded.status", "excluded.status_at", "excluded.raw_status"))
-                > \(jobPosition("j.status", "j.status_at", "j.raw_status"))
-           OR excluded.submitted_at < coalesce(j.submitted_at, 'infinity')
-           OR excluded.started_at < coalesce(j.started_at, 'infinity')
-           OR excluded.finished_at < coalesce(j.finished_at, 'infinity')
-           OR (excluded.error_at, coalesce(excluded.error, '')) > (j.error_at, coalesce(j.error, ''))
-           OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
-           OR excluded.job_id > coalesce(j.job_id, '')
-           OR excluded.backend > coalesce(j.backend, '')
-           OR (excluded.usage_at, coalesce(excluded.costs, -1)) > (coalesce(j.usage_at, '-infinity'), coalesce(j.costs, -1));
-
-        INSERT INTO assets (task_id, tile_id, attempt, href, key, type, roles, title, size)
-        SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')
-               f.task_id, f.tile_id, f.attempt, a ->> 'href', a ->> 'key', a ->> 'type',
-               CASE WHEN jsonb_typeof(a -> 'roles') = 'array'
-                    THEN ARRAY(SELECT jsonb_array_elements_text(a -> 'roles')) END,
-               a ->> 'title', (a ->> 'size')::bigint
-        FROM fresh f, jsonb_array_elements(f.detail -> 'assets') a
-        WHERE f.status = 'finished' AND jsonb_typeof(f.detail -> 'assets') = 'array' AND a ? 'href'
-        ON CONFLICT (task_id, tile_id, attempt, href) DO NOTHING;
-        """
+               OR excluded.submitted_at < coalesce(j.submitted_at, 'infinity')
+               OR excluded.started_at < coalesce(j.started_at, 'infinity')
+               OR excluded.finished_at < coalesce(j.finished_at, 'infinity')
+               OR (excluded.error_at, coalesce(excluded.error, '')) > (j.error_at, coalesce(j.error, ''))
+               OR (j.error_at IS NULL AND excluded.error_at IS NOT NULL)
+               OR excluded.job_id > coalesce(j.job_id, '')
+               OR excluded.backend > coalesce(j.backend, '')
+               OR (excluded.usage_at, coalesce(excluded.costs, -1)) > (coalesce(j.usage_at, '-infinity'), coalesce(j.costs, -1))
+            """),
+        MergeStep(name: "tilefleet_merge_assets", sql: """
+            INSERT INTO assets (task_id, tile_id, attempt, href, key, type, roles, title, size)
+            SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')
+                   f.task_id, f.tile_id, f.attempt, a ->> 'href', a ->> 'key', a ->> 'type',
+                   CASE WHEN jsonb_typeof(a -> 'roles') = 'array'
+                        THEN ARRAY(SELECT jsonb_array_elements_text(a -> 'roles')) END,
+                   a ->> 'title', (a ->> 'size')::bigint
+            FROM fresh f, jsonb_array_elements(f.detail -> 'assets') a
+            WHERE f.status = 'finished' AND jsonb_typeof(f.detail -> 'assets') = 'array' AND a ? 'href'
+            ON CONFLICT (task_id, tile_id, attempt, href) DO NOTHING
+            """),
+    ]
 }

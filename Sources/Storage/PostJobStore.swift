@@ -21,14 +21,25 @@ public struct PostJobStore: Sendable {
     }
 
     /// Claims up to `limit` finished tile attempts whose post-job has not run, oldest first.
+    ///
+    /// It starts from the tasks that have a post-job, so the coordinator's tick costs nothing
+    /// per finished tile of the tasks that have none (a million finished tiles made it a scan
+    /// of 45 ms per 21,000 of them, every tick).
     public func claim(limit: Int, runner: String) async throws -> [Claim] {
         let rows = try await connection.query("""
             INSERT INTO post_jobs (task_id, tile_id, attempt, command, status, runner)
-            SELECT t.task_id, t.tile_id, t.attempt, k.spec->>'postJob', 'running', \(runner)
-            FROM tiles t JOIN tasks k ON k.id = t.task_id
-            WHERE t.status = 'finished' AND k.spec->>'postJob' IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM post_jobs p WHERE p.task_id = t.task_id AND p.tile_id = t.tile_id AND p.attempt = t.attempt)
-            ORDER BY t.finished_at NULLS LAST, t.task_id, t.tile_id
+            SELECT c.task_id, c.tile_id, c.attempt, c.command, 'running', \(runner)
+            FROM tasks k
+            CROSS JOIN LATERAL (
+                SELECT t.task_id, t.tile_id, t.attempt, k.spec->>'postJob' AS command, t.finished_at
+                FROM tiles t
+                WHERE t.task_id = k.id AND t.status = 'finished'
+                  AND NOT EXISTS (SELECT 1 FROM post_jobs p WHERE p.task_id = t.task_id AND p.tile_id = t.tile_id AND p.attempt = t.attempt)
+                ORDER BY t.finished_at NULLS LAST, t.tile_id
+                LIMIT \(limit)
+            ) c
+            WHERE k.spec->>'postJob' IS NOT NULL
+            ORDER BY c.finished_at NULLS LAST, c.task_id, c.tile_id
             LIMIT \(limit)
             ON CONFLICT DO NOTHING
             RETURNING task_id, tile_id, attempt, command,

@@ -158,6 +158,47 @@ import TestSupport
         #expect(sum == 4950 + 100)
     }
 
+    @Test func aStatementPreparedOnceRunsAgainOnANewConnectionAndAfterARollback() async throws {
+        let db = try await connect()
+        let admin = try await connect()
+        defer { TestCleanup.later { await db.close(); await admin.close() } }
+        let add: PostgresQuery = "SELECT \(Int64(40))::bigint + \(Int64(2))::bigint"
+        let first = try await db.withSession { session throws(PostgresError) in
+            (try session.query(prepared: "tilefleet_test_add", add)[0].decode(Int.self, at: 0),
+             try session.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0))
+        }
+        #expect(first.0 == 42)
+
+        // The server ends the connection: the next call reconnects and prepares the statement again.
+        try await admin.execute("SELECT pg_terminate_backend(\(first.1)::int)")
+        for _ in 0..<100 where try await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = \(first.1)::int").count > 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let second = try await db.withSession { session throws(PostgresError) in
+            (try session.query(prepared: "tilefleet_test_add", add)[0].decode(Int.self, at: 0),
+             try session.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0))
+        }
+        #expect(second.0 == 42)
+        #expect(second.1 != first.1)
+
+        // Prepared inside a transaction that rolls back (with the temporary table it reads), it
+        // still runs once the table is there again.
+        let read: PostgresQuery = "SELECT count(*) FROM prepared_scratch"
+        await #expect(throws: PostgresError.self) {
+            try await db.transaction { session throws(PostgresError) in
+                try session.executeScript("CREATE TEMP TABLE IF NOT EXISTS prepared_scratch (n int) ON COMMIT DELETE ROWS")
+                _ = try session.query(prepared: "tilefleet_test_scratch", read)
+                try session.execute("SELECT 1 / 0")
+            }
+        }
+        let counted = try await db.transaction { session throws(PostgresError) in
+            try session.executeScript("CREATE TEMP TABLE IF NOT EXISTS prepared_scratch (n int) ON COMMIT DELETE ROWS")
+            try session.execute("INSERT INTO prepared_scratch VALUES (1), (2)")
+            return try session.query(prepared: "tilefleet_test_scratch", read)[0].decode(Int.self, at: 0)
+        }
+        #expect(counted == 2)
+    }
+
     @Test func listenReceivesNotify() async throws {
         let listener = try await connect()
         let sender = try await connect()
