@@ -79,6 +79,13 @@ public final class PostgresConnection: Sendable {
         try await withSession { session throws(PostgresError) in try session.query(query) }
     }
 
+    /// Runs one parameterised statement prepared once per connection (see
+    /// ``PostgresSession/query(prepared:)``): for statements run often with one good plan.
+    @discardableResult
+    public func query(prepared query: PostgresQuery) async throws(PostgresError) -> PostgresRows {
+        try await withSession { session throws(PostgresError) in try session.query(prepared: query) }
+    }
+
     /// Runs one parameterised statement and returns the number of rows it affected.
     @discardableResult
     public func execute(_ query: PostgresQuery) async throws(PostgresError) -> Int {

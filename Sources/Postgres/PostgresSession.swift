@@ -16,9 +16,9 @@ public final class PostgresSession {
     let reconnectTimeout: Duration
     private var conn: OpaquePointer?
     private(set) var transactionDepth = 0
-    /// Statements prepared on the current connection by ``query(prepared:_:)``; a new connection
-    /// starts with none.
-    private var preparedNames: Set<String> = []
+    /// Statements prepared on the current connection by ``query(prepared:)``, by their SQL; a new
+    /// connection starts with none.
+    private var preparedNames: [String: String] = [:]
     private var listeners: [String: [UInt64: AsyncStream<PostgresNotification>.Continuation]] = [:]
     private var nextListenerID: UInt64 = 0
     private var lastListenerReconnectAttempt: ContinuousClock.Instant?
@@ -57,7 +57,7 @@ public final class PostgresSession {
     func connect() throws(PostgresError) {
         if let conn { PQfinish(conn) }
         conn = nil
-        preparedNames = []
+        preparedNames = [:]
         var pairs = url.connectionParameters
         let sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3"
         if let i = pairs.firstIndex(where: { $0.0 == "options" }) {
@@ -179,18 +179,22 @@ public final class PostgresSession {
         return try consume(result, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
     }
 
-    /// Runs `query` as the statement `name`, prepared on this connection the first time it runs
-    /// here: the server parses and plans it once per connection instead of on every call.
+    /// Runs `query` as a statement prepared on this connection the first time its SQL runs here:
+    /// the server parses and plans it once per connection instead of on every call.
     ///
-    /// For statements run often whose best plan does not depend on their parameters (the server
-    /// keeps one generic plan once custom ones stop paying off). `name` must always stand for
-    /// the same SQL; a statement the server has to plan again (after DDL on its tables) is
-    /// planned again by the server itself. Prepared statements outlive a rolled-back transaction.
+    /// For statements run often whose best plan does not depend on their parameters: after five
+    /// executions the server may keep one generic plan, chosen without their values. A statement
+    /// the server has to plan again (after DDL on its tables) it plans again by itself. Prepared
+    /// statements outlive a rolled-back transaction.
     @discardableResult
-    public func query(prepared name: String, _ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
-        if !preparedNames.contains(name) {
+    public func query(prepared query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        let name: String
+        if let known = preparedNames[query.sql] {
+            name = known
+        } else {
+            name = "tilefleet_\(preparedNames.count + 1)"
             try prepare(name: name, sql: query.sql, types: query.binds.map(\.type))
-            preparedNames.insert(name)
+            preparedNames[query.sql] = name
         }
         return try execute(prepared: name, query.binds)
     }

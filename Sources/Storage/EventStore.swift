@@ -77,7 +77,7 @@ public struct EventStore: Sendable {
                 var outcome = BatchOutcome(inserted: 0, unknownTile: [])
                 if buffer.rowCount > 0 {
                     try session.copyIn("COPY incoming (\(Self.incomingColumns)) FROM STDIN", buffer)
-                    for row in try session.query(prepared: "tilefleet_lock_and_judge", Self.lockAndJudge(skewSeconds: skew)) {
+                    for row in try session.query(prepared: Self.lockAndJudge(skewSeconds: skew)) {
                         let id = try row.decode(UUID.self, at: 0)
                         if try row.decode(Bool.self, at: 2) {
                             outcome.unknownTile.append(id)
@@ -89,7 +89,7 @@ public struct EventStore: Sendable {
                         }
                     }
                     for (index, step) in Self.mergeSteps.enumerated() {
-                        let rows = try session.query(prepared: step.name, PostgresQuery(step.sql))
+                        let rows = try session.query(prepared: PostgresQuery(step))
                         if index == 0 { outcome.inserted = rows.affectedRows }
                     }
                 }
@@ -106,12 +106,6 @@ public struct EventStore: Sendable {
         } catch {
             throw StorageError(error)
         }
-    }
-
-    /// One statement of the merge and the name it is prepared under.
-    struct MergeStep: Sendable {
-        let name: String
-        let sql: String
     }
 
     /// Why an event of no known tile is rejected.
@@ -288,8 +282,8 @@ public struct EventStore: Sendable {
     /// connection: planning them cost more than running them on a batch of a few events. Their
     /// one plan joins the batch to `tiles` and `backend_jobs` by key, which suits a batch of
     /// one event and one of thousands alike (so `fresh` is not analysed per batch).
-    static let mergeSteps: [MergeStep] = [
-        MergeStep(name: "tilefleet_merge_events", sql: """
+    static let mergeSteps: [String] = [
+        """
             WITH ins AS (
                 INSERT INTO events (\(incomingColumns))
                 SELECT \(incomingColumns) FROM incoming
@@ -297,8 +291,8 @@ public struct EventStore: Sendable {
                 RETURNING \(incomingColumns)
             )
             INSERT INTO fresh SELECT \(incomingColumns) FROM ins
-            """),
-        MergeStep(name: "tilefleet_merge_tiles", sql: """
+            """,
+        """
             WITH best AS (
                 SELECT DISTINCT ON (task_id, tile_id)
                        task_id, tile_id,
@@ -375,8 +369,8 @@ public struct EventStore: Sendable {
             SELECT pg_notify('tilefleet_tiles', task_id || ' ' || backend)
             FROM (SELECT DISTINCT task_id, backend FROM changed
                   WHERE moved AND status IN (\(terminalStatuses), 'pending')) done
-            """),
-        MergeStep(name: "tilefleet_merge_parking", sql: """
+            """,
+        """
             -- A start refused with "try later" parks the tile, on the database's clock (the dispatcher
             -- and the backend monitor compare it with theirs), while it still waits on that attempt.
             UPDATE tiles t SET parked_at = now()
@@ -384,8 +378,8 @@ public struct EventStore: Sendable {
                   WHERE status = 'queued' AND coalesce((detail ->> 'parked')::boolean, false)) p
             WHERE t.task_id = p.task_id AND t.tile_id = p.tile_id AND t.attempt = p.attempt
               AND t.status = 'queued' AND t.canceled_attempt IS NULL
-            """),
-        MergeStep(name: "tilefleet_merge_errors", sql: """
+            """,
+        """
             WITH errors AS (
                 SELECT DISTINCT ON (task_id, tile_id) task_id, tile_id, attempt, occurred_at, coalesce(error, message) AS error
                 FROM fresh f
@@ -399,8 +393,8 @@ public struct EventStore: Sendable {
             FROM errors e
             WHERE t.task_id = e.task_id AND t.tile_id = e.tile_id
               AND (e.attempt, e.occurred_at) > (coalesce(t.last_error_attempt, 0), coalesce(t.last_error_at, '-infinity'))
-            """),
-        MergeStep(name: "tilefleet_merge_jobs", sql: """
+            """,
+        """
             WITH normalised AS (
                 SELECT task_id, tile_id, attempt, backend, backend_job_id, raw_status, occurred_at, status, event_id,
                        (detail ->> 'costs')::float8 AS costs, detail -> 'usage' AS usage,
@@ -478,8 +472,8 @@ public struct EventStore: Sendable {
                OR excluded.job_id > coalesce(j.job_id, '')
                OR excluded.backend > coalesce(j.backend, '')
                OR (excluded.usage_at, coalesce(excluded.costs, -1)) > (coalesce(j.usage_at, '-infinity'), coalesce(j.costs, -1))
-            """),
-        MergeStep(name: "tilefleet_merge_assets", sql: """
+            """,
+        """
             INSERT INTO assets (task_id, tile_id, attempt, href, key, type, roles, title, size)
             SELECT DISTINCT ON (f.task_id, f.tile_id, f.attempt, a ->> 'href')
                    f.task_id, f.tile_id, f.attempt, a ->> 'href', a ->> 'key', a ->> 'type',
@@ -489,6 +483,6 @@ public struct EventStore: Sendable {
             FROM fresh f, jsonb_array_elements(f.detail -> 'assets') a
             WHERE f.status = 'finished' AND jsonb_typeof(f.detail -> 'assets') = 'array' AND a ? 'href'
             ON CONFLICT (task_id, tile_id, attempt, href) DO NOTHING
-            """),
+            """,
     ]
 }

@@ -164,7 +164,7 @@ import TestSupport
         defer { TestCleanup.later { await db.close(); await admin.close() } }
         let add: PostgresQuery = "SELECT \(Int64(40))::bigint + \(Int64(2))::bigint"
         let first = try await db.withSession { session throws(PostgresError) in
-            (try session.query(prepared: "tilefleet_test_add", add)[0].decode(Int.self, at: 0),
+            (try session.query(prepared: add)[0].decode(Int.self, at: 0),
              try session.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0))
         }
         #expect(first.0 == 42)
@@ -175,7 +175,7 @@ import TestSupport
             try await Task.sleep(for: .milliseconds(20))
         }
         let second = try await db.withSession { session throws(PostgresError) in
-            (try session.query(prepared: "tilefleet_test_add", add)[0].decode(Int.self, at: 0),
+            (try session.query(prepared: add)[0].decode(Int.self, at: 0),
              try session.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0))
         }
         #expect(second.0 == 42)
@@ -187,14 +187,14 @@ import TestSupport
         await #expect(throws: PostgresError.self) {
             try await db.transaction { session throws(PostgresError) in
                 try session.executeScript("CREATE TEMP TABLE IF NOT EXISTS prepared_scratch (n int) ON COMMIT DELETE ROWS")
-                _ = try session.query(prepared: "tilefleet_test_scratch", read)
+                _ = try session.query(prepared: read)
                 try session.execute("SELECT 1 / 0")
             }
         }
         let counted = try await db.transaction { session throws(PostgresError) in
             try session.executeScript("CREATE TEMP TABLE IF NOT EXISTS prepared_scratch (n int) ON COMMIT DELETE ROWS")
             try session.execute("INSERT INTO prepared_scratch VALUES (1), (2)")
-            return try session.query(prepared: "tilefleet_test_scratch", read)[0].decode(Int.self, at: 0)
+            return try session.query(prepared: read)[0].decode(Int.self, at: 0)
         }
         #expect(counted == 2)
     }
