@@ -19,6 +19,8 @@ public final class PostgresSession {
     /// Statements prepared on the current connection by ``query(prepared:)``, by their SQL; a new
     /// connection starts with none.
     private var preparedNames: [String: String] = [:]
+    /// The most statements ``query(prepared:)`` prepares on one connection.
+    static let preparedLimit = 64
     private var listeners: [String: [UInt64: AsyncStream<PostgresNotification>.Continuation]] = [:]
     private var nextListenerID: UInt64 = 0
     private var lastListenerReconnectAttempt: ContinuousClock.Instant?
@@ -186,12 +188,17 @@ public final class PostgresSession {
     /// executions the server may keep one generic plan, chosen without their values. A statement
     /// the server has to plan again (after DDL on its tables) it plans again by itself. Prepared
     /// statements outlive a rolled-back transaction.
+    ///
+    /// Beyond ``preparedLimit`` distinct statements on a connection (SQL that varies by more
+    /// than its parameters), further ones run unprepared: the server keeps every prepared plan
+    /// until the connection ends.
     @discardableResult
     public func query(prepared query: PostgresQuery) throws(PostgresError) -> PostgresRows {
         let name: String
         if let known = preparedNames[query.sql] {
             name = known
         } else {
+            guard preparedNames.count < Self.preparedLimit else { return try self.query(query) }
             name = "tilefleet_\(preparedNames.count + 1)"
             try prepare(name: name, sql: query.sql, types: query.binds.map(\.type))
             preparedNames[query.sql] = name

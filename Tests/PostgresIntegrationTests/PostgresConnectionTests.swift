@@ -199,6 +199,23 @@ import TestSupport
         #expect(counted == 2)
     }
 
+    @Test func statementsBeyondTheLimitRunUnprepared() async throws {
+        let db = try await connect()
+        defer { TestCleanup.later { await db.close() } }
+        let limit = PostgresSession.preparedLimit
+        let (sums, prepared) = try await db.withSession { session throws(PostgresError) in
+            var sums: [Int] = []
+            // SQL that differs by more than its parameters: one statement per text.
+            for i in 0..<(limit + 6) {
+                sums.append(try session.query(prepared: "SELECT \(Int64(i))::bigint + \(unescaped: String(i))")[0].decode(Int.self, at: 0))
+            }
+            let prepared = try session.query("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'tilefleet\\_%'")[0].decode(Int.self, at: 0)
+            return (sums, prepared)
+        }
+        #expect(sums == (0..<(limit + 6)).map { 2 * $0 })
+        #expect(prepared == limit)
+    }
+
     @Test func listenReceivesNotify() async throws {
         let listener = try await connect()
         let sender = try await connect()
