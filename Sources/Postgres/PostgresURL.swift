@@ -193,6 +193,23 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         return description.replacingOccurrences(of: ":***@", with: ":" + URLComponentCoding.percentEncode(password) + "@")
     }
 
+    /// The `application_name` a connection reports unless the URL names one: the program and its
+    /// subcommand (`tilefleet recorder`), so `pg_stat_activity` tells the fleet's roles apart.
+    static let defaultApplicationName = applicationName(arguments: CommandLine.arguments)
+
+    /// The program's file name and its first argument when that is a subcommand (letters and
+    /// `-`, not an option), in ASCII and within PostgreSQL's 63 bytes; `tilefleet` without one.
+    static func applicationName(arguments: [String]) -> String {
+        func plain(_ text: Substring) -> String {
+            String(text.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) })
+        }
+        let program = plain(arguments.first?.split(separator: "/").last ?? "")
+        guard !program.isEmpty else { return "tilefleet" }
+        guard arguments.count > 1, case let command = arguments[1], command.first?.isLetter == true,
+              command.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "-") }) else { return String(program.prefix(63)) }
+        return String("\(program) \(command)".prefix(63))
+    }
+
     /// libpq keyword/value pairs for `PQconnectdbParams`.
     var connectionParameters: [(String, String)] {
         var pairs: [(String, String)] = [("host", endpoints.map(\.host).joined(separator: ",")),
@@ -201,7 +218,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         if let password { pairs.append(("password", password)) }
         if let database { pairs.append(("dbname", database)) }
         if let sslMode { pairs.append(("sslmode", sslMode)) }
-        if parameters["application_name"] == nil { pairs.append(("application_name", "tilefleet")) }
+        if parameters["application_name"] == nil { pairs.append(("application_name", Self.defaultApplicationName)) }
         // libpq's default (`prefer`) calls into Kerberos on every connect, and Kerberos asserts
         // when a process exits while another thread is connecting; ask for it explicitly instead.
         if parameters["gssencmode"] == nil { pairs.append(("gssencmode", "disable")) }

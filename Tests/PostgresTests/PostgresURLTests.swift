@@ -2,6 +2,20 @@ import Testing
 @testable import Postgres
 
 @Suite struct PostgresURLTests {
+    @Test func aConnectionNamesTheProgramAndItsSubcommandUnlessTheURLNamesOne() throws {
+        #expect(PostgresURL.applicationName(arguments: ["/usr/local/bin/tilefleet", "recorder", "--writers", "2"]) == "tilefleet recorder")
+        #expect(PostgresURL.applicationName(arguments: [".build/release/tilefleet-bench", "recorder"]) == "tilefleet-bench recorder")
+        #expect(PostgresURL.applicationName(arguments: ["tilefleet", "--help"]) == "tilefleet")
+        #expect(PostgresURL.applicationName(arguments: ["tilefleet", "/etc/passwd"]) == "tilefleet")
+        #expect(PostgresURL.applicationName(arguments: ["tilefleet", "rec\u{00F6}rder"]) == "tilefleet")
+        #expect(PostgresURL.applicationName(arguments: []) == "tilefleet")
+        #expect(PostgresURL.applicationName(arguments: ["/opt/x/" + String(repeating: "a", count: 80), "worker"]).utf8.count == 63)
+        let named = try PostgresURL("postgresql://u@db/fleet?application_name=night-run").connectionParameters
+        #expect(named.filter { $0.0 == "application_name" }.map(\.1) == ["night-run"])
+        let unnamed = try PostgresURL("postgresql://u@db/fleet").connectionParameters
+        #expect(unnamed.filter { $0.0 == "application_name" }.map(\.1) == [PostgresURL.defaultApplicationName])
+    }
+
     @Test func parsesAFullURL() throws {
         let url = try PostgresURL("postgresql://tile%40fleet:s3cr%2Ft@db.example.org:6543/fleet?sslmode=verify-full&connect_timeout=5")
         #expect(url.user == "tile@fleet")

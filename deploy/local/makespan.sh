@@ -54,13 +54,14 @@ pids+=("$PSQL_PID")
 sleep 1
 start=$(date +%s.%N)
 "$bin" submit --offline "$dir/task.yaml" >/dev/null   # its UDP is a placeholder: no preflight
-# One psql session asked every 20 ms: a new connection per look cost about 40 ms and 9 ms of the
-# database's CPU, beside the fleet it measures.
+# One psql session asks every 20 ms, a prepared statement (0.4 ms of the database's CPU a look): a
+# new connection per look cost about 40 ms and 9 ms of its CPU, beside the fleet it measures.
 ask() { echo "$1" >&"${PSQL[1]}"; IFS= read -r answer <&"${PSQL[0]}"; }
-ask "SELECT count(*) FROM tiles WHERE task_id = '$prefix' AND status NOT IN ('finished', 'failed', 'canceled');"
+echo "PREPARE remaining AS SELECT count(*) FROM tiles WHERE task_id = '$prefix' AND status NOT IN ('finished', 'failed', 'canceled');" >&"${PSQL[1]}"
+ask "EXECUTE remaining;"
 while [ "$answer" != 0 ]; do
     sleep 0.02
-    ask "SELECT count(*) FROM tiles WHERE task_id = '$prefix' AND status NOT IN ('finished', 'failed', 'canceled');"
+    ask "EXECUTE remaining;"
 done
 end=$(date +%s.%N)
 # The database's own view: from the task's insert to the last tile's finish being stored.
