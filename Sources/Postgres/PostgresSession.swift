@@ -19,8 +19,11 @@ public final class PostgresSession {
     /// Statements prepared on the current connection by ``query(prepared:)``, by their SQL; a new
     /// connection starts with none.
     private var preparedNames: [String: String] = [:]
-    /// The most statements ``query(prepared:)`` prepares on one connection.
+    /// The most statements ``query(prepared:)`` keeps prepared on one connection.
     static let preparedLimit = 64
+    /// Statements prepared on the current connection so far: each gets a name never used before
+    /// on it, so one the server still holds is never prepared over.
+    private var preparedCount = 0
     private var listeners: [String: [UInt64: AsyncStream<PostgresNotification>.Continuation]] = [:]
     private var nextListenerID: UInt64 = 0
     private var lastListenerReconnectAttempt: ContinuousClock.Instant?
@@ -60,6 +63,7 @@ public final class PostgresSession {
         if let conn { PQfinish(conn) }
         conn = nil
         preparedNames = [:]
+        preparedCount = 0
         var pairs = url.connectionParameters
         let sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3"
         if let i = pairs.firstIndex(where: { $0.0 == "options" }) {
@@ -192,14 +196,30 @@ public final class PostgresSession {
     /// Beyond ``preparedLimit`` distinct statements on a connection (SQL that varies by more
     /// than its parameters), further ones run unprepared: the server keeps every prepared plan
     /// until the connection ends.
+    ///
+    /// A statement the server no longer has (SQLSTATE 26000: a pooler's `DISCARD ALL`) or can no
+    /// longer run as prepared (0A000: a migration changed its result's type) is forgotten and
+    /// prepared again under a new name: at once outside a transaction, by the caller's retry
+    /// inside one (the error has aborted it).
     @discardableResult
     public func query(prepared query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        do throws(PostgresError) {
+            return try runPrepared(query)
+        } catch where error.sqlState == "26000" || error.sqlState == "0A000" {
+            preparedNames[query.sql] = nil
+            guard transactionDepth == 0 else { throw error }
+            return try runPrepared(query)
+        }
+    }
+
+    private func runPrepared(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
         let name: String
         if let known = preparedNames[query.sql] {
             name = known
         } else {
             guard preparedNames.count < Self.preparedLimit else { return try self.query(query) }
-            name = "tilefleet_\(preparedNames.count + 1)"
+            preparedCount += 1
+            name = "tilefleet_\(preparedCount)"
             try prepare(name: name, sql: query.sql, types: query.binds.map(\.type))
             preparedNames[query.sql] = name
         }

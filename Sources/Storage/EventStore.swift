@@ -77,7 +77,12 @@ public struct EventStore: Sendable {
                 var outcome = BatchOutcome(inserted: 0, unknownTile: [])
                 if buffer.rowCount > 0 {
                     try session.copyIn("COPY incoming (\(Self.incomingColumns)) FROM STDIN", buffer)
-                    for row in try session.query(prepared: Self.lockAndJudge(skewSeconds: skew)) {
+                    // A small batch runs the statements prepared (planning them cost more than
+                    // running them); a large one plans them afresh on `fresh` analysed, so no plan
+                    // made for one size is kept for the other.
+                    let small = buffer.rowCount <= Self.preparedBatchLimit
+                    let judge = Self.lockAndJudge(skewSeconds: skew)
+                    for row in try small ? session.query(prepared: judge) : session.query(judge) {
                         let id = try row.decode(UUID.self, at: 0)
                         if try row.decode(Bool.self, at: 2) {
                             outcome.unknownTile.append(id)
@@ -88,9 +93,14 @@ public struct EventStore: Sendable {
                             try Self.reject(session, Rejection(body: unique[id]?.encoded() ?? [], reason: reason, routingKey: unique[id]?.routingKey))
                         }
                     }
-                    for (index, step) in Self.mergeSteps.enumerated() {
-                        let rows = try session.query(prepared: PostgresQuery(step))
-                        if index == 0 { outcome.inserted = rows.affectedRows }
+                    if small {
+                        for (index, step) in Self.mergeSteps.enumerated() {
+                            let rows = try session.query(prepared: PostgresQuery(step))
+                            if index == 0 { outcome.inserted = rows.affectedRows }
+                        }
+                    } else {
+                        outcome.inserted = try session.execute(PostgresQuery(Self.mergeSteps[0]))
+                        try session.executeScript((["ANALYZE fresh"] + Self.mergeSteps.dropFirst()).joined(separator: ";\n"))
                     }
                 }
                 if let beats { try session.execute(Self.applyHeartbeats(beats)) }
@@ -107,6 +117,10 @@ public struct EventStore: Sendable {
             throw StorageError(error)
         }
     }
+
+    /// The most events a batch may have to run the merge as prepared statements. Their plans
+    /// are made on such a batch only; a larger batch (a backlog) is planned on its own.
+    static let preparedBatchLimit = 100
 
     /// Why an event of no known tile is rejected.
     static let unknownTileReason = "unknown tile (no such task or tile)"
@@ -278,10 +292,8 @@ public struct EventStore: Sendable {
     /// latest reading (by report time, then the greater cost), whatever order the reports arrive in.
     ///
     /// The first step stores the new events and copies them to `fresh`: its row count is the
-    /// number of events stored for the first time. Each step is a statement prepared once per
-    /// connection: planning them cost more than running them on a batch of a few events. Their
-    /// one plan joins the batch to `tiles` and `backend_jobs` by key, which suits a batch of
-    /// one event and one of thousands alike (so `fresh` is not analysed per batch).
+    /// number of events stored for the first time. `fresh` is analysed after it when the batch
+    /// is planned afresh (see ``preparedBatchLimit``).
     static let mergeSteps: [String] = [
         """
             WITH ins AS (

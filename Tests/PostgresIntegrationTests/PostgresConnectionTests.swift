@@ -168,6 +168,7 @@ import TestSupport
              try session.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0))
         }
         #expect(first.0 == 42)
+        #expect(try await db.query(Self.preparedCount)[0].decode(Int.self, at: 0) == 1)
 
         // The server ends the connection: the next call reconnects and prepares the statement again.
         try await admin.execute("SELECT pg_terminate_backend(\(first.1)::int)")
@@ -180,6 +181,7 @@ import TestSupport
         }
         #expect(second.0 == 42)
         #expect(second.1 != first.1)
+        #expect(try await db.query(Self.preparedCount)[0].decode(Int.self, at: 0) == 1)
 
         // Prepared inside a transaction that rolls back (with the temporary table it reads), it
         // still runs once the table is there again.
@@ -199,6 +201,29 @@ import TestSupport
         #expect(counted == 2)
     }
 
+    /// The statements `query(prepared:)` holds prepared on the connection asking.
+    static let preparedCount: PostgresQuery = "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'tilefleet\\_%'"
+
+    @Test func aStatementTheServerForgotIsPreparedAgain() async throws {
+        let db = try await connect()
+        defer { TestCleanup.later { await db.close() } }
+        let add: PostgresQuery = "SELECT \(Int64(40))::bigint + \(Int64(2))::bigint"
+        #expect(try await db.query(prepared: add)[0].decode(Int.self, at: 0) == 42)
+        // What a pooler's DISCARD ALL does: outside a transaction the call prepares it again at once.
+        try await db.executeScript("DEALLOCATE ALL")
+        #expect(try await db.query(prepared: add)[0].decode(Int.self, at: 0) == 42)
+        #expect(try await db.query(Self.preparedCount)[0].decode(Int.self, at: 0) == 1)
+        // Inside a transaction the error has aborted it: that call fails, the caller's retry works.
+        try await db.executeScript("DEALLOCATE ALL")
+        await #expect(throws: PostgresError.self) {
+            try await db.transaction { session throws(PostgresError) in try session.query(prepared: add) }
+        }
+        let retried = try await db.transaction { session throws(PostgresError) in
+            try session.query(prepared: add)[0].decode(Int.self, at: 0)
+        }
+        #expect(retried == 42)
+    }
+
     @Test func statementsBeyondTheLimitRunUnprepared() async throws {
         let db = try await connect()
         defer { TestCleanup.later { await db.close() } }
@@ -209,7 +234,7 @@ import TestSupport
             for i in 0..<(limit + 6) {
                 sums.append(try session.query(prepared: "SELECT \(Int64(i))::bigint + \(unescaped: String(i))")[0].decode(Int.self, at: 0))
             }
-            let prepared = try session.query("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'tilefleet\\_%'")[0].decode(Int.self, at: 0)
+            let prepared = try session.query(Self.preparedCount)[0].decode(Int.self, at: 0)
             return (sums, prepared)
         }
         #expect(sums == (0..<(limit + 6)).map { 2 * $0 })

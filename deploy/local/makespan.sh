@@ -46,7 +46,7 @@ split:
   dimensions: [{ name: run, values: [$values] }]
 YAML
 export TILEFLEET_CONFIG=$dir/fleet.yaml TILEFLEET_SIM_PASSWORD=tilefleet
-coproc PSQL { psql "$TILEFLEET_DATABASE_URL" -tAqX; }
+coproc PSQL { psql "$TILEFLEET_DATABASE_URL" -tAqX -v ON_ERROR_STOP=1; }
 pids+=("$PSQL_PID")
 "$bin" recorder ${TILEFLEET_RECORDER_ARGS:-} >"$dir/recorder.log" 2>&1 & pids+=($!)
 "$bin" coordinator >"$dir/coordinator.log" 2>&1 & pids+=($!)
@@ -56,7 +56,10 @@ start=$(date +%s.%N)
 "$bin" submit --offline "$dir/task.yaml" >/dev/null   # its UDP is a placeholder: no preflight
 # One psql session asks every 20 ms, a prepared statement (0.4 ms of the database's CPU a look): a
 # new connection per look cost about 40 ms and 9 ms of its CPU, beside the fleet it measures.
-ask() { echo "$1" >&"${PSQL[1]}"; IFS= read -r answer <&"${PSQL[0]}"; }
+ask() {
+    echo "$1" >&"${PSQL[1]}" && IFS= read -r -t 30 answer <&"${PSQL[0]}" \
+        || { echo "makespan.sh: psql gave no answer to: $1" >&2; exit 1; }
+}
 echo "PREPARE remaining AS SELECT count(*) FROM tiles WHERE task_id = '$prefix' AND status NOT IN ('finished', 'failed', 'canceled');" >&"${PSQL[1]}"
 ask "EXECUTE remaining;"
 while [ "$answer" != 0 ]; do
