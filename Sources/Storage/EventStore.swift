@@ -94,10 +94,8 @@ public struct EventStore: Sendable {
                         }
                     }
                     if small {
-                        for (index, step) in Self.mergeSteps.enumerated() {
-                            let rows = try session.query(prepared: PostgresQuery(step))
-                            if index == 0 { outcome.inserted = rows.affectedRows }
-                        }
+                        outcome.inserted = try session.query(prepared: PostgresQuery(Self.mergeSteps[0])).affectedRows
+                        for step in Self.mergeSteps.dropFirst() { try session.query(prepared: PostgresQuery(step)) }
                     } else {
                         outcome.inserted = try session.execute(PostgresQuery(Self.mergeSteps[0]))
                         try session.executeScript((["ANALYZE fresh"] + Self.mergeSteps.dropFirst()).joined(separator: ";\n"))
