@@ -120,22 +120,23 @@ public actor Dispatcher {
 
     private func claim(_ transaction: DispatchStore.Transaction, backend: String, maxActive: Int, effectiveLimit: Int,
                        offers: [String: Int]?) async throws -> (DispatchOutcome, [WorkItem]) {
-        try await transaction.lockBackend(backend)
-        let parked = try await transaction.parkedCount(backend: backend)
         // Jobs a worker saw finish free their slots before the recorder stores them: counted
         // apart in the same statement as the tiles in flight. A task with a budget offers only the
         // tiles its budget lets start (see ``TaskBudget``; it counts its tiles in flight as the
         // database has them, ended or not: their costs are not stored yet). A pass releases at
-        // most `maxActive` tiles, so no more pending ones are counted.
+        // most `maxActive` tiles, so no more pending ones are counted. The lock, the parked tiles
+        // and the counts are one trip to the database connection's thread.
         ended.expire(now: .now)
         let noted = ended.attempts(on: backend)
-        let loads = try await transaction.taskLoads(backend: backend, pendingUpTo: maxActive, ended: noted).map {
+        let start = try await transaction.startPass(backend: backend, pendingUpTo: maxActive, ended: noted)
+        let parked = start.parked
+        let loads = start.loads.map {
             DispatchPlanner.TaskLoad(task: $0.task, priority: $0.priority,
                                      pending: $0.budget.map { [pending = $0.pending] in $0.tilesAllowed(pending: pending) } ?? $0.pending,
                                      active: $0.inFlight - $0.ended)
         }
         if !noted.isEmpty {
-            ended.settle(checked: noted, stillInFlight: try await transaction.stillInFlight(noted))
+            ended.settle(checked: noted, stillInFlight: start.stillInFlight)
         }
         let active = loads.reduce(0) { $0 + $1.active }
         // A task whose stored spec cannot be read must not hold back the others on the backend.

@@ -9,7 +9,7 @@ import Storage
 ///
 /// `max_active` stays exact: a job a worker saw finish holds nothing on the platform any more,
 /// and a pass counts a noted attempt as free only while the database shows that very attempt in
-/// flight on that backend (``DispatchStore/Transaction/stillInFlight(_:)``), once however many
+/// flight on that backend (``DispatchStore/Transaction/startPass(backend:pendingUpTo:ended:)``), once however many
 /// passes see it. Only `finished` frees a slot: a failed attempt with attempts left is followed
 /// by the worker's own submit of the next one, in the same slot. A note is forgotten once the
 /// database no longer shows its attempt in flight (stored, or the tile moved on), and after

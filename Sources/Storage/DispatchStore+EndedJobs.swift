@@ -41,11 +41,11 @@ extension DispatchStore.Transaction {
     /// Those of `ended` that the database still counts in flight: the tile is on the attempt's
     /// backend, at that attempt, in a status in flight and not parked. The others are stored
     /// already (or their tile moved on) and need no note any more. (The counts that free their
-    /// slots take them apart in the counting statement itself: ``taskLoads(backend:pendingUpTo:ended:)``.)
-    public func stillInFlight(_ ended: [DispatchStore.EndedAttempt]) async throws -> [DispatchStore.EndedAttempt] {
+    /// slots take them apart in the counting statement itself: ``taskLoads(in:backend:pendingUpTo:ended:)``.)
+    static func stillInFlight(in session: PostgresSession, _ ended: [DispatchStore.EndedAttempt]) throws(PostgresError) -> [DispatchStore.EndedAttempt] {
         guard !ended.isEmpty else { return [] }
         let arrays = DispatchStore.EndedArrays(ended)
-        let rows = try await connection.query("""
+        let rows = try session.query("""
             SELECT t.task_id, t.tile_id, t.attempt, t.backend
             FROM unnest(\(arrays.tasks)::text[], \(arrays.tiles)::text[], \(arrays.attempts)::int[], \(arrays.backends)::text[])
                  AS e(task_id, tile_id, attempt, backend)
@@ -53,7 +53,7 @@ extension DispatchStore.Transaction {
             WHERE t.attempt = e.attempt AND t.backend = e.backend AND t.parked_at IS NULL
               AND t.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
             """)
-        return try rows.map { row in
+        return try rows.map { row throws(PostgresError) in
             DispatchStore.EndedAttempt(task: try row.decode(String.self, at: 0), tile: try row.decode(String.self, at: 1),
                                        attempt: try row.decode(Int.self, at: 2), backend: try row.decode(String.self, at: 3))
         }

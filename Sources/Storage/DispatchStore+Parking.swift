@@ -3,13 +3,6 @@ import Foundation
 import Postgres
 
 extension DispatchStore.Transaction {
-    /// How many of `backend`'s tiles are parked: queued with their start refused ("try later"),
-    /// waiting for a slot under the backend's effective limit. They are in flight (they count
-    /// against `max_active`) but hold no running job on the platform.
-    public func parkedCount(backend: String) async throws -> Int {
-        try await TaskStore(connection: connection).parkedCount(backend: backend)
-    }
-
     /// A parked tile taken up again, with the job the platform created for it (if any).
     public struct UnparkedTile: Sendable {
         public var task: String

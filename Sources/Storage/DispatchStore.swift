@@ -32,13 +32,19 @@ public struct DispatchStore: Sendable {
     public func fencedTransaction<Result>(
         _ pass: String, isolation: isolated (any Actor)? = #isolation, _ body: (Transaction) async throws -> Result
     ) async throws -> Result {
-        try await connection.execute("BEGIN")
+        // Each pair of statements below is one trip to the connection's thread.
+        let begun = try await connection.withSession { session throws(PostgresError) in
+            try session.execute("BEGIN")
+            return try session.query("SELECT txid_current()")[0].decode(Int64.self, at: 0)
+        }
         do {
-            let begun = try await connection.query("SELECT txid_current()")[0].decode(Int64.self, at: 0)
             let result = try await body(Transaction(connection: connection))
-            let current = try await connection.query("SELECT txid_current_if_assigned()")[0].decode(Int64?.self, at: 0)
-            guard current == begun else { throw TransactionLost(pass: pass) }
-            try await connection.execute("COMMIT")
+            let committed = try await connection.withSession { session throws(PostgresError) in
+                guard try session.query("SELECT txid_current_if_assigned()")[0].decode(Int64?.self, at: 0) == begun else { return false }
+                try session.execute("COMMIT")
+                return true
+            }
+            guard committed else { throw TransactionLost(pass: pass) }
             return result
         } catch {
             _ = try? await connection.execute("ROLLBACK")
@@ -59,11 +65,6 @@ public struct DispatchStore: Sendable {
     public struct Transaction: Sendable {
         let connection: PostgresConnection
 
-        /// Serialises passes on `backend` across every coordinator until the transaction ends.
-        public func lockBackend(_ backend: String) async throws {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(backend)))")
-        }
-
         /// One task's share of a backend: its pending tiles (counted only while the task is
         /// active, and only its sample tiles while it is sampling) and its tiles in flight.
         public struct TaskLoad: Sendable, Hashable {
@@ -77,17 +78,56 @@ public struct DispatchStore: Sendable {
             public var budget: TaskBudget?
         }
 
+        /// What a pass on `backend` starts from, read after taking the backend's lock
+        /// (`pg_advisory_xact_lock`, which serialises passes on it across every coordinator until
+        /// the transaction ends), all in one trip to the connection's thread: the parked tiles, each
+        /// task's load, and which of `ended` the database still counts in flight.
+        public func startPass(backend: String, pendingUpTo cap: Int, ended: [DispatchStore.EndedAttempt]) async throws -> PassStart {
+            try await connection.withSession { session throws(PostgresError) in
+                try session.query("SELECT pg_advisory_xact_lock(hashtext(\(backend)))")
+                return PassStart(parked: try session.query(TaskStore.parkedCountQuery(backend: backend))[0].decode(Int.self, at: 0),
+                                 loads: try Self.taskLoads(in: session, backend: backend, pendingUpTo: cap, ended: ended),
+                                 stillInFlight: try Self.stillInFlight(in: session, ended))
+            }
+        }
+
+        /// What ``startPass(backend:pendingUpTo:ended:)`` read.
+        public struct PassStart: Sendable {
+            /// The backend's parked tiles (in flight, but the platform runs nothing for them).
+            public var parked: Int
+            public var loads: [TaskLoad]
+            /// Those of the `ended` asked about that the database still counts in flight.
+            public var stillInFlight: [DispatchStore.EndedAttempt]
+        }
+
         /// Every task with tiles in flight on `backend`, or with pending tiles that `backend` may
         /// take (it is one of the task's `backends`). Pending tiles are counted up to `cap` per
         /// task (at least what the pass can release), so a pass costs the same on a task of a
         /// million tiles as on one of ten; tiles in flight are counted exactly, and those of
         /// them whose attempt is among `ended` (on `backend`, not parked) apart, in the same
         /// statement: a tile the recorder stores meanwhile is in neither count or in both.
-        public func taskLoads(backend: String, pendingUpTo cap: Int, ended: [DispatchStore.EndedAttempt] = []) async throws -> [TaskLoad] {
-            let ended = DispatchStore.EndedArrays(ended.filter { $0.backend == backend })
+        static func taskLoads(in session: PostgresSession, backend: String, pendingUpTo cap: Int,
+                              ended: [DispatchStore.EndedAttempt]) throws(PostgresError) -> [TaskLoad] {
             // Prepared: planning it took twice as long as running it, and its one plan (along the
             // partial indexes) is the best for any backend.
-            let rows = try await connection.query(prepared: """
+            let rows = try session.query(prepared: taskLoadsQuery(backend: backend, pendingUpTo: cap, ended: ended))
+            return try rows.map { row throws(PostgresError) in
+                var load = TaskLoad(task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1),
+                                    pending: try row.decode(Int.self, at: 2), inFlight: try row.decode(Int.self, at: 3),
+                                    ended: try row.decode(Int.self, at: 5))
+                if let budget = try row.decode(Double?.self, at: 4) {
+                    load.budget = TaskBudget(budget: budget, spent: try row.decode(Double?.self, at: 6) ?? 0,
+                                             costedAttempts: try row.decode(Int?.self, at: 7) ?? 0,
+                                             finishedAttempts: try row.decode(Int?.self, at: 8) ?? 0, inFlight: load.inFlight)
+                }
+                return load
+            }
+        }
+
+        /// The statement of ``taskLoads(in:backend:pendingUpTo:ended:)``.
+        static func taskLoadsQuery(backend: String, pendingUpTo cap: Int, ended: [DispatchStore.EndedAttempt]) -> PostgresQuery {
+            let ended = DispatchStore.EndedArrays(ended.filter { $0.backend == backend })
+            return """
                 SELECT l.*, c.spent, c.costed, c.finished
                 FROM (SELECT k.id, k.priority, CASE WHEN \(backend) = ANY(k.backends) THEN p.n ELSE 0 END AS pending,
                              coalesce(f.n, 0) AS in_flight, k.budget, coalesce(f.ended, 0) AS ended
@@ -102,31 +142,21 @@ public struct DispatchStore: Sendable {
                       WHERE f.n IS NOT NULL OR \(backend) = ANY(k.backends)) l
                 LEFT JOIN LATERAL (\(unescaped: TaskStore.budgetSpending("l.id"))) c ON l.budget IS NOT NULL
                 WHERE l.pending > 0 OR l.in_flight > 0
-                """)
-            return try rows.map { row in
-                var load = TaskLoad(task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1),
-                                    pending: try row.decode(Int.self, at: 2), inFlight: try row.decode(Int.self, at: 3),
-                                    ended: try row.decode(Int.self, at: 5))
-                if let budget = try row.decode(Double?.self, at: 4) {
-                    load.budget = TaskBudget(budget: budget, spent: try row.decode(Double?.self, at: 6) ?? 0,
-                                             costedAttempts: try row.decode(Int?.self, at: 7) ?? 0,
-                                             finishedAttempts: try row.decode(Int?.self, at: 8) ?? 0, inFlight: load.inFlight)
-                }
-                return load
-            }
+                """
         }
 
         /// Every active task with pending tiles it may dispatch, with its priority and count (up
         /// to `cap`; a sampling task's sample tiles only): what the snapshot before dispatch
         /// starts from, read without locks.
         public func pendingTasks(pendingUpTo cap: Int) async throws -> [(task: String, priority: Int, pending: Int)] {
-            try await connection.query("""
-                SELECT k.id, k.priority, p.n
-                FROM tasks k CROSS JOIN LATERAL (\(unescaped: Self.pendingUpTo(cap))) p
-                WHERE p.n > 0
-                """).map { row in
+            try await connection.query(Self.pendingTasksQuery(pendingUpTo: cap)).map { row in
                 (task: try row.decode(String.self, at: 0), priority: try row.decode(Int.self, at: 1), pending: try row.decode(Int.self, at: 2))
             }
+        }
+
+        /// The statement of ``pendingTasks(pendingUpTo:)``.
+        static func pendingTasksQuery(pendingUpTo cap: Int) -> PostgresQuery {
+            "SELECT k.id, k.priority, p.n FROM tasks k CROSS JOIN LATERAL (\(unescaped: pendingUpTo(cap))) p WHERE p.n > 0"
         }
 
         /// The tiles in flight per backend and task, but those whose attempt is among `ended`
@@ -149,15 +179,19 @@ public struct DispatchStore: Sendable {
 
         /// A lateral subquery for the task `k`: `n`, its dispatchable pending tiles (none unless
         /// it is active; a sampling task's sample tiles only) counted up to `cap` along the partial
-        /// indexes on pending tiles, never all of them.
+        /// indexes on pending tiles, never all of them. The `ORDER BY` is that index's order and
+        /// keeps the planner on it: when one task holds nearly every tile (a task of a million
+        /// beside small ones), the statistics promise a pending tile on any page, and without it
+        /// a small `cap` got a sequential scan that read the whole table for each task with none
+        /// (1.6–2.3 s a statement, on every pass).
         static func pendingUpTo(_ cap: Int) -> String {
             """
             SELECT (SELECT count(*) FROM (SELECT 1 FROM tiles t
                                           WHERE k.status = 'active' AND NOT k.sampling AND t.task_id = k.id AND t.status = 'pending'
-                                          LIMIT \(max(cap, 0))) x)
+                                          ORDER BY t.tile_id LIMIT \(max(cap, 0))) x)
                  + (SELECT count(*) FROM (SELECT 1 FROM tiles t
                                           WHERE k.status = 'active' AND k.sampling AND t.task_id = k.id AND t.status = 'pending' AND t.sample
-                                          LIMIT \(max(cap, 0))) y) AS n
+                                          ORDER BY t.tile_id LIMIT \(max(cap, 0))) y) AS n
             """
         }
 

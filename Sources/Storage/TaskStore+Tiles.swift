@@ -6,9 +6,12 @@ extension TaskStore {
     /// concurrency limit, waiting for a slot under the backend's effective limit. They are in
     /// flight (they count against `max_active`) but hold no running job on the platform.
     public func parkedCount(backend: String) async throws -> Int {
-        try await connection.query("""
-            SELECT count(*) FROM tiles WHERE backend = \(backend) AND parked_at IS NOT NULL AND status = 'queued'
-            """)[0].decode(Int.self, at: 0)
+        try await connection.query(Self.parkedCountQuery(backend: backend))[0].decode(Int.self, at: 0)
+    }
+
+    /// The statement of ``parkedCount(backend:)``.
+    static func parkedCountQuery(backend: String) -> PostgresQuery {
+        "SELECT count(*) FROM tiles WHERE backend = \(backend) AND parked_at IS NOT NULL AND status = 'queued'"
     }
 
     /// The tiles of `task` (or only `tile`) with status, times, error and parameters, in tile order.
