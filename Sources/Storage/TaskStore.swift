@@ -193,36 +193,31 @@ public struct TaskStore: Sendable {
 
     /// Tasks (all, or one; with `requestedBy`, only that user's) with their tile counts per status,
     /// newest first.
+    ///
+    /// One statement per task, with the task's id bound in it: the planner then sizes each task's
+    /// scans by that task's own share of `tiles`. Correlated with the outer task row instead, every
+    /// task was sized as an average one, and beside a task holding nearly every tile (a million
+    /// beside a few) each small task's summary read the whole table: 1.9 s for one task of four
+    /// tiles, 4.2 s for the list.
     public func summaries(task: String? = nil, requestedBy: String? = nil) async throws -> [TaskSummary] {
-        let rows = try await connection.query("""
-            SELECT k.id, k.title, array_to_string(k.backends, ','), k.status, k.priority, k.created_at,
-                   coalesce((SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM tiles t
-                             WHERE t.task_id = k.id GROUP BY status) c), '{}'),
-                   (SELECT count(*) FROM tiles x WHERE x.task_id = k.id AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.terminal)))
-                      AND x.finished_at > now() - interval '10 minutes') * 6,
-                   (SELECT max(coalesce(x.finished_at, x.status_at, x.updated_at)) FROM tiles x WHERE x.task_id = k.id),
-                   r.tiles, r.trouble, r.since, r.tries,
-                   (SELECT count(*) FROM backend_jobs j
-                    WHERE j.task_id = k.id AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL),
-                   k.requested_by, k.updated_at,
-                   (SELECT sum(j.costs) FROM backend_jobs j WHERE j.task_id = k.id),
-                   k.budget, b.spent, b.costed, b.finished, k.sampling
-            FROM tasks k
-            LEFT JOIN LATERAL (\(unescaped: Self.budgetSpending("k.id"))) b ON k.budget IS NOT NULL
-            LEFT JOIN LATERAL (
-                SELECT (sum(g.n) OVER ())::bigint AS tiles, g.trouble, g.since, g.tries
-                FROM (SELECT x.trouble, count(*) AS n, min(coalesce(x.trouble_since, x.seen_at)) AS since,
-                             max(x.trouble_tries) AS tries, max(x.seen_at) AS latest
-                      FROM tiles x
-                      WHERE x.task_id = k.id AND x.trouble IS NOT NULL
-                        AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
-                      GROUP BY x.trouble) g
-                ORDER BY g.n DESC, g.latest DESC NULLS LAST, g.trouble
-                LIMIT 1) r ON true
-            WHERE (\(task)::text IS NULL OR k.id = \(task)) AND (\(requestedBy)::text IS NULL OR k.requested_by = \(requestedBy))
-            ORDER BY k.created_at DESC, k.id
-            """)
-        let summaries = try rows.map { row in
+        guard let task else {
+            var all: [TaskSummary] = []
+            for row in try await connection.query("""
+                SELECT id FROM tasks WHERE \(requestedBy)::text IS NULL OR requested_by = \(requestedBy) ORDER BY created_at DESC, id
+                """) {
+                // A task deleted meanwhile has no summary.
+                all += try await summaries(of: try row.decode(String.self, at: 0), requestedBy: requestedBy)
+            }
+            return all
+        }
+        let found = try await summaries(of: task, requestedBy: requestedBy)
+        if found.isEmpty { throw TaskStoreError.unknownTask(task) }
+        return found
+    }
+
+    /// The summary of `task` (none when it does not exist or is not `requestedBy`'s).
+    private func summaries(of task: String, requestedBy: String?) async throws -> [TaskSummary] {
+        try await connection.query(Self.summaryQuery(task: task, requestedBy: requestedBy)).map { row in
             var summary = TaskSummary(id: try row.decode(String.self, at: 0), title: try row.decode(String.self, at: 1),
                                       backend: try row.decode(String.self, at: 2), status: try row.decode(String.self, at: 3),
                                       priority: try row.decode(Int.self, at: 4), createdAt: try row.decode(Date.self, at: 5),
@@ -246,8 +241,37 @@ public struct TaskStore: Sendable {
             }
             return summary
         }
-        if let task, summaries.isEmpty { throw TaskStoreError.unknownTask(task) }
-        return summaries
+    }
+
+    /// The statement of one task's summary (see ``summaries(task:requestedBy:)``).
+    static func summaryQuery(task: String, requestedBy: String?) -> PostgresQuery {
+        """
+            SELECT k.id, k.title, array_to_string(k.backends, ','), k.status, k.priority, k.created_at,
+                   coalesce((SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM tiles t
+                             WHERE t.task_id = \(task) GROUP BY status) c), '{}'),
+                   (SELECT count(*) FROM tiles x WHERE x.task_id = \(task) AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.terminal)))
+                      AND x.finished_at > now() - interval '10 minutes') * 6,
+                   (SELECT max(coalesce(x.finished_at, x.status_at, x.updated_at)) FROM tiles x WHERE x.task_id = \(task)),
+                   r.tiles, r.trouble, r.since, r.tries,
+                   (SELECT count(*) FROM backend_jobs j
+                    WHERE j.task_id = \(task) AND j.cancel_sent_at IS NOT NULL AND j.finished_at IS NULL),
+                   k.requested_by, k.updated_at,
+                   (SELECT sum(j.costs) FROM backend_jobs j WHERE j.task_id = \(task)),
+                   k.budget, b.spent, b.costed, b.finished, k.sampling
+            FROM tasks k
+            LEFT JOIN LATERAL (\(unescaped: Self.budgetSpending("k.id"))) b ON k.budget IS NOT NULL
+            LEFT JOIN LATERAL (
+                SELECT (sum(g.n) OVER ())::bigint AS tiles, g.trouble, g.since, g.tries
+                FROM (SELECT x.trouble, count(*) AS n, min(coalesce(x.trouble_since, x.seen_at)) AS since,
+                             max(x.trouble_tries) AS tries, max(x.seen_at) AS latest
+                      FROM tiles x
+                      WHERE x.task_id = \(task) AND x.trouble IS NOT NULL
+                        AND x.status IN (\(unescaped: TileStatus.sqlList(TileStatus.inFlight)))
+                      GROUP BY x.trouble) g
+                ORDER BY g.n DESC, g.latest DESC NULLS LAST, g.trouble
+                LIMIT 1) r ON true
+            WHERE k.id = \(task) AND (\(requestedBy)::text IS NULL OR k.requested_by = \(requestedBy))
+            """
     }
 
     /// A tile that has (or may soon have) a backend job.
