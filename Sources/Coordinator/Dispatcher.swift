@@ -72,9 +72,11 @@ public actor Dispatcher {
 
     /// How many pending tiles of each task over several backends each backend is offered this
     /// round, from a snapshot read without locks (and without a transaction: each backend's pass
-    /// counts again under its lock); nothing, at one statement, while no such task has pending tiles.
+    /// counts again under its lock); nothing, at one statement, while no active task runs over
+    /// several backends.
     func spread(maxActive: [String: Int], unavailable: Set<String>) async throws -> [String: [String: Int]] {
         try await store.reading { transaction in
+            guard try await transaction.anyActiveTaskOverSeveralBackends() else { return [:] }
             // No task can be offered more than every available backend's max_active together.
             let releasable = maxActive.filter { !unavailable.contains($0.key) }.values.reduce(0) { $0 + max($1, 0) }
             var specs: [(task: (task: String, priority: Int, pending: Int), spec: TaskSpec)] = []
