@@ -86,7 +86,9 @@ public struct DispatchStore: Sendable {
         /// What a pass on `backend` starts from, read after taking the backend's lock
         /// (`pg_advisory_xact_lock`, which serialises passes on it across every coordinator until
         /// the transaction ends), all in one trip to the connection's thread: the parked tiles, each
-        /// task's load, and which of `ended` the database still counts in flight.
+        /// task's load, and which of `ended` the database still counts in flight. Only inside
+        /// ``DispatchStore/fencedTransaction(_:isolation:_:)``: the lock and the plan setting for
+        /// the loads last until its end.
         public func startPass(backend: String, pendingUpTo cap: Int, ended: [DispatchStore.EndedAttempt]) async throws -> PassStart {
             try await connection.withSession { session throws(PostgresError) in
                 try session.query("SELECT pg_advisory_xact_lock(hashtext(\(backend)))")

@@ -198,26 +198,28 @@ public struct TaskStore: Sendable {
     /// scans by that task's own share of `tiles`. Correlated with the outer task row instead, every
     /// task was sized as an average one, and beside a task holding nearly every tile (a million
     /// beside a few) each small task's summary read the whole table: 1.9 s for one task of four
-    /// tiles, 4.2 s for the list.
+    /// tiles, 4.2 s for the list. The list's statements run in one trip to the connection's
+    /// thread, in one `REPEATABLE READ` transaction: one snapshot for every task, as when it was
+    /// one statement.
     public func summaries(task: String? = nil, requestedBy: String? = nil) async throws -> [TaskSummary] {
         guard let task else {
-            var all: [TaskSummary] = []
-            for row in try await connection.query("""
-                SELECT id FROM tasks WHERE \(requestedBy)::text IS NULL OR requested_by = \(requestedBy) ORDER BY created_at DESC, id
-                """) {
-                // A task deleted meanwhile has no summary.
-                all += try await summaries(of: try row.decode(String.self, at: 0), requestedBy: requestedBy)
+            let perTask = try await connection.transaction { session throws(PostgresError) in
+                try session.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                let ids = try session.query("""
+                    SELECT id FROM tasks WHERE \(requestedBy)::text IS NULL OR requested_by = \(requestedBy) ORDER BY created_at DESC, id
+                    """).map { row throws(PostgresError) in try row.decode(String.self, at: 0) }
+                return try ids.map { id throws(PostgresError) in try session.query(Self.summaryQuery(task: id, requestedBy: requestedBy)) }
             }
-            return all
+            return try perTask.flatMap(Self.summaries(from:))
         }
-        let found = try await summaries(of: task, requestedBy: requestedBy)
+        let found = try Self.summaries(from: try await connection.query(Self.summaryQuery(task: task, requestedBy: requestedBy)))
         if found.isEmpty { throw TaskStoreError.unknownTask(task) }
         return found
     }
 
-    /// The summary of `task` (none when it does not exist or is not `requestedBy`'s).
-    private func summaries(of task: String, requestedBy: String?) async throws -> [TaskSummary] {
-        try await connection.query(Self.summaryQuery(task: task, requestedBy: requestedBy)).map { row in
+    /// The summaries in the rows of ``summaryQuery(task:requestedBy:)``.
+    private static func summaries(from rows: PostgresRows) throws -> [TaskSummary] {
+        try rows.map { row in
             var summary = TaskSummary(id: try row.decode(String.self, at: 0), title: try row.decode(String.self, at: 1),
                                       backend: try row.decode(String.self, at: 2), status: try row.decode(String.self, at: 3),
                                       priority: try row.decode(Int.self, at: 4), createdAt: try row.decode(Date.self, at: 5),

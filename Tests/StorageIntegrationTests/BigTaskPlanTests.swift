@@ -32,6 +32,15 @@ import TestSupport
         for (name, statement) in statements {
             #expect(try await !Self.scansTilesSequentially(statement, on: db.connection), "\(name)")
         }
+        // The loads run on their generic plan (startPass): that plan too.
+        #expect(try await !Self.scansTilesSequentially(DispatchStore.Transaction.taskLoadsQuery(backend: "sim", pendingUpTo: 20, ended: []),
+                                                        on: db.connection, generic: true))
+        // …and the setting ends with the loads: the claim after them is planned for its values.
+        let mode = try await DispatchStore(connection: db.connection).fencedTransaction("a test pass") { transaction in
+            _ = try await transaction.startPass(backend: "sim", pendingUpTo: 20, ended: [])
+            return try await db.connection.query("SHOW plan_cache_mode")[0].decode(String.self, at: 0)
+        }
+        #expect(mode == "auto")
         let pending = try await DispatchStore(connection: db.connection).reading { try await $0.pendingTasks(pendingUpTo: 1) }
         #expect(pending.map(\.task) == ["big"])
         #expect(pending.map(\.pending) == [1])
@@ -42,15 +51,27 @@ import TestSupport
         defer { TestCleanup.later { await db.drop() } }
         #expect(try await !Self.scansTilesSequentially(TaskStore.summaryQuery(task: "done-1", requestedBy: nil), on: db.connection))
         let all = try await TaskStore(connection: db.connection).summaries()
-        #expect(Set(all.map(\.id)) == ["big", "done-1", "done-2"])
+        #expect(all.map(\.id) == ["done-2", "done-1", "big"], "newest first")
         #expect(all.first { $0.id == "done-1" }?.counts == ["finished": 3])
         #expect(all.first { $0.id == "big" }?.counts == ["pending": 50_000])
     }
 
-    /// Whether the plan of `statement` has a sequential scan of `tiles` anywhere.
-    static func scansTilesSequentially(_ statement: PostgresQuery, on connection: PostgresConnection) async throws -> Bool {
-        let plan = try await connection.query(PostgresQuery("EXPLAIN (FORMAT JSON) " + statement.sql, binds: statement.binds))[0]
-            .decode(String.self, at: 0)
+    /// Whether the plan of `statement` (for its values, or `generic`: for any) has a sequential
+    /// scan of `tiles` anywhere.
+    static func scansTilesSequentially(_ statement: PostgresQuery, on connection: PostgresConnection, generic: Bool = false) async throws -> Bool {
+        let plan: String
+        if generic {
+            try await connection.executeScript("SET plan_cache_mode = force_generic_plan")
+            try await connection.executeScript("PREPARE checked AS " + statement.sql)
+            // A utility statement takes no parameters: the test's own values, as literals.
+            let arguments = statement.binds.map { $0.text.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "NULL" }
+            let explain: String = "EXPLAIN (FORMAT JSON) EXECUTE checked(" + arguments.joined(separator: ", ") + ")"
+            plan = try await connection.query(PostgresQuery(explain))[0].decode(String.self, at: 0)
+            try await connection.executeScript("DEALLOCATE checked; RESET plan_cache_mode")
+        } else {
+            plan = try await connection.query(PostgresQuery("EXPLAIN (FORMAT JSON) " + statement.sql, binds: statement.binds))[0]
+                .decode(String.self, at: 0)
+        }
         func walk(_ node: Any) -> Bool {
             if let object = node as? [String: Any] {
                 if object["Node Type"] as? String == "Seq Scan", object["Relation Name"] as? String == "tiles" { return true }
